@@ -1,0 +1,37 @@
+# Set-up is idempotent: each stamp is remade only when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH := torch==2.13.0
+
+.PHONY: demo test bench setup clean
+
+demo: $(VENV)/.stamp-base
+	$(BIN)/neuroboard demo
+
+test: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.stamp-bench
+	$(BIN)/python -m benchmarks
+
+setup: $(VENV)/.stamp-base
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "neuroboard needs Python 3.10 or newer"'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-base: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.stamp-test: $(VENV)/.stamp-base
+	$(BIN)/python -m pip install --quiet --editable '.[test]' '$(TORCH)'
+	touch $@
+
+$(VENV)/.stamp-bench: $(VENV)/.stamp-base
+	$(BIN)/python -m pip install --quiet --editable '.[bench]' '$(TORCH)'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,400 @@
+"""SummaryWriter: the object API, a drop-in for torch's and tensorboardX's scalar methods.
+
+Each method checks and converts its arguments, then hands them to an
+:class:`~neuroboard.io.writer.EventWriter`. ``add_scalars`` and a 2-D
+``add_series`` write one sub-run per key, ``<logdir>/<main_tag>_<key>`` (as
+torch names them), so that TensorBoard overlays the keys in one chart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from neuroboard.format.codec import Event, SessionLog, Summary
+from neuroboard.io.writer import DEFAULT_FLUSH_SECS, DEFAULT_MAX_QUEUE, EventWriter, Flusher
+from neuroboard.summary.convert import (
+    as_array,
+    as_float,
+    as_step,
+    as_steps,
+    as_tag,
+    as_walltime,
+)
+from neuroboard.summary.custom_scalars import custom_scalars, layout_from_dict
+from neuroboard.summary.scalar import scalar
+
+__all__ = ["SummaryWriter", "default_logdir"]
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_LAYOUTS = ("runs", "tags")
+
+
+def default_logdir(comment: str = "", root: str = "runs") -> str:
+    """Return ``runs/<MonDD_HH-MM-SS>_<hostname><comment>`` for the current time.
+
+    >>> default_logdir("_lr0.1").startswith("runs" + os.sep)
+    True
+    """
+    now = datetime.now()
+    stamp = f"{_MONTHS[now.month - 1]}{now:%d_%H-%M-%S}"
+    return os.path.join(root, f"{stamp}_{socket.gethostname()}{comment}")
+
+
+def _subrun_name(main_tag: str, key: str) -> str:
+    return f"{main_tag.replace('/', '_')}_{key}"
+
+
+class SummaryWriter:
+    """Write scalars (and, through the summary kinds, everything else) into one run.
+
+    ``logdir`` defaults to :func:`default_logdir` with ``comment``;
+    ``purge_step`` marks a resumed run so that TensorBoard drops the points
+    at and after that step from the earlier attempt. Data reach the disk every
+    ``flush_secs`` seconds, when ``max_queue`` events wait, on :meth:`flush`,
+    on :meth:`close` and at interpreter exit.
+
+    >>> import tempfile
+    >>> with SummaryWriter(tempfile.mkdtemp()) as writer:
+    ...     writer.add_scalar("loss", 0.5, global_step=1)
+    """
+
+    def __init__(
+        self,
+        logdir: str | os.PathLike[str] | None = None,
+        comment: str = "",
+        purge_step: int | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        flush_secs: float = DEFAULT_FLUSH_SECS,
+        filename_suffix: str = "",
+        *,
+        log_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if logdir is None:
+            logdir = log_dir
+        if logdir is None:
+            logdir = default_logdir(comment)
+        self.logdir = os.fspath(logdir)
+        if not isinstance(self.logdir, str) or not self.logdir:
+            raise TypeError(f"SummaryWriter(logdir=...): expected a non-empty path, got {logdir!r}")
+        if purge_step is not None:
+            purge_step = as_step(purge_step, "SummaryWriter", "purge_step")
+        if not isinstance(flush_secs, (int, float)) or flush_secs < 0:
+            raise ValueError(f"SummaryWriter(flush_secs=...): expected seconds >= 0, got {flush_secs!r}")
+        if not isinstance(max_queue, int) or max_queue < 1:
+            raise ValueError(f"SummaryWriter(max_queue=...): expected an int >= 1, got {max_queue!r}")
+        self.purge_step = purge_step
+        self.max_queue = max_queue
+        self.flush_secs = flush_secs
+        self.filename_suffix = filename_suffix
+        self._lock = threading.Lock()
+        self._flusher = Flusher(flush_secs) if flush_secs > 0 else None
+        self._writer = self._open(self.logdir)
+        self._subwriters: dict[str, EventWriter] = {}
+        self._layout: dict[str, dict[str, list]] = {}
+        self._closed = False
+
+    # -- the run's files -------------------------------------------------------
+
+    @property
+    def log_dir(self) -> str:
+        """The run's folder (torch's name for :attr:`logdir`)."""
+        return self.logdir
+
+    def get_logdir(self) -> str:
+        """Return the run's folder.
+
+        >>> import tempfile; d = tempfile.mkdtemp()
+        >>> with SummaryWriter(d) as w: w.get_logdir() == d
+        True
+        """
+        return self.logdir
+
+    def _open(self, logdir: str) -> EventWriter:
+        first: tuple[Event, ...] = ()
+        if self.purge_step is not None:
+            first = (
+                Event(
+                    step=self.purge_step,
+                    wall_time=time.time(),
+                    session_log=SessionLog(status=SessionLog.START),
+                ),
+            )
+        return EventWriter(
+            logdir,
+            filename_suffix=self.filename_suffix,
+            flush_secs=0,
+            max_queue=self.max_queue,
+            flusher=self._flusher,
+            first_events=first,
+        )
+
+    def _subwriter(self, name: str) -> EventWriter:
+        writer = self._subwriters.get(name)
+        if writer is None:
+            with self._lock:
+                writer = self._subwriters.get(name)
+                if writer is None:
+                    self._check_open()
+                    writer = self._open(os.path.join(self.logdir, name))
+                    self._subwriters[name] = writer
+        return writer
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"SummaryWriter({self.logdir!r}) is closed: open a new one to log more")
+
+    # -- scalars ---------------------------------------------------------------
+
+    def add_scalar(
+        self,
+        tag: str,
+        scalar_value: Any,
+        global_step: Any = None,
+        walltime: Any = None,
+        new_style: bool = False,
+        double_precision: bool = False,
+    ) -> None:
+        """Log one scalar; without ``global_step`` the tag's last step plus one.
+
+        Values may be Python or NumPy numbers, 0-d arrays and 0-d torch
+        tensors. ``new_style`` writes a 0-d tensor (float64 with
+        ``double_precision``) instead of a float32 ``simple_value``.
+
+        >>> import tempfile
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_scalar("accuracy", 0.9, 10)
+        """
+        if type(tag) is not str or not tag:
+            as_tag(tag, "add_scalar")
+        value = scalar_value if type(scalar_value) is float else as_float(scalar_value, "add_scalar", "scalar_value")
+        if global_step is not None and not (
+            type(global_step) is int and _INT64_MIN <= global_step <= _INT64_MAX
+        ):
+            global_step = as_step(global_step, "add_scalar")
+        wall = time.time() if walltime is None else as_walltime(walltime, "add_scalar")
+        if new_style or double_precision:
+            self.add_summary(
+                scalar(tag, value, new_style=new_style, double_precision=double_precision),
+                global_step,
+                wall,
+                tag=tag,
+            )
+            return
+        self._writer.add_scalar(tag, value, global_step, wall)
+
+    def add_scalars(
+        self,
+        main_tag: str,
+        tag_scalar_dict: Mapping[str, Any],
+        global_step: Any = None,
+        walltime: Any = None,
+        *,
+        layout: str = "runs",
+    ) -> None:
+        """Log several scalars to be shown in one chart.
+
+        With ``layout="runs"`` (the peers' behaviour) each key is a sub-run
+        ``<main_tag>_<key>`` holding the tag ``main_tag``, and TensorBoard
+        overlays the runs. With ``layout="tags"`` every key stays in this run
+        as the tag ``<main_tag>/<key>``, and a custom-scalars layout overlays
+        them on the Custom Scalars dashboard.
+
+        >>> import tempfile
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_scalars("loss", {"train": 0.5, "val": 0.7}, 3)
+        """
+        func = "add_scalars"
+        as_tag(main_tag, func, "main_tag")
+        if not isinstance(tag_scalar_dict, Mapping):
+            raise TypeError(
+                f"{func}(tag_scalar_dict=...): expected a mapping of str to numbers, got {type(tag_scalar_dict).__name__}"
+            )
+        if layout not in _LAYOUTS:
+            raise ValueError(f"{func}(layout=...): expected 'runs' or 'tags', got {layout!r}")
+        items = [
+            (as_tag(key, func, "tag_scalar_dict key"), as_float(value, func, f"tag_scalar_dict[{key!r}]"))
+            for key, value in tag_scalar_dict.items()
+        ]
+        if global_step is not None:
+            global_step = as_step(global_step, func)
+        wall = time.time() if walltime is None else as_walltime(walltime, func)
+        self._check_open()
+        if layout == "tags":
+            self._extend_layout(main_tag, [key for key, _ in items])
+            if global_step is None:
+                global_step = self._writer.next_steps(main_tag)
+            for key, value in items:
+                self._writer.add_scalar(f"{main_tag}/{key}", value, global_step, wall)
+            return
+        if global_step is None:
+            global_step = self._writer.next_steps(main_tag)
+        for key, value in items:
+            self._subwriter(_subrun_name(main_tag, key)).add_scalar(main_tag, value, global_step, wall)
+
+    def add_series(
+        self,
+        tag: str,
+        values: Any,
+        steps: Any = None,
+        walltimes: Any = None,
+        *,
+        names: Sequence[str] | None = None,
+    ) -> None:
+        """Log a whole series at once: the fast way to write a recorded trace.
+
+        1-D ``values`` of length T become T points of ``tag``. 2-D ``(T, N)``
+        values become N series, one sub-run ``<tag>_<name>`` each (``names``
+        defaults to the column numbers), overlaid like :meth:`add_scalars`.
+        ``steps`` defaults to the T steps after the tag's last one;
+        ``walltimes`` to now, and may be one time or one per step.
+
+        >>> import tempfile, numpy as np
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_series("rate", np.random.rand(1000, 2), names=["exc", "inh"])
+        """
+        func = "add_series"
+        as_tag(tag, func)
+        array = as_array(values, func, "values")
+        if array.ndim not in (1, 2):
+            raise ValueError(f"{func}(values=...): expected shape (T,) or (T, N), got shape {array.shape}")
+        count = array.shape[0]
+        if array.ndim == 2:
+            columns = array.shape[1]
+            if names is None:
+                names = [str(i) for i in range(columns)]
+            elif isinstance(names, str) or len(names) != columns:
+                raise ValueError(
+                    f"{func}(names=...): expected {columns} names, one per column of values, got {names!r}"
+                )
+            names = [as_tag(name, func, "names") for name in names]
+        elif names is not None:
+            raise ValueError(f"{func}(names=...): names go with 2-D values (T, N), got shape {array.shape}")
+        step_array = None if steps is None else as_steps(steps, count, func)
+        if walltimes is None:
+            walls = np.full(count, time.time())
+        else:
+            walls = as_array(walltimes, func, "walltimes")
+            if walls.ndim == 0:
+                walls = np.full(count, float(walls))
+            elif walls.shape != (count,):
+                raise ValueError(f"{func}(walltimes=...): expected one time or {count}, got shape {walls.shape}")
+            if not np.isfinite(walls).all():
+                raise ValueError(f"{func}(walltimes=...): expected finite seconds since the epoch")
+        self._check_open()
+        if step_array is None:
+            step_array = np.arange(count, dtype=np.int64) + self._writer.next_steps(tag, count)
+        if array.ndim == 1:
+            self._writer.add_scalar_series(tag, step_array, walls, array)
+            return
+        for column, name in enumerate(names):
+            self._subwriter(_subrun_name(tag, name)).add_scalar_series(
+                tag, step_array, walls, np.ascontiguousarray(array[:, column])
+            )
+
+    def add_custom_scalars(self, layout: Mapping[str, Mapping[str, list]]) -> None:
+        """Add charts to the Custom Scalars dashboard: ``{category: {chart: [kind, tags]}}``.
+
+        ``kind`` is ``"Multiline"`` with a list of tag regular expressions, or
+        ``"Margin"`` with ``[value, lower, upper]`` tags. Later calls add to
+        (and may replace charts of) the layout written before.
+
+        >>> import tempfile
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_custom_scalars({"loss": {"both": ["Multiline", ["loss/train", "loss/val"]]}})
+        """
+        if not isinstance(layout, Mapping):
+            raise TypeError(f"add_custom_scalars(layout=...): expected a dict, got {type(layout).__name__}")
+        layout_from_dict({k: dict(v) for k, v in layout.items()})
+        with self._lock:
+            for category, charts in layout.items():
+                self._layout.setdefault(category, {}).update(charts)
+            summary = custom_scalars(layout_from_dict(self._layout))
+        self.add_summary(summary, 0)
+
+    def _extend_layout(self, main_tag: str, keys: list[str]) -> None:
+        chart = self._layout.get(main_tag, {}).get(main_tag)
+        known = set(chart[1]) if chart else set()
+        wanted = [f"^{re.escape(f'{main_tag}/{key}')}$" for key in keys]
+        if not known.issuperset(wanted):
+            tags = (chart[1] if chart else []) + [t for t in wanted if t not in known]
+            self.add_custom_scalars({main_tag: {main_tag: ["Multiline", tags]}})
+
+    # -- any summary -----------------------------------------------------------
+
+    def add_summary(
+        self, summary: Summary, global_step: Any = None, walltime: Any = None, *, tag: str | None = None
+    ) -> None:
+        """Write a Summary proto as one event of this run.
+
+        Without ``global_step`` the step follows ``tag`` (by default the
+        first value's tag).
+
+        >>> import tempfile; from neuroboard.summary import scalar
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_summary(scalar("loss", 0.1), 5)
+        """
+        if not isinstance(summary, Summary):
+            raise TypeError(f"add_summary(summary=...): expected a Summary proto, got {type(summary).__name__}")
+        if global_step is None:
+            key = tag if tag is not None else (summary.value[0].tag if summary.value else "")
+            global_step = self._writer.next_steps(key)
+        else:
+            global_step = as_step(global_step, "add_summary")
+        wall = time.time() if walltime is None else as_walltime(walltime, "add_summary")
+        self._writer.add_event(Event(wall_time=wall, step=global_step, summary=summary))
+
+    # -- life cycle ------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Hand everything logged so far to the operating system.
+
+        >>> import tempfile
+        >>> w = SummaryWriter(tempfile.mkdtemp()); w.add_scalar("a", 1.0); w.flush(); w.close()
+        """
+        for writer in self._writers():
+            writer.flush()
+
+    def close(self) -> None:
+        """Flush and close every file of this writer; later calls do nothing.
+
+        >>> import tempfile
+        >>> w = SummaryWriter(tempfile.mkdtemp()); w.close(); w.close()
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        errors = []
+        for writer in self._writers():
+            try:
+                writer.close()
+            except Exception as error:  # noqa: BLE001 - every file is closed, then the first error raised
+                errors.append(error)
+        if self._flusher is not None:
+            self._flusher.stop()
+        if errors:
+            raise errors[0]
+
+    def _writers(self) -> list[EventWriter]:
+        with self._lock:
+            return [self._writer, *self._subwriters.values()]
+
+    def __enter__(self) -> SummaryWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<SummaryWriter {self.logdir!r}{' closed' if self._closed else ''}>"

@@ -1,0 +1,1 @@
+"""The ``neuroboard`` command."""

@@ -1,0 +1,79 @@
+"""Event file names: TensorBoard's convention, exclusive creation, and run order."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import socket
+import time
+
+__all__ = ["EVENT_FILE_MARKER", "create_event_file", "event_file_name", "is_event_file"]
+
+EVENT_FILE_MARKER = "tfevents"
+_PREFIX = "events.out.tfevents."
+_SECONDS = re.compile(r"events\.out\.tfevents\.(\d+)")
+# Shared by every writer in the process: two writers opened in one second differ here.
+_counter = itertools.count()
+
+
+def is_event_file(name: str) -> bool:
+    """Return whether a file name is one TensorBoard reads as an event file.
+
+    >>> is_event_file("events.out.tfevents.1700000000.lab1.42.0"), is_event_file("x.txt")
+    (True, False)
+    """
+    return EVENT_FILE_MARKER in name
+
+
+def event_file_name(seconds: int, host: str, pid: int, counter: int, suffix: str = "") -> str:
+    """Return ``events.out.tfevents.<secs>.<host>.<pid>.<counter><suffix>``.
+
+    >>> event_file_name(1700000000, "lab1", 42, 0)
+    'events.out.tfevents.1700000000.lab1.42.0'
+    """
+    return f"{_PREFIX}{seconds:010d}.{host}.{pid}.{counter}{suffix}"
+
+
+def _sort_after(candidate_seconds: int, names: list[str], make) -> int:
+    """Return the seconds field that makes ``make(seconds)`` sort after every name."""
+    latest = max(names)
+    if make(candidate_seconds) > latest:
+        return candidate_seconds
+    match = _SECONDS.match(latest)
+    if match is None:
+        return candidate_seconds
+    return max(candidate_seconds, int(match.group(1)) + 1)
+
+
+def create_event_file(logdir: str, suffix: str = "") -> tuple[str, int]:
+    """Create a new event file in ``logdir``; return its path and an open file descriptor.
+
+    The file is created exclusively, so two writers never share one, and
+    named so that it sorts after the event files already in ``logdir``:
+    TensorBoard reads a run's files in name order and never goes back.
+
+    >>> import tempfile; d = tempfile.mkdtemp()
+    >>> path, fd = create_event_file(d); os.close(fd)
+    >>> os.path.basename(path).startswith("events.out.tfevents.")
+    True
+    """
+    os.makedirs(logdir, exist_ok=True)
+    host = socket.gethostname()
+    pid = os.getpid()
+    while True:
+        counter = next(_counter)
+
+        def make(seconds: int, counter: int = counter) -> str:
+            return event_file_name(seconds, host, pid, counter, suffix)
+
+        seconds = int(time.time())
+        existing = [n for n in os.listdir(logdir) if is_event_file(n)]
+        if existing:
+            seconds = _sort_after(seconds, existing, make)
+        path = os.path.join(logdir, make(seconds))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        except FileExistsError:
+            continue
+        return path, fd

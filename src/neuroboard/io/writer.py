@@ -1,0 +1,297 @@
+"""EventWriter: one event file, buffered, flushed in the background.
+
+Scalars are kept as plain tuples until a flush encodes them all at once with
+the batched fast path; other events are framed when they are added. Every
+flush hands the bytes to the OS in one ``write`` loop, so a crash loses at
+most what was added since the last flush.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import weakref
+
+import numpy as np
+
+from neuroboard.format.codec import Event, encode_event, encode_scalar_records, file_version_event
+from neuroboard.io.files import create_event_file
+
+__all__ = ["EventWriter", "Flusher", "WriterClosedError"]
+
+DEFAULT_FLUSH_SECS = 2.0
+DEFAULT_MAX_QUEUE = 10_000
+
+
+class WriterClosedError(ValueError):
+    """Raised by a write to a writer that has been closed."""
+
+
+class Flusher:
+    """A daemon thread that flushes a set of writers every ``interval`` seconds.
+
+    A writer's flush error is kept on that writer and raised by its next call.
+
+    >>> f = Flusher(60.0); f.stop()
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._writers: weakref.WeakSet[EventWriter] = weakref.WeakSet()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="neuroboard-flush", daemon=True)
+        self._thread.start()
+
+    def add(self, writer: EventWriter) -> None:
+        """Flush ``writer`` on every tick from now on."""
+        self._writers.add(writer)
+
+    def discard(self, writer: EventWriter) -> None:
+        """Stop flushing ``writer``."""
+        self._writers.discard(writer)
+
+    def stop(self) -> None:
+        """End the thread; the writers are left open."""
+        self._stopped.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            for writer in list(self._writers):
+                writer._background_flush()
+
+
+# Open writers, held strongly so that unreferenced ones still reach the disk at exit.
+_open_writers: set[EventWriter] = set()
+_open_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    with _open_lock:
+        writers = list(_open_writers)
+    for writer in writers:
+        try:
+            writer.close()
+        except Exception:  # noqa: BLE001 - exit must go on; the error was the writer's to raise
+            pass
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class EventWriter:
+    """Write events into one new event file in ``logdir``.
+
+    ``flush_secs`` sets the background flush interval (``0`` turns it off);
+    ``max_queue`` is how many events may wait in memory before the adding
+    call flushes them itself. ``flusher`` shares one background thread among
+    several writers. Steps left out advance a counter per tag.
+
+    >>> import tempfile
+    >>> with EventWriter(tempfile.mkdtemp()) as w:
+    ...     w.add_scalar("loss", 0.5, step=1, wall_time=1.0)
+    """
+
+    def __init__(
+        self,
+        logdir: str,
+        *,
+        filename_suffix: str = "",
+        flush_secs: float = DEFAULT_FLUSH_SECS,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        flusher: Flusher | None = None,
+        first_events: tuple[Event, ...] = (),
+    ) -> None:
+        self.logdir = os.fspath(logdir)
+        self.path, self._fd = create_event_file(self.logdir, filename_suffix)
+        self.max_queue = max(1, int(max_queue))
+        self._lock = threading.RLock()
+        self._chunks: list[bytes] = [encode_event(file_version_event(time.time()))]
+        self._chunks.extend(encode_event(event) for event in first_events)
+        self._scalars: list[tuple[str, int, float, float]] = []
+        self._queued = 0
+        self._last_step: dict[str, int] = {}
+        self._closed = False
+        self._error: BaseException | None = None
+        self._own_flusher = flusher is None and flush_secs > 0
+        self._flusher = Flusher(flush_secs) if self._own_flusher else flusher
+        with _open_lock:
+            _open_writers.add(self)
+        self.flush()
+        if self._flusher is not None:
+            self._flusher.add(self)
+
+    # -- steps ---------------------------------------------------------------
+
+    def next_steps(self, tag: str, count: int = 1) -> int:
+        """Reserve ``count`` steps for ``tag`` after its last one; return the first.
+
+        >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
+        >>> w.next_steps("a", 3), w.next_steps("a")
+        (0, 3)
+        >>> w.close()
+        """
+        with self._lock:
+            first = self._last_step.get(tag, -1) + 1
+            self._last_step[tag] = first + count - 1
+            return first
+
+    # -- writing -------------------------------------------------------------
+
+    def add_scalar(self, tag: str, value: float, step: int | None, wall_time: float) -> None:
+        """Queue one scalar event; ``step=None`` takes the tag's next step.
+
+        Arguments are trusted: the API layer has converted and checked them.
+        """
+        with self._lock:
+            if self._closed or self._error is not None:
+                self._raise_pending()
+            if step is None:
+                step = self._last_step.get(tag, -1) + 1
+            self._last_step[tag] = step
+            self._scalars.append((tag, step, wall_time, value))
+            self._queued += 1
+            if self._queued >= self.max_queue:
+                self._write_pending()
+
+    def add_scalar_series(
+        self, tag: str, steps: np.ndarray, wall_times: np.ndarray, values: np.ndarray
+    ) -> None:
+        """Queue a whole series of one tag (int64 steps, float64 wall times and values)."""
+        with self._lock:
+            if self._closed or self._error is not None:
+                self._raise_pending()
+            self._encode_scalars()
+            self._chunks.append(encode_scalar_records([tag], steps, wall_times, values))
+            if len(steps):
+                self._last_step[tag] = int(steps[-1])
+            self._queued += len(steps)
+            if self._queued >= self.max_queue:
+                self._write_pending()
+
+    def add_event(self, event: Event) -> None:
+        """Queue any Event message as it is.
+
+        >>> import tempfile; from neuroboard.format import Event
+        >>> with EventWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_event(Event(step=1, wall_time=2.0))
+        """
+        record = encode_event(event)
+        with self._lock:
+            if self._closed or self._error is not None:
+                self._raise_pending()
+            self._encode_scalars()
+            self._chunks.append(record)
+            self._queued += 1
+            if self._queued >= self.max_queue:
+                self._write_pending()
+
+    def flush(self) -> None:
+        """Hand every queued event to the operating system.
+
+        Raises the error of a failed background flush, if there was one.
+        """
+        with self._lock:
+            if self._error is not None:
+                self._raise_pending()
+            if not self._closed:
+                self._write_pending()
+
+    def close(self) -> None:
+        """Flush and close the file; later calls do nothing.
+
+        Raises the error of a failed flush; the file is closed all the same.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with _open_lock:
+                _open_writers.discard(self)
+            if self._flusher is not None:
+                self._flusher.discard(self)
+            try:
+                if self._error is not None:
+                    self._raise_pending()
+                self._write_pending()
+            except BaseException:
+                _close_quietly(self._fd)
+                raise
+            else:
+                os.close(self._fd)
+            finally:
+                self._chunks = []
+                self._scalars = []
+        if self._own_flusher:
+            self._flusher.stop()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<EventWriter {self.path!r} {state}>"
+
+    # -- internals -----------------------------------------------------------
+
+    def _raise_pending(self) -> None:
+        error = self._error
+        if error is not None:
+            self._error = None
+            raise error
+        raise WriterClosedError(f"the writer of {self.path} is closed: open a new writer to log more")
+
+    def _encode_scalars(self) -> None:
+        if not self._scalars:
+            return
+        tags, steps, walls, values = zip(*self._scalars)
+        self._scalars = []
+        self._chunks.append(
+            encode_scalar_records(
+                tags,
+                np.fromiter(steps, np.int64, len(steps)),
+                np.fromiter(walls, np.float64, len(walls)),
+                np.fromiter(values, np.float64, len(values)),
+            )
+        )
+
+    def _write_pending(self) -> None:
+        self._encode_scalars()
+        self._queued = 0
+        if not self._chunks:
+            return
+        data = memoryview(b"".join(self._chunks))
+        self._chunks = []
+        try:
+            while data:
+                written = os.write(self._fd, data)
+                data = data[written:]
+        except BaseException:
+            # Keep what did not reach the file, so that a retry writes it in order.
+            self._chunks = [bytes(data)]
+            raise
+
+    def _background_flush(self) -> None:
+        with self._lock:
+            if self._closed or self._error is not None:
+                return
+            try:
+                self._write_pending()
+            except Exception as error:  # noqa: BLE001 - surfaced by the writer's next call
+                self._error = error

@@ -1,0 +1,143 @@
+"""Convert user values once, at the edge: numbers, steps, tags, arrays, torch tensors.
+
+Every function names the call and the argument in its error, so a user sees
+``add_scalar(scalar_value=...): expected a real number, got str``.
+torch is never imported here: a tensor is recognised by its type's module.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["as_array", "as_float", "as_step", "as_steps", "as_tag", "as_walltime", "is_tensor"]
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_REAL_TYPES = (int, float, np.integer, np.floating, np.bool_)
+_NUMERIC_KINDS = "biuf"
+
+
+def _where(func: str, arg: str) -> str:
+    return f"{func}({arg}=...)"
+
+
+def _describe(value: Any) -> str:
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    return type(value).__name__
+
+
+def is_tensor(value: Any) -> bool:
+    """Return whether ``value`` is a torch tensor, without importing torch.
+
+    >>> is_tensor(1.0)
+    False
+    """
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def _tensor_to_numpy(value: Any) -> np.ndarray:
+    return value.detach().cpu().numpy()
+
+
+def as_float(value: Any, func: str, arg: str) -> float:
+    """Return a real scalar (number, NumPy scalar or 0-d array, 0-d tensor) as a float.
+
+    >>> as_float(np.float32(0.5), "add_scalar", "scalar_value")
+    0.5
+    """
+    if isinstance(value, _REAL_TYPES):
+        return float(value)
+    if is_tensor(value):
+        value = _tensor_to_numpy(value)
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0 and value.dtype.kind in _NUMERIC_KINDS:
+            return float(value)
+        raise ValueError(
+            f"{_where(func, arg)}: expected a real scalar (0-d), got {value.dtype} of shape {value.shape}"
+        )
+    raise TypeError(f"{_where(func, arg)}: expected a real number, got {_describe(value)}")
+
+
+def as_walltime(value: Any, func: str, arg: str = "walltime") -> float:
+    """Return a wall time in seconds since the epoch as a finite float.
+
+    >>> as_walltime(1.5, "add_scalar")
+    1.5
+    """
+    seconds = as_float(value, func, arg)
+    if not math.isfinite(seconds):
+        raise ValueError(f"{_where(func, arg)}: expected finite seconds since the epoch, got {seconds}")
+    return seconds
+
+
+def as_step(value: Any, func: str, arg: str = "global_step") -> int:
+    """Return an integer step (int, NumPy integer, 0-d integer array or tensor) within int64.
+
+    >>> as_step(np.int32(3), "add_scalar")
+    3
+    """
+    if is_tensor(value):
+        value = _tensor_to_numpy(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{_where(func, arg)}: expected an integer step, got {_describe(value)}")
+    step = int(value)
+    if not _INT64_MIN <= step <= _INT64_MAX:
+        raise ValueError(f"{_where(func, arg)}: expected a step within int64, got {step}")
+    return step
+
+
+def as_tag(value: Any, func: str, arg: str = "tag") -> str:
+    """Return ``value`` if it is a non-empty str.
+
+    >>> as_tag("loss/train", "add_scalar")
+    'loss/train'
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{_where(func, arg)}: expected a non-empty str, got {_describe(value)}")
+    if not value:
+        raise ValueError(f"{_where(func, arg)}: expected a non-empty str, got ''")
+    return value
+
+
+def as_array(value: Any, func: str, arg: str, dtype: Any = np.float64) -> np.ndarray:
+    """Return a numeric array-like (list, NumPy array, tensor) as an array of ``dtype``.
+
+    >>> as_array([1, 2], "add_series", "values").dtype
+    dtype('float64')
+    """
+    if is_tensor(value):
+        value = _tensor_to_numpy(value)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{_where(func, arg)}: expected a numeric array, got {_describe(value)}") from error
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"{_where(func, arg)}: expected a numeric array, got dtype {array.dtype}")
+    return array.astype(dtype, copy=False)
+
+
+def as_steps(value: Any, count: int, func: str, arg: str = "steps") -> np.ndarray:
+    """Return ``count`` integer steps as an int64 array.
+
+    >>> as_steps(range(3), 3, "add_series").tolist()
+    [0, 1, 2]
+    """
+    if is_tensor(value):
+        value = _tensor_to_numpy(value)
+    array = np.asarray(value)
+    if array.dtype.kind not in "iu" or array.ndim != 1:
+        raise TypeError(
+            f"{_where(func, arg)}: expected a 1-D array of integers, got {array.dtype} of shape {array.shape}"
+        )
+    if len(array) != count:
+        raise ValueError(f"{_where(func, arg)}: expected {count} steps, one per value, got {len(array)}")
+    if array.dtype == np.uint64 and len(array) and array.max() > _INT64_MAX:
+        raise ValueError(f"{_where(func, arg)}: expected steps within int64, got {array.max()}")
+    return array.astype(np.int64, copy=False)

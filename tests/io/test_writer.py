@@ -1,0 +1,214 @@
+"""EventWriter: flushing, closing, errors from the background thread, threads and crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from neuroboard.io.reader import read_events, run_files
+from neuroboard.io.writer import EventWriter, WriterClosedError
+from tests.tb import accumulator, scalar_arrays
+
+POLL_TIMEOUT = 30.0
+
+
+def _scalar_steps(path: str, tag: str = "x") -> list[int]:
+    return [e.step for e in read_events(path) for v in e.summary.value if v.tag == tag]
+
+
+def _poll(condition, timeout: float = POLL_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def test_file_starts_with_file_version(tmp_path) -> None:
+    with EventWriter(str(tmp_path)) as writer:
+        pass
+    events = list(read_events(writer.path))
+    assert [e.file_version for e in events] == ["brain.Event:2"]
+
+
+def test_flush_reaches_the_os(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    writer.add_scalar("x", 1.0, 3, 10.0)
+    assert _scalar_steps(writer.path) == []
+    writer.flush()
+    assert _scalar_steps(writer.path) == [3]
+    writer.close()
+
+
+def test_background_flush_writes_without_a_call(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0.05)
+    writer.add_scalar("x", 1.0, 7, 10.0)
+    _poll(lambda: _scalar_steps(writer.path) == [7])
+    writer.close()
+
+
+def test_max_queue_forces_a_flush(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0, max_queue=5)
+    for step in range(5):
+        writer.add_scalar("x", 0.0, step, 1.0)
+    assert _scalar_steps(writer.path) == [0, 1, 2, 3, 4]
+    writer.close()
+
+
+def test_close_is_idempotent_and_later_writes_raise(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path))
+    writer.add_scalar("x", 1.0, 0, 1.0)
+    writer.close()
+    writer.close()
+    size = os.path.getsize(writer.path)
+    with pytest.raises(WriterClosedError, match="closed"):
+        writer.add_scalar("x", 2.0, 1, 1.0)
+    assert os.path.getsize(writer.path) == size
+    assert writer.closed
+
+
+def test_steps_left_out_follow_each_tag(tmp_path) -> None:
+    with EventWriter(str(tmp_path)) as writer:
+        for _ in range(3):
+            writer.add_scalar("a", 1.0, None, 1.0)
+        writer.add_scalar("b", 1.0, None, 1.0)
+        writer.add_scalar("a", 1.0, 10, 1.0)
+        writer.add_scalar("a", 1.0, None, 1.0)
+    assert _scalar_steps(writer.path, "a") == [0, 1, 2, 10, 11]
+    assert _scalar_steps(writer.path, "b") == [0]
+
+
+def _fill_disk(writer: EventWriter) -> int:
+    """Point the writer's descriptor at /dev/full, as a full disk; return the saved real one."""
+    saved = os.dup(writer._fd)
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, writer._fd)
+    os.close(full)
+    return saved
+
+
+def _free_disk(writer: EventWriter, saved: int) -> None:
+    os.dup2(saved, writer._fd)
+    os.close(saved)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to act as a full disk")
+def test_background_error_surfaces_and_nothing_is_lost(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0.05)
+    saved = _fill_disk(writer)
+    writer.add_scalar("x", 1.0, 0, 1.0)
+    raised: list[BaseException] = []
+    logged = [0]
+
+    def next_call_raises() -> bool:
+        step = logged[-1] + 1
+        try:
+            writer.add_scalar("x", 1.0, step, 1.0)
+        except OSError as error:
+            raised.append(error)
+            return True
+        logged.append(step)
+        return False
+
+    _poll(next_call_raises)
+    assert "No space left" in str(raised[0])
+    _free_disk(writer, saved)
+    # The call that raised logged nothing; the data of the failed flush were kept.
+    last = logged[-1] + 2
+    writer.add_scalar("x", 1.0, last, 1.0)
+    writer.close()
+    assert _scalar_steps(writer.path) == [*logged, last]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to act as a full disk")
+def test_flush_and_close_raise_write_errors(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    saved = _fill_disk(writer)
+    writer.add_scalar("x", 1.0, 0, 1.0)
+    with pytest.raises(OSError):
+        writer.flush()
+    with pytest.raises(OSError):
+        writer.close()
+    os.close(saved)
+
+
+def test_threads_share_one_writer(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path), max_queue=97)
+    per_thread = 3000
+
+    def log(index: int) -> None:
+        for step in range(per_thread):
+            writer.add_scalar(f"t{index}", float(step), step, 1.0)
+
+    threads = [threading.Thread(target=log, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    acc = accumulator(tmp_path)
+    for index in range(8):
+        steps, values, _ = scalar_arrays(acc, f"t{index}")
+        assert steps.tolist() == list(range(per_thread))
+        assert values.tolist() == [float(s) for s in range(per_thread)]
+
+
+def _run_child(code: str, tmp_path, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        **kwargs,
+    )
+
+
+def test_interpreter_exit_flushes_open_writers(tmp_path) -> None:
+    child = _run_child(
+        """
+        import sys
+        from neuroboard import SummaryWriter
+        writer = SummaryWriter(sys.argv[1], flush_secs=1000)
+        for step in range(250):
+            writer.add_scalar("x", step * 0.5, step)
+        writer.add_scalars("pair", {"a": 1.0, "b": 2.0}, 0)
+        """,
+        tmp_path,
+    )
+    assert child.wait(timeout=120) == 0
+    (path,) = run_files(str(tmp_path))["."]
+    assert _scalar_steps(path) == list(range(250))
+    assert set(run_files(str(tmp_path))) == {".", "pair_a", "pair_b"}
+
+
+def test_sigkill_after_flush_keeps_what_was_flushed(tmp_path) -> None:
+    child = _run_child(
+        """
+        import sys
+        from neuroboard import SummaryWriter
+        writer = SummaryWriter(sys.argv[1], flush_secs=1000)
+        for step in range(100):
+            writer.add_scalar("x", float(step), step)
+        writer.flush()
+        for step in range(100, 150):
+            writer.add_scalar("x", float(step), step)
+        print("flushed", flush=True)
+        sys.stdin.read()
+        """,
+        tmp_path,
+    )
+    assert child.stdout.readline().strip() == b"flushed"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    (path,) = run_files(str(tmp_path))["."]
+    assert _scalar_steps(path) == list(range(100))
+    steps, values, _ = scalar_arrays(accumulator(tmp_path), "x")
+    assert steps.tolist() == list(range(100))
+    assert values.tolist() == [float(s) for s in range(100)]

@@ -212,3 +212,25 @@ def test_sigkill_after_flush_keeps_what_was_flushed(tmp_path) -> None:
     steps, values, _ = scalar_arrays(accumulator(tmp_path), "x")
     assert steps.tolist() == list(range(100))
     assert values.tolist() == [float(s) for s in range(100)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_does_not_write_its_parents_queue(tmp_path) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    writer.add_scalar("x", 1.0, 0, 1.0)
+    pid = os.fork()
+    if pid == 0:  # the child logs one point of its own and exits normally
+        code = 0
+        try:
+            writer.add_scalar("x", 2.0, 1, 1.0)
+            writer.close()
+        except BaseException:  # noqa: BLE001 - report through the exit code
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    writer.close()
+    values = sorted(
+        (e.step, v.simple_value) for e in read_events(writer.path) for v in e.summary.value
+    )
+    assert values == [(0, 1.0), (1, 2.0)]

@@ -101,6 +101,8 @@ class SummaryWriter:
         self._flusher = Flusher(flush_secs) if flush_secs > 0 else None
         self._writer = self._open(self.logdir)
         self._subwriters: dict[str, EventWriter] = {}
+        # add_scalars' writers by main tag and key, to skip building run names per value.
+        self._key_writers: dict[str, dict[str, EventWriter]] = {}
         self._layout: dict[str, dict[str, list]] = {}
         self._closed = False
 
@@ -223,7 +225,10 @@ class SummaryWriter:
         if layout not in _LAYOUTS:
             raise ValueError(f"{func}(layout=...): expected 'runs' or 'tags', got {layout!r}")
         items = [
-            (as_tag(key, func, "tag_scalar_dict key"), as_float(value, func, f"tag_scalar_dict[{key!r}]"))
+            (
+                key if type(key) is str and key else as_tag(key, func, "tag_scalar_dict key"),
+                value if type(value) is float else as_float(value, func, f"tag_scalar_dict[{key!r}]"),
+            )
             for key, value in tag_scalar_dict.items()
         ]
         if global_step is not None:
@@ -239,8 +244,14 @@ class SummaryWriter:
             return
         if global_step is None:
             global_step = self._writer.next_steps(main_tag)
+        writers = self._key_writers.get(main_tag)
+        if writers is None:
+            writers = self._key_writers[main_tag] = {}
         for key, value in items:
-            self._subwriter(_subrun_name(main_tag, key)).add_scalar(main_tag, value, global_step, wall)
+            writer = writers.get(key)
+            if writer is None:
+                writer = writers[key] = self._subwriter(_subrun_name(main_tag, key))
+            writer.add_scalar(main_tag, value, global_step, wall)
 
     def add_series(
         self,

@@ -9,6 +9,7 @@ most what was added since the last flush.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 import time
@@ -20,6 +21,8 @@ from neuroboard.format.codec import Event, encode_event, encode_scalar_records, 
 from neuroboard.io.files import create_event_file
 
 __all__ = ["EventWriter", "Flusher", "WriterClosedError"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_SECS = 2.0
 DEFAULT_MAX_QUEUE = 10_000
@@ -76,8 +79,21 @@ def _close_all() -> None:
     for writer in writers:
         try:
             writer.close()
-        except Exception:  # noqa: BLE001 - exit must go on; the error was the writer's to raise
-            pass
+        except Exception as error:  # noqa: BLE001 - exit goes on, but says what was lost
+            logger.error("could not finish %s at exit: %s", writer.path, error)
+
+
+def _after_fork_in_child() -> None:
+    # The parent writes what it had queued; a child that wrote it too would duplicate it.
+    global _open_lock
+    _open_lock = threading.Lock()
+    for writer in _open_writers:
+        writer._lock = threading.Lock()
+        writer._forget_queue()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _close_quietly(fd: int) -> None:
@@ -113,10 +129,14 @@ class EventWriter:
         self.logdir = os.fspath(logdir)
         self.path, self._fd = create_event_file(self.logdir, filename_suffix)
         self.max_queue = max(1, int(max_queue))
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._chunks: list[bytes] = [encode_event(file_version_event(time.time()))]
         self._chunks.extend(encode_event(event) for event in first_events)
-        self._scalars: list[tuple[str, int, float, float]] = []
+        # Pending scalars, one list per column: cheaper to fill and to turn into arrays.
+        self._tags: list[str] = []
+        self._steps: list[int] = []
+        self._walls: list[float] = []
+        self._values: list[float] = []
         self._queued = 0
         self._last_step: dict[str, int] = {}
         self._closed = False
@@ -157,7 +177,10 @@ class EventWriter:
             if step is None:
                 step = self._last_step.get(tag, -1) + 1
             self._last_step[tag] = step
-            self._scalars.append((tag, step, wall_time, value))
+            self._tags.append(tag)
+            self._steps.append(step)
+            self._walls.append(wall_time)
+            self._values.append(value)
             self._queued += 1
             if self._queued >= self.max_queue:
                 self._write_pending()
@@ -228,8 +251,7 @@ class EventWriter:
             else:
                 os.close(self._fd)
             finally:
-                self._chunks = []
-                self._scalars = []
+                self._forget_queue()
         if self._own_flusher:
             self._flusher.stop()
 
@@ -258,16 +280,16 @@ class EventWriter:
         raise WriterClosedError(f"the writer of {self.path} is closed: open a new writer to log more")
 
     def _encode_scalars(self) -> None:
-        if not self._scalars:
+        if not self._tags:
             return
-        tags, steps, walls, values = zip(*self._scalars)
-        self._scalars = []
+        tags, steps, walls, values = self._tags, self._steps, self._walls, self._values
+        self._tags, self._steps, self._walls, self._values = [], [], [], []
         self._chunks.append(
             encode_scalar_records(
                 tags,
-                np.fromiter(steps, np.int64, len(steps)),
-                np.fromiter(walls, np.float64, len(walls)),
-                np.fromiter(values, np.float64, len(values)),
+                np.array(steps, np.int64),
+                np.array(walls, np.float64),
+                np.array(values, np.float64),
             )
         )
 
@@ -286,6 +308,11 @@ class EventWriter:
             # Keep what did not reach the file, so that a retry writes it in order.
             self._chunks = [bytes(data)]
             raise
+
+    def _forget_queue(self) -> None:
+        self._chunks = []
+        self._tags, self._steps, self._walls, self._values = [], [], [], []
+        self._queued = 0
 
     def _background_flush(self) -> None:
         with self._lock:

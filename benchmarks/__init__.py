@@ -1,0 +1,1 @@
+"""Benchmarks of neuroboard against tensorboardX and torch: run ``python -m benchmarks``."""

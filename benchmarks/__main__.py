@@ -1,0 +1,57 @@
+"""Run the benchmarks: ``python -m benchmarks [write|read ...] [--quick] [--repeats N]``."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+
+from benchmarks import bench_read, bench_write
+from benchmarks.common import print_header, print_table
+
+AREAS = {"write": bench_write.run, "read": bench_read.run}
+QUICK_SCALE = 0.1
+
+
+def _versions() -> str:
+    found = []
+    for package in ("neuroboard", "tensorboardX", "torch", "tensorboard", "protobuf", "numpy"):
+        try:
+            found.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            found.append(f"{package} (not installed)")
+    return ", ".join(found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("areas", nargs="*", metavar="AREA", help=f"areas to run: {', '.join(AREAS)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help=f"sizes x {QUICK_SCALE:g}, for a smoke run")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs, when cheap (default: 3)")
+    args = parser.parse_args(argv)
+    unknown = [area for area in args.areas if area not in AREAS]
+    if unknown:
+        parser.error(f"unknown area {unknown[0]!r}: choose from {', '.join(AREAS)}")
+    areas = args.areas or list(AREAS)
+    scale = QUICK_SCALE if args.quick else 1.0
+
+    # The peers warn about their own deprecated internals; that noise is not ours to report.
+    for module in ("tensorboardX", "torch", "tensorboard"):
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
+
+    print(f"Python {platform.python_version()} on {platform.machine()}; {_versions()}")
+    print(f"rates are the best of up to {args.repeats} runs; {'quick sizes' if args.quick else 'full sizes'}")
+    rows = []
+    for area in areas:
+        print(f"\n== {area} ==")
+        print_header()
+        rows += AREAS[area](scale=scale, repeats=args.repeats)
+    print("\n== summary ==")
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

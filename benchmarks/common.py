@@ -1,0 +1,116 @@
+"""Shared helpers: timing in fresh logdirs, optional peers, and the result table."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import importlib
+import math
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+
+__all__ = ["Row", "best_seconds", "load_peers", "print_header", "print_row", "print_table"]
+
+# Peers in the order they are reported: display name -> (module, class).
+_PEERS = {
+    "tensorboardX": ("tensorboardX", "SummaryWriter"),
+    "torch": ("torch.utils.tensorboard", "SummaryWriter"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One comparison: our rate and a peer's rate for the same work, in items per second."""
+
+    name: str
+    unit: str
+    ours: float
+    peer: float
+    target: float | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.peer
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        return "PASS" if self.ratio >= self.target else "MISS"
+
+
+def best_seconds(run: Callable[[str], object], *, repeats: int = 3, budget: float = 3.0) -> float:
+    """Return the fastest of up to ``repeats`` calls of ``run(logdir)``, each in a fresh logdir.
+
+    The logdir is made before the clock starts and removed after it stops, so
+    neither counts. Repeating stops once ``budget`` seconds have been spent:
+    a slow peer then runs once, which is accurate enough for a run of seconds.
+    """
+    best = math.inf
+    spent = 0.0
+    for _ in range(max(1, repeats)):
+        with tempfile.TemporaryDirectory(prefix="neuroboard-bench-") as logdir:
+            # Collect the previous run's garbage now so it is not charged to this one.
+            gc.collect()
+            start = time.perf_counter()
+            run(logdir)
+            elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        spent += elapsed
+        if spent >= budget:
+            break
+    return best
+
+
+def load_peers(names: Iterable[str] = _PEERS) -> dict[str, type]:
+    """Return the peer SummaryWriter classes that import, saying which ones are skipped."""
+    peers = {}
+    for name in names:
+        module, attribute = _PEERS[name]
+        try:
+            peers[name] = getattr(importlib.import_module(module), attribute)
+        except ImportError as error:
+            print(f"  (skipping {name}: {error})")
+    return peers
+
+
+def _rate(value: float, unit: str) -> str:
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:7.2f} {prefix} {unit}/s"
+    return f"{value:7.2f}   {unit}/s"
+
+
+_HEADER = ("benchmark", "ours", "peer", "ratio", "target", "")
+_WIDTHS = (48, 20, 20, 9, 7, 4)
+
+
+def _line(cells: Iterable[str]) -> str:
+    return " | ".join(cell.ljust(width) for cell, width in zip(cells, _WIDTHS)).rstrip()
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    target = "-" if row.target is None else f">={row.target:g}x"
+    return (row.name, _rate(row.ours, row.unit), _rate(row.peer, row.unit), f"{row.ratio:8.1f}x", target, row.verdict)
+
+
+def print_header() -> None:
+    """Print the column titles and a rule."""
+    print(_line(_HEADER))
+    print("-" * (sum(_WIDTHS) + 3 * (len(_WIDTHS) - 1)))
+
+
+def print_row(row: Row) -> None:
+    """Print one row, as soon as it is measured."""
+    print(_line(_cells(row)), flush=True)
+
+
+def print_table(rows: list[Row]) -> None:
+    """Print every row again as one table, then how many targets were met."""
+    print_header()
+    for row in rows:
+        print_row(row)
+    judged = [row for row in rows if row.target is not None]
+    passed = sum(row.verdict == "PASS" for row in judged)
+    print(f"\n{passed} of {len(judged)} targets met.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -43,6 +44,19 @@ class TensorBoardServer:
         with urllib.request.urlopen(self.url(route, **query), timeout=10) as response:
             return json.loads(response.read())
 
+    def post(self, route: str, body: Any) -> Any:
+        """Return the decoded JSON answer to a POST of ``body`` as JSON."""
+        request = urllib.request.Request(
+            self.url(route), data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def read(self, route: str, **query: str) -> bytes:
+        """Return the raw bytes of one GET (images, audio)."""
+        with urllib.request.urlopen(self.url(route, **query), timeout=10) as response:
+            return response.read()
+
     def wait_for(self, fetch: Callable[[], Any], ready: Callable[[Any], bool], timeout: float = DATA_TIMEOUT) -> Any:
         """Poll ``fetch`` until ``ready`` accepts its result; return that result."""
         deadline = time.monotonic() + timeout
@@ -73,38 +87,44 @@ class TensorBoardServer:
             return None
 
 
+@contextlib.contextmanager
+def start_tensorboard(logdir: str, log_path: str) -> Iterator[TensorBoardServer]:
+    """Run a real TensorBoard on ``logdir`` on a free loopback port until the block ends."""
+    port = _free_port()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tensorboard.main",
+                "--logdir",
+                logdir,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--reload_interval",
+                "0.5",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = TensorBoardServer(logdir, port, process)
+        try:
+            server.wait_for(lambda: server.get("/data/runs"), lambda runs: isinstance(runs, list), SERVER_START_TIMEOUT)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="session")
 def tensorboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TensorBoardServer]:
-    """Start one TensorBoard server for the session; tests write runs into its logdir."""
+    """One TensorBoard server for the session; tests write their runs into its logdir."""
     logdir = str(tmp_path_factory.mktemp("tensorboard_logdir"))
-    port = _free_port()
-    log = open(os.path.join(str(tmp_path_factory.getbasetemp()), "tensorboard.log"), "wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tensorboard.main",
-            "--logdir",
-            logdir,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--reload_interval",
-            "0.5",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = TensorBoardServer(logdir, port, process)
-    try:
-        server.wait_for(lambda: server.get("/data/runs"), lambda runs: isinstance(runs, list), SERVER_START_TIMEOUT)
+    with start_tensorboard(logdir, os.path.join(str(tmp_path_factory.getbasetemp()), "tensorboard.log")) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()

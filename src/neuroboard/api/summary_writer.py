@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from neuroboard.summary.convert import (
     as_walltime,
 )
 from neuroboard.summary.custom_scalars import custom_scalars, layout_from_dict
+from neuroboard.summary.hparams import hparam_value, hparams_config, session_end, session_start
 from neuroboard.summary.scalar import scalar
 
 __all__ = ["SummaryWriter", "default_logdir"]
@@ -104,6 +106,8 @@ class SummaryWriter:
         # add_scalars' writers by main tag and key, to skip building run names per value.
         self._key_writers: dict[str, dict[str, EventWriter]] = {}
         self._layout: dict[str, dict[str, list]] = {}
+        # Writers whose run holds hparams: their sessions are closed on close().
+        self._sessions: list[EventWriter] = []
         self._closed = False
 
     # -- the run's files -------------------------------------------------------
@@ -341,6 +345,93 @@ class SummaryWriter:
             tags = (chart[1] if chart else []) + [t for t in wanted if t not in known]
             self.add_custom_scalars({main_tag: {main_tag: ["Multiline", tags]}})
 
+    # -- hyperparameters -------------------------------------------------------
+
+    def add_hparams(
+        self,
+        hparam_dict: Mapping[str, Any],
+        metric_dict: Mapping[str, Any] | None = None,
+        hparam_domain_discrete: Mapping[str, Sequence[Any]] | None = None,
+        run_name: str | None = None,
+        global_step: Any = None,
+    ) -> None:
+        """Give this run (or the child run ``run_name``) its hyperparameters, and log metrics.
+
+        Values may be str, bool, int or float. Each metric is written as a
+        scalar of the same run, and any scalar logged in the run later shows as
+        a metric too, so hparams may be logged first and metrics at the end,
+        or no metric at all. ``hparam_domain_discrete`` checks each value
+        against its allowed values; to show domains in TensorBoard declare them
+        once for the logdir with :meth:`add_hparams_config`. A run keeps its
+        first set of hparams (TensorBoard ignores later ones): a second call
+        for the same run warns.
+
+        >>> import tempfile
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_hparams({"lr": 0.1, "optimizer": "adam"}, {"accuracy": 0.93})
+        """
+        func = "add_hparams"
+        summary = session_start(hparam_dict, func=func)
+        if metric_dict is not None and not isinstance(metric_dict, Mapping):
+            raise TypeError(f"{func}(metric_dict=...): expected a dict of tags to numbers, got {type(metric_dict).__name__}")
+        metrics = [
+            (as_tag(tag, func, "metric_dict key"), as_float(value, func, f"metric_dict[{tag!r}]"))
+            for tag, value in (metric_dict or {}).items()
+        ]
+        self._check_domains(hparam_dict, hparam_domain_discrete)
+        if run_name is not None:
+            as_tag(run_name, func, "run_name")
+        if global_step is not None:
+            global_step = as_step(global_step, func)
+        self._check_open()
+        writer = self._writer if run_name is None else self._subwriter(run_name)
+        with self._lock:
+            repeated = writer in self._sessions
+            if not repeated:
+                self._sessions.append(writer)
+        if repeated:
+            warnings.warn(
+                f"{func}: run {writer.logdir!r} already has hparams, and TensorBoard keeps the first set "
+                "it sees for a run: these will not show. Pass run_name='...' to log them as another run.",
+                UserWarning,
+                stacklevel=2,
+            )
+        wall = time.time()
+        writer.add_event(Event(wall_time=wall, step=0, summary=summary))
+        for tag, value in metrics:
+            writer.add_scalar(tag, value, global_step, wall)
+
+    @staticmethod
+    def _check_domains(hparam_dict: Mapping[str, Any], domains: Mapping[str, Sequence[Any]] | None) -> None:
+        func = "add_hparams"
+        if domains is None:
+            return
+        if not isinstance(domains, Mapping):
+            raise TypeError(f"{func}(hparam_domain_discrete=...): expected a dict of names to lists, got {type(domains).__name__}")
+        for name, allowed in domains.items():
+            arg = f"hparam_domain_discrete[{name!r}]"
+            if isinstance(allowed, (str, bytes)) or not isinstance(allowed, Sequence):
+                raise TypeError(f"{func}({arg}=...): expected a list of values, got {type(allowed).__name__}")
+            values = [hparam_value(v, func, arg) for v in allowed]
+            if name in hparam_dict and hparam_value(hparam_dict[name], func, f"hparam_dict[{name!r}]") not in values:
+                raise ValueError(f"{func}(hparam_dict[{name!r}]=...): expected one of {values!r}, got {hparam_dict[name]!r}")
+
+    def add_hparams_config(
+        self, hparams: Sequence[Any], metrics: Sequence[Any] = (), time_created_secs: float | None = None
+    ) -> None:
+        """Declare the HPARAMS tab's columns for the whole logdir: domains and metrics.
+
+        ``hparams`` and ``metrics`` come from :func:`neuroboard.summary.hparams.hparam`
+        and :func:`~neuroboard.summary.hparams.metric`. Write it once, from a
+        writer at the root of the logdir: TensorBoard takes the first config it
+        finds, and then shows only the hparams and metrics it declares.
+
+        >>> import tempfile; from neuroboard.summary.hparams import hparam, metric
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_hparams_config([hparam("lr", (1e-4, 1.0))], [metric("accuracy")])
+        """
+        self.add_summary(hparams_config(hparams, metrics, time_created_secs), 0)
+
     # -- any summary -----------------------------------------------------------
 
     def add_summary(
@@ -382,11 +473,19 @@ class SummaryWriter:
         >>> import tempfile
         >>> w = SummaryWriter(tempfile.mkdtemp()); w.close(); w.close()
         """
+        self._close("success")
+
+    def _close(self, status: str) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
         errors = []
+        for writer in self._sessions:
+            try:
+                writer.add_event(Event(wall_time=time.time(), summary=session_end(status)))
+            except Exception as error:  # noqa: BLE001 - close every file first, raise after
+                errors.append(error)
         for writer in self._writers():
             try:
                 writer.close()
@@ -404,8 +503,9 @@ class SummaryWriter:
     def __enter__(self) -> SummaryWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type | None, *exc_info: object) -> None:
+        # A run left by an exception is marked failed in the HPARAMS tab.
+        self._close("success" if exc_type is None else "failure")
 
     def __repr__(self) -> str:
         return f"<SummaryWriter {self.logdir!r}{' closed' if self._closed else ''}>"

@@ -109,6 +109,8 @@ def as_tag(value: Any, func: str, arg: str = "tag") -> str:
 def as_array(value: Any, func: str, arg: str, dtype: Any = np.float64) -> np.ndarray:
     """Return a numeric array-like (list, NumPy array, tensor) as an array of ``dtype``.
 
+    ``dtype=None`` keeps the input's own numeric dtype.
+
     >>> as_array([1, 2], "add_series", "values").dtype
     dtype('float64')
     """
@@ -120,7 +122,7 @@ def as_array(value: Any, func: str, arg: str, dtype: Any = np.float64) -> np.nda
         raise TypeError(f"{_where(func, arg)}: expected a numeric array, got {_describe(value)}") from error
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"{_where(func, arg)}: expected a numeric array, got dtype {array.dtype}")
-    return array.astype(dtype, copy=False)
+    return array if dtype is None else array.astype(dtype, copy=False)
 
 
 def as_steps(value: Any, count: int, func: str, arg: str = "steps") -> np.ndarray:

@@ -1,0 +1,241 @@
+"""Hyperparameters: the ``hparams`` plugin's session records and experiment config.
+
+How TensorBoard reads them shapes what is written here:
+
+- each run that holds a *session start* record (its hparams) is one row of the
+  HPARAMS tab; its metrics are the last values of the scalars in that run and
+  its sub-runs, so metrics are plain scalars, logged whenever;
+- TensorBoard keeps the first metadata it sees per run and tag, so a run has
+  one set of hparams: a second set needs another run;
+- without an *experiment config* TensorBoard builds the columns from every
+  run's hparams and scalars, so runs that log different hparam names each get
+  their columns. A config, once found, pins the columns, domains and metrics
+  for the whole logdir: it is written only on request
+  (:func:`hparams_config`), never as a side effect of logging hparams.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from google.protobuf import struct_pb2
+from tensorboard.compat.proto.tensor_pb2 import TensorProto
+from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+from tensorboard.compat.proto.types_pb2 import DT_FLOAT
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+
+from neuroboard.format.codec import Summary, SummaryMetadata
+from neuroboard.summary.convert import is_tensor
+
+__all__ = [
+    "EXPERIMENT_TAG",
+    "PLUGIN_NAME",
+    "SESSION_END_TAG",
+    "SESSION_START_TAG",
+    "hparam",
+    "hparam_value",
+    "hparams_config",
+    "metric",
+    "session_end",
+    "session_start",
+]
+
+PLUGIN_NAME = "hparams"
+EXPERIMENT_TAG = "_hparams_/experiment"
+SESSION_START_TAG = "_hparams_/session_start_info"
+SESSION_END_TAG = "_hparams_/session_end_info"
+
+_STATUSES = {
+    "success": api_pb2.STATUS_SUCCESS,
+    "failure": api_pb2.STATUS_FAILURE,
+    "running": api_pb2.STATUS_RUNNING,
+    "unknown": api_pb2.STATUS_UNKNOWN,
+}
+_DATASETS = {
+    None: api_pb2.DATASET_UNKNOWN,
+    "training": api_pb2.DATASET_TRAINING,
+    "validation": api_pb2.DATASET_VALIDATION,
+}
+HParamValue = str | bool | int | float
+
+
+def hparam_value(value: Any, func: str, arg: str) -> HParamValue:
+    """Return a hyperparameter value as str, bool, int or float; anything else raises.
+
+    NumPy scalars and 0-d arrays and tensors count as their Python values.
+
+    >>> hparam_value(np.float32(0.5), "add_hparams", "hparam_dict['lr']")
+    0.5
+    """
+    if is_tensor(value):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"{func}({arg}=...): expected a str, bool, int or float, got {type(value).__name__}")
+
+
+def _value(value: HParamValue) -> struct_pb2.Value:
+    if isinstance(value, bool):
+        return struct_pb2.Value(bool_value=value)
+    if isinstance(value, str):
+        return struct_pb2.Value(string_value=value)
+    return struct_pb2.Value(number_value=float(value))
+
+
+def _summary(tag: str, data: plugin_data_pb2.HParamsPluginData) -> Summary:
+    metadata = SummaryMetadata(
+        plugin_data=SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME, content=data.SerializeToString())
+    )
+    # The records live in the metadata; the value is an empty tensor, as TensorBoard expects.
+    empty = TensorProto(dtype=DT_FLOAT, tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=0)]))
+    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=empty)])
+
+
+def session_start(
+    hparams: Mapping[str, Any],
+    *,
+    group_name: str = "",
+    start_time_secs: float | None = None,
+    func: str = "add_hparams",
+    arg: str = "hparam_dict",
+) -> Summary:
+    """Return the Summary that gives a run its hyperparameters (one row of the HPARAMS tab).
+
+    >>> s = session_start({"lr": 0.1, "optimizer": "adam", "dropout": True})
+    >>> s.value[0].tag
+    '_hparams_/session_start_info'
+    """
+    if not isinstance(hparams, Mapping):
+        raise TypeError(f"{func}({arg}=...): expected a dict of names to values, got {type(hparams).__name__}")
+    info = plugin_data_pb2.SessionStartInfo(
+        group_name=group_name, start_time_secs=time.time() if start_time_secs is None else start_time_secs
+    )
+    for name, value in hparams.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{func}({arg}=...): expected non-empty str names, got {name!r}")
+        info.hparams[name].CopyFrom(_value(hparam_value(value, func, f"{arg}[{name!r}]")))
+    return _summary(SESSION_START_TAG, plugin_data_pb2.HParamsPluginData(session_start_info=info))
+
+
+def session_end(status: str = "success", end_time_secs: float | None = None) -> Summary:
+    """Return the Summary that closes a run's session with ``status`` (success, failure, running, unknown).
+
+    >>> session_end("failure").value[0].tag
+    '_hparams_/session_end_info'
+    """
+    if status not in _STATUSES:
+        raise ValueError(f"session_end(status=...): expected one of {sorted(_STATUSES)}, got {status!r}")
+    info = plugin_data_pb2.SessionEndInfo(
+        status=_STATUSES[status], end_time_secs=time.time() if end_time_secs is None else end_time_secs
+    )
+    return _summary(SESSION_END_TAG, plugin_data_pb2.HParamsPluginData(session_end_info=info))
+
+
+def _discrete_type(values: list[HParamValue], func: str) -> int:
+    kinds = {bool if isinstance(v, bool) else str if isinstance(v, str) else float for v in values}
+    if len(kinds) != 1:
+        raise TypeError(f"{func}(domain=...): expected values of one kind (all str, all bool or all numbers), got {values!r}")
+    return {bool: api_pb2.DATA_TYPE_BOOL, str: api_pb2.DATA_TYPE_STRING, float: api_pb2.DATA_TYPE_FLOAT64}[kinds.pop()]
+
+
+def hparam(
+    name: str,
+    domain: Sequence[HParamValue] | tuple[float, float] | None = None,
+    display_name: str | None = None,
+    description: str | None = None,
+) -> api_pb2.HParamInfo:
+    """Return the declaration of one hyperparameter for :func:`hparams_config`.
+
+    ``domain`` is a list of the allowed values (str, bool or numbers), a tuple
+    ``(min_value, max_value)`` for an interval of reals, or ``None``.
+
+    >>> hparam("lr", (1e-4, 1e-1)).domain_interval.max_value
+    0.1
+    >>> list(hparam("optimizer", ["adam", "sgd"]).domain_discrete)
+    ['adam', 'sgd']
+    """
+    func = "hparam"
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{func}(name=...): expected a non-empty str, got {name!r}")
+    info = api_pb2.HParamInfo(name=name, display_name=display_name or "", description=description or "")
+    if domain is None:
+        return info
+    if isinstance(domain, tuple):
+        if len(domain) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in domain):
+            raise TypeError(f"{func}(domain=...): expected (min_value, max_value) numbers, got {domain!r}")
+        low, high = float(domain[0]), float(domain[1])
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            raise ValueError(f"{func}(domain=...): expected finite min_value <= max_value, got {domain!r}")
+        info.type = api_pb2.DATA_TYPE_FLOAT64
+        info.domain_interval.min_value = low
+        info.domain_interval.max_value = high
+        return info
+    if isinstance(domain, (str, bytes)) or not isinstance(domain, Sequence) or not domain:
+        raise TypeError(f"{func}(domain=...): expected a non-empty list of values or a (min, max) tuple, got {domain!r}")
+    values = [hparam_value(v, func, "domain") for v in domain]
+    info.type = _discrete_type(values, func)
+    info.domain_discrete.extend(values)
+    return info
+
+
+def metric(
+    tag: str,
+    group: str | None = None,
+    display_name: str | None = None,
+    description: str | None = None,
+    dataset_type: str | None = None,
+) -> api_pb2.MetricInfo:
+    """Return the declaration of one metric (a scalar tag) for :func:`hparams_config`.
+
+    ``group`` is the sub-run that holds the scalar (``""``: the run itself);
+    ``dataset_type`` is ``"training"``, ``"validation"`` or ``None``.
+
+    >>> metric("accuracy", display_name="Accuracy").name.tag
+    'accuracy'
+    """
+    if not isinstance(tag, str) or not tag:
+        raise TypeError(f"metric(tag=...): expected a non-empty str, got {tag!r}")
+    if dataset_type not in _DATASETS:
+        raise ValueError(f"metric(dataset_type=...): expected 'training', 'validation' or None, got {dataset_type!r}")
+    return api_pb2.MetricInfo(
+        name=api_pb2.MetricName(group=group or "", tag=tag),
+        display_name=display_name or "",
+        description=description or "",
+        dataset_type=_DATASETS[dataset_type],
+    )
+
+
+def hparams_config(
+    hparams: Sequence[api_pb2.HParamInfo],
+    metrics: Sequence[api_pb2.MetricInfo] = (),
+    time_created_secs: float | None = None,
+) -> Summary:
+    """Return the experiment config: the HPARAMS tab's columns, domains and metrics.
+
+    Write it once, at the root of the logdir: TensorBoard takes the first
+    config it finds for the whole logdir.
+
+    >>> config = hparams_config([hparam("lr", (0.0, 1.0))], [metric("loss")])
+    >>> config.value[0].tag
+    '_hparams_/experiment'
+    """
+    for index, info in enumerate(hparams):
+        if not isinstance(info, api_pb2.HParamInfo):
+            raise TypeError(f"hparams_config(hparams[{index}]=...): expected hparam(...), got {type(info).__name__}")
+    for index, info in enumerate(metrics):
+        if not isinstance(info, api_pb2.MetricInfo):
+            raise TypeError(f"hparams_config(metrics[{index}]=...): expected metric(...), got {type(info).__name__}")
+    experiment = api_pb2.Experiment(
+        time_created_secs=time.time() if time_created_secs is None else time_created_secs,
+        hparam_infos=list(hparams),
+        metric_infos=list(metrics),
+    )
+    return _summary(EXPERIMENT_TAG, plugin_data_pb2.HParamsPluginData(experiment=experiment))

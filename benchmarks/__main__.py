@@ -8,10 +8,15 @@ import sys
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 
-from benchmarks import bench_read, bench_write
+from benchmarks import bench_images, bench_read, bench_summaries, bench_write
 from benchmarks.common import print_header, print_table
 
-AREAS = {"write": bench_write.run, "read": bench_read.run}
+AREAS = {
+    "write": bench_write.run,
+    "read": bench_read.run,
+    "summaries": bench_summaries.run,
+    "images": bench_images.run,
+}
 QUICK_SCALE = 0.1
 
 

@@ -5,6 +5,7 @@
 ...     writer.add_scalar("loss", 0.5, global_step=0)
 """
 
+from neuroboard.api.logger import Logger
 from neuroboard.api.summary_writer import SummaryWriter
 from neuroboard.format.records import CorruptRecordError
 from neuroboard.io.reader import iter_events, read_events, run_files
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CorruptRecordError",
     "EventWriter",
+    "Logger",
     "SummaryWriter",
     "WriterClosedError",
     "__version__",

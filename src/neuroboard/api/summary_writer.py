@@ -30,7 +30,12 @@ from neuroboard.summary.convert import (
     as_tag,
     as_walltime,
 )
+from neuroboard.summary.audio import audio
 from neuroboard.summary.custom_scalars import custom_scalars, layout_from_dict
+from neuroboard.summary.histogram import histogram
+from neuroboard.summary.image import figure as render_figure
+from neuroboard.summary.image import image, images
+from neuroboard.summary.text import text
 from neuroboard.summary.hparams import hparam_value, hparams_config, session_end, session_start
 from neuroboard.summary.scalar import scalar
 
@@ -190,11 +195,12 @@ class SummaryWriter:
             global_step = as_step(global_step, "add_scalar")
         wall = time.time() if walltime is None else as_walltime(walltime, "add_scalar")
         if new_style or double_precision:
-            self.add_summary(
+            self._write_summary(
                 scalar(tag, value, new_style=new_style, double_precision=double_precision),
                 global_step,
                 wall,
-                tag=tag,
+                tag,
+                "add_scalar",
             )
             return
         self._writer.add_scalar(tag, value, global_step, wall)
@@ -241,13 +247,11 @@ class SummaryWriter:
         self._check_open()
         if layout == "tags":
             self._extend_layout(main_tag, [key for key, _ in items])
-            if global_step is None:
-                global_step = self._writer.next_steps(main_tag)
+            global_step = self._writer.claim_steps(main_tag, first=global_step)
             for key, value in items:
                 self._writer.add_scalar(f"{main_tag}/{key}", value, global_step, wall)
             return
-        if global_step is None:
-            global_step = self._writer.next_steps(main_tag)
+        global_step = self._writer.claim_steps(main_tag, first=global_step)
         writers = self._key_writers.get(main_tag)
         if writers is None:
             writers = self._key_writers[main_tag] = {}
@@ -308,7 +312,9 @@ class SummaryWriter:
                 raise ValueError(f"{func}(walltimes=...): expected finite seconds since the epoch")
         self._check_open()
         if step_array is None:
-            step_array = np.arange(count, dtype=np.int64) + self._writer.next_steps(tag, count)
+            step_array = np.arange(count, dtype=np.int64) + self._writer.claim_steps(tag, count)
+        elif count:
+            self._writer.claim_steps(tag, first=int(step_array[-1]))
         if array.ndim == 1:
             self._writer.add_scalar_series(tag, step_array, walls, array)
             return
@@ -344,6 +350,81 @@ class SummaryWriter:
         if not known.issuperset(wanted):
             tags = (chart[1] if chart else []) + [t for t in wanted if t not in known]
             self.add_custom_scalars({main_tag: {main_tag: ["Multiline", tags]}})
+
+    # -- other kinds ------------------------------------------------------------
+
+    def add_histogram(
+        self,
+        tag: str,
+        values: Any,
+        global_step: Any = None,
+        bins: Any = "tensorflow",
+        walltime: Any = None,
+        max_bins: int | None = None,
+    ) -> None:
+        """Log the distribution of ``values`` (Histograms and Distributions tabs).
+
+        NaN and infinite values are left out with a warning.
+
+        >>> import tempfile, numpy as np
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_histogram("weights", np.random.randn(1000), 0)
+        """
+        self._write_summary(histogram(tag, values, bins, max_bins=max_bins), global_step, walltime, tag, "add_histogram")
+
+    def add_image(
+        self, tag: str, img: Any, global_step: Any = None, walltime: Any = None, dataformats: str = "CHW"
+    ) -> None:
+        """Log one image: uint8 as is, other numbers as values in [0, 1]; grey, RGB or RGBA.
+
+        >>> import tempfile, numpy as np
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_image("rate", np.random.rand(32, 32), 0, dataformats="HW")
+        """
+        self._write_summary(image(tag, img, dataformats), global_step, walltime, tag, "add_image")
+
+    def add_images(
+        self, tag: str, imgs: Any, global_step: Any = None, walltime: Any = None, dataformats: str = "NCHW"
+    ) -> None:
+        """Log a batch of images as one grid image.
+
+        >>> import tempfile, numpy as np
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_images("fields", np.random.rand(16, 1, 8, 8), 0)
+        """
+        self._write_summary(images(tag, imgs, dataformats), global_step, walltime, tag, "add_images")
+
+    def add_figure(
+        self, tag: str, figure: Any, global_step: Any = None, close: bool = True, walltime: Any = None
+    ) -> None:
+        """Log a matplotlib figure, or a list of them as a grid, rendered with Agg.
+
+        >>> import tempfile; import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_figure("activity", plt.figure(), 0)
+        """
+        self._write_summary(render_figure(tag, figure, close), global_step, walltime, tag, "add_figure")
+
+    def add_text(self, tag: str, text_string: Any, global_step: Any = None, walltime: Any = None) -> None:
+        """Log text, shown as markdown in the Text tab.
+
+        >>> import tempfile
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_text("notes", "**tau** = 10 ms", 0)
+        """
+        self._write_summary(text(tag, text_string), global_step, walltime, tag, "add_text")
+
+    def add_audio(
+        self, tag: str, snd_tensor: Any, global_step: Any = None, sample_rate: float = 44100, walltime: Any = None
+    ) -> None:
+        """Log a sound: samples in [-1, 1], (L,) mono or (L, C), stored as WAV.
+
+        >>> import tempfile, numpy as np
+        >>> with SummaryWriter(tempfile.mkdtemp()) as w:
+        ...     w.add_audio("tone", np.sin(np.arange(8000) / 10), 0, sample_rate=8000)
+        """
+        self._write_summary(audio(tag, snd_tensor, sample_rate), global_step, walltime, tag, "add_audio")
 
     # -- hyperparameters -------------------------------------------------------
 
@@ -448,12 +529,14 @@ class SummaryWriter:
         """
         if not isinstance(summary, Summary):
             raise TypeError(f"add_summary(summary=...): expected a Summary proto, got {type(summary).__name__}")
-        if global_step is None:
-            key = tag if tag is not None else (summary.value[0].tag if summary.value else "")
-            global_step = self._writer.next_steps(key)
-        else:
-            global_step = as_step(global_step, "add_summary")
-        wall = time.time() if walltime is None else as_walltime(walltime, "add_summary")
+        self._write_summary(summary, global_step, walltime, tag, "add_summary")
+
+    def _write_summary(self, summary: Summary, global_step: Any, walltime: Any, tag: str | None, func: str) -> None:
+        if global_step is not None:
+            global_step = as_step(global_step, func)
+        wall = time.time() if walltime is None else as_walltime(walltime, func)
+        key = tag if tag is not None else (summary.value[0].tag if summary.value else "")
+        global_step = self._writer.claim_steps(key, first=global_step)
         self._writer.add_event(Event(wall_time=wall, step=global_step, summary=summary))
 
     # -- life cycle ------------------------------------------------------------

@@ -151,16 +151,17 @@ class EventWriter:
 
     # -- steps ---------------------------------------------------------------
 
-    def next_steps(self, tag: str, count: int = 1) -> int:
-        """Reserve ``count`` steps for ``tag`` after its last one; return the first.
+    def claim_steps(self, tag: str, count: int = 1, first: int | None = None) -> int:
+        """Record ``count`` steps of ``tag`` from ``first`` (default: after its last); return the first.
 
         >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
-        >>> w.next_steps("a", 3), w.next_steps("a")
-        (0, 3)
+        >>> w.claim_steps("a", 3), w.claim_steps("a"), w.claim_steps("a", first=10), w.claim_steps("a")
+        (0, 3, 10, 11)
         >>> w.close()
         """
         with self._lock:
-            first = self._last_step.get(tag, -1) + 1
+            if first is None:
+                first = self._last_step.get(tag, -1) + 1
             self._last_step[tag] = first + count - 1
             return first
 

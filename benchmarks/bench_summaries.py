@@ -1,0 +1,136 @@
+"""Summaries: add_histogram, add_text and add_audio, against the peers' SummaryWriters.
+
+Ours builds each Summary with the pure function of its kind and hands it to
+``SummaryWriter.add_summary``; the peers call their own ``add_*`` method. Each
+timed run covers the whole life of a writer, from construction to
+``close()``, and the inputs are built before the clock starts. Only the
+histogram carries a target (against tensorboardX); text and audio are
+reported for reference. tensorboardX encodes audio with the optional
+``soundfile`` package: without it, its audio row is skipped.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+
+import numpy as np
+
+import neuroboard
+from benchmarks.common import Row, best_seconds, load_peers, print_row
+from neuroboard.summary.audio import audio
+from neuroboard.summary.histogram import histogram
+from neuroboard.summary.text import text
+
+__all__ = ["run"]
+
+HISTOGRAM_VALUES = 10_000
+HISTOGRAM_CALLS = 500
+TEXT_CALLS = 5_000
+AUDIO_CALLS = 200
+AUDIO_SECONDS = 1.0
+SAMPLE_RATE = 44_100
+MIN_CALLS = 10
+
+TARGET_HISTOGRAM = 10.0
+
+NOTE = "## Step report\n\n*loss* went **down**; rates: `exc=4.2 Hz`, `inh=9.1 Hz`."
+
+
+def _ours(build: Callable[[int], object], calls: int) -> Callable[[str], None]:
+    def work(logdir: str) -> None:
+        writer = neuroboard.SummaryWriter(logdir)
+        for step in range(calls):
+            writer.add_summary(build(step), step)
+        writer.close()
+
+    return work
+
+
+def _peer(writer_class: type, call: Callable[[object, int], None], calls: int) -> Callable[[str], None]:
+    def work(logdir: str) -> None:
+        writer = writer_class(logdir)
+        for step in range(calls):
+            call(writer, step)
+        writer.close()
+
+    return work
+
+
+def _works(work: Callable[[str], None], name: str) -> bool:
+    """Return whether one peer call runs at all, saying why not when it does not."""
+    with tempfile.TemporaryDirectory(prefix="neuroboard-bench-") as logdir:
+        try:
+            work(logdir)
+        except ImportError as error:
+            print(f"  (skipping {name}: {error})")
+            return False
+    return True
+
+
+def _compare(
+    name: str,
+    ours: Callable[[str], None],
+    peers: dict[str, Callable[[str], None]],
+    calls: int,
+    target: float | None,
+    repeats: int,
+) -> list[Row]:
+    ours_rate = calls / best_seconds(ours, repeats=repeats)
+    rows = []
+    for peer_name, work in peers.items():
+        peer_rate = calls / best_seconds(work, repeats=repeats)
+        # Only tensorboardX carries the target; torch is reported for reference.
+        peer_target = target if peer_name == "tensorboardX" else None
+        row = Row(f"{name} vs {peer_name}", "calls", ours_rate, peer_rate, peer_target)
+        print_row(row)
+        rows.append(row)
+    return rows
+
+
+def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
+    """Measure histogram, text and audio logging at ``scale`` times the full sizes; print and return the rows."""
+    rng = np.random.default_rng(0)
+    peers = load_peers()
+    rows = []
+
+    calls = max(MIN_CALLS, int(HISTOGRAM_CALLS * scale))
+    values = rng.normal(size=HISTOGRAM_VALUES)
+    rows += _compare(
+        f"add_histogram {HISTOGRAM_VALUES:,} values x {calls:,}",
+        _ours(lambda step: histogram("w", values), calls),
+        {name: _peer(cls, lambda w, step: w.add_histogram("w", values, step), calls) for name, cls in peers.items()},
+        calls,
+        TARGET_HISTOGRAM,
+        repeats,
+    )
+
+    calls = max(MIN_CALLS, int(TEXT_CALLS * scale))
+    rows += _compare(
+        f"add_text x {calls:,}",
+        _ours(lambda step: text("notes", NOTE), calls),
+        {name: _peer(cls, lambda w, step: w.add_text("notes", NOTE, step), calls) for name, cls in peers.items()},
+        calls,
+        None,
+        repeats,
+    )
+
+    calls = max(MIN_CALLS, int(AUDIO_CALLS * scale))
+    frames = int(AUDIO_SECONDS * SAMPLE_RATE)
+    clip = 0.5 * np.sin(2 * np.pi * 440.0 * np.arange(frames) / SAMPLE_RATE)
+    audio_peers = {}
+    for name, cls in peers.items():
+        work = _peer(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), calls)
+        if _works(_peer(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), 1), name):
+            audio_peers[name] = work
+    if not audio_peers:
+        return rows
+    rows += _compare(
+        f"add_audio {AUDIO_SECONDS:g} s mono x {calls:,}",
+        _ours(lambda step: audio("a", clip, SAMPLE_RATE), calls),
+        audio_peers,
+        calls,
+        None,
+        repeats,
+    )
+    return rows

@@ -1,0 +1,271 @@
+"""Histograms: the ``histograms`` plugin's name and metadata, and the Summary of a bucketed array.
+
+Format: the legacy ``Summary.Value.histo`` (a ``HistogramProto``), as torch and
+tensorboardX write it, rather than the plugin's k x 3 ``[left, right, count]``
+tensor, because
+
+- it carries the count, min, max, sum and sum of squares, so a reader gets the
+  exact extremes, the mean and the standard deviation, which the tensor form
+  loses;
+- every reader of torch's and tensorboardX's files (``EventAccumulator.Histograms``,
+  tbparse, DataFrame exports) reads it unchanged;
+- TensorBoard turns it into the plugin's tensor when it loads the file, and
+  both the Histograms and the Distributions tabs draw that tensor (the Rust
+  loader keeps float64; the Python fallback float32, far finer than a chart
+  shows);
+- it is smaller: two doubles per bucket instead of three.
+
+Buckets: bucket ``i`` spans ``[edges[i], edges[i + 1])``, the last one closed
+(NumPy's rule). The proto lists right edges only and starts at the first
+non-empty bucket, whose left edge readers take from ``min``: both of
+TensorBoard's loaders do so, and the Rust one (``tensorboard-data-server``)
+does not skip leading empty buckets, so an empty bucket carrying the left edge
+(as tensorboardX writes) would be served as a bucket running backwards. Inside
+the data's range a run of empty buckets is written as one (TensorFlow's own
+encoding). ``num`` always equals the sum of the buckets, and
+``min``/``max``/``sum``/``sum_squares`` describe the same values.
+
+Non-finite values (NaN, +-inf) are left out with a ``RuntimeWarning``: a
+diverged simulation must keep logging, and its histogram of the finite values
+(possibly empty) is still worth drawing.
+
+Counting sorts the values once and looks up in them only the edges between
+the smallest and the largest value: of the 1,551 ``"tensorflow"`` edges, a
+few hundred binary searches instead of one per value, and the sort also puts
+the non-finite values at the ends, where two looks find them.
+:func:`numpy.histogram` is the reference the tests compare the counts with.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import operator
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any, Union
+
+import numpy as np
+from tensorboard.compat.proto.summary_pb2 import HistogramProto
+from tensorboard.plugins.histogram.plugin_data_pb2 import HistogramPluginData
+
+from neuroboard.format.codec import Summary, SummaryMetadata
+from neuroboard.summary.convert import as_array, as_tag, is_tensor
+
+__all__ = ["PLUGIN_NAME", "bucket_edges", "histogram", "histogram_metadata", "tensorflow_edges"]
+
+PLUGIN_NAME = "histograms"
+
+# The names np.histogram_bin_edges accepts as ``bins``.
+NUMPY_ESTIMATORS = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
+
+Bins = Union[str, int, Sequence[float], np.ndarray]
+
+_BINS_EXPECTED = (
+    f"expected 'tensorflow', one of {', '.join(map(repr, NUMPY_ESTIMATORS))}, "
+    "a positive int or a 1-D sequence of at least two increasing finite edges"
+)
+
+
+def histogram_metadata(display_name: str | None = None, description: str | None = None) -> SummaryMetadata:
+    """Return the metadata TensorBoard gives a histogram once it has loaded it.
+
+    :func:`histogram` writes no metadata (the legacy form needs none); this is
+    for readers and for writers of the plugin's tensor form.
+
+    >>> histogram_metadata().plugin_data.plugin_name
+    'histograms'
+    """
+    return SummaryMetadata(
+        display_name=display_name or "",
+        summary_description=description or "",
+        plugin_data=SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME, content=HistogramPluginData(version=0).SerializeToString()
+        ),
+    )
+
+
+@functools.cache
+def tensorflow_edges() -> np.ndarray:
+    """Return TensorFlow's default bucket edges: +-1e-12 * 1.1**k up to 1e20, 0, and +-DBL_MAX.
+
+    Each edge is the previous one times 1.1, multiplied in that order so the
+    edges equal TensorFlow's and tensorboardX's bit for bit; the outer
+    +-DBL_MAX edges let every finite value land in a bucket.
+
+    >>> edges = tensorflow_edges()
+    >>> len(edges), float(edges[len(edges) // 2]), float(edges[776])
+    (1551, 0.0, 1e-12)
+    """
+    count = math.ceil(math.log(1e20 / 1e-12, 1.1))
+    positive = [v for v in itertools.accumulate(itertools.repeat(1.1, count), operator.mul, initial=1e-12) if v < 1e20]
+    biggest = sys.float_info.max
+    edges = np.array([-biggest, *(-v for v in reversed(positive)), 0.0, *positive, biggest])
+    edges.flags.writeable = False
+    return edges
+
+
+def _describe(values: Any) -> str:
+    try:
+        shape = tuple(np.shape(values))
+    except (TypeError, ValueError):
+        return type(values).__name__
+    if isinstance(values, np.ndarray):
+        return f"ndarray of dtype {values.dtype} and shape {shape}"
+    return f"{type(values).__name__} of shape {shape}"
+
+
+def _as_values(values: Any, caller: str) -> np.ndarray:
+    # NumPy has no bfloat16 or float8: widen those tensors before converting.
+    if is_tensor(values) and str(values.dtype).startswith(("torch.bfloat16", "torch.float8")):
+        values = values.detach().float()
+    try:
+        return as_array(values, caller, "values").ravel()
+    except TypeError:
+        raise TypeError(f"{caller}(values=...): expected a numeric array, got {_describe(values)}") from None
+
+
+def _check_bins(bins: Any, caller: str) -> str | int | np.ndarray:
+    if isinstance(bins, str):
+        if bins == "tensorflow" or bins in NUMPY_ESTIMATORS:
+            return bins
+        raise ValueError(f"{caller}(bins=...): {_BINS_EXPECTED}, got {bins!r}")
+    if isinstance(bins, (bool, np.bool_)):
+        raise TypeError(f"{caller}(bins=...): {_BINS_EXPECTED}, got bool")
+    if isinstance(bins, (int, np.integer)):
+        if bins >= 1:
+            return int(bins)
+        raise ValueError(f"{caller}(bins=...): {_BINS_EXPECTED}, got {bins}")
+    try:
+        edges = as_array(bins, caller, "bins")
+    except TypeError:
+        raise TypeError(f"{caller}(bins=...): {_BINS_EXPECTED}, got {_describe(bins)}") from None
+    if edges.ndim != 1 or len(edges) < 2 or not np.isfinite(edges).all() or not (np.diff(edges) > 0).all():
+        raise ValueError(f"{caller}(bins=...): {_BINS_EXPECTED}, got {np.array2string(edges, threshold=8)}")
+    return edges
+
+
+def _check_max_bins(max_bins: Any, caller: str) -> int | None:
+    if max_bins is None:
+        return None
+    if isinstance(max_bins, (bool, np.bool_)) or not isinstance(max_bins, (int, np.integer)):
+        raise TypeError(f"{caller}(max_bins=...): expected None or a positive int, got {type(max_bins).__name__}")
+    if max_bins < 1:
+        raise ValueError(f"{caller}(max_bins=...): expected None or a positive int, got {max_bins}")
+    return int(max_bins)
+
+
+def bucket_edges(values: np.ndarray, bins: str | int | np.ndarray) -> np.ndarray:
+    """Return the bucket edges that ``bins`` gives for the finite float64 ``values``.
+
+    >>> bucket_edges(np.array([0.0, 1.0]), 4).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    if isinstance(bins, np.ndarray):
+        return bins
+    if bins == "tensorflow":
+        return tensorflow_edges()
+    with np.errstate(over="ignore"):
+        spread = values.max() - values.min()
+    if np.isfinite(spread):
+        return np.histogram_bin_edges(values, bins=bins)
+    # The range overflows float64; bucket widths scale with the data, so halve it and double back.
+    return 2 * np.histogram_bin_edges(values / 2, bins=bins)
+
+
+def _span_counts(ordered: np.ndarray, edges: np.ndarray) -> tuple[int, np.ndarray]:
+    """Return the first occupied bucket and the counts from it to the last occupied one."""
+    last_bucket = len(edges) - 2
+    first = min(int(edges.searchsorted(ordered[0], "right")) - 1, last_bucket)
+    last = min(int(edges.searchsorted(ordered[-1], "right")) - 1, last_bucket)
+    # How many values lie below each edge of the span; the counts are the steps between.
+    below = np.empty(last - first + 2, dtype=np.int64)
+    below[0] = 0
+    below[1:-1] = ordered.searchsorted(edges[first + 1 : last + 1], "left")
+    below[-1] = len(ordered)
+    return first, below[1:] - below[:-1]
+
+
+def _merge(counts: np.ndarray, right_edges: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return counts and right edges with neighbours summed so that at most ``max_bins`` remain."""
+    group = -(-len(counts) // max_bins)
+    starts = np.arange(0, len(counts), group)
+    ends = np.minimum(starts + group, len(counts)) - 1
+    return np.add.reduceat(counts, starts), right_edges[ends]
+
+
+def _empty(tag: str) -> Summary:
+    return Summary(value=[Summary.Value(tag=tag, histo=HistogramProto())])
+
+
+def histogram(
+    tag: str,
+    values: Any,
+    bins: Bins = "tensorflow",
+    *,
+    max_bins: int | None = None,
+    caller: str = "add_histogram",
+) -> Summary:
+    """Return a Summary holding the histogram of ``values`` (any shape, flattened).
+
+    ``bins`` is ``"tensorflow"`` (TensorFlow's exponential buckets, as torch and
+    tensorboardX use), an int (that many equal-width buckets over the data), a
+    sequence of increasing edges (values outside them are left out), or a
+    NumPy estimator name (``"auto"``, ``"fd"``, ...). ``max_bins`` merges
+    neighbouring buckets until at most that many remain. Non-finite values
+    are left out with a ``RuntimeWarning``; ``caller`` names the API call in
+    warnings and errors.
+
+    >>> histo = histogram("w", [0.5, 1.5, 1.5], bins=[0, 1, 2]).value[0].histo
+    >>> list(histo.bucket_limit), list(histo.bucket), histo.min
+    ([1.0, 2.0], [1.0, 2.0], 0.5)
+    """
+    tag = as_tag(tag, caller)
+    array = _as_values(values, caller)
+    bins = _check_bins(bins, caller)
+    max_bins = _check_max_bins(max_bins, caller)
+
+    # Sorting first puts NaN last and the infinities at the ends, so finding
+    # them costs two looks in the common case where there are none.
+    ordered = np.sort(array)
+    if len(ordered) and not (math.isfinite(ordered[0]) and math.isfinite(ordered[-1])):
+        finite = ordered[np.isfinite(ordered)]
+        warnings.warn(
+            f"{caller}(values=...): left {len(ordered) - len(finite)} non-finite value(s) (NaN or +-inf) "
+            f"out of the histogram {tag!r}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        ordered = finite
+    if not len(ordered):
+        return _empty(tag)
+    edges = bucket_edges(ordered, bins)
+    if isinstance(bins, np.ndarray):
+        ordered = ordered[ordered.searchsorted(edges[0], "left") : ordered.searchsorted(edges[-1], "right")]
+        if not len(ordered):
+            return _empty(tag)
+
+    first, counts = _span_counts(ordered, edges)
+    right_edges = edges[first + 1 : first + 1 + len(counts)]
+    if max_bins is not None and len(counts) > max_bins:
+        counts, right_edges = _merge(counts, right_edges, max_bins)
+    # Keep the non-empty buckets and the last of each run of empty ones, whose
+    # limit is the left edge of the next non-empty bucket.
+    nonempty = counts > 0
+    keep = nonempty.copy()
+    keep[:-1] |= nonempty[1:]
+    # Values near the float64 limit make the sums infinite, which is the honest answer.
+    with np.errstate(over="ignore"):
+        total, squares = float(ordered.sum()), float(ordered @ ordered)
+    histo = HistogramProto(
+        min=float(ordered[0]),
+        max=float(ordered[-1]),
+        num=float(len(ordered)),
+        sum=total,
+        sum_squares=squares,
+        bucket_limit=right_edges[keep].tolist(),
+        bucket=counts[keep].astype(np.float64).tolist(),
+    )
+    return Summary(value=[Summary.Value(tag=tag, histo=histo)])

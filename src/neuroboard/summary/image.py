@@ -1,0 +1,294 @@
+"""Images: the ``images`` plugin's name and metadata, and the Summary of an image, a batch or a figure.
+
+Format: the legacy ``Summary.Value.image`` (height, width, colorspace and PNG
+bytes), as torch and tensorboardX write it. TensorBoard's images plugin
+reads it (it turns it into the plugin's ``[width, height, png]`` string
+tensor when it loads the file), and so does every reader of the peers' files.
+
+Pixels: a uint8 array is taken as it is. Any other dtype (bool, int, float)
+holds intensities in [0, 1]: they are multiplied by 255, rounded to the
+nearest integer (halves to even), and clipped to 0..255; NaN becomes 0. So
+0..255 integers must come as uint8, and data in any other range should be
+stretched first with :func:`neuroboard.render.grid.equalize`.
+
+PNG: :func:`encode_png` writes the file itself with zlib, unfiltered, at
+compression level 1. Pillow's encoder (:func:`encode_png_reference`, the
+reference the tests compare with) tries five row filters on every row and
+costs 2 to 20 times more for the small images a training loop logs, for files
+at best a third smaller.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+import zlib
+from collections.abc import Sequence
+from typing import Any, Union
+
+import numpy as np
+from tensorboard.plugins.image.plugin_data_pb2 import ImagePluginData
+
+from neuroboard.format.codec import Summary, SummaryMetadata
+from neuroboard.render.grid import make_grid, transpose_layout
+from neuroboard.summary.convert import as_array, as_tag, is_tensor
+
+__all__ = [
+    "PLUGIN_NAME",
+    "encode_png",
+    "encode_png_reference",
+    "figure",
+    "image",
+    "image_metadata",
+    "images",
+    "to_uint8",
+]
+
+PLUGIN_NAME = "images"
+PNG_COMPRESS_LEVEL = 1
+
+IMAGE_FORMATS = ("CHW", "HWC", "HW")
+BATCH_FORMATS = ("NCHW", "NHWC", "NHW")
+
+# Summary.Image.colorspace and the PNG colour type, by number of channels.
+_COLORSPACES = {1: 1, 3: 3, 4: 4}
+_PNG_COLOR_TYPES = {1: 0, 3: 2, 4: 6}
+_PILLOW_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_IHDR = struct.Struct(">IIBBBBB")
+_U32 = struct.Struct(">I")
+
+ImageLike = Any
+Figures = Union[Any, Sequence[Any]]
+
+
+def image_metadata(display_name: str | None = None, description: str | None = None) -> SummaryMetadata:
+    """Return the metadata TensorBoard gives an image once it has loaded it.
+
+    :func:`image` writes none (the legacy form needs none); this is for
+    readers and for writers of the plugin's tensor form.
+
+    >>> image_metadata().plugin_data.plugin_name
+    'images'
+    """
+    return SummaryMetadata(
+        display_name=display_name or "",
+        summary_description=description or "",
+        plugin_data=SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME, content=ImagePluginData(version=0).SerializeToString()
+        ),
+    )
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Return a numeric array as uint8 pixels: uint8 as is, anything else as [0, 1] scaled by 255.
+
+    >>> to_uint8(np.array([0.0, 0.5, 1.0, 2.0, -1.0, np.nan])).tolist()
+    [0, 128, 255, 255, 0, 0]
+    """
+    if pixels.dtype == np.uint8:
+        return pixels
+    if pixels.dtype == np.bool_:
+        return pixels.view(np.uint8) * np.uint8(255)
+    # float64 holds x * 255 exactly for every float32 or float16 x, so the
+    # rounding is the same whatever the input's precision.
+    scaled = np.multiply(pixels, 255.0, dtype=np.float64)
+    np.rint(scaled, out=scaled)
+    # fmax/fmin, unlike clip, send NaN to the bound.
+    np.fmax(scaled, 0.0, out=scaled)
+    np.fmin(scaled, 255.0, out=scaled)
+    return scaled.astype(np.uint8)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return _U32.pack(len(data)) + kind + data + _U32.pack(zlib.crc32(data, zlib.crc32(kind)))
+
+
+def _check_pixels(pixels: np.ndarray, func: str) -> tuple[int, int, int]:
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in _COLORSPACES or 0 in pixels.shape:
+        raise ValueError(
+            f"{func}(pixels=...): expected uint8 (H, W, C) with C = 1, 3 or 4 and H, W >= 1, "
+            f"got {pixels.dtype} of shape {pixels.shape}"
+        )
+    return pixels.shape
+
+
+def encode_png(pixels: np.ndarray, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """Return the PNG file of uint8 (H, W, C) pixels, C = 1 (grey), 3 (RGB) or 4 (RGBA).
+
+    >>> encode_png(np.zeros((2, 3, 1), dtype=np.uint8))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    height, width, channels = _check_pixels(pixels, "encode_png")
+    # Each PNG row starts with its filter type; 0 means unfiltered.
+    rows = np.zeros((height, width * channels + 1), dtype=np.uint8)
+    rows[:, 1:] = pixels.reshape(height, width * channels)
+    header = _IHDR.pack(width, height, 8, _PNG_COLOR_TYPES[channels], 0, 0, 0)
+    return b"".join(
+        (
+            _PNG_SIGNATURE,
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(rows.data, compress_level)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+def encode_png_reference(pixels: np.ndarray) -> bytes:
+    """Return the PNG file of uint8 (H, W, C) pixels as Pillow writes it: the reference for :func:`encode_png`.
+
+    >>> encode_png_reference(np.zeros((2, 3, 3), dtype=np.uint8))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    from PIL import Image
+
+    _, _, channels = _check_pixels(pixels, "encode_png_reference")
+    buffer = io.BytesIO()
+    mode = _PILLOW_MODES[channels]
+    Image.fromarray(np.ascontiguousarray(pixels[..., 0] if channels == 1 else pixels), mode=mode).save(
+        buffer, format="PNG"
+    )
+    return buffer.getvalue()
+
+
+def _summary(tag: str, pixels: np.ndarray) -> Summary:
+    height, width, channels = pixels.shape
+    encoded = Summary.Image(
+        height=height, width=width, colorspace=_COLORSPACES[channels], encoded_image_string=encode_png(pixels)
+    )
+    return Summary(value=[Summary.Value(tag=tag, image=encoded)])
+
+
+def _as_numeric(value: Any, caller: str, arg: str) -> np.ndarray:
+    # NumPy has no bfloat16 or float8: widen those tensors before converting.
+    if is_tensor(value) and str(value.dtype).startswith(("torch.bfloat16", "torch.float8")):
+        value = value.detach().float()
+    return as_array(value, caller, arg, dtype=None)
+
+
+def _check_dataformats(dataformats: Any, allowed: tuple[str, ...], caller: str) -> str:
+    if isinstance(dataformats, str) and dataformats.upper() in allowed:
+        return dataformats.upper()
+    choices = ", ".join(repr(name) for name in allowed[:-1]) + f" or {allowed[-1]!r}"
+    raise ValueError(f"{caller}(dataformats=...): expected {choices}, got {dataformats!r}")
+
+
+def _as_nhwc(value: Any, dataformats: str, caller: str, arg: str) -> np.ndarray:
+    """Return ``value`` checked against ``dataformats`` and laid out as uint8 (N, H, W, C)."""
+    array = _as_numeric(value, caller, arg)
+    form = f"({', '.join(dataformats)})"
+    where = f"{caller}({arg}=...): expected {form}"
+    if array.ndim != len(dataformats):
+        raise ValueError(f"{where} for dataformats {dataformats!r}, got shape {array.shape}")
+    sizes = dict(zip(dataformats, array.shape))
+    if sizes.get("C", 1) not in _COLORSPACES:
+        raise ValueError(f"{where} with C = 1, 3 or 4 for dataformats {dataformats!r}, got shape {array.shape}")
+    if sizes["H"] < 1 or sizes["W"] < 1:
+        raise ValueError(f"{where} with H, W >= 1 for dataformats {dataformats!r}, got shape {array.shape}")
+    if sizes.get("N", 1) < 1:
+        raise ValueError(f"{where} with N >= 1 for dataformats {dataformats!r}, got shape {array.shape}")
+    return to_uint8(transpose_layout(array, dataformats, "NHWC"))
+
+
+def image(tag: str, img: ImageLike, dataformats: str = "CHW", *, caller: str = "add_image") -> Summary:
+    """Return a Summary holding one image as PNG.
+
+    ``img`` is a NumPy array, a nested list or a torch tensor laid out as
+    ``dataformats``: ``"CHW"``, ``"HWC"`` or ``"HW"`` (any case), with 1
+    (grey), 3 (RGB) or 4 (RGBA) channels. uint8 values are pixels as they
+    are; any other dtype holds intensities in [0, 1], scaled by 255, rounded
+    and clipped to 0..255.
+
+    >>> summary = image("digit", np.eye(8), dataformats="HW")
+    >>> summary.value[0].image.width, summary.value[0].image.colorspace
+    (8, 1)
+    """
+    tag = as_tag(tag, caller)
+    dataformats = _check_dataformats(dataformats, IMAGE_FORMATS, caller)
+    return _summary(tag, _as_nhwc(img, dataformats, caller, "img")[0])
+
+
+def images(tag: str, imgs: ImageLike, dataformats: str = "NCHW", *, caller: str = "add_images") -> Summary:
+    """Return a Summary holding a batch of images tiled into one grid image.
+
+    ``imgs`` is laid out as ``dataformats``: ``"NCHW"``, ``"NHWC"`` or
+    ``"NHW"``; pixel values follow :func:`image`. The grid is
+    :func:`neuroboard.render.grid.make_grid` with its defaults: up to 8
+    images per row (``ceil(sqrt(N))`` past 64), 2 black pixels between tiles.
+
+    >>> summary = images("batch", np.zeros((16, 3, 4, 4)))
+    >>> summary.value[0].image.width, summary.value[0].image.height
+    (46, 10)
+    """
+    tag = as_tag(tag, caller)
+    dataformats = _check_dataformats(dataformats, BATCH_FORMATS, caller)
+    return _summary(tag, make_grid(_as_nhwc(imgs, dataformats, caller, "imgs")))
+
+
+def _render(fig: Any) -> np.ndarray:
+    """Return ``fig`` drawn by matplotlib's Agg renderer as uint8 (H, W, 4)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas
+    if isinstance(canvas, FigureCanvasAgg):
+        canvas.draw()
+        return np.array(canvas.buffer_rgba())
+    # A figure shown by a non-Agg backend (macosx, a web canvas) is drawn
+    # through a borrowed Agg canvas, and gets its own canvas back after.
+    try:
+        agg = FigureCanvasAgg(fig)
+        agg.draw()
+        return np.array(agg.buffer_rgba())
+    finally:
+        fig.set_canvas(canvas)
+
+
+def _pad_to(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    if pixels.shape[:2] == (height, width):
+        return pixels
+    padded = np.zeros((height, width, pixels.shape[2]), dtype=pixels.dtype)
+    padded[: pixels.shape[0], : pixels.shape[1]] = pixels
+    return padded
+
+
+def figure(tag: str, figure: Figures, close: bool = True, *, caller: str = "add_figure") -> Summary:
+    """Return a Summary holding a matplotlib figure, or a list of figures tiled as a grid, as PNG.
+
+    Figures are drawn with matplotlib's Agg renderer at their own size and
+    dpi; figures of different sizes are aligned top left in grid cells of
+    the largest size, with transparent padding. The image is RGB when every
+    pixel is opaque, RGBA otherwise. With ``close`` the figures are closed
+    in pyplot afterwards, as the peers do.
+
+    >>> from matplotlib.figure import Figure
+    >>> figure("plot", Figure(figsize=(2, 1), dpi=50)).value[0].image.width
+    100
+    """
+    tag = as_tag(tag, caller)
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError(f"{caller} draws matplotlib figures: pip install matplotlib") from error
+    figures = list(figure) if isinstance(figure, (list, tuple)) else [figure]
+    if not figures or not all(isinstance(item, Figure) for item in figures):
+        kinds = ", ".join(sorted({type(item).__name__ for item in figures})) or "an empty list"
+        raise TypeError(f"{caller}(figure=...): expected a matplotlib Figure or a non-empty list of Figures, got {kinds}")
+    try:
+        drawn = [_render(item) for item in figures]
+    finally:
+        # A figure can only be open in pyplot if pyplot was imported; importing
+        # it here would pick a GUI backend as a side effect.
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if close and pyplot is not None:
+            for item in figures:
+                pyplot.close(item)
+    if len(drawn) == 1:
+        pixels = drawn[0]
+    else:
+        height = max(item.shape[0] for item in drawn)
+        width = max(item.shape[1] for item in drawn)
+        pixels = make_grid(np.stack([_pad_to(item, height, width) for item in drawn]))
+    if (pixels[..., 3] == 255).all():
+        pixels = np.ascontiguousarray(pixels[..., :3])
+    return _summary(tag, pixels)

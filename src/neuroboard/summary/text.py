@@ -1,0 +1,86 @@
+"""Text: the ``text`` plugin's name and metadata, and the Summary of a string or a table of strings.
+
+TensorBoard renders each string as Markdown; a 1-D or 2-D array of strings
+shows as a table, one cell per string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Union
+
+import numpy as np
+from tensorboard.compat.proto.tensor_pb2 import TensorProto
+from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+from tensorboard.compat.proto.types_pb2 import DT_STRING
+from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
+
+from neuroboard.format.codec import Summary, SummaryMetadata
+from neuroboard.summary.convert import as_tag
+
+__all__ = ["PLUGIN_NAME", "text", "text_metadata"]
+
+PLUGIN_NAME = "text"
+
+Text = Union[str, Sequence[str], Sequence[Sequence[str]], np.ndarray]
+
+_EXPECTED = "expected a str, or a 1-D or 2-D array of str"
+
+
+def text_metadata(display_name: str | None = None, description: str | None = None) -> SummaryMetadata:
+    """Return the metadata that marks a string tensor as text for TensorBoard.
+
+    >>> text_metadata().plugin_data.plugin_name
+    'text'
+    """
+    return SummaryMetadata(
+        display_name=display_name or "",
+        summary_description=description or "",
+        plugin_data=SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME, content=TextPluginData(version=0).SerializeToString()
+        ),
+    )
+
+
+def _describe(value: Any, array: np.ndarray | None) -> str:
+    if array is None:
+        return type(value).__name__
+    if isinstance(value, np.ndarray):
+        return f"ndarray of dtype {value.dtype} and shape {value.shape}"
+    kinds = sorted({type(item).__name__ for item in array.reshape(-1).tolist()}) if array.dtype == object else []
+    holding = f" holding {', '.join(kinds)}" if kinds else ""
+    return f"{type(value).__name__} of shape {array.shape}{holding}"
+
+
+def _as_strings(text_string: Any, caller: str) -> np.ndarray:
+    """Return ``text_string`` as an object array of str, 0-d for a single string."""
+    if isinstance(text_string, str):
+        return np.array(text_string, dtype=object)
+    array = None
+    if isinstance(text_string, (list, tuple, np.ndarray)):
+        try:
+            array = np.array(text_string, dtype=object)
+        except ValueError:
+            pass
+    if array is None or not all(isinstance(item, str) for item in array.reshape(-1).tolist()):
+        raise TypeError(f"{caller}(text_string=...): {_EXPECTED}, got {_describe(text_string, array)}")
+    if array.ndim > 2 or (array.ndim == 0 and not isinstance(text_string, np.ndarray)):
+        raise ValueError(f"{caller}(text_string=...): {_EXPECTED}, got shape {array.shape}")
+    return array
+
+
+def text(tag: str, text_string: Text, *, caller: str = "add_text") -> Summary:
+    """Return a Summary holding ``text_string`` (Markdown), or a table of strings.
+
+    >>> tensor = text("notes", "*fast* run").value[0].tensor
+    >>> tensor.string_val
+    [b'*fast* run']
+    """
+    tag = as_tag(tag, caller)
+    strings = _as_strings(text_string, caller)
+    tensor = TensorProto(
+        dtype=DT_STRING,
+        string_val=[item.encode("utf-8") for item in strings.reshape(-1).tolist()],
+        tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=size) for size in strings.shape]),
+    )
+    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=text_metadata())])

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 import neuroboard
-from benchmarks.common import Row, best_seconds, load_peers, print_row
+from benchmarks.common import Row, compare, load_peers
 from neuroboard.summary.image import image, images
 
 __all__ = ["run"]
@@ -70,25 +70,6 @@ def _peer_images(writer_class: type, batch: np.ndarray, calls: int) -> Callable[
     return work
 
 
-def _compare(
-    name: str,
-    ours: Callable[[str], None],
-    peers: dict[str, Callable[[str], None]],
-    calls: int,
-    target: float,
-    repeats: int,
-) -> list[Row]:
-    ours_rate = calls / best_seconds(ours, repeats=repeats)
-    rows = []
-    for peer_name, work in peers.items():
-        peer_rate = calls / best_seconds(work, repeats=repeats)
-        # Only tensorboardX carries the target; torch is reported for reference.
-        row = Row(f"{name} vs {peer_name}", "calls", ours_rate, peer_rate, target if peer_name == "tensorboardX" else None)
-        print_row(row)
-        rows.append(row)
-    return rows
-
-
 def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     """Measure add_image and add_images at ``scale`` times the full sizes; print and return the rows."""
     rng = np.random.default_rng(0)
@@ -97,9 +78,11 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
 
     calls = max(MIN_CALLS, int(IMAGE_CALLS * scale))
     pixels = rng.random((IMAGE_SIZE, IMAGE_SIZE, 3))
-    rows += _compare(
+    rows += compare(
         f"add_image {IMAGE_SIZE}x{IMAGE_SIZE} RGB x {calls:,}",
+        "calls",
         _ours_image(pixels, calls),
+        calls,
         {name: _peer_image(cls, pixels, calls) for name, cls in peers.items()},
         calls,
         TARGET_IMAGE,
@@ -109,9 +92,11 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     calls = max(MIN_CALLS, int(BATCH_CALLS * scale))
     batch = rng.random(BATCH_SHAPE)
     count, _, height, width = BATCH_SHAPE
-    rows += _compare(
+    rows += compare(
         f"add_images {count} {height}x{width} grey x {calls:,}",
+        "calls",
         _ours_images(batch, calls),
+        calls,
         {name: _peer_images(cls, batch, calls) for name, cls in peers.items()},
         calls,
         TARGET_IMAGES,

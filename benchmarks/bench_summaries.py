@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 import neuroboard
-from benchmarks.common import Row, best_seconds, load_peers, print_row
+from benchmarks.common import Row, compare, load_peers
 from neuroboard.summary.audio import audio
 from neuroboard.summary.histogram import histogram
 from neuroboard.summary.text import text
@@ -68,26 +68,6 @@ def _works(work: Callable[[str], None], name: str) -> bool:
     return True
 
 
-def _compare(
-    name: str,
-    ours: Callable[[str], None],
-    peers: dict[str, Callable[[str], None]],
-    calls: int,
-    target: float | None,
-    repeats: int,
-) -> list[Row]:
-    ours_rate = calls / best_seconds(ours, repeats=repeats)
-    rows = []
-    for peer_name, work in peers.items():
-        peer_rate = calls / best_seconds(work, repeats=repeats)
-        # Only tensorboardX carries the target; torch is reported for reference.
-        peer_target = target if peer_name == "tensorboardX" else None
-        row = Row(f"{name} vs {peer_name}", "calls", ours_rate, peer_rate, peer_target)
-        print_row(row)
-        rows.append(row)
-    return rows
-
-
 def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     """Measure histogram, text and audio logging at ``scale`` times the full sizes; print and return the rows."""
     rng = np.random.default_rng(0)
@@ -96,9 +76,11 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
 
     calls = max(MIN_CALLS, int(HISTOGRAM_CALLS * scale))
     values = rng.normal(size=HISTOGRAM_VALUES)
-    rows += _compare(
+    rows += compare(
         f"add_histogram {HISTOGRAM_VALUES:,} values x {calls:,}",
+        "calls",
         _ours(lambda step: histogram("w", values), calls),
+        calls,
         {name: _peer(cls, lambda w, step: w.add_histogram("w", values, step), calls) for name, cls in peers.items()},
         calls,
         TARGET_HISTOGRAM,
@@ -106,9 +88,11 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     )
 
     calls = max(MIN_CALLS, int(TEXT_CALLS * scale))
-    rows += _compare(
+    rows += compare(
         f"add_text x {calls:,}",
+        "calls",
         _ours(lambda step: text("notes", NOTE), calls),
+        calls,
         {name: _peer(cls, lambda w, step: w.add_text("notes", NOTE, step), calls) for name, cls in peers.items()},
         calls,
         None,
@@ -125,9 +109,11 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
             audio_peers[name] = work
     if not audio_peers:
         return rows
-    rows += _compare(
+    rows += compare(
         f"add_audio {AUDIO_SECONDS:g} s mono x {calls:,}",
+        "calls",
         _ours(lambda step: audio("a", clip, SAMPLE_RATE), calls),
+        calls,
         audio_peers,
         calls,
         None,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 import neuroboard
-from benchmarks.common import Row, best_seconds, load_peers, print_row
+from benchmarks.common import Row, compare, load_peers
 
 __all__ = ["run"]
 
@@ -59,27 +59,6 @@ def _series_call(values: np.ndarray) -> Callable[[str], None]:
     return work
 
 
-def _compare(
-    name: str,
-    unit: str,
-    ours: Callable[[str], None],
-    ours_items: int,
-    peers: dict[str, Callable[[str], None]],
-    peer_items: int,
-    target: float | None,
-    repeats: int,
-) -> list[Row]:
-    ours_rate = ours_items / best_seconds(ours, repeats=repeats)
-    rows = []
-    for peer_name, work in peers.items():
-        peer_rate = peer_items / best_seconds(work, repeats=repeats)
-        # Only tensorboardX carries the target; torch is reported for reference.
-        row = Row(f"{name} vs {peer_name}", unit, ours_rate, peer_rate, target if peer_name == "tensorboardX" else None)
-        print_row(row)
-        rows.append(row)
-    return rows
-
-
 def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     """Measure the three write paths at ``scale`` times the full sizes; print and return the rows."""
     rng = np.random.default_rng(0)
@@ -88,7 +67,7 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
 
     calls = int(SCALAR_CALLS * scale)
     values = rng.random(calls).tolist()
-    rows += _compare(
+    rows += compare(
         f"add_scalar x {calls:,}",
         "calls",
         _scalar_loop(neuroboard.SummaryWriter, values),
@@ -101,7 +80,7 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
 
     steps = int(SCALARS_STEPS * scale)
     dicts = [{f"k{j}": float(v) for j, v in enumerate(rng.random(SCALARS_KEYS))} for _ in range(steps)]
-    rows += _compare(
+    rows += compare(
         f"add_scalars {steps:,} x {SCALARS_KEYS} keys",
         "values",
         _scalars_loop(neuroboard.SummaryWriter, dicts),
@@ -119,7 +98,7 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         # A loop of a million peer calls would take most of a minute; its per-value
         # rate is steady, so a shorter loop gives the same rate.
         print(f"  (add_series: ours writes {count:,} values in one call; tensorboardX loops add_scalar over {peer_count:,})")
-        rows += _compare(
+        rows += compare(
             f"add_series {count:,} (per value)",
             "values",
             _series_call(series),

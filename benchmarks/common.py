@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 
-__all__ = ["Row", "best_seconds", "load_peers", "print_header", "print_row", "print_table"]
+__all__ = ["Row", "best_seconds", "compare", "load_peers", "print_header", "print_row", "print_table"]
 
 # Peers in the order they are reported: display name -> (module, class).
 _PEERS = {
@@ -61,6 +61,30 @@ def best_seconds(run: Callable[[str], object], *, repeats: int = 3, budget: floa
         if spent >= budget:
             break
     return best
+
+
+def compare(
+    name: str,
+    unit: str,
+    ours: Callable[[str], object],
+    ours_items: int,
+    peers: dict[str, Callable[[str], object]],
+    peer_items: int,
+    target: float | None,
+    repeats: int,
+) -> list[Row]:
+    """Time ``ours`` and each peer's work; print and return one row per peer.
+
+    Only the tensorboardX row carries ``target``: torch is reported for reference.
+    """
+    ours_rate = ours_items / best_seconds(ours, repeats=repeats)
+    rows = []
+    for peer_name, work in peers.items():
+        peer_rate = peer_items / best_seconds(work, repeats=repeats)
+        row = Row(f"{name} vs {peer_name}", unit, ours_rate, peer_rate, target if peer_name == "tensorboardX" else None)
+        print_row(row)
+        rows.append(row)
+    return rows
 
 
 def load_peers(names: Iterable[str] = _PEERS) -> dict[str, type]:

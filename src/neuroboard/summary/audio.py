@@ -28,6 +28,7 @@ from tensorboard.plugins.audio.plugin_data_pb2 import AudioPluginData
 
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.convert import as_array, as_float, as_tag, is_tensor
+from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = ["CONTENT_TYPE", "PLUGIN_NAME", "audio", "audio_metadata", "encode_wav"]
 
@@ -46,11 +47,7 @@ def audio_metadata(display_name: str | None = None, description: str | None = No
     'audio'
     """
     content = AudioPluginData(version=0, encoding=AudioPluginData.Encoding.WAV)
-    return SummaryMetadata(
-        display_name=display_name or "",
-        summary_description=description or "",
-        plugin_data=SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME, content=content.SerializeToString()),
-    )
+    return plugin_metadata(PLUGIN_NAME, content.SerializeToString(), display_name, description)
 
 
 def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:

@@ -18,7 +18,8 @@ from tensorboard.plugins.custom_scalar.layout_pb2 import (
     MultilineChartContent,
 )
 
-from neuroboard.format.codec import Summary, SummaryMetadata
+from neuroboard.format.codec import Summary
+from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = ["CONFIG_TAG", "PLUGIN_NAME", "custom_scalars", "layout_from_dict"]
 
@@ -70,5 +71,4 @@ def custom_scalars(layout: Layout) -> Summary:
     tensor = TensorProto(
         dtype=DT_STRING, string_val=[layout.SerializeToString()], tensor_shape=TensorShapeProto()
     )
-    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME))
-    return Summary(value=[Summary.Value(tag=CONFIG_TAG, tensor=tensor, metadata=metadata)])
+    return Summary(value=[Summary.Value(tag=CONFIG_TAG, tensor=tensor, metadata=plugin_metadata(PLUGIN_NAME))])

@@ -53,6 +53,7 @@ from tensorboard.plugins.histogram.plugin_data_pb2 import HistogramPluginData
 
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.convert import as_array, as_tag, is_tensor
+from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = ["PLUGIN_NAME", "bucket_edges", "histogram", "histogram_metadata", "tensorflow_edges"]
 
@@ -78,13 +79,7 @@ def histogram_metadata(display_name: str | None = None, description: str | None 
     >>> histogram_metadata().plugin_data.plugin_name
     'histograms'
     """
-    return SummaryMetadata(
-        display_name=display_name or "",
-        summary_description=description or "",
-        plugin_data=SummaryMetadata.PluginData(
-            plugin_name=PLUGIN_NAME, content=HistogramPluginData(version=0).SerializeToString()
-        ),
-    )
+    return plugin_metadata(PLUGIN_NAME, HistogramPluginData(version=0).SerializeToString(), display_name, description)
 
 
 @functools.cache

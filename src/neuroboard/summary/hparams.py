@@ -28,8 +28,9 @@ from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.types_pb2 import DT_FLOAT
 from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
-from neuroboard.format.codec import Summary, SummaryMetadata
+from neuroboard.format.codec import Summary
 from neuroboard.summary.convert import is_tensor
+from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = [
     "EXPERIMENT_TAG",
@@ -91,9 +92,7 @@ def _value(value: HParamValue) -> struct_pb2.Value:
 
 
 def _summary(tag: str, data: plugin_data_pb2.HParamsPluginData) -> Summary:
-    metadata = SummaryMetadata(
-        plugin_data=SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME, content=data.SerializeToString())
-    )
+    metadata = plugin_metadata(PLUGIN_NAME, data.SerializeToString())
     # The records live in the metadata; the value is an empty tensor, as TensorBoard expects.
     empty = TensorProto(dtype=DT_FLOAT, tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=0)]))
     return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=empty)])

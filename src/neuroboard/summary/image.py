@@ -33,6 +33,7 @@ from tensorboard.plugins.image.plugin_data_pb2 import ImagePluginData
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.render.grid import make_grid, transpose_layout
 from neuroboard.summary.convert import as_array, as_tag, is_tensor
+from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = [
     "PLUGIN_NAME",
@@ -72,13 +73,7 @@ def image_metadata(display_name: str | None = None, description: str | None = No
     >>> image_metadata().plugin_data.plugin_name
     'images'
     """
-    return SummaryMetadata(
-        display_name=display_name or "",
-        summary_description=description or "",
-        plugin_data=SummaryMetadata.PluginData(
-            plugin_name=PLUGIN_NAME, content=ImagePluginData(version=0).SerializeToString()
-        ),
-    )
+    return plugin_metadata(PLUGIN_NAME, ImagePluginData(version=0).SerializeToString(), display_name, description)
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.types_pb2 import DT_DOUBLE, DT_FLOAT
 
 from neuroboard.format.codec import Summary, SummaryMetadata
+from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = ["PLUGIN_NAME", "scalar", "scalar_metadata"]
 
@@ -24,11 +25,7 @@ def scalar_metadata(display_name: str | None = None, description: str | None = N
     >>> scalar_metadata().plugin_data.plugin_name
     'scalars'
     """
-    return SummaryMetadata(
-        display_name=display_name or "",
-        summary_description=description or "",
-        plugin_data=SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME),
-    )
+    return plugin_metadata(PLUGIN_NAME, display_name=display_name, description=description)
 
 
 def scalar(

@@ -17,6 +17,7 @@ from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.convert import as_tag
+from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = ["PLUGIN_NAME", "text", "text_metadata"]
 
@@ -33,13 +34,7 @@ def text_metadata(display_name: str | None = None, description: str | None = Non
     >>> text_metadata().plugin_data.plugin_name
     'text'
     """
-    return SummaryMetadata(
-        display_name=display_name or "",
-        summary_description=description or "",
-        plugin_data=SummaryMetadata.PluginData(
-            plugin_name=PLUGIN_NAME, content=TextPluginData(version=0).SerializeToString()
-        ),
-    )
+    return plugin_metadata(PLUGIN_NAME, TextPluginData(version=0).SerializeToString(), display_name, description)
 
 
 def _describe(value: Any, array: np.ndarray | None) -> str:

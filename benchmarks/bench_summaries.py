@@ -1,7 +1,6 @@
 """Summaries: add_histogram, add_text and add_audio, against the peers' SummaryWriters.
 
-Ours builds each Summary with the pure function of its kind and hands it to
-``SummaryWriter.add_summary``; the peers call their own ``add_*`` method. Each
+Ours and the peers each call their own ``add_*`` method. Each
 timed run covers the whole life of a writer, from construction to
 ``close()``, and the inputs are built before the clock starts. Only the
 histogram carries a target (against tensorboardX); text and audio are
@@ -17,10 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 import neuroboard
-from benchmarks.common import Row, compare, load_peers
-from neuroboard.summary.audio import audio
-from neuroboard.summary.histogram import histogram
-from neuroboard.summary.text import text
+from benchmarks.common import Row, compare, load_peers, writer_loop
 
 __all__ = ["run"]
 
@@ -35,26 +31,6 @@ MIN_CALLS = 10
 TARGET_HISTOGRAM = 10.0
 
 NOTE = "## Step report\n\n*loss* went **down**; rates: `exc=4.2 Hz`, `inh=9.1 Hz`."
-
-
-def _ours(build: Callable[[int], object], calls: int) -> Callable[[str], None]:
-    def work(logdir: str) -> None:
-        writer = neuroboard.SummaryWriter(logdir)
-        for step in range(calls):
-            writer.add_summary(build(step), step)
-        writer.close()
-
-    return work
-
-
-def _peer(writer_class: type, call: Callable[[object, int], None], calls: int) -> Callable[[str], None]:
-    def work(logdir: str) -> None:
-        writer = writer_class(logdir)
-        for step in range(calls):
-            call(writer, step)
-        writer.close()
-
-    return work
 
 
 def _works(work: Callable[[str], None], name: str) -> bool:
@@ -79,9 +55,9 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     rows += compare(
         f"add_histogram {HISTOGRAM_VALUES:,} values x {calls:,}",
         "calls",
-        _ours(lambda step: histogram("w", values), calls),
+        writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_histogram("w", values, step), calls),
         calls,
-        {name: _peer(cls, lambda w, step: w.add_histogram("w", values, step), calls) for name, cls in peers.items()},
+        {name: writer_loop(cls, lambda w, step: w.add_histogram("w", values, step), calls) for name, cls in peers.items()},
         calls,
         TARGET_HISTOGRAM,
         repeats,
@@ -91,9 +67,9 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     rows += compare(
         f"add_text x {calls:,}",
         "calls",
-        _ours(lambda step: text("notes", NOTE), calls),
+        writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_text("notes", NOTE, step), calls),
         calls,
-        {name: _peer(cls, lambda w, step: w.add_text("notes", NOTE, step), calls) for name, cls in peers.items()},
+        {name: writer_loop(cls, lambda w, step: w.add_text("notes", NOTE, step), calls) for name, cls in peers.items()},
         calls,
         None,
         repeats,
@@ -104,15 +80,15 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     clip = 0.5 * np.sin(2 * np.pi * 440.0 * np.arange(frames) / SAMPLE_RATE)
     audio_peers = {}
     for name, cls in peers.items():
-        work = _peer(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), calls)
-        if _works(_peer(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), 1), name):
+        work = writer_loop(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), calls)
+        if _works(writer_loop(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), 1), name):
             audio_peers[name] = work
     if not audio_peers:
         return rows
     rows += compare(
         f"add_audio {AUDIO_SECONDS:g} s mono x {calls:,}",
         "calls",
-        _ours(lambda step: audio("a", clip, SAMPLE_RATE), calls),
+        writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), calls),
         calls,
         audio_peers,
         calls,

@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 
-__all__ = ["Row", "best_seconds", "compare", "load_peers", "print_header", "print_row", "print_table"]
+__all__ = ["Row", "best_seconds", "compare", "load_peers", "print_header", "print_row", "print_table", "writer_loop"]
 
 # Peers in the order they are reported: display name -> (module, class).
 _PEERS = {
@@ -85,6 +85,18 @@ def compare(
         print_row(row)
         rows.append(row)
     return rows
+
+
+def writer_loop(writer_class: type, call: Callable[[object, int], object], calls: int) -> Callable[[str], None]:
+    """Return the timed work: open a writer of ``writer_class``, ``call(writer, step)`` per step, close it."""
+
+    def work(logdir: str) -> None:
+        writer = writer_class(logdir)
+        for step in range(calls):
+            call(writer, step)
+        writer.close()
+
+    return work
 
 
 def load_peers(names: Iterable[str] = _PEERS) -> dict[str, type]:

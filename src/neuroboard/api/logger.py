@@ -8,20 +8,13 @@ one-liner over :class:`~neuroboard.api.summary_writer.SummaryWriter`.
 from __future__ import annotations
 
 import os
-import socket
-from datetime import datetime
 from typing import Any
 
-from neuroboard.api.summary_writer import SummaryWriter, _MONTHS
+from neuroboard.api.summary_writer import SummaryWriter, run_name
 from neuroboard.render.grid import equalize as _equalize
 from neuroboard.summary.convert import as_array
 
 __all__ = ["Logger"]
-
-
-def _run_name() -> str:
-    now = datetime.now()
-    return f"{_MONTHS[now.month - 1]}{now:%d_%H-%M-%S}_{socket.gethostname()}"
 
 
 class Logger:
@@ -40,7 +33,7 @@ class Logger:
         if experiment is not None and (not isinstance(experiment, str) or not experiment):
             raise TypeError(f"Logger(experiment=...): expected a non-empty str or None, got {experiment!r}")
         self.logdir = os.fspath(logdir)
-        self.experiment = experiment or _run_name()
+        self.experiment = experiment or run_name()
         self._writer = SummaryWriter(os.path.join(self.logdir, self.experiment))
 
     @property

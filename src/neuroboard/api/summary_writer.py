@@ -23,6 +23,8 @@ import numpy as np
 from neuroboard.format.codec import Event, SessionLog, Summary
 from neuroboard.io.writer import DEFAULT_FLUSH_SECS, DEFAULT_MAX_QUEUE, EventWriter, Flusher
 from neuroboard.summary.convert import (
+    INT64_MAX,
+    INT64_MIN,
     as_array,
     as_float,
     as_step,
@@ -39,12 +41,20 @@ from neuroboard.summary.text import text
 from neuroboard.summary.hparams import hparam_value, hparams_config, session_end, session_start
 from neuroboard.summary.scalar import scalar
 
-__all__ = ["SummaryWriter", "default_logdir"]
+__all__ = ["SummaryWriter", "default_logdir", "run_name"]
 
-_INT64_MIN = -(1 << 63)
-_INT64_MAX = (1 << 63) - 1
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _LAYOUTS = ("runs", "tags")
+
+
+def run_name(comment: str = "") -> str:
+    """Return ``<MonDD_HH-MM-SS>_<hostname><comment>`` for the current time, as the peers name runs.
+
+    >>> run_name("_lr0.1").endswith("_lr0.1")
+    True
+    """
+    now = datetime.now()
+    return f"{_MONTHS[now.month - 1]}{now:%d_%H-%M-%S}_{socket.gethostname()}{comment}"
 
 
 def default_logdir(comment: str = "", root: str = "runs") -> str:
@@ -53,9 +63,7 @@ def default_logdir(comment: str = "", root: str = "runs") -> str:
     >>> default_logdir("_lr0.1").startswith("runs" + os.sep)
     True
     """
-    now = datetime.now()
-    stamp = f"{_MONTHS[now.month - 1]}{now:%d_%H-%M-%S}"
-    return os.path.join(root, f"{stamp}_{socket.gethostname()}{comment}")
+    return os.path.join(root, run_name(comment))
 
 
 def _subrun_name(main_tag: str, key: str) -> str:
@@ -190,7 +198,7 @@ class SummaryWriter:
             as_tag(tag, "add_scalar")
         value = scalar_value if type(scalar_value) is float else as_float(scalar_value, "add_scalar", "scalar_value")
         if global_step is not None and not (
-            type(global_step) is int and _INT64_MIN <= global_step <= _INT64_MAX
+            type(global_step) is int and INT64_MIN <= global_step <= INT64_MAX
         ):
             global_step = as_step(global_step, "add_scalar")
         wall = time.time() if walltime is None else as_walltime(walltime, "add_scalar")

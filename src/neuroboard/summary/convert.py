@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_array", "as_float", "as_step", "as_steps", "as_tag", "as_walltime", "is_tensor"]
+__all__ = ["INT64_MAX", "INT64_MIN", "as_array", "as_float", "as_step", "as_steps", "as_tag", "as_walltime", "is_tensor"]
 
-_INT64_MIN = -(1 << 63)
-_INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
 _REAL_TYPES = (int, float, np.integer, np.floating, np.bool_)
 _NUMERIC_KINDS = "biuf"
 
@@ -88,7 +88,7 @@ def as_step(value: Any, func: str, arg: str = "global_step") -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{_where(func, arg)}: expected an integer step, got {_describe(value)}")
     step = int(value)
-    if not _INT64_MIN <= step <= _INT64_MAX:
+    if not INT64_MIN <= step <= INT64_MAX:
         raise ValueError(f"{_where(func, arg)}: expected a step within int64, got {step}")
     return step
 
@@ -140,6 +140,6 @@ def as_steps(value: Any, count: int, func: str, arg: str = "steps") -> np.ndarra
         )
     if len(array) != count:
         raise ValueError(f"{_where(func, arg)}: expected {count} steps, one per value, got {len(array)}")
-    if array.dtype == np.uint64 and len(array) and array.max() > _INT64_MAX:
+    if array.dtype == np.uint64 and len(array) and array.max() > INT64_MAX:
         raise ValueError(f"{_where(func, arg)}: expected steps within int64, got {array.max()}")
     return array.astype(np.int64, copy=False)

@@ -17,15 +17,17 @@ import google_crc32c
 import numpy as np
 
 __all__ = [
-    "HEADER_SIZE",
     "FOOTER_SIZE",
+    "HEADER_SIZE",
     "CorruptRecordError",
+    "CorruptRecordWarning",
     "RecordReader",
+    "describe_problem",
     "frame_payload_rows",
-    "frame_rows_in_place",
     "frame_record",
-    "masked_crc32c",
+    "frame_rows_in_place",
     "mask_crc",
+    "masked_crc32c",
 ]
 
 HEADER_SIZE = 12
@@ -68,18 +70,47 @@ def frame_record(payload: bytes) -> bytes:
     )
 
 
+_PROBLEMS = {
+    "length": "bad length checksum in the record",
+    "payload": "bad payload checksum in the record",
+    "event": "a record that is not an Event",
+    "truncated": "incomplete record (the file ends inside it)",
+    "empty": "empty event file, no record",
+}
+
+
+def describe_problem(path: str, offset: int, part: str, detail: str = "") -> str:
+    """Return the one-line message for a damaged ``part`` of the record at ``offset`` of ``path``.
+
+    >>> describe_problem("run/f", 40, "payload")
+    'run/f: bad payload checksum in the record at byte 40'
+    """
+    return f"{path}: {_PROBLEMS.get(part, part)} at byte {offset}{detail}"
+
+
 class CorruptRecordError(OSError):
-    """A record whose length or payload checksum does not match.
+    """A record that cannot be read: a bad checksum, a payload that is not an Event, ...
 
     ``path`` and ``offset`` locate the record's first byte; ``part`` says
-    which checksum failed (``"length"`` or ``"payload"``).
+    what is wrong: ``"length"`` or ``"payload"`` (that checksum fails),
+    ``"event"`` (the payload does not parse), ``"truncated"`` or ``"empty"``.
     """
 
-    def __init__(self, path: str, offset: int, part: str) -> None:
+    def __init__(self, path: str, offset: int, part: str, detail: str = "") -> None:
         self.path = path
         self.offset = offset
         self.part = part
-        super().__init__(f"{path}: record at byte {offset} has a bad {part} checksum")
+        super().__init__(describe_problem(path, offset, part, detail))
+
+
+class CorruptRecordWarning(UserWarning):
+    """The warning form of :class:`CorruptRecordError`, for readers that go on past damage."""
+
+    def __init__(self, path: str, offset: int, part: str, detail: str = "") -> None:
+        self.path = path
+        self.offset = offset
+        self.part = part
+        super().__init__(describe_problem(path, offset, part, detail))
 
 
 @dataclass

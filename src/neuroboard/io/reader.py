@@ -2,37 +2,83 @@
 
 A truncated last record is the normal state of a file that is still being
 written: reading stops before it, and :attr:`FileRecordReader.offset` tells
-where to pick up once it is complete. A checksum that does not match raises
-:class:`~neuroboard.format.records.CorruptRecordError` with the file and the
-byte offset of the record.
+where to pick up once it is complete. Damage is reported and passed over:
+a record whose checksum fails is skipped, and after a bad length the reader
+resynchronises on the next record whose length and payload checksums both
+hold, so every intact record around the damage is still read.
+``on_corrupt`` says how damage is reported: ``"warn"`` (a
+:class:`~neuroboard.format.records.CorruptRecordWarning`), ``"raise"`` (a
+:class:`~neuroboard.format.records.CorruptRecordError`) or ``"skip"``.
+Either names the file and the byte offset.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import warnings
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from neuroboard.format.codec import Event
 from neuroboard.format.records import (
     FOOTER_SIZE,
     HEADER_SIZE,
     CorruptRecordError,
-    RecordReader,
+    CorruptRecordWarning,
+    masked_crc32c,
 )
+from neuroboard.format.scan import Block, find_record, record_positions, scan_records
 from neuroboard.io.files import is_event_file
 
-__all__ = ["FileRecordReader", "iter_events", "read_events", "read_records", "run_files"]
+__all__ = [
+    "ON_CORRUPT",
+    "Chunk",
+    "FileRecordReader",
+    "iter_events",
+    "read_events",
+    "read_records",
+    "run_files",
+]
 
+ON_CORRUPT = ("warn", "raise", "skip")
 _CHUNK = 1 << 24
 _LENGTH = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+# Parts that are states of a file rather than damage: never raised.
+_STATES = ("truncated", "empty")
+
+
+class Chunk(NamedTuple):
+    """Bytes read from a file at offset ``base``, and the runs of complete records found in them."""
+
+    data: bytes
+    base: int
+    blocks: list[Block]
+
+
+def check_on_corrupt(on_corrupt: str, func: str) -> str:
+    """Return ``on_corrupt`` if it is one of :data:`ON_CORRUPT`, else raise a ValueError.
+
+    >>> check_on_corrupt("warn", "read_records")
+    'warn'
+    """
+    if on_corrupt not in ON_CORRUPT:
+        raise ValueError(
+            f"{func}(on_corrupt=...): expected one of {', '.join(map(repr, ON_CORRUPT))}, got {on_corrupt!r}"
+        )
+    return on_corrupt
 
 
 class FileRecordReader:
     """Iterate the record payloads of one event file, from ``offset`` on, in bounded memory.
 
     After iteration ``offset`` is just past the last complete record and
-    ``truncated`` tells whether an incomplete record followed it.
+    ``truncated`` tells whether an incomplete record followed it. With
+    ``final`` (a one-off read) that incomplete record, or an empty file, is
+    reported as well; a reader that will come back (``final=False``) waits
+    for it silently. :meth:`chunks` gives the same records as runs of equal
+    size, for readers that work on whole arrays.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> w = EventWriter(tempfile.mkdtemp()); w.close()
@@ -42,62 +88,177 @@ class FileRecordReader:
     """
 
     def __init__(
-        self, path: str, offset: int = 0, *, verify: bool = True, chunk_size: int = _CHUNK
+        self,
+        path: str,
+        offset: int = 0,
+        *,
+        verify: bool = True,
+        on_corrupt: str = "warn",
+        final: bool = False,
+        chunk_size: int = _CHUNK,
     ) -> None:
         self.path = os.fspath(path)
         self.offset = offset
         self.verify = verify
+        self.on_corrupt = check_on_corrupt(on_corrupt, "FileRecordReader")
+        self.final = final
         self.truncated = False
-        self._chunk_size = chunk_size
+        # After damage, the next record is searched for rather than trusted at ``offset``.
+        self.damaged = False
+        self.chunk_size = max(1, chunk_size)
+
+    def report(self, offset: int, part: str, detail: str = "") -> None:
+        """Report a problem with the record at ``offset`` as ``on_corrupt`` says."""
+        if self.on_corrupt == "skip":
+            return
+        if self.on_corrupt == "raise" and part not in _STATES:
+            raise CorruptRecordError(self.path, offset, part, detail)
+        warnings.warn(
+            CorruptRecordWarning(self.path, offset, part, detail), stacklevel=3
+        )
 
     def __iter__(self) -> Iterator[bytes]:
+        verify = self.verify
+        for data, base, blocks in self.chunks():
+            starts, sizes = record_positions(blocks)
+            for start, size in zip(starts.tolist(), sizes.tolist()):
+                stop = start + size - FOOTER_SIZE
+                payload = data[start + HEADER_SIZE : stop]
+                self.offset = base + start + size
+                if verify and masked_crc32c(payload) != _U32.unpack_from(data, stop)[0]:
+                    self.report(base + start, "payload")
+                    continue
+                yield payload
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Yield the file's complete records from ``offset`` on, a chunk at a time.
+
+        Length checksums are checked here; payload checksums are the
+        caller's to check (and to :meth:`report`). ``offset`` is moved past
+        each chunk before the next is read.
+        """
         self.truncated = False
         with open(self.path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
-            want = self._chunk_size
+            if size == 0 and self.final:
+                self.report(0, "empty")
+            want = self.chunk_size
             while self.offset < size:
+                if self.damaged and not self._resync(file, size):
+                    return
                 start = self.offset
                 file.seek(start)
                 data = file.read(min(want, size - start))
-                records = RecordReader(data, path=self.path, verify=self.verify)
-                try:
-                    for payload in records:
-                        self.offset = start + records.offset
-                        yield payload
-                except CorruptRecordError as error:
-                    raise CorruptRecordError(self.path, start + error.offset, error.part) from None
-                if not records.truncated:
-                    want = self._chunk_size
+                scan = scan_records(data, verify=self.verify)
+                if scan.blocks:
+                    yield Chunk(data, start, scan.blocks)
+                self.offset = start + scan.offset
+                want = self.chunk_size
+                if scan.status == "end":
                     continue
-                if start + len(data) >= size:
-                    self.truncated = True
-                    return
-                if records.offset == 0:
-                    # One record larger than the chunk: read exactly that record next.
-                    if len(data) < HEADER_SIZE:
+                if scan.status == "corrupt":
+                    self._damage(self.offset, "length")
+                    continue
+                if start + len(data) < size:
+                    # The chunk ends inside a record: read on, the whole record at least.
+                    if scan.offset == 0:
                         want = HEADER_SIZE
+                        if len(data) >= HEADER_SIZE:
+                            want = (
+                                _LENGTH.unpack_from(data, 0)[0]
+                                + HEADER_SIZE
+                                + FOOTER_SIZE
+                            )
+                    continue
+                # The file ends inside a record: one still being written, or a bad length.
+                if self._intact_record_after(file, size):
+                    self._damage(
+                        self.offset,
+                        "length",
+                        "; it claims more bytes than the file holds",
+                    )
+                    continue
+                self.truncated = True
+                if self.final:
+                    self.report(self.offset, "truncated")
+                return
+
+    def _damage(self, offset: int, part: str, detail: str = "") -> None:
+        self.report(
+            offset, part, detail + "; reading resumes at the next intact record"
+        )
+        self.offset = offset + 1
+        self.damaged = True
+
+    def _candidates(self, file, size: int) -> Iterator[tuple[int, bool]]:
+        """Yield ``(offset, complete)`` of each record from ``offset`` on whose checksums hold.
+
+        ``complete`` is false for one that runs past the end of the file.
+        ``offset`` is moved forward as the search goes.
+        """
+        window = max(self.chunk_size, 1 << 16)
+        pos = self.offset
+        while pos <= size - HEADER_SIZE:
+            file.seek(pos)
+            data = file.read(min(window, size - pos))
+            hit = find_record(data, 0)
+            if hit is None:
+                pos += len(data) - HEADER_SIZE + 1
+                self.offset = pos
+                continue
+            found, complete = hit
+            found += pos
+            if not complete and found + HEADER_SIZE <= size:
+                (length,) = _LENGTH.unpack_from(data, found - pos)
+                stop = found + HEADER_SIZE + length
+                if stop + FOOTER_SIZE <= size:
+                    file.seek(found)
+                    record = file.read(stop + FOOTER_SIZE - found)
+                    complete = (
+                        masked_crc32c(record[HEADER_SIZE:-FOOTER_SIZE])
+                        == _U32.unpack_from(record, len(record) - FOOTER_SIZE)[0]
+                    )
+                    if not complete:
+                        pos = found + 1
                         continue
-                    (length,) = _LENGTH.unpack_from(data, 0)
-                    want = HEADER_SIZE + length + FOOTER_SIZE
-                    if start + want > size:
-                        self.truncated = True
-                        return
-                else:
-                    want = self._chunk_size
+            yield found, complete
+            pos = found + 1
+        self.offset = max(self.offset, pos)
+
+    def _resync(self, file, size: int) -> bool:
+        """Move ``offset`` to the next intact record; return whether one was found."""
+        for found, _complete in self._candidates(file, size):
+            self.offset = found
+            self.damaged = False
+            return True
+        return False
+
+    def _intact_record_after(self, file, size: int) -> bool:
+        """Return whether a complete intact record starts after the incomplete one at ``offset``."""
+        start = self.offset
+        self.offset = start + 1
+        try:
+            return any(complete for _found, complete in self._candidates(file, size))
+        finally:
+            self.offset = start
 
 
-def read_records(path: str, *, verify: bool = True) -> Iterator[bytes]:
-    """Yield the payload of every complete record in the event file at ``path``.
+def read_records(
+    path: str, *, verify: bool = True, on_corrupt: str = "warn"
+) -> Iterator[bytes]:
+    """Yield the payload of every complete, intact record in the event file at ``path``.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> w = EventWriter(tempfile.mkdtemp()); w.close()
     >>> len(list(read_records(w.path)))
     1
     """
-    return iter(FileRecordReader(path, verify=verify))
+    return iter(FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True))
 
 
-def read_events(path: str, *, verify: bool = True) -> Iterator[Event]:
+def read_events(
+    path: str, *, verify: bool = True, on_corrupt: str = "warn"
+) -> Iterator[Event]:
     """Yield every Event of the event file at ``path``, parsed by protobuf.
 
     >>> import tempfile; from neuroboard.io import EventWriter
@@ -106,7 +267,7 @@ def read_events(path: str, *, verify: bool = True) -> Iterator[Event]:
     'brain.Event:2'
     """
     parse = Event.FromString
-    for payload in FileRecordReader(path, verify=verify):
+    for payload in FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True):
         yield parse(payload)
 
 
@@ -114,7 +275,8 @@ def run_files(logdir: str) -> dict[str, list[str]]:
     """Return each run of ``logdir`` with its event files in the order TensorBoard reads them.
 
     A run is a folder holding event files, named by its path relative to
-    ``logdir`` with ``/`` separators (``"."`` for ``logdir`` itself).
+    ``logdir`` with ``/`` separators (``"."`` for ``logdir`` itself). Files
+    whose names do not mark them as event files are not read.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> d = tempfile.mkdtemp(); EventWriter(os.path.join(d, "train")).close()
@@ -132,7 +294,9 @@ def run_files(logdir: str) -> dict[str, list[str]]:
     return dict(sorted(runs.items()))
 
 
-def iter_events(logdir: str, *, verify: bool = True) -> Iterator[tuple[str, Event]]:
+def iter_events(
+    logdir: str, *, verify: bool = True, on_corrupt: str = "warn"
+) -> Iterator[tuple[str, Event]]:
     """Yield ``(run, event)`` for every event of every run in ``logdir``, run by run.
 
     >>> import tempfile; from neuroboard.io import EventWriter
@@ -142,5 +306,5 @@ def iter_events(logdir: str, *, verify: bool = True) -> Iterator[tuple[str, Even
     """
     for run, paths in run_files(logdir).items():
         for path in paths:
-            for event in read_events(path, verify=verify):
+            for event in read_events(path, verify=verify, on_corrupt=on_corrupt):
                 yield run, event

@@ -11,6 +11,10 @@ the WAV header, where every player reads them.
 
 Samples are scaled by 32767 and rounded, so decoding divides by 32767 and is
 off by at most half a step.
+
+Reading back (:func:`audio_value`): this form, TensorFlow's (the same
+tensor with k clips), and the legacy ``Summary.Audio``. The WAV header, not
+the legacy ``sample_rate`` field, gives the rate, as it does to a player.
 """
 
 from __future__ import annotations
@@ -29,8 +33,22 @@ from tensorboard.plugins.audio.plugin_data_pb2 import AudioPluginData
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.convert import as_array, as_float, as_tag, is_tensor
 from neuroboard.summary.metadata import plugin_metadata
+from neuroboard.summary.tensor import (
+    as_summary_value,
+    holding,
+    stack_if_equal,
+    string_array,
+)
 
-__all__ = ["CONTENT_TYPE", "PLUGIN_NAME", "audio", "audio_metadata", "encode_wav"]
+__all__ = [
+    "CONTENT_TYPE",
+    "PLUGIN_NAME",
+    "audio",
+    "audio_metadata",
+    "audio_value",
+    "decode_wav",
+    "encode_wav",
+]
 
 PLUGIN_NAME = "audio"
 CONTENT_TYPE = "audio/wav"
@@ -153,3 +171,96 @@ def audio(tag: str, snd_tensor: Any, sample_rate: float = 44100, *, caller: str 
     # One clip with an empty Markdown label, as the plugin's [k, 2] layout has it.
     tensor = TensorProto(dtype=DT_STRING, tensor_shape=shape, string_val=[data, b""])
     return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=audio_metadata())])
+
+
+def _pcm_ints(frames: bytes, width: int) -> np.ndarray:
+    """Return little-endian PCM samples of ``width`` bytes as signed integers."""
+    if width == 1:
+        # 8-bit WAV is the one unsigned width, centred on 128.
+        return np.frombuffer(frames, dtype=np.uint8).astype(np.int16) - 128
+    if width == 3:
+        # Put each 3-byte sample in the top of an int32; the shift back keeps its sign.
+        padded = np.zeros((len(frames) // 3, 4), dtype=np.uint8)
+        padded[:, 1:] = np.frombuffer(frames, dtype=np.uint8).reshape(-1, 3)
+        return padded.view("<i4")[:, 0] >> 8
+    return np.frombuffer(frames, dtype=f"<i{width}")
+
+
+def _decode_wav(data: bytes, where: str) -> tuple[np.ndarray, int]:
+    try:
+        with wave.open(io.BytesIO(data), "rb") as wav:
+            channels, width, rate = (
+                wav.getnchannels(),
+                wav.getsampwidth(),
+                wav.getframerate(),
+            )
+            frames = wav.readframes(wav.getnframes())
+    except (wave.Error, EOFError) as error:
+        raise ValueError(
+            f"{where}: expected the bytes of a PCM WAV file, got {len(data)} bytes ({error})"
+        ) from None
+    # A truncated file can end inside a frame; that frame is dropped.
+    frames = frames[: len(frames) - len(frames) % (width * channels)]
+    full_scale = (1 << (8 * width - 1)) - 1
+    samples = np.clip(_pcm_ints(frames, width) / full_scale, -1.0, 1.0)
+    return samples.astype(np.float32).reshape(-1, channels), rate
+
+
+def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """Return the samples of a PCM WAV file as float32 (L, C) in [-1, 1], and its sample rate.
+
+    8-, 16-, 24- and 32-bit files are read; an n-bit sample is divided by
+    ``2**(n-1) - 1``, the inverse of :func:`encode_wav`'s scaling, and the
+    most negative one clipped to -1. TensorFlow and libsndfile (under
+    tensorboardX) scale by ``2**(n-1)``, so their clips come back up to one
+    16-bit step louder.
+
+    >>> samples, rate = decode_wav(encode_wav(np.array([[0.0, 1.0], [-1.0, 0.0]]), 8000))
+    >>> samples.tolist(), rate
+    ([[0.0, 1.0], [-1.0, 0.0]], 8000)
+    """
+    return _decode_wav(bytes(data), "decode_wav(data=...)")
+
+
+def _wav_files(value: Summary.Value) -> list[bytes]:
+    """Return the WAV files of the plugin's ``[k, 2]`` string tensor of (WAV, label) rows, or of ``[k]`` WAVs."""
+    strings = string_array(value, "audio_value")
+    # TensorBoard's loader keeps only the first column, so its copy of the tensor is [k].
+    if strings.ndim == 1:
+        return strings.tolist()
+    if strings.ndim != 2 or strings.shape[1] != 2:
+        raise ValueError(
+            "audio_value(value=...): expected a string tensor of (WAV, label) rows, shape (k, 2), "
+            f"or of WAV files, shape (k,), got shape {strings.shape}"
+        )
+    return strings[:, 0].tolist()
+
+
+def audio_value(value: Summary.Value) -> tuple[np.ndarray | list[np.ndarray], int]:
+    """Return the clip(s) a ``Summary.Value`` holds as float32 samples in [-1, 1], and the sample rate.
+
+    One clip comes back as (L, C); several as (k, L, C) when they have the
+    same length and channels, else as a list of (L, C) arrays (an empty list
+    and a rate of 0 when the tensor holds no clip). See :func:`decode_wav`.
+
+    >>> samples, rate = audio_value(audio("tone", np.array([0.0, 0.5, -0.5]), 8000).value[0])
+    >>> samples.shape, rate
+    ((3, 1), 8000)
+    """
+    value = as_summary_value(value, "audio_value")
+    kind = value.WhichOneof("value")
+    if kind == "audio":
+        files = [value.audio.encoded_audio_string]
+    elif kind == "tensor":
+        files = _wav_files(value)
+    else:
+        raise ValueError(
+            f"audio_value(value=...): expected a Summary.Value holding audio or a string tensor, got {holding(value)}"
+        )
+    clips = [_decode_wav(data, "audio_value(value=...)") for data in files]
+    rates = sorted({rate for _, rate in clips})
+    if len(rates) > 1:
+        raise ValueError(
+            f"audio_value(value=...): expected clips of one sample rate, got rates {rates}"
+        )
+    return stack_if_equal([samples for samples, _ in clips]), rates[0] if rates else 0

@@ -34,6 +34,12 @@ the smallest and the largest value: of the 1,551 ``"tensorflow"`` edges, a
 few hundred binary searches instead of one per value, and the sort also puts
 the non-finite values at the ends, where two looks find them.
 :func:`numpy.histogram` is the reference the tests compare the counts with.
+
+Reading back (:func:`histogram_value`) follows TensorBoard's own conversion
+of the legacy proto (``tensorboard/data_compat.py``): empty buckets at both
+ends are dropped, the first bucket's left edge is ``min`` and the last one's
+right edge is ``max``, since TensorFlow's outermost limits are +-DBL_MAX.
+The plugin's ``[left, right, count]`` tensor is read as it is.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ import operator
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any, NamedTuple
 
 import numpy as np
 from tensorboard.compat.proto.summary_pb2 import HistogramProto
@@ -54,15 +60,24 @@ from tensorboard.plugins.histogram.plugin_data_pb2 import HistogramPluginData
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.convert import as_array, as_tag, is_tensor
 from neuroboard.summary.metadata import plugin_metadata
+from neuroboard.summary.tensor import as_summary_value, holding, tensor_array
 
-__all__ = ["PLUGIN_NAME", "bucket_edges", "histogram", "histogram_metadata", "tensorflow_edges"]
+__all__ = [
+    "PLUGIN_NAME",
+    "Histogram",
+    "bucket_edges",
+    "histogram",
+    "histogram_metadata",
+    "histogram_value",
+    "tensorflow_edges",
+]
 
 PLUGIN_NAME = "histograms"
 
 # The names np.histogram_bin_edges accepts as ``bins``.
 NUMPY_ESTIMATORS = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
 
-Bins = Union[str, int, Sequence[float], np.ndarray]
+Bins = str | int | Sequence[float] | np.ndarray
 
 _BINS_EXPECTED = (
     f"expected 'tensorflow', one of {', '.join(map(repr, NUMPY_ESTIMATORS))}, "
@@ -264,3 +279,63 @@ def histogram(
         bucket=counts[keep].astype(np.float64).tolist(),
     )
     return Summary(value=[Summary.Value(tag=tag, histo=histo)])
+
+
+class Histogram(NamedTuple):
+    """Buckets read back: bucket ``i`` spans ``edges[i]`` to ``edges[i + 1]`` and holds ``counts[i]`` values.
+
+    Both are float64; ``edges`` has one more element than ``counts``, or none
+    for an empty histogram.
+    """
+
+    edges: np.ndarray
+    counts: np.ndarray
+
+
+def _empty_histogram() -> Histogram:
+    return Histogram(np.zeros(0), np.zeros(0))
+
+
+def _from_proto(histo: HistogramProto) -> Histogram:
+    counts = np.array(histo.bucket, dtype=np.float64)
+    limits = np.array(histo.bucket_limit, dtype=np.float64)
+    if len(counts) != len(limits):
+        raise ValueError(
+            "histogram_value(value=...): expected a HistogramProto with one bucket_limit per bucket, "
+            f"got {len(limits)} limits and {len(counts)} buckets"
+        )
+    occupied = np.flatnonzero(counts > 0)
+    if not len(occupied):
+        return _empty_histogram()
+    first, last = occupied[0], occupied[-1]
+    edges = np.concatenate(([histo.min], limits[first:last], [histo.max]))
+    return Histogram(edges, counts[first : last + 1])
+
+
+def _from_buckets(buckets: np.ndarray) -> Histogram:
+    expected = "histogram_value(value=...): expected a (k, 3) tensor of adjoining [left, right, count] rows"
+    if buckets.ndim != 2 or buckets.shape[1] != 3 or buckets.dtype.kind not in "biuf":
+        raise ValueError(f"{expected}, got {buckets.dtype} of shape {buckets.shape}")
+    if not len(buckets):
+        return _empty_histogram()
+    left, right, counts = buckets.astype(np.float64).T
+    if not np.array_equal(left[1:], right[:-1]):
+        raise ValueError(f"{expected}, got buckets with gaps or overlaps")
+    return Histogram(np.append(left, right[-1]), counts.copy())
+
+
+def histogram_value(value: Summary.Value) -> Histogram:
+    """Return the buckets a ``Summary.Value`` holds: its ``histo`` proto or the plugin's (k, 3) tensor.
+
+    >>> histogram_value(histogram("w", [0.5, 1.5, 1.5], bins=[0, 1, 2]).value[0])
+    Histogram(edges=array([0.5, 1. , 1.5]), counts=array([1., 2.]))
+    """
+    value = as_summary_value(value, "histogram_value")
+    kind = value.WhichOneof("value")
+    if kind == "histo":
+        return _from_proto(value.histo)
+    if kind != "tensor":
+        raise ValueError(
+            f"histogram_value(value=...): expected a Summary.Value holding a histo or a tensor, got {holding(value)}"
+        )
+    return _from_buckets(tensor_array(value.tensor, "histogram_value"))

@@ -16,6 +16,10 @@ compression level 1. Pillow's encoder (:func:`encode_png_reference`, the
 reference the tests compare with) tries five row filters on every row and
 costs 2 to 20 times more for the small images a training loop logs, for files
 at best a third smaller.
+
+Reading back (:func:`image_value`): the legacy form, and the plugin's
+``[width, height, image, ...]`` string tensor that TensorFlow 2 writes and
+TensorBoard converts the legacy form to. Pillow decodes the files.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import struct
 import sys
 import zlib
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from tensorboard.plugins.image.plugin_data_pb2 import ImagePluginData
@@ -34,14 +38,22 @@ from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.render.grid import make_grid, transpose_layout
 from neuroboard.summary.convert import as_array, as_tag, is_tensor
 from neuroboard.summary.metadata import plugin_metadata
+from neuroboard.summary.tensor import (
+    as_summary_value,
+    holding,
+    stack_if_equal,
+    string_array,
+)
 
 __all__ = [
     "PLUGIN_NAME",
+    "decode_image",
     "encode_png",
     "encode_png_reference",
     "figure",
     "image",
     "image_metadata",
+    "image_value",
     "images",
     "to_uint8",
 ]
@@ -61,7 +73,7 @@ _IHDR = struct.Struct(">IIBBBBB")
 _U32 = struct.Struct(">I")
 
 ImageLike = Any
-Figures = Union[Any, Sequence[Any]]
+Figures = Any | Sequence[Any]
 
 
 def image_metadata(display_name: str | None = None, description: str | None = None) -> SummaryMetadata:
@@ -287,3 +299,79 @@ def figure(tag: str, figure: Figures, close: bool = True, *, caller: str = "add_
     if (pixels[..., 3] == 255).all():
         pixels = np.ascontiguousarray(pixels[..., :3])
     return _summary(tag, pixels)
+
+
+def _as_stored(picture: Any) -> np.ndarray:
+    """Return a Pillow image as uint8 (H, W, C): grey, RGB and RGBA as they are, other modes widened."""
+    if picture.mode in ("I", "I;16", "I;16B", "I;16L"):
+        # 16-bit grey: 257 maps 0..65535 onto 0..255, as 8-bit grey is widened to 16.
+        grey = np.rint(np.asarray(picture, dtype=np.float64) / 257)
+        return np.clip(grey, 0, 255).astype(np.uint8)[..., np.newaxis]
+    if picture.mode == "1":
+        picture = picture.convert("L")
+    elif picture.mode not in _PILLOW_MODES.values():
+        alpha = "A" in picture.getbands() or "transparency" in picture.info
+        picture = picture.convert("RGBA" if alpha else "RGB")
+    pixels = np.asarray(picture, dtype=np.uint8)
+    return pixels[..., np.newaxis] if pixels.ndim == 2 else pixels
+
+
+def _decode(data: bytes, where: str) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            picture.load()
+            return _as_stored(picture)
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ValueError(
+            f"{where}: expected PNG or JPEG bytes, got {len(data)} bytes starting {data[:8]!r} ({error})"
+        ) from None
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Return the pixels of an image file (PNG, JPEG, ...) as uint8 (H, W, C), C = 1, 3 or 4.
+
+    Grey, RGB and RGBA come back as stored; 16-bit grey is scaled to 8 bits,
+    palette and other modes become RGB, or RGBA when they carry transparency.
+
+    >>> decode_image(encode_png(np.full((2, 3, 1), 7, dtype=np.uint8))).shape
+    (2, 3, 1)
+    """
+    return _decode(bytes(data), "decode_image(data=...)")
+
+
+def _encoded_images(value: Summary.Value) -> list[bytes]:
+    """Return the image files of the plugin's ``[width, height, image, ...]`` string tensor."""
+    strings = string_array(value, "image_value")
+    if strings.ndim != 1 or len(strings) < 2:
+        raise ValueError(
+            "image_value(value=...): expected a 1-D string tensor [width, height, image, ...], "
+            f"got shape {strings.shape}"
+        )
+    return strings[2:].tolist()
+
+
+def image_value(value: Summary.Value) -> np.ndarray | list[np.ndarray]:
+    """Return the image(s) a ``Summary.Value`` holds as uint8 pixels.
+
+    One image comes back as (H, W, C), C = 1, 3 or 4 as stored (see
+    :func:`decode_image`); several, from the plugin's tensor form, as
+    (N, H, W, C) when they share a shape, else as a list of (H, W, C)
+    arrays (an empty list when the tensor holds no image).
+
+    >>> pixels = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    >>> np.array_equal(image_value(image("i", pixels, dataformats="HWC").value[0]), pixels)
+    True
+    """
+    value = as_summary_value(value, "image_value")
+    kind = value.WhichOneof("value")
+    if kind == "image":
+        return _decode(value.image.encoded_image_string, "image_value(value=...)")
+    if kind != "tensor":
+        raise ValueError(
+            f"image_value(value=...): expected a Summary.Value holding an image or a string tensor, got {holding(value)}"
+        )
+    return stack_if_equal(
+        [_decode(data, "image_value(value=...)") for data in _encoded_images(value)]
+    )

@@ -3,6 +3,7 @@
 The bulk of scalar writing goes through the hand-encoded fast path in
 :mod:`neuroboard.format.codec`; :func:`scalar` is the protobuf path, used for
 the tensor forms (``new_style``, ``double_precision``) and as the reference.
+:func:`scalar_value` reads any of these forms back.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from tensorboard.compat.proto.types_pb2 import DT_DOUBLE, DT_FLOAT
 
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.metadata import plugin_metadata
+from neuroboard.summary.tensor import as_summary_value, holding, tensor_array
 
-__all__ = ["PLUGIN_NAME", "scalar", "scalar_metadata"]
+__all__ = ["PLUGIN_NAME", "scalar", "scalar_metadata", "scalar_value"]
 
 PLUGIN_NAME = "scalars"
 
@@ -47,3 +49,25 @@ def scalar(
     else:
         tensor = TensorProto(dtype=DT_FLOAT, float_val=[value], tensor_shape=TensorShapeProto())
     return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=scalar_metadata())])
+
+
+def scalar_value(value: Summary.Value) -> float:
+    """Return the number a scalar ``Summary.Value`` holds: its ``simple_value`` or its one-element tensor.
+
+    The tensor may be of any real dtype (bool, int, float16, bfloat16, ...)
+    and any shape holding exactly one element.
+
+    >>> scalar_value(scalar("loss", 0.25, double_precision=True).value[0])
+    0.25
+    """
+    value = as_summary_value(value, "scalar_value")
+    kind = value.WhichOneof("value")
+    if kind == "simple_value":
+        return float(value.simple_value)
+    expected = "scalar_value(value=...): expected a simple_value or a tensor of one real number"
+    if kind != "tensor":
+        raise ValueError(f"{expected}, got {holding(value)}")
+    array = tensor_array(value.tensor, "scalar_value")
+    if array.size != 1 or array.dtype.kind not in "biuf":
+        raise ValueError(f"{expected}, got {array.dtype} of shape {array.shape}")
+    return float(array.reshape(-1)[0])

@@ -1,13 +1,13 @@
 """Text: the ``text`` plugin's name and metadata, and the Summary of a string or a table of strings.
 
 TensorBoard renders each string as Markdown; a 1-D or 2-D array of strings
-shows as a table, one cell per string.
+shows as a table, one cell per string. :func:`text_value` reads the tensor back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
@@ -18,12 +18,13 @@ from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.convert import as_tag
 from neuroboard.summary.metadata import plugin_metadata
+from neuroboard.summary.tensor import string_array
 
-__all__ = ["PLUGIN_NAME", "text", "text_metadata"]
+__all__ = ["PLUGIN_NAME", "text", "text_metadata", "text_value"]
 
 PLUGIN_NAME = "text"
 
-Text = Union[str, Sequence[str], Sequence[Sequence[str]], np.ndarray]
+Text = str | Sequence[str] | Sequence[Sequence[str]] | np.ndarray
 
 _EXPECTED = "expected a str, or a 1-D or 2-D array of str"
 
@@ -79,3 +80,30 @@ def text(tag: str, text_string: Text, *, caller: str = "add_text") -> Summary:
         tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=size) for size in strings.shape]),
     )
     return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=text_metadata())])
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"text_value(value=...): expected UTF-8 strings, got {data[:20]!r}... ({error})"
+        ) from None
+
+
+def text_value(value: Summary.Value) -> str | np.ndarray:
+    """Return the text a ``Summary.Value`` holds: a ``str`` for a 0-d string tensor, else an array of ``str``.
+
+    The array has the tensor's shape and dtype object; tensorboardX's text is
+    a 1-D tensor of one string, so it comes back as an array of shape (1,).
+
+    >>> text_value(text("notes", "*fast* run").value[0])
+    '*fast* run'
+    >>> text_value(text("table", [["a", "b"]]).value[0])
+    array([['a', 'b']], dtype=object)
+    """
+    strings = string_array(value, "text_value")
+    decoded = [_utf8(item) for item in strings.reshape(-1).tolist()]
+    if strings.ndim == 0:
+        return decoded[0]
+    return np.array(decoded, dtype=object).reshape(strings.shape)

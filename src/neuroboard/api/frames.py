@@ -1,0 +1,248 @@
+"""A logdir as a pandas DataFrame: ``collect_events``, ``events_logdir`` and ``value``.
+
+``collect_events`` reads every point (no sampling) of a logdir, one event
+file, or a connection from ``events_logdir`` that goes on where its last
+read stopped. ``type`` chooses the table: ``"any"`` (one row per event),
+``"summary"`` (one row per summary value) or ``"scalar"`` (one row per
+scalar, the tidy table). Scalars are read without a protobuf object per
+record; the other two parse each event.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neuroboard.format.codec import Event, Summary
+from neuroboard.io.logdir import EventsLogdir, Filters, ScalarBatch
+from neuroboard.summary.values import decode_value
+
+__all__ = ["SummaryValue", "collect_events", "events_logdir", "value"]
+
+TYPES = ("any", "summary", "scalar")
+DEFAULT_LOGDIR = "logs"
+
+
+class SummaryValue:
+    """One summary value as ``collect_events(type="summary")`` returns it; :func:`value` decodes it.
+
+    ``proto`` is the ``Summary.Value``; ``plugin`` the plugin its tag has in
+    its run (its metadata may sit on an earlier event only).
+
+    >>> from neuroboard.summary import scalar
+    >>> v = SummaryValue(scalar("loss", 0.5).value[0], "scalars")
+    >>> v, v.value()
+    (<SummaryValue loss (scalars)>, 0.5)
+    """
+
+    __slots__ = ("plugin", "proto")
+
+    def __init__(self, proto: Summary.Value, plugin: str) -> None:
+        self.proto = proto
+        self.plugin = plugin
+
+    @property
+    def tag(self) -> str:
+        """Return the value's tag."""
+        return self.proto.tag
+
+    def value(self) -> Any:
+        """Return the decoded value (see :func:`value`)."""
+        return decode_value(self.proto, self.plugin or None)
+
+    def __repr__(self) -> str:
+        return f"<SummaryValue {self.proto.tag} ({self.plugin or 'no plugin'})>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SummaryValue) and (self.proto, self.plugin) == (other.proto, other.plugin)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def events_logdir(logdir: str | os.PathLike | None = None) -> EventsLogdir:
+    """Return a connection to ``logdir`` from which each ``collect_events`` returns only what is new.
+
+    The logdir may not exist yet; files and runs that appear later are read
+    when they do.
+
+    >>> import tempfile, neuroboard
+    >>> d = tempfile.mkdtemp(); conn = events_logdir(d)
+    >>> with neuroboard.SummaryWriter(d) as w: w.add_scalar("x", 1.0, 0)
+    >>> len(collect_events(conn, type="scalar")), len(collect_events(conn, type="scalar"))
+    (1, 0)
+    """
+    if logdir is None:
+        logdir = DEFAULT_LOGDIR
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"events_logdir(logdir=...): expected a path, got {type(logdir).__name__}")
+    return EventsLogdir(logdir)
+
+
+def _source(logdir: Any) -> EventsLogdir:
+    if logdir is None:
+        logdir = DEFAULT_LOGDIR
+    if isinstance(logdir, EventsLogdir):
+        return logdir
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(
+            f"collect_events(logdir=...): expected a path or a connection from events_logdir(), "
+            f"got {type(logdir).__name__}"
+        )
+    if not os.path.exists(logdir):
+        raise FileNotFoundError(f"collect_events(logdir={os.fspath(logdir)!r}): no such file or directory")
+    return EventsLogdir(logdir, final=True)
+
+
+def _check_n(n: Any) -> int | None:
+    if n is None:
+        return None
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"collect_events(n=...): expected None or an int >= 0, got {n!r}")
+    return int(n)
+
+
+def collect_events(
+    logdir: str | os.PathLike | EventsLogdir | None = None,
+    n: int | None = None,
+    type: str = "any",
+    *,
+    runs: str | Iterable[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+    steps: Sequence[int | None] | None = None,
+    verify: bool = True,
+    on_corrupt: str = "warn",
+) -> pd.DataFrame:
+    """Return the events of ``logdir`` as a DataFrame, every point of them.
+
+    ``logdir`` is a folder of runs, one event file, or a connection from
+    :func:`events_logdir` (then only what is new since its last read).
+    ``n`` caps the rows (events for ``"any"``, values otherwise). ``runs``
+    and ``tags`` keep names or glob patterns, ``steps=(start, stop)`` keeps
+    ``start <= step < stop``; they apply while reading. ``verify=False``
+    skips the checksums. Damaged records are reported as ``on_corrupt``
+    says (``"warn"``, ``"raise"`` or ``"skip"``) and passed over.
+
+    Columns: ``"scalar"``: run, tag, step, wall_time, value. ``"summary"``:
+    run, tag, step, wall_time, plugin, summary (a :class:`SummaryValue`).
+    ``"any"``: run, step, wall_time, what (which field the event holds:
+    ``file_version``, ``summary``, ...), event (the ``Event``).
+
+    >>> import tempfile, neuroboard
+    >>> d = tempfile.mkdtemp()
+    >>> with neuroboard.SummaryWriter(d) as w:
+    ...     for i in range(5): w.add_scalar("my_log", i / 10, i)
+    >>> len(collect_events(d)), len(collect_events(d, type="summary")), len(collect_events(d, type="scalar"))
+    (6, 5, 5)
+    """
+    if type not in TYPES:
+        raise ValueError(f"collect_events(type=...): expected one of {', '.join(map(repr, TYPES))}, got {type!r}")
+    n = _check_n(n)
+    filters = Filters.make(runs, tags, steps)
+    source = _source(logdir)
+    options = {"verify": bool(verify), "on_corrupt": on_corrupt}
+    if type == "scalar":
+        return _scalar_frame(source.scalars(filters, n, **options))
+    if type == "summary":
+        return _summary_frame(source.summary_values(filters, n, **options))
+    return _event_frame(source.events(filters, n, **options))
+
+
+def _strings(names: list[str], codes: list[np.ndarray]) -> pd.Series:
+    # Taking from the few distinct strings skips pandas' check of every row.
+    distinct = pd.array(names, dtype="str") if names else pd.array([], dtype="str")
+    joined = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+    codes.clear()
+    return pd.Series(distinct.take(joined), copy=False)
+
+
+def _scalar_frame(batches: Iterable[ScalarBatch]) -> pd.DataFrame:
+    runs: list[str] = []
+    run_index: dict[str, int] = {}
+    tags: dict[str, int] = {}
+    run_codes, tag_codes, steps, walls, values = [], [], [], [], []
+    for batch in batches:
+        code = run_index.setdefault(batch.run, len(run_index))
+        if code == len(runs):
+            runs.append(batch.run)
+        lookup = np.array([tags.setdefault(t, len(tags)) for t in batch.tag_names], np.int32)
+        run_codes.append(np.full(len(batch), code, np.int32))
+        tag_codes.append(lookup[batch.tag] if len(lookup) else batch.tag)
+        steps.append(batch.step)
+        walls.append(batch.wall_time)
+        values.append(batch.value)
+
+    def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+        # Each column's chunks are freed as soon as they are joined, to bound peak memory.
+        out = np.concatenate(parts) if parts else np.zeros(0, dtype)
+        parts.clear()
+        return out
+
+    return pd.DataFrame(
+        {
+            "run": _strings(runs, run_codes),
+            "tag": _strings(list(tags), tag_codes),
+            "step": joined(steps, np.int64),
+            "wall_time": joined(walls, np.float64),
+            "value": joined(values, np.float64),
+        },
+        copy=False,
+    )
+
+
+def _summary_frame(entries: Iterable) -> pd.DataFrame:
+    rows = [
+        (e.run, e.value.tag, e.event.step, e.event.wall_time, e.plugin, SummaryValue(e.value, e.plugin))
+        for e in entries
+    ]
+    columns = ["run", "tag", "step", "wall_time", "plugin", "summary"]
+    return _frame(rows, columns)
+
+
+def _event_frame(events: Iterable[tuple[str, Event]]) -> pd.DataFrame:
+    rows = [(run, e.step, e.wall_time, e.WhichOneof("what"), e) for run, e in events]
+    return _frame(rows, ["run", "step", "wall_time", "what", "event"])
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    return frame.astype({"step": np.int64, "wall_time": np.float64})
+
+
+def value(x: Any, as_list: bool = False) -> Any:
+    """Return what a summary value holds: a float, an image array, (audio, rate), a str, ...
+
+    ``x`` is a :class:`SummaryValue`, or a column (Series or list) of them.
+    A single value is returned as it is; a column must hold exactly one
+    unless ``as_list=True``, which returns a list with one entry per value.
+    Scalars give a float; images an ``(H, W, C)`` uint8 array; audio
+    ``(samples, rate)``; text a str; histograms ``Histogram(edges, counts)``;
+    other tensors an array.
+
+    >>> import tempfile, neuroboard
+    >>> d = tempfile.mkdtemp()
+    >>> with neuroboard.SummaryWriter(d) as w: w.add_text("note", "hello", 0)
+    >>> value(collect_events(d, type="summary")["summary"])
+    'hello'
+    """
+    if isinstance(x, SummaryValue):
+        return [x.value()] if as_list else x.value()
+    if isinstance(x, (pd.Series, list, tuple, np.ndarray)):
+        items = list(x)
+        bad = next((item for item in items if not isinstance(item, SummaryValue)), None)
+        if bad is not None:
+            raise TypeError(f"value(x=...): expected SummaryValue entries, got a {type(bad).__name__}")
+        if as_list:
+            return [item.value() for item in items]
+        if len(items) != 1:
+            raise ValueError(
+                f"value(x=...): got {len(items)} summary values; pass as_list=True to decode each of them"
+            )
+        return items[0].value()
+    raise TypeError(
+        f"value(x=...): expected a SummaryValue or a column of them "
+        f"(collect_events(type='summary')['summary']), got {type(x).__name__}"
+    )

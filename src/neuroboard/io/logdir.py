@@ -1,0 +1,367 @@
+"""A logdir read incrementally: where reading stopped in every file, and what came since.
+
+:class:`EventsLogdir` is a connection to a logdir (or to one event file).
+Each read goes on from where the last one stopped in every file, picks up
+files and runs that appeared since, and leaves an incomplete record (one a
+writer is still writing) for the next read, so that nothing is read twice
+and nothing is lost. A read that stops after ``n`` rows in the middle of a
+record remembers how many of its values it returned.
+
+Scalars are read at array speed (:mod:`neuroboard.format.scalars`); events
+and summary values are parsed by protobuf one record at a time.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from neuroboard.format.codec import Event, Summary
+from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
+from neuroboard.format.scalars import (
+    Plugins,
+    ScalarRows,
+    decode_scalar_rows,
+    empty_rows,
+    select_scalars,
+)
+from neuroboard.format.scan import rows_by_size
+from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
+
+__all__ = ["EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
+
+
+def _patterns(
+    value: str | Iterable[str] | None, func: str, arg: str
+) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(item, str) for item in items):
+        raise TypeError(
+            f"{func}({arg}=...): expected a name, a glob pattern or a list of them, got {value!r}"
+        )
+    return items
+
+
+def _bound(value: object, func: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(
+            f"{func}(steps=...): expected (start, stop) of ints or None, got a bound {value!r}"
+        )
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a read keeps: runs and tags by name or glob pattern, steps in ``[start, stop)``.
+
+    >>> f = Filters.make(runs="train*", tags=["loss"], steps=(10, None))
+    >>> f.keep_run("train/a"), f.keep_tag("acc"), f.start, f.stop
+    (True, False, 10, None)
+    """
+
+    runs: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
+    start: int | None = None
+    stop: int | None = None
+
+    @classmethod
+    def make(
+        cls,
+        runs: str | Iterable[str] | None = None,
+        tags: str | Iterable[str] | None = None,
+        steps: Sequence[int | None] | None = None,
+        func: str = "collect_events",
+    ) -> Filters:
+        """Return Filters from the user's arguments, checking them."""
+        start = stop = None
+        if steps is not None:
+            if (
+                isinstance(steps, (str, bytes))
+                or not isinstance(steps, Sequence)
+                or len(steps) != 2
+            ):
+                raise TypeError(
+                    f"{func}(steps=...): expected (start, stop), got {steps!r}"
+                )
+            start, stop = _bound(steps[0], func), _bound(steps[1], func)
+        return cls(
+            _patterns(runs, func, "runs"), _patterns(tags, func, "tags"), start, stop
+        )
+
+    def keep_run(self, run: str) -> bool:
+        """Return whether ``run`` is read."""
+        return self.runs is None or any(fnmatch.fnmatchcase(run, p) for p in self.runs)
+
+    def keep_tag(self, tag: str) -> bool:
+        """Return whether values of ``tag`` are kept."""
+        return self.tags is None or any(fnmatch.fnmatchcase(tag, p) for p in self.tags)
+
+    def keep_step(self, step: int) -> bool:
+        """Return whether ``step`` lies in ``[start, stop)``."""
+        return (self.start is None or step >= self.start) and (
+            self.stop is None or step < self.stop
+        )
+
+    def step_mask(self, steps: np.ndarray) -> np.ndarray | None:
+        """Return which ``steps`` are kept, or ``None`` when all are."""
+        mask = None
+        if self.start is not None:
+            mask = steps >= self.start
+        if self.stop is not None:
+            below = steps < self.stop
+            mask = below if mask is None else mask & below
+        return mask
+
+
+@dataclass
+class ScalarBatch:
+    """Scalars of one run read together: ``tag`` indexes ``tag_names``."""
+
+    run: str
+    tag_names: list[str]
+    tag: np.ndarray
+    step: np.ndarray
+    wall_time: np.ndarray
+    value: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+@dataclass
+class SummaryEntry:
+    """One summary value with its event, and the plugin its tag has in its run."""
+
+    run: str
+    event: Event
+    value: Summary.Value
+    plugin: str
+
+
+class EventsLogdir:
+    """A connection to a logdir (or one event file) that remembers where each read stopped.
+
+    >>> import tempfile, neuroboard
+    >>> d = tempfile.mkdtemp(); conn = EventsLogdir(d)
+    >>> with neuroboard.SummaryWriter(d) as w: w.add_scalar("x", 1.0, 0)
+    >>> sum(len(b) for b in conn.scalars()), sum(len(b) for b in conn.scalars())
+    (1, 0)
+    """
+
+    def __init__(self, logdir: str | os.PathLike, *, final: bool = False) -> None:
+        self.logdir = os.fspath(logdir)
+        self.final = final
+        self._readers: dict[str, FileRecordReader] = {}
+        # Per file: (offset of a record, how many of its values were already returned).
+        self._skip: dict[str, tuple[int, int]] = {}
+        self._plugins: dict[str, Plugins] = {}
+
+    def __repr__(self) -> str:
+        return f"EventsLogdir({self.logdir!r}, files={len(self._readers)})"
+
+    def runs(self) -> dict[str, list[str]]:
+        """Return each run and its event files as they are now (one run, ``"."``, for a file)."""
+        if os.path.isfile(self.logdir):
+            return {".": [self.logdir]}
+        if not os.path.isdir(self.logdir):
+            return {}
+        return run_files(self.logdir)
+
+    def _reader(self, path: str, verify: bool, on_corrupt: str) -> FileRecordReader:
+        reader = self._readers.get(path)
+        if reader is None:
+            reader = self._readers[path] = FileRecordReader(path, final=self.final)
+        reader.verify = verify
+        reader.on_corrupt = on_corrupt
+        return reader
+
+    def _files(
+        self, filters: Filters, verify: bool, on_corrupt: str
+    ) -> Iterator[tuple[str, FileRecordReader, Plugins]]:
+        check_on_corrupt(on_corrupt, "collect_events")
+        for run, paths in self.runs().items():
+            if not filters.keep_run(run):
+                continue
+            plugins = self._plugins.setdefault(run, {})
+            for path in paths:
+                yield run, self._reader(path, verify, on_corrupt), plugins
+
+    def scalars(
+        self,
+        filters: Filters = Filters(),
+        n: int | None = None,
+        *,
+        verify: bool = True,
+        on_corrupt: str = "warn",
+    ) -> Iterator[ScalarBatch]:
+        """Yield the scalars that are new since the last read, a batch per run and chunk of file.
+
+        Stops after ``n`` scalars when ``n`` is given.
+        """
+        budget = n
+        for run, reader, plugins in self._files(filters, verify, on_corrupt):
+            for batch in self._file_scalars(run, reader, plugins, filters, budget):
+                if len(batch):
+                    yield batch
+                if budget is not None:
+                    budget -= len(batch)
+            if budget is not None and budget <= 0:
+                return
+
+    def _file_scalars(
+        self,
+        run: str,
+        reader: FileRecordReader,
+        plugins: Plugins,
+        filters: Filters,
+        budget: int | None,
+    ) -> Iterator[ScalarBatch]:
+        saved = self._skip.pop(reader.path, None)
+        chunks = reader.chunks()
+        for data, base, blocks in chunks:
+            array = np.frombuffer(data, np.uint8)
+            parts = [
+                decode_scalar_rows(
+                    rows, base + starts, verify=reader.verify, on_bad=reader.report
+                )
+                for rows, starts in rows_by_size(array, blocks).values()
+            ]
+            entries = ScalarRows.concat(parts) if parts else empty_rows()
+            keep, registrations = select_scalars(entries, plugins)
+            position = entries.order * 65536 + entries.index.astype(np.int64)
+            if saved is not None:
+                keep &= position >= saved[0] * 65536 + saved[1]
+                saved = None
+            keep &= _tag_mask(entries.tag_names, filters)[entries.tag]
+            steps = filters.step_mask(entries.step)
+            if steps is not None:
+                keep &= steps
+            chosen = np.flatnonzero(keep)
+            if len(chosen) > 1 and (np.diff(position[chosen]) < 0).any():
+                chosen = chosen[np.argsort(position[chosen], kind="stable")]
+            cut = None
+            if budget is not None and len(chosen) >= budget:
+                chosen = chosen[:budget]
+                cut = int(position[chosen[-1]]) if len(chosen) else None
+            for tag, plugin, where in registrations:
+                if cut is None or where <= cut:
+                    plugins.setdefault(tag, plugin)
+            yield ScalarBatch(
+                run,
+                entries.tag_names,
+                entries.tag[chosen],
+                entries.step[chosen],
+                entries.wall[chosen],
+                entries.value[chosen],
+            )
+            if cut is not None:
+                chunks.close()
+                offset, index = divmod(cut, 65536)
+                reader.offset = offset
+                self._skip[reader.path] = (offset, index + 1)
+                return
+            if budget is not None:
+                budget -= len(chosen)
+
+    def events(
+        self,
+        filters: Filters = Filters(),
+        n: int | None = None,
+        *,
+        verify: bool = True,
+        on_corrupt: str = "warn",
+    ) -> Iterator[tuple[str, Event]]:
+        """Yield ``(run, event)`` for each event that is new since the last read, at most ``n``."""
+        count = 0
+        for run, event, offset, reader in self._records(filters, verify, on_corrupt):
+            if filters.tags is not None and not any(
+                filters.keep_tag(v.tag) for v in event.summary.value
+            ):
+                continue
+            if n is not None and count >= n:
+                reader.offset = offset
+                return
+            yield run, event
+            count += 1
+
+    def summary_values(
+        self,
+        filters: Filters = Filters(),
+        n: int | None = None,
+        *,
+        verify: bool = True,
+        on_corrupt: str = "warn",
+    ) -> Iterator[SummaryEntry]:
+        """Yield each summary value that is new since the last read, at most ``n``."""
+        count = 0
+        for run, event, offset, reader in self._records(filters, verify, on_corrupt):
+            plugins = self._plugins[run]
+            skip = self._skipped(reader, offset)
+            for index, value in enumerate(event.summary.value):
+                plugin = plugins.get(value.tag)
+                if plugin is None:
+                    plugin = _own_plugin(value)
+                    if value.HasField("metadata"):
+                        plugins[value.tag] = plugin
+                if index < skip or not filters.keep_tag(value.tag):
+                    continue
+                if n is not None and count >= n:
+                    reader.offset = offset
+                    self._skip[reader.path] = (offset, index)
+                    return
+                yield SummaryEntry(run, event, value, plugin)
+                count += 1
+
+    def _skipped(self, reader: FileRecordReader, offset: int) -> int:
+        """Return how many values of the record at ``offset`` an earlier read returned."""
+        saved = self._skip.pop(reader.path, None)
+        return saved[1] if saved is not None and saved[0] == offset else 0
+
+    def _records(
+        self, filters: Filters, verify: bool, on_corrupt: str
+    ) -> Iterator[tuple[str, Event, int, FileRecordReader]]:
+        """Yield ``(run, event, record offset, reader)`` for each new event in the step range.
+
+        ``reader.offset`` is past the event's record while the caller holds
+        it; a caller that stops before using it all moves it back.
+        """
+        for run, reader, _plugins in self._files(filters, verify, on_corrupt):
+            for payload in reader:
+                offset = reader.offset - len(payload) - HEADER_SIZE - FOOTER_SIZE
+                try:
+                    event = Event.FromString(payload)
+                except DecodeError:
+                    reader.report(offset, "event")
+                    continue
+                if filters.keep_step(event.step):
+                    yield run, event, offset, reader
+
+
+def _own_plugin(value: Summary.Value) -> str:
+    """Return the plugin a value names, or the one TensorBoard gives its kind."""
+    if value.HasField("metadata") and value.metadata.plugin_data.plugin_name:
+        return value.metadata.plugin_data.plugin_name
+    return _KIND_PLUGINS.get(value.WhichOneof("value") or "", "")
+
+
+_KIND_PLUGINS = {
+    "simple_value": "scalars",
+    "image": "images",
+    "histo": "histograms",
+    "audio": "audio",
+}
+
+
+def _tag_mask(names: list[str], filters: Filters) -> np.ndarray:
+    return np.array([filters.keep_tag(name) for name in names], bool).reshape(
+        len(names)
+    )

@@ -10,7 +10,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 
-__all__ = ["Row", "best_seconds", "compare", "load_peers", "print_header", "print_row", "print_table", "writer_loop"]
+__all__ = [
+    "MemoryRow", "Row", "best_seconds", "compare", "load_peers", "print_header", "print_row", "print_table", "writer_loop",
+]
 
 # Peers in the order they are reported: display name -> (module, class).
 _PEERS = {
@@ -38,6 +40,29 @@ class Row:
         if self.target is None:
             return ""
         return "PASS" if self.ratio >= self.target else "MISS"
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryRow(Row):
+    """One memory check: our peak bytes (``ours``) against a reference size in bytes (``peer``).
+
+    Lower is better here, so ``target`` is the largest ratio that passes.
+    """
+
+    def __post_init__(self) -> None:
+        if self.unit != "B":
+            raise ValueError(f"MemoryRow(unit=...): expected 'B', got {self.unit!r}")
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        return "PASS" if self.ratio <= self.target else "MISS"
+
+    def cells(self) -> tuple[str, ...]:
+        """Return the table cells: sizes instead of rates, and an upper bound as the target."""
+        target = "-" if self.target is None else f"<={self.target:g}x"
+        return (self.name, _bytes(self.ours, "peak"), _bytes(self.peer, "frame"), f"{self.ratio:8.1f}x", target, self.verdict)
 
 
 def best_seconds(run: Callable[[str], object], *, repeats: int = 3, budget: float = 3.0) -> float:
@@ -118,6 +143,13 @@ def _rate(value: float, unit: str) -> str:
     return f"{value:7.2f}   {unit}/s"
 
 
+def _bytes(value: float, what: str) -> str:
+    for scale, prefix in ((1 << 30, "Gi"), (1 << 20, "Mi"), (1 << 10, "ki")):
+        if value >= scale:
+            return f"{value / scale:7.2f} {prefix}B {what}"
+    return f"{value:7.0f}   B {what}"
+
+
 _HEADER = ("benchmark", "ours", "peer", "ratio", "target", "")
 _WIDTHS = (48, 20, 20, 9, 7, 4)
 
@@ -127,6 +159,8 @@ def _line(cells: Iterable[str]) -> str:
 
 
 def _cells(row: Row) -> tuple[str, ...]:
+    if isinstance(row, MemoryRow):
+        return row.cells()
     target = "-" if row.target is None else f">={row.target:g}x"
     return (row.name, _rate(row.ours, row.unit), _rate(row.peer, row.unit), f"{row.ratio:8.1f}x", target, row.verdict)
 

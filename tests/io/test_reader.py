@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import struct
+import warnings
 
 import numpy as np
 import pytest
 
-from neuroboard.format.records import CorruptRecordError
+from neuroboard.format.codec import scalar_event_reference
+from neuroboard.format.records import CorruptRecordError, CorruptRecordWarning, frame_record, masked_crc32c
+from neuroboard.io.logdir import EventsLogdir, Filters
 from neuroboard.io.reader import FileRecordReader, iter_events, read_events, run_files
 from neuroboard.io.writer import EventWriter
 
@@ -62,7 +66,8 @@ def test_truncated_file_reads_complete_records(tmp_path) -> None:
     with open(path, "r+b") as file:
         file.truncate(size - 3)
     reader = FileRecordReader(path)
-    events = [e for e in (read_events(path))]
+    with pytest.warns(UserWarning, match="incomplete record"):
+        events = list(read_events(path))
     assert [step for _, step, _ in _scalars(events)] == list(range(19))
     list(reader)
     assert reader.truncated
@@ -111,3 +116,144 @@ def test_runs_are_folders_with_event_files(tmp_path) -> None:
     (tmp_path / "c" / "notes.txt").write_text("not events")
     assert list(run_files(str(tmp_path))) == ["a", "a/b", "c/d"]
     assert sorted({run for run, _ in iter_events(str(tmp_path))}) == ["a", "a/b", "c/d"]
+
+
+# Damage: each case is read through the record reader and through the scalar reader of a logdir.
+
+
+_RECORDS = [frame_record(scalar_event_reference("x", step, 1.0, step / 2)) for step in range(1, 41)]
+_SIZE = len(_RECORDS[0])
+
+
+def _damaged(tmp_path, change) -> tuple[str, bytes]:
+    data = bytearray(b"".join(_RECORDS))
+    change(data)
+    path = tmp_path / "events.out.tfevents.1.host"
+    path.write_bytes(bytes(data))
+    return str(path), bytes(data)
+
+
+def _read_both(tmp_path, path: str, on_corrupt: str = "warn"):
+    """Return (steps via read_events, steps via the scalar reader, warnings raised)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        by_record = [e.step for e in read_events(path, on_corrupt=on_corrupt)]
+        conn = EventsLogdir(str(tmp_path), final=True)
+        by_array = [int(s) for b in conn.scalars(Filters(), on_corrupt=on_corrupt) for s in b.step]
+    found = [w.message for w in caught if issubclass(w.category, CorruptRecordWarning)]
+    return by_record, by_array, found
+
+
+def _flip(position: int):
+    def change(data: bytearray) -> None:
+        data[position] ^= 0x10
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("where", "part"),
+    [(2, "length"), (9, "length"), (_SIZE // 2, "payload"), (_SIZE - 2, "payload")],
+)
+def test_a_flipped_byte_costs_one_record(tmp_path, where: int, part: str) -> None:
+    k = 17
+    path, _ = _damaged(tmp_path, _flip(k * _SIZE + where))
+    by_record, by_array, found = _read_both(tmp_path, path)
+    expected = [s for s in range(1, 41) if s != k + 1]
+    assert by_record == expected and by_array == expected
+    assert {(w.path, w.offset, w.part) for w in found} == {(path, k * _SIZE, part)}
+    assert f"byte {k * _SIZE}" in str(found[0]) and path in str(found[0])
+
+
+def test_raise_names_file_and_offset(tmp_path) -> None:
+    path, _ = _damaged(tmp_path, _flip(5 * _SIZE + 3))
+    with pytest.raises(CorruptRecordError) as info:
+        list(read_events(path, on_corrupt="raise"))
+    assert (info.value.path, info.value.offset, info.value.part) == (path, 5 * _SIZE, "length")
+    with pytest.raises(CorruptRecordError):
+        list(EventsLogdir(str(tmp_path)).scalars(Filters(), on_corrupt="raise"))
+
+
+def test_skip_reads_past_damage_silently(tmp_path) -> None:
+    path, _ = _damaged(tmp_path, _flip(5 * _SIZE + 20))
+    by_record, by_array, found = _read_both(tmp_path, path, on_corrupt="skip")
+    assert len(by_record) == len(by_array) == 39 and not found
+
+
+def test_a_truncated_file_returns_every_complete_record(tmp_path) -> None:
+    def cut(data: bytearray) -> None:
+        del data[len(data) - 7 :]
+
+    path, _ = _damaged(tmp_path, cut)
+    by_record, by_array, found = _read_both(tmp_path, path)
+    assert by_record == by_array == list(range(1, 40))
+    assert [(w.offset, w.part) for w in found] == [(39 * _SIZE, "truncated")] * 2
+
+
+def _claim_length(k: int, length: int):
+    def change(data: bytearray) -> None:
+        header = struct.pack("<Q", length)
+        data[k * _SIZE : k * _SIZE + 12] = header + struct.pack("<I", masked_crc32c(header))
+
+    return change
+
+
+def test_a_length_larger_than_the_file_is_passed_over(tmp_path) -> None:
+    # The length's own checksum holds: only what follows shows that it lies.
+    path, _ = _damaged(tmp_path, _claim_length(10, 1 << 40))
+    by_record, by_array, found = _read_both(tmp_path, path)
+    expected = [s for s in range(1, 41) if s != 11]
+    assert by_record == expected and by_array == expected
+    assert {(w.offset, w.part) for w in found} == {(10 * _SIZE, "length")}
+
+
+def test_a_huge_length_at_the_end_is_an_incomplete_record(tmp_path) -> None:
+    path, _ = _damaged(tmp_path, _claim_length(39, 1 << 40))
+    by_record, by_array, found = _read_both(tmp_path, path)
+    assert by_record == by_array == list(range(1, 40))
+    assert {(w.offset, w.part) for w in found} == {(39 * _SIZE, "truncated")}
+
+
+def test_empty_and_foreign_files_in_a_logdir(tmp_path) -> None:
+    run = tmp_path / "run"
+    with EventWriter(str(run)) as writer:
+        writer.add_scalar("x", 1.0, 1, 1.0)
+    empty = run / "events.out.tfevents.0.empty"
+    empty.write_bytes(b"")
+    junk = run / "events.out.tfevents.9.junk"
+    junk.write_bytes(b"this is not an event file\n" * 20)
+    (run / "notes.txt").write_text("ignored: not an event file name")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        steps = [int(s) for b in EventsLogdir(str(tmp_path), final=True).scalars(Filters()) for s in b.step]
+    assert steps == [1]
+    found = {(w.message.path, w.message.offset, w.message.part) for w in caught}
+    assert found == {(str(empty), 0, "empty"), (str(junk), 0, "length")}
+
+
+def test_a_connection_waits_for_an_incomplete_record_without_warning(tmp_path) -> None:
+    path, data = _damaged(tmp_path, lambda data: None)
+    with open(path, "wb") as f:
+        f.write(data[: 3 * _SIZE + 5])
+    conn = EventsLogdir(str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [int(s) for b in conn.scalars(Filters()) for s in b.step] == [1, 2, 3]
+    with open(path, "ab") as f:
+        f.write(data[3 * _SIZE + 5 :])
+    assert [int(s) for b in conn.scalars(Filters()) for s in b.step] == list(range(4, 41))
+
+
+def test_damage_in_a_growing_file_is_reported_once(tmp_path) -> None:
+    path, data = _damaged(tmp_path, _flip(2 * _SIZE + 1))
+    with open(path, "wb") as f:
+        f.write(data[: 2 * _SIZE + 30])
+    conn = EventsLogdir(str(tmp_path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = [int(s) for b in conn.scalars(Filters()) for s in b.step]
+        with open(path, "ab") as f:
+            f.write(data[2 * _SIZE + 30 :])
+        second = [int(s) for b in conn.scalars(Filters()) for s in b.step]
+    assert first == [1, 2] and second == list(range(4, 41))
+    assert len(caught) == 1

@@ -139,7 +139,9 @@ def collect_events(
     (6, 5, 5)
     """
     if type not in TYPES:
-        raise ValueError(f"collect_events(type=...): expected one of {', '.join(map(repr, TYPES))}, got {type!r}")
+        raise ValueError(
+            f"collect_events(type=...): expected one of {', '.join(map(repr, TYPES))}, got {type!r}"
+        )
     n = _check_n(n)
     filters = Filters.make(runs, tags, steps)
     source = _source(logdir)
@@ -209,7 +211,9 @@ def _event_frame(events: Iterable[tuple[str, Event]]) -> pd.DataFrame:
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    return frame.astype({"step": np.int64, "wall_time": np.float64})
+    # Named so that an empty frame has the dtypes of a full one.
+    strings = {name: "str" for name in ("run", "tag", "plugin", "what") if name in columns}
+    return frame.astype({"step": np.int64, "wall_time": np.float64, **strings})
 
 
 def value(x: Any, as_list: bool = False) -> Any:

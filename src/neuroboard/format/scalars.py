@@ -18,7 +18,7 @@ tensor is when the first metadata seen for its tag in the run names the
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +37,7 @@ from neuroboard.format.records import (
     _tables_up_to,
     masked_crc32c,
 )
+from neuroboard.format.scan import Block, rows_by_size
 from neuroboard.format.wire import (
     FIXED32,
     FIXED64,
@@ -54,14 +55,16 @@ __all__ = [
     "Registration",
     "ScalarRows",
     "Slot",
+    "decode_chunk",
     "decode_scalar_rows",
     "empty_rows",
     "field_view",
     "parse_layout",
-    "varying_columns",
+    "positions",
     "scalar_values_reference",
     "scalars_reference",
     "select_scalars",
+    "varying_columns",
 ]
 
 SCALARS_PLUGIN = "scalars"
@@ -360,7 +363,9 @@ class ScalarRows:
     def take(self, keep: np.ndarray) -> ScalarRows:
         """Return the entries selected by ``keep`` (a mask or indices)."""
         return ScalarRows(
-            *(getattr(self, name)[keep] for name in _COLUMNS), self.tag_names, self.plugin_names
+            *(getattr(self, name)[keep] for name in _COLUMNS),
+            self.tag_names,
+            self.plugin_names,
         )
 
     @classmethod
@@ -373,7 +378,10 @@ class ScalarRows:
         tag_codes, plugin_codes = [], []
         for part in parts:
             tag_map = np.array([tags.setdefault(t, len(tags)) for t in part.tag_names] + [0], np.int32)
-            plugin_map = np.array([plugins.setdefault(p, len(plugins)) for p in part.plugin_names] + [-1], np.int16)
+            plugin_map = np.array(
+                [plugins.setdefault(p, len(plugins)) for p in part.plugin_names] + [-1],
+                np.int16,
+            )
             tag_codes.append(tag_map[part.tag])
             plugin_codes.append(plugin_map[part.plugin])
         columns = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _COLUMNS}
@@ -382,11 +390,32 @@ class ScalarRows:
         return cls(**columns, tag_names=list(tags), plugin_names=list(plugins))
 
 
-_COLUMNS = ("order", "index", "tag", "step", "wall", "value", "numeric", "simple", "plugin")
+_COLUMNS = (
+    "order",
+    "index",
+    "tag",
+    "step",
+    "wall",
+    "value",
+    "numeric",
+    "simple",
+    "plugin",
+)
 
 
 def _rows(
-    n: int, order, index, tag, step, wall, value, numeric, simple, plugin, tag_names, plugin_names
+    n: int,
+    order,
+    index,
+    tag,
+    step,
+    wall,
+    value,
+    numeric,
+    simple,
+    plugin,
+    tag_names,
+    plugin_names,
 ) -> ScalarRows:
     def full(x, dtype):
         return x if isinstance(x, np.ndarray) and x.shape == (n,) else np.full(n, x, dtype)
@@ -411,7 +440,9 @@ def empty_rows() -> ScalarRows:
     return _rows(0, 0, 0, 0, 0, 0.0, 0.0, False, False, -1, [], [])
 
 
-def scalar_values_reference(event: Event) -> list[tuple[int, str, bool, str | None, float | None]]:
+def scalar_values_reference(
+    event: Event,
+) -> list[tuple[int, str, bool, str | None, float | None]]:
     """Return ``(index, tag, simple, metadata plugin, number)`` per value that has either, via protobuf.
 
     ``number`` is ``None`` for a value that holds no single number but whose
@@ -445,9 +476,7 @@ def _tensor_number(tensor) -> float | None:
     return float(array.reshape(-1)[0])
 
 
-def scalars_reference(
-    events: list[Event], plugins: Plugins
-) -> list[tuple[str, int, float, float]]:
+def scalars_reference(events: list[Event], plugins: Plugins) -> list[tuple[str, int, float, float]]:
     """Return ``(tag, step, wall_time, value)`` of every scalar in ``events``, in order, via protobuf.
 
     ``plugins`` maps each tag of the run to the plugin of its first metadata;
@@ -591,7 +620,17 @@ def _reference_rows(events: list[Event], offsets: list[int]) -> ScalarRows:
     if not entries:
         return empty_rows()
     columns = list(zip(*entries))
-    dtypes = (np.int64, np.int16, np.int32, np.int64, np.float64, np.float64, bool, bool, np.int16)
+    dtypes = (
+        np.int64,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.float64,
+        np.float64,
+        bool,
+        bool,
+        np.int16,
+    )
     arrays = [np.array(column, dtype) for column, dtype in zip(columns, dtypes)]
     return ScalarRows(*arrays, list(tags), list(plugins))
 
@@ -654,7 +693,13 @@ def decode_scalar_rows(
                     on_bad(offset, "payload")
                 chosen_rows, chosen_offsets = chosen_rows[good], chosen_offsets[good]
         try:
-            parts.append(_layout_rows(layout, chosen_rows[:, HEADER_SIZE : size - FOOTER_SIZE], chosen_offsets))
+            parts.append(
+                _layout_rows(
+                    layout,
+                    chosen_rows[:, HEADER_SIZE : size - FOOTER_SIZE],
+                    chosen_offsets,
+                )
+            )
         except UnicodeDecodeError:
             # A tag that is not UTF-8 makes the record invalid: protobuf reports it, record by record.
             by_record.extend(np.searchsorted(offsets, chosen_offsets).tolist())
@@ -665,7 +710,11 @@ def decode_scalar_rows(
 
 
 def _record_by_record(
-    rows: np.ndarray, offsets: np.ndarray, indexes: list[int], verify: bool, on_bad: Callable[[int, str], None]
+    rows: np.ndarray,
+    offsets: np.ndarray,
+    indexes: list[int],
+    verify: bool,
+    on_bad: Callable[[int, str], None],
 ) -> ScalarRows:
     size = rows.shape[1]
     events, kept = [], []
@@ -683,6 +732,36 @@ def _record_by_record(
             continue
         kept.append(offset)
     return _reference_rows(events, kept)
+
+
+def decode_chunk(
+    data: bytes,
+    base: int,
+    blocks: Sequence[Block],
+    *,
+    verify: bool = True,
+    on_bad: Callable[[int, str], None],
+) -> ScalarRows:
+    """Return the entries of every record in ``blocks`` of ``data``, read from file offset ``base``.
+
+    >>> from neuroboard.format.records import frame_record
+    >>> from neuroboard.format.codec import scalar_event_reference
+    >>> from neuroboard.format.scan import scan_records
+    >>> data = frame_record(scalar_event_reference("x", 1, 0.0, 2.0))
+    >>> decode_chunk(data, 0, scan_records(data).blocks, on_bad=print).value.tolist()
+    [2.0]
+    """
+    array = np.frombuffer(data, np.uint8)
+    parts = [
+        decode_scalar_rows(rows, base + starts, verify=verify, on_bad=on_bad)
+        for rows, starts in rows_by_size(array, blocks).values()
+    ]
+    return ScalarRows.concat(parts) if parts else empty_rows()
+
+
+def positions(rows: ScalarRows) -> np.ndarray:
+    """Return each entry's place in file order: ``order * 65536 + index``."""
+    return rows.order * 65536 + rows.index.astype(np.int64)
 
 
 Registration = tuple[str, str, int]
@@ -706,7 +785,7 @@ def select_scalars(rows: ScalarRows, plugins: Plugins) -> tuple[np.ndarray, list
     tensor = rows.numeric & ~rows.simple
     if not tensor.any() and (rows.plugin < 0).all():
         return rows.numeric.copy(), []
-    position = rows.order * 65536 + rows.index.astype(np.int64)
+    position = positions(rows)
     names = rows.tag_names
     first = np.full(len(names), np.iinfo(np.int64).max, np.int64)
     first_plugin = [plugins.get(name) for name in names]

@@ -23,29 +23,18 @@ from google.protobuf.message import DecodeError
 
 from neuroboard.format.codec import Event, Summary
 from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
-from neuroboard.format.scalars import (
-    Plugins,
-    ScalarRows,
-    decode_scalar_rows,
-    empty_rows,
-    select_scalars,
-)
-from neuroboard.format.scan import rows_by_size
+from neuroboard.format.scalars import Plugins, decode_chunk, positions, select_scalars
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
 
 __all__ = ["EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
 
 
-def _patterns(
-    value: str | Iterable[str] | None, func: str, arg: str
-) -> tuple[str, ...] | None:
+def _patterns(value: str | Iterable[str] | None, func: str, arg: str) -> tuple[str, ...] | None:
     if value is None:
         return None
-    items = (value,) if isinstance(value, str) else tuple(value)
-    if not all(isinstance(item, str) for item in items):
-        raise TypeError(
-            f"{func}({arg}=...): expected a name, a glob pattern or a list of them, got {value!r}"
-        )
+    items = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, Iterable) else None
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise TypeError(f"{func}({arg}=...): expected a name, a glob pattern or a list of them, got {value!r}")
     return items
 
 
@@ -53,9 +42,7 @@ def _bound(value: object, func: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"{func}(steps=...): expected (start, stop) of ints or None, got a bound {value!r}"
-        )
+        raise TypeError(f"{func}(steps=...): expected (start, stop) of ints or None, got a bound {value!r}")
     return int(value)
 
 
@@ -84,18 +71,10 @@ class Filters:
         """Return Filters from the user's arguments, checking them."""
         start = stop = None
         if steps is not None:
-            if (
-                isinstance(steps, (str, bytes))
-                or not isinstance(steps, Sequence)
-                or len(steps) != 2
-            ):
-                raise TypeError(
-                    f"{func}(steps=...): expected (start, stop), got {steps!r}"
-                )
+            if isinstance(steps, (str, bytes)) or not isinstance(steps, Sequence) or len(steps) != 2:
+                raise TypeError(f"{func}(steps=...): expected (start, stop), got {steps!r}")
             start, stop = _bound(steps[0], func), _bound(steps[1], func)
-        return cls(
-            _patterns(runs, func, "runs"), _patterns(tags, func, "tags"), start, stop
-        )
+        return cls(_patterns(runs, func, "runs"), _patterns(tags, func, "tags"), start, stop)
 
     def keep_run(self, run: str) -> bool:
         """Return whether ``run`` is read."""
@@ -107,9 +86,7 @@ class Filters:
 
     def keep_step(self, step: int) -> bool:
         """Return whether ``step`` lies in ``[start, stop)``."""
-        return (self.start is None or step >= self.start) and (
-            self.stop is None or step < self.stop
-        )
+        return (self.start is None or step >= self.start) and (self.stop is None or step < self.stop)
 
     def step_mask(self, steps: np.ndarray) -> np.ndarray | None:
         """Return which ``steps`` are kept, or ``None`` when all are."""
@@ -157,9 +134,10 @@ class EventsLogdir:
     (1, 0)
     """
 
-    def __init__(self, logdir: str | os.PathLike, *, final: bool = False) -> None:
+    def __init__(self, logdir: str | os.PathLike, *, final: bool = False, chunk_size: int = 1 << 24) -> None:
         self.logdir = os.fspath(logdir)
         self.final = final
+        self.chunk_size = chunk_size
         self._readers: dict[str, FileRecordReader] = {}
         # Per file: (offset of a record, how many of its values were already returned).
         self._skip: dict[str, tuple[int, int]] = {}
@@ -179,7 +157,7 @@ class EventsLogdir:
     def _reader(self, path: str, verify: bool, on_corrupt: str) -> FileRecordReader:
         reader = self._readers.get(path)
         if reader is None:
-            reader = self._readers[path] = FileRecordReader(path, final=self.final)
+            reader = self._readers[path] = FileRecordReader(path, final=self.final, chunk_size=self.chunk_size)
         reader.verify = verify
         reader.on_corrupt = on_corrupt
         return reader
@@ -209,6 +187,8 @@ class EventsLogdir:
         """
         budget = n
         for run, reader, plugins in self._files(filters, verify, on_corrupt):
+            if budget is not None and budget <= 0:
+                return
             for batch in self._file_scalars(run, reader, plugins, filters, budget):
                 if len(batch):
                     yield batch
@@ -228,16 +208,9 @@ class EventsLogdir:
         saved = self._skip.pop(reader.path, None)
         chunks = reader.chunks()
         for data, base, blocks in chunks:
-            array = np.frombuffer(data, np.uint8)
-            parts = [
-                decode_scalar_rows(
-                    rows, base + starts, verify=reader.verify, on_bad=reader.report
-                )
-                for rows, starts in rows_by_size(array, blocks).values()
-            ]
-            entries = ScalarRows.concat(parts) if parts else empty_rows()
+            entries = decode_chunk(data, base, blocks, verify=reader.verify, on_bad=reader.report)
             keep, registrations = select_scalars(entries, plugins)
-            position = entries.order * 65536 + entries.index.astype(np.int64)
+            position = positions(entries)
             if saved is not None:
                 keep &= position >= saved[0] * 65536 + saved[1]
                 saved = None
@@ -283,9 +256,7 @@ class EventsLogdir:
         """Yield ``(run, event)`` for each event that is new since the last read, at most ``n``."""
         count = 0
         for run, event, offset, reader in self._records(filters, verify, on_corrupt):
-            if filters.tags is not None and not any(
-                filters.keep_tag(v.tag) for v in event.summary.value
-            ):
+            if filters.tags is not None and not any(filters.keep_tag(v.tag) for v in event.summary.value):
                 continue
             if n is not None and count >= n:
                 reader.offset = offset
@@ -362,6 +333,4 @@ _KIND_PLUGINS = {
 
 
 def _tag_mask(names: list[str], filters: Filters) -> np.ndarray:
-    return np.array([filters.keep_tag(name) for name in names], bool).reshape(
-        len(names)
-    )
+    return np.array([filters.keep_tag(name) for name in names], bool).reshape(len(names))

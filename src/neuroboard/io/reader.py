@@ -113,9 +113,7 @@ class FileRecordReader:
             return
         if self.on_corrupt == "raise" and part not in _STATES:
             raise CorruptRecordError(self.path, offset, part, detail)
-        warnings.warn(
-            CorruptRecordWarning(self.path, offset, part, detail), stacklevel=3
-        )
+        warnings.warn(CorruptRecordWarning(self.path, offset, part, detail), stacklevel=3)
 
     def __iter__(self) -> Iterator[bytes]:
         verify = self.verify
@@ -164,11 +162,7 @@ class FileRecordReader:
                     if scan.offset == 0:
                         want = HEADER_SIZE
                         if len(data) >= HEADER_SIZE:
-                            want = (
-                                _LENGTH.unpack_from(data, 0)[0]
-                                + HEADER_SIZE
-                                + FOOTER_SIZE
-                            )
+                            want = _LENGTH.unpack_from(data, 0)[0] + HEADER_SIZE + FOOTER_SIZE
                     continue
                 # The file ends inside a record: one still being written, or a bad length.
                 if self._intact_record_after(file, size):
@@ -184,9 +178,7 @@ class FileRecordReader:
                 return
 
     def _damage(self, offset: int, part: str, detail: str = "") -> None:
-        self.report(
-            offset, part, detail + "; reading resumes at the next intact record"
-        )
+        self.report(offset, part, detail + "; reading resumes at the next intact record")
         self.offset = offset + 1
         self.damaged = True
 
@@ -243,9 +235,7 @@ class FileRecordReader:
             self.offset = start
 
 
-def read_records(
-    path: str, *, verify: bool = True, on_corrupt: str = "warn"
-) -> Iterator[bytes]:
+def read_records(path: str, *, verify: bool = True, on_corrupt: str = "warn") -> Iterator[bytes]:
     """Yield the payload of every complete, intact record in the event file at ``path``.
 
     >>> import tempfile; from neuroboard.io import EventWriter
@@ -256,9 +246,7 @@ def read_records(
     return iter(FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True))
 
 
-def read_events(
-    path: str, *, verify: bool = True, on_corrupt: str = "warn"
-) -> Iterator[Event]:
+def read_events(path: str, *, verify: bool = True, on_corrupt: str = "warn") -> Iterator[Event]:
     """Yield every Event of the event file at ``path``, parsed by protobuf.
 
     >>> import tempfile; from neuroboard.io import EventWriter
@@ -294,9 +282,7 @@ def run_files(logdir: str) -> dict[str, list[str]]:
     return dict(sorted(runs.items()))
 
 
-def iter_events(
-    logdir: str, *, verify: bool = True, on_corrupt: str = "warn"
-) -> Iterator[tuple[str, Event]]:
+def iter_events(logdir: str, *, verify: bool = True, on_corrupt: str = "warn") -> Iterator[tuple[str, Event]]:
     """Yield ``(run, event)`` for every event of every run in ``logdir``, run by run.
 
     >>> import tempfile; from neuroboard.io import EventWriter

@@ -15,10 +15,10 @@ from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 
 from neuroboard.format.codec import FILE_VERSION, scalar_event_reference
+from neuroboard.format.layout import parse_layout
 from neuroboard.format.records import frame_record
 from neuroboard.format.scalars import (
     decode_chunk,
-    parse_layout,
     positions,
     scalars_reference,
     select_scalars,

@@ -8,9 +8,9 @@ falling back to the plain walk wherever the guess breaks. What it returns are
 :class:`Block` runs of equal-size records at a fixed stride, so that the
 records of one size can be viewed as the rows of a matrix without a copy.
 
-:func:`check_rows` verifies the payload checksums of such a matrix at once,
-using the same GF(2) tables as the batched writer, and :func:`find_record`
-finds the next intact record after damage. :class:`~neuroboard.format.records.RecordReader`
+:func:`find_record` finds the next intact record after damage, checking the
+length checksums of every candidate offset at once with the same GF(2) tables
+as the batched writer. :class:`~neuroboard.format.records.RecordReader`
 is the record-at-a-time reference that the tests hold these against.
 """
 
@@ -32,7 +32,7 @@ from neuroboard.format.records import (
     masked_crc32c,
 )
 
-__all__ = ["Block", "Scan", "block_rows", "check_rows", "find_record", "scan_records"]
+__all__ = ["Block", "Scan", "block_rows", "find_record", "record_positions", "rows_by_size", "scan_records"]
 
 _HEADER = struct.Struct("<QI")
 _U32 = struct.Struct("<I")
@@ -190,33 +190,6 @@ def block_rows(data: np.ndarray, block: Block) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(
         data[block.start :], shape=(block.count, block.size), strides=(block.stride, 1), writeable=False
     )
-
-
-def check_rows(rows: np.ndarray) -> np.ndarray:
-    """Return, for each framed record of a ``(n, size)`` matrix, whether its payload checksum holds.
-
-    >>> from neuroboard.format.records import frame_record
-    >>> rows = np.frombuffer(frame_record(b"ab") + frame_record(b"ac"), np.uint8).reshape(2, -1).copy()
-    >>> rows[1, 13] ^= 1
-    >>> check_rows(rows).tolist()
-    [True, False]
-    """
-    n, size = rows.shape
-    if n == 0:
-        return np.ones(0, bool)
-    length = size - HEADER_SIZE - FOOTER_SIZE
-    payloads = rows[:, HEADER_SIZE : HEADER_SIZE + length]
-    first = payloads[0]
-    varying = np.flatnonzero((payloads != first).any(axis=0))
-    template = first.copy()
-    template[varying] = 0
-    crc = np.full(n, _crc(template.tobytes()), np.uint32)
-    tables = _tables_up_to(length - 1)
-    for column in varying.tolist():
-        crc ^= tables[length - 1 - column][payloads[:, column]]
-    crc = _mask_array(crc)
-    stored = np.ascontiguousarray(rows[:, size - FOOTER_SIZE :]).view("<u4").reshape(n)
-    return crc == stored
 
 
 def _header_crcs(data: np.ndarray, positions: np.ndarray) -> np.ndarray:

@@ -28,13 +28,19 @@ from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
 
 __all__ = ["EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
 
+# Bytes read at a time. A few MiB keep the arrays of one chunk in cache-friendly
+# sizes and bound the reader's memory to a small multiple of the result.
+_CHUNK = 1 << 21
+
 
 def _patterns(value: str | Iterable[str] | None, func: str, arg: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     items = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, Iterable) else None
     if items is None or not all(isinstance(item, str) for item in items):
-        raise TypeError(f"{func}({arg}=...): expected a name, a glob pattern or a list of them, got {value!r}")
+        raise TypeError(
+            f"{func}({arg}=...): expected a name, a glob pattern or a list of them, got {value!r}"
+        )
     return items
 
 
@@ -134,7 +140,7 @@ class EventsLogdir:
     (1, 0)
     """
 
-    def __init__(self, logdir: str | os.PathLike, *, final: bool = False, chunk_size: int = 1 << 24) -> None:
+    def __init__(self, logdir: str | os.PathLike, *, final: bool = False, chunk_size: int = _CHUNK) -> None:
         self.logdir = os.fspath(logdir)
         self.final = final
         self.chunk_size = chunk_size
@@ -157,7 +163,9 @@ class EventsLogdir:
     def _reader(self, path: str, verify: bool, on_corrupt: str) -> FileRecordReader:
         reader = self._readers.get(path)
         if reader is None:
-            reader = self._readers[path] = FileRecordReader(path, final=self.final, chunk_size=self.chunk_size)
+            reader = self._readers[path] = FileRecordReader(
+                path, final=self.final, chunk_size=self.chunk_size
+            )
         reader.verify = verify
         reader.on_corrupt = on_corrupt
         return reader

@@ -5,6 +5,22 @@
 ...     writer.add_scalar("loss", 0.5, global_step=0)
 """
 
+from neuroboard.api import (
+    as_event,
+    get_default_logdir,
+    get_global_step,
+    local_logdir,
+    log_event,
+    set_default_logdir,
+    set_global_step,
+    summary_audio,
+    summary_histogram,
+    summary_image,
+    summary_metadata,
+    summary_scalar,
+    summary_text,
+    with_logdir,
+)
 from neuroboard.api.frames import SummaryValue, collect_events, events_logdir, value
 from neuroboard.api.logger import Logger
 from neuroboard.api.summary_writer import SummaryWriter
@@ -25,10 +41,24 @@ __all__ = [
     "SummaryWriter",
     "WriterClosedError",
     "__version__",
+    "as_event",
     "collect_events",
     "events_logdir",
+    "get_default_logdir",
+    "get_global_step",
     "iter_events",
+    "local_logdir",
+    "log_event",
     "read_events",
     "run_files",
+    "set_default_logdir",
+    "set_global_step",
+    "summary_audio",
+    "summary_histogram",
+    "summary_image",
+    "summary_metadata",
+    "summary_scalar",
+    "summary_text",
     "value",
+    "with_logdir",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neuroboard.api.functional import get_default_logdir
 from neuroboard.format.codec import Event, Summary
 from neuroboard.io.logdir import EventsLogdir, Filters, ScalarBatch
 from neuroboard.summary.values import decode_value
@@ -24,7 +25,6 @@ from neuroboard.summary.values import decode_value
 __all__ = ["SummaryValue", "collect_events", "events_logdir", "value"]
 
 TYPES = ("any", "summary", "scalar")
-DEFAULT_LOGDIR = "logs"
 
 
 class SummaryValue:
@@ -76,7 +76,7 @@ def events_logdir(logdir: str | os.PathLike | None = None) -> EventsLogdir:
     (1, 0)
     """
     if logdir is None:
-        logdir = DEFAULT_LOGDIR
+        logdir = get_default_logdir()
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"events_logdir(logdir=...): expected a path, got {type(logdir).__name__}")
     return EventsLogdir(logdir)
@@ -84,7 +84,7 @@ def events_logdir(logdir: str | os.PathLike | None = None) -> EventsLogdir:
 
 def _source(logdir: Any) -> EventsLogdir:
     if logdir is None:
-        logdir = DEFAULT_LOGDIR
+        logdir = get_default_logdir()
     if isinstance(logdir, EventsLogdir):
         return logdir
     if not isinstance(logdir, (str, os.PathLike)):
@@ -119,7 +119,8 @@ def collect_events(
     """Return the events of ``logdir`` as a DataFrame, every point of them.
 
     ``logdir`` is a folder of runs, one event file, or a connection from
-    :func:`events_logdir` (then only what is new since its last read).
+    :func:`events_logdir` (then only what is new since its last read); by
+    default the functional API's default logdir (``get_default_logdir()``).
     ``n`` caps the rows (events for ``"any"``, values otherwise). ``runs``
     and ``tags`` keep names or glob patterns, ``steps=(start, stop)`` keeps
     ``start <= step < stop``; they apply while reading. ``verify=False``

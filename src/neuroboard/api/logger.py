@@ -138,7 +138,7 @@ class Logger:
     def __enter__(self) -> Logger:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._writer.__exit__(*exc_info)
 
     def __repr__(self) -> str:

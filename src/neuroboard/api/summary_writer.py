@@ -22,6 +22,7 @@ import numpy as np
 
 from neuroboard.format.codec import Event, SessionLog, Summary
 from neuroboard.io.writer import DEFAULT_FLUSH_SECS, DEFAULT_MAX_QUEUE, EventWriter, Flusher
+from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import (
     INT64_MAX,
     INT64_MIN,
@@ -32,14 +33,13 @@ from neuroboard.summary.convert import (
     as_tag,
     as_walltime,
 )
-from neuroboard.summary.audio import audio
 from neuroboard.summary.custom_scalars import custom_scalars, layout_from_dict
 from neuroboard.summary.histogram import histogram
+from neuroboard.summary.hparams import hparam_value, hparams_config, session_end, session_start
 from neuroboard.summary.image import figure as render_figure
 from neuroboard.summary.image import image, images
-from neuroboard.summary.text import text
-from neuroboard.summary.hparams import hparam_value, hparams_config, session_end, session_start
 from neuroboard.summary.scalar import scalar
+from neuroboard.summary.text import text
 
 __all__ = ["SummaryWriter", "default_logdir", "run_name"]
 

@@ -1,0 +1,290 @@
+"""The functional API: one verb to write (``log_event``), a default logdir and a global step.
+
+State lives in one place. The default logdir is a context variable, so each
+thread and each asyncio task sees its own ``with_logdir`` blocks, falling back
+to the process-wide default that ``set_default_logdir`` sets. Global steps are
+counted per root logdir. Writers are opened once per run and cached; they
+flush in the background and are closed at exit.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import os
+import threading
+import time
+from contextlib import ContextDecorator
+from typing import Any
+
+from neuroboard.format.codec import Event, Summary
+from neuroboard.io.writer import EventWriter, Flusher
+from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_float, as_step, is_tensor
+from neuroboard.summary.text import text
+
+__all__ = [
+    "as_event",
+    "flush_all",
+    "get_default_logdir",
+    "get_global_step",
+    "local_logdir",
+    "log_event",
+    "set_default_logdir",
+    "set_global_step",
+    "with_logdir",
+    "writer_for",
+]
+
+_process_default = "logs"
+_logdir: contextvars.ContextVar[str | None] = contextvars.ContextVar("neuroboard_logdir", default=None)
+_lock = threading.Lock()
+_steps: dict[str, int] = {}
+_writers: dict[str, EventWriter] = {}
+_flusher: Flusher | None = None
+
+
+def _as_logdir(logdir: Any, func: str) -> str:
+    if not isinstance(logdir, (str, os.PathLike)) or not os.fspath(logdir):
+        raise TypeError(f"{func}(logdir=...): expected a non-empty path, got {logdir!r}")
+    return os.fspath(logdir)
+
+
+def get_default_logdir() -> str:
+    """Return the logdir that ``log_event`` writes to here and now.
+
+    >>> with with_logdir("runs/a"):
+    ...     get_default_logdir()
+    'runs/a'
+    """
+    current = _logdir.get()
+    return _process_default if current is None else current
+
+
+def set_default_logdir(logdir: str | os.PathLike = "logs") -> None:
+    """Make ``logdir`` the default, for the whole process and for the current context.
+
+    >>> set_default_logdir("logs"); get_default_logdir()
+    'logs'
+    """
+    global _process_default
+    logdir = _as_logdir(logdir, "set_default_logdir")
+    _process_default = logdir
+    if _logdir.get() is not None:
+        _logdir.set(logdir)
+
+
+class with_logdir(ContextDecorator):
+    """Within the block (or the decorated function), make ``logdir`` the default logdir.
+
+    The previous default comes back on exit, also when the block raises.
+
+    >>> with with_logdir("runs/b"):
+    ...     print(get_default_logdir())
+    runs/b
+    """
+
+    def __init__(self, logdir: str | os.PathLike) -> None:
+        self.logdir = _as_logdir(logdir, "with_logdir")
+        self._tokens: list[contextvars.Token] = []
+
+    def __enter__(self) -> str:
+        self._tokens.append(_logdir.set(self.logdir))
+        return self.logdir
+
+    def __exit__(self, *exc_info: object) -> None:
+        _logdir.reset(self._tokens.pop())
+
+
+def local_logdir(logdir: str | os.PathLike) -> with_logdir:
+    """Return a decorator that runs its function with ``logdir`` as the default logdir.
+
+    >>> @local_logdir("runs/c")
+    ... def where(): return get_default_logdir()
+    >>> where()
+    'runs/c'
+    """
+    return with_logdir(logdir)
+
+
+def _root() -> str:
+    return os.path.abspath(get_default_logdir())
+
+
+def get_global_step(increment: bool = True) -> int:
+    """Return the global step of the default logdir, first advancing it by one if ``increment``.
+
+    Each root logdir has its own counter; the first step is 0.
+
+    >>> import tempfile
+    >>> with with_logdir(tempfile.mkdtemp()):
+    ...     get_global_step(), get_global_step(), get_global_step(increment=False)
+    (0, 1, 1)
+    """
+    root = _root()
+    with _lock:
+        step = _steps.get(root, -1)
+        if increment:
+            step += 1
+            _steps[root] = step
+        return step
+
+
+def set_global_step(step: int) -> None:
+    """Set the global step of the default logdir; the next ``log_event`` uses ``step + 1``.
+
+    >>> import tempfile
+    >>> with with_logdir(tempfile.mkdtemp()):
+    ...     set_global_step(100); get_global_step()
+    101
+    """
+    step = as_step(step, "set_global_step", "step")
+    with _lock:
+        _steps[_root()] = step
+
+
+def writer_for(run_dir: str) -> EventWriter:
+    """Return the cached writer of the run folder ``run_dir``, opening it on first use.
+
+    >>> import tempfile; d = tempfile.mkdtemp()
+    >>> writer_for(d) is writer_for(d)
+    True
+    """
+    key = os.path.abspath(run_dir)
+    writer = _writers.get(key)
+    if writer is not None and not writer.closed:
+        return writer
+    global _flusher
+    with _lock:
+        writer = _writers.get(key)
+        if writer is None or writer.closed:
+            if _flusher is None:
+                _flusher = Flusher(2.0)
+            writer = _writers[key] = EventWriter(key, flusher=_flusher)
+        return writer
+
+
+@functools.singledispatch
+def as_event(x: Any, step: int, wall_time: float) -> Event:
+    """Return ``x`` as an Event; register converters for your own types on it.
+
+    >>> class Loss:
+    ...     def __init__(self, v): self.v = v
+    >>> @as_event.register
+    ... def _(x: Loss, step, wall_time): return as_event(x.v, step, wall_time)
+    >>> as_event(Loss(0.5), 1, 2.0).summary.value[0].simple_value
+    0.5
+    """
+    if is_tensor(x) or hasattr(x, "__float__"):
+        return _scalar_event(as_float(x, "as_event", "x"), step, wall_time)
+    raise TypeError(
+        f"as_event(x=...): cannot log a {type(x).__name__}; teach neuroboard with "
+        f"@neuroboard.as_event.register and a function (x, step, wall_time) -> Event"
+    )
+
+
+def _scalar_event(value: float, step: int, wall_time: float) -> Event:
+    event = Event(step=step, wall_time=wall_time)
+    event.summary.value.add(simple_value=value)
+    return event
+
+
+@as_event.register
+def _(x: Event, step: int, wall_time: float) -> Event:
+    return x
+
+
+@as_event.register
+def _(x: Summary, step: int, wall_time: float) -> Event:
+    return Event(step=step, wall_time=wall_time, summary=x)
+
+
+@as_event.register
+def _(x: str, step: int, wall_time: float) -> Event:
+    summary = text("_", x, caller="log_event")
+    summary.value[0].tag = ""
+    return Event(step=step, wall_time=wall_time, summary=summary)
+
+
+@as_event.register(int)
+@as_event.register(float)
+def _(x: float, step: int, wall_time: float) -> Event:
+    return _scalar_event(as_float(x, "as_event", "x"), step, wall_time)
+
+
+_Item = tuple[str, str, Any]  # (run folder, tag, float or Event)
+
+
+def _collect(values: dict, folder: str, step: int, wall: float, path: str, out: list[_Item]) -> None:
+    for name, x in values.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"log_event({path}...): expected names that are non-empty str, got {name!r}")
+        where = f"{path}{name}"
+        if isinstance(x, dict):
+            _collect(x, os.path.join(folder, name), step, wall, f"{where}=...[", out)
+        elif type(x) is float or (type(x) is int and not isinstance(x, bool)):
+            out.append((folder, name, float(x)))
+        else:
+            try:
+                event = as_event(x, step, wall)
+            except TypeError as error:
+                raise TypeError(f"log_event({where}=...): {error}") from None
+            if not isinstance(event, Event):
+                raise TypeError(
+                    f"log_event({where}=...): as_event returned a {type(event).__name__}, not an Event"
+                )
+            for value in event.summary.value:
+                if not value.tag:
+                    value.tag = name
+            out.append((folder, name, event))
+
+
+def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
+    """Log each keyword as a tag of the default logdir; return what was logged.
+
+    Numbers become scalars and ``str`` text; a ``dict`` is a run below the
+    logdir (``train={"loss": 0.1}`` gives run ``train``, tag ``loss``; deeper
+    dicts give deeper runs); summaries (``summary_*``) are written as they are;
+    any other type goes through :func:`as_event`. Without ``step``, the
+    default logdir's global step advances by one. Every value is converted
+    before any is written, so bad input writes nothing.
+
+    >>> import tempfile
+    >>> with with_logdir(tempfile.mkdtemp()):
+    ...     log_event(loss=0.5, train={"acc": 0.9}, step=3)
+    {'loss': 0.5, 'train': {'acc': 0.9}}
+    """
+    root = get_default_logdir()
+    if step is not None and not (type(step) is int and INT64_MIN <= step <= INT64_MAX):
+        step = as_step(step, "log_event", "step")
+    wall = time.time()
+    items: list[_Item] = []
+    # A placeholder step while converting: the global step moves only once the input is good.
+    _collect(values, root, 0 if step is None else step, wall, "", items)
+    if step is None:
+        step = get_global_step(increment=True)
+    for _folder, _tag, item in items:
+        if isinstance(item, Event):
+            item.step = step
+    for folder, tag, item in items:
+        writer = writer_for(folder)
+        if isinstance(item, Event):
+            writer.add_event(item)
+        else:
+            writer.add_scalar(tag, item, step, wall)
+    return values
+
+
+def flush_all(close: bool = False) -> None:
+    """Flush every writer the functional API opened (and close them with ``close``).
+
+    >>> flush_all()
+    """
+    with _lock:
+        writers = list(_writers.values())
+        if close:
+            _writers.clear()
+    for writer in writers:
+        if close:
+            writer.close()
+        else:
+            writer.flush()

@@ -1,4 +1,4 @@
-"""Writing: add_scalar, add_scalars and add_series, against the peers' SummaryWriters.
+"""Writing: add_scalar, log_event, add_scalars and add_series, against the peers' SummaryWriters.
 
 Every writer runs with its library's defaults (ours flushes every 2 s and
 queues up to 10,000 events; the peers flush every 120 s and queue 10), since
@@ -16,6 +16,7 @@ import numpy as np
 
 import neuroboard
 from benchmarks.common import Row, compare, load_peers
+from neuroboard.api.functional import flush_all
 
 __all__ = ["run"]
 
@@ -28,6 +29,7 @@ SERIES_PEER_VALUES = 200_000
 TARGET_SCALAR = 50.0
 TARGET_SCALARS = 100.0
 TARGET_SERIES = 300.0
+TARGET_LOG_EVENT = 20.0
 
 
 def _scalar_loop(writer_class: type, values: list[float], tag: str = "loss") -> Callable[[str], None]:
@@ -46,6 +48,17 @@ def _scalars_loop(writer_class: type, dicts: list[dict[str, float]]) -> Callable
         for step, values in enumerate(dicts):
             writer.add_scalars("metrics", values, step)
         writer.close()
+
+    return work
+
+
+def _log_event_loop(values: list[float]) -> Callable[[str], None]:
+    def work(logdir: str) -> None:
+        with neuroboard.with_logdir(logdir):
+            for value in values:
+                neuroboard.log_event(loss=value)
+        # The functional API keeps its writers open; close them so every event is on disk.
+        flush_all(close=True)
 
     return work
 
@@ -75,6 +88,17 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         {name: _scalar_loop(cls, values) for name, cls in peers.items()},
         calls,
         TARGET_SCALAR,
+        repeats,
+    )
+
+    rows += compare(
+        f"log_event(loss=x) x {calls:,}",
+        "calls",
+        _log_event_loop(values),
+        calls,
+        {name: _scalar_loop(cls, values) for name, cls in peers.items() if name == "tensorboardX"},
+        calls,
+        TARGET_LOG_EVENT,
         repeats,
     )
 

@@ -158,3 +158,88 @@ def test_histogram_edge_cases() -> None:
 def test_package_exports_the_functional_names() -> None:
     for name in ("log_event", "with_logdir", "summary_audio", "summary_image", "summary_metadata"):
         assert hasattr(neuroboard, name)
+
+
+def test_every_kind_reaches_a_real_tensorboard(tensorboard_server) -> None:
+    root = f"{tensorboard_server.logdir}/functional"
+    with with_logdir(root):
+        for step in range(3):
+            log_event(
+                step=step,
+                loss=1.0 / (step + 1),
+                notes="step **%d**" % step,
+                weights=summary_histogram(np.arange(step + 5.0)),
+                frame=neuroboard.summary_image(np.full((1, 4, 6, 3), 0.5)),
+                tone=neuroboard.summary_audio(np.sin(np.arange(800) / 5.0) / 2, sample_rate=8000),
+                train={"acc": 0.5 + step / 10},
+            )
+    flush_all()
+    points = tensorboard_server.scalars("functional", "loss", 3)
+    assert [p[1:] for p in points] == [[0, 1.0], [1, 0.5], [2, pytest.approx(1 / 3)]]
+    assert [p[2] for p in tensorboard_server.scalars("functional/train", "acc", 3)] == pytest.approx([0.5, 0.6, 0.7])
+    for plugin, tag in (("text", "notes"), ("histograms", "weights"), ("images", "frame"), ("audio", "tone")):
+        tags = tensorboard_server.wait_for(
+            lambda plugin=plugin: tensorboard_server.get(f"/data/plugin/{plugin}/tags"),
+            lambda answer, tag=tag: tag in answer.get("functional", {}),
+        )
+        assert tag in tags["functional"]
+
+
+def test_the_r_hparams_layout_shows_in_the_hparams_tab(tmp_path) -> None:
+    from neuroboard import hparams_hparam, hparams_metric, log_hparams, log_hparams_config
+    from tests.api.test_hparams import experiment, session_groups
+    from tests.conftest import start_tensorboard
+
+    with with_logdir(tmp_path):
+        log_hparams_config(
+            [
+                hparams_hparam("optimizer", domain=["adam", "sgd"]),
+                hparams_hparam("num_units", domain=[128, 512, 1024]),
+                hparams_hparam("use_cnn", domain=[True, False]),
+                hparams_hparam("dropout", domain={"min_value": 0, "max_value": 0.5}, description="drop rate"),
+            ],
+            [hparams_metric("loss", group="train"), hparams_metric("acc")],
+        )
+    for i, (optimizer, units) in enumerate((("adam", 128), ("sgd", 512))):
+        with with_logdir(tmp_path / f"run{i}"):
+            log_hparams(optimizer=optimizer, num_units=units, use_cnn=bool(i), dropout=0.1 * i)
+            log_event(train={"loss": 0.5 - i / 10}, acc=0.8 + i / 10)
+    flush_all()
+    with start_tensorboard(str(tmp_path), str(tmp_path.parent / f"{tmp_path.name}-tb.log")) as server:
+        config = server.wait_for(lambda: experiment(server), lambda answer: bool(answer.get("hparamInfos")))
+        groups = server.wait_for(lambda: session_groups(server, "run"), lambda groups: len(groups) == 2)
+    infos = {info["name"]: info for info in config["hparamInfos"]}
+    assert infos["optimizer"]["domainDiscrete"] == ["adam", "sgd"]
+    assert infos["use_cnn"]["domainDiscrete"] == [True, False]
+    assert infos["dropout"]["domainInterval"] == {"minValue": 0.0, "maxValue": 0.5}
+    assert infos["dropout"]["description"] == "drop rate"
+    assert {m["name"]["tag"] for m in config["metricInfos"]} == {"loss", "acc"}
+    assert set(groups) == {"run0", "run1"}
+
+
+@pytest.mark.parametrize(
+    "domain", ["adam", 3, {"low": 0, "high": 1}, (0, 1, 2, "x")]
+)
+def test_hparam_domain_must_be_a_list_an_interval_or_bools(domain) -> None:
+    from neuroboard import hparams_hparam
+
+    with pytest.raises((TypeError, ValueError), match="hparams_hparam\\(domain"):
+        hparams_hparam("x", domain=domain)
+
+
+def test_summary_image_from_png_bytes_and_figures(tmp_path) -> None:
+    from neuroboard.summary.image import encode_png
+
+    pixels = np.zeros((3, 5, 4), np.uint8)
+    pixels[..., 3] = 255
+    image = neuroboard.summary_image(encode_png(pixels)).value[0].image
+    assert (image.width, image.height, image.colorspace) == (5, 3, 4)
+    with pytest.raises(ValueError, match="summary_image\\(img"):
+        neuroboard.summary_image(b"not an image")
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fig = plt.figure(figsize=(1, 1), dpi=20)
+    with with_logdir(tmp_path):
+        log_event(fig=neuroboard.summary_image(fig), step=1)
+    flush_all()
+    got = value(collect_events(tmp_path, type="summary")["summary"])
+    assert got.shape == (20, 20, 4) or got.shape[:2] == (20, 20)

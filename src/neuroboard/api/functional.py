@@ -17,6 +17,7 @@ import time
 from contextlib import ContextDecorator
 from typing import Any
 
+from neuroboard.api.summaries import summary_hparams, summary_hparams_config
 from neuroboard.format.codec import Event, Summary
 from neuroboard.io.writer import EventWriter, Flusher
 from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_float, as_step, is_tensor
@@ -29,6 +30,8 @@ __all__ = [
     "get_global_step",
     "local_logdir",
     "log_event",
+    "log_hparams",
+    "log_hparams_config",
     "set_default_logdir",
     "set_global_step",
     "with_logdir",
@@ -106,8 +109,15 @@ def local_logdir(logdir: str | os.PathLike) -> with_logdir:
     return with_logdir(logdir)
 
 
+@functools.lru_cache(maxsize=1024)
+def _absolute(path: str) -> str:
+    # Called on every log_event: a relative logdir is resolved against the
+    # working directory of its first use.
+    return os.path.abspath(path)
+
+
 def _root() -> str:
-    return os.path.abspath(get_default_logdir())
+    return _absolute(get_default_logdir())
 
 
 def get_global_step(increment: bool = True) -> int:
@@ -149,7 +159,7 @@ def writer_for(run_dir: str) -> EventWriter:
     >>> writer_for(d) is writer_for(d)
     True
     """
-    key = os.path.abspath(run_dir)
+    key = _absolute(run_dir)
     writer = _writers.get(key)
     if writer is not None and not writer.closed:
         return writer
@@ -253,10 +263,22 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
     ...     log_event(loss=0.5, train={"acc": 0.9}, step=3)
     {'loss': 0.5, 'train': {'acc': 0.9}}
     """
-    root = get_default_logdir()
+    current = _logdir.get()
+    root = _process_default if current is None else current
     if step is not None and not (type(step) is int and INT64_MIN <= step <= INT64_MAX):
         step = as_step(step, "log_event", "step")
     wall = time.time()
+    if len(values) == 1:
+        # The common call, one plain number: no conversion machinery.
+        ((name, x),) = values.items()
+        if type(x) is float and name:
+            if step is None:
+                key = _absolute(root)
+                with _lock:
+                    step = _steps.get(key, -1) + 1
+                    _steps[key] = step
+            writer_for(root).add_scalar(name, x, step, wall)
+            return values
     items: list[_Item] = []
     # A placeholder step while converting: the global step moves only once the input is good.
     _collect(values, root, 0 if step is None else step, wall, "", items)
@@ -272,6 +294,37 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
         else:
             writer.add_scalar(tag, item, step, wall)
     return values
+
+
+def log_hparams_config(hparams: Any, metrics: Any = (), time_created_secs: float | None = None) -> Summary:
+    """Write the experiment config (hyperparameter domains, metrics) at the root of the default logdir.
+
+    Each run then logs its values with :func:`log_hparams` in a child logdir.
+
+    >>> import tempfile
+    >>> from neuroboard.api.summaries import hparams_hparam, hparams_metric
+    >>> with with_logdir(tempfile.mkdtemp()):
+    ...     log_hparams_config([hparams_hparam("lr", (0.0, 1.0))], [hparams_metric("loss")]).value[0].tag
+    '_hparams_/experiment'
+    """
+    summary = summary_hparams_config(hparams, metrics, time_created_secs)
+    writer_for(get_default_logdir()).add_event(Event(wall_time=time.time(), summary=summary))
+    return summary
+
+
+def log_hparams(
+    trial_id: str | None = None, time_created_secs: float | None = None, **hparams: Any
+) -> Summary:
+    """Give the run of the default logdir its hyperparameter values (one row of the HPARAMS tab).
+
+    >>> import tempfile
+    >>> with with_logdir(tempfile.mkdtemp()):
+    ...     log_hparams(lr=0.1, optimizer="adam").value[0].tag
+    '_hparams_/session_start_info'
+    """
+    summary = summary_hparams(trial_id, time_created_secs, **hparams)
+    writer_for(get_default_logdir()).add_event(Event(wall_time=time.time(), summary=summary))
+    return summary
 
 
 def flush_all(close: bool = False) -> None:

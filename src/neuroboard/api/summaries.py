@@ -8,22 +8,29 @@ name or a description.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
+import PIL.Image
 
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import as_array, as_float, as_tag
 from neuroboard.summary.histogram import histogram
-from neuroboard.summary.image import images
+from neuroboard.summary.hparams import hparam, hparams_config, metric, session_start
+from neuroboard.summary.image import figure, images
 from neuroboard.summary.metadata import plugin_metadata
 from neuroboard.summary.scalar import scalar
 from neuroboard.summary.text import text
 
 __all__ = [
+    "hparams_hparam",
+    "hparams_metric",
     "summary_audio",
     "summary_histogram",
+    "summary_hparams",
+    "summary_hparams_config",
     "summary_image",
     "summary_metadata",
     "summary_scalar",
@@ -105,19 +112,54 @@ def summary_histogram(
     return _finish(summary, tag, metadata, "summary_histogram")
 
 
-def summary_image(img: Any, *, metadata: SummaryMetadata | None = None, tag: str | None = None) -> Summary:
-    """Return an image summary of ``(batch, H, W, C)`` (or ``(H, W, C)``) values in [0, 1], or uint8.
+def summary_image(
+    img: Any,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    colorspace: int | None = None,
+    metadata: SummaryMetadata | None = None,
+    tag: str | None = None,
+) -> Summary:
+    """Return an image summary of an array, of encoded image bytes, or of a matplotlib figure.
 
-    Several images are laid out in one grid, as ``add_images`` does.
+    Arrays are ``(batch, H, W, C)`` or ``(H, W, C)``, values in [0, 1] or
+    uint8; several images are laid out in one grid. PNG (or JPEG) bytes are
+    kept as they are, with ``width``, ``height`` and ``colorspace`` (1 grey,
+    2 grey+alpha, 3 RGB, 4 RGBA) read from them unless given.
 
     >>> summary_image(np.zeros((2, 4, 4, 3))).value[0].image.width > 4
     True
     """
-    pixels = np.asarray(img)
-    if pixels.ndim == 3:
-        pixels = pixels[None]
-    summary = images(_UNTAGGED, pixels, dataformats="NHWC", caller="summary_image")
+    if isinstance(img, bytes):
+        summary = Summary(value=[Summary.Value(image=_encoded_image(img, width, height, colorspace))])
+    elif hasattr(img, "savefig"):
+        summary = figure(_UNTAGGED, img, close=True, caller="summary_image")
+    else:
+        pixels = np.asarray(img)
+        if pixels.ndim == 3:
+            pixels = pixels[None]
+        summary = images(_UNTAGGED, pixels, dataformats="NHWC", caller="summary_image")
     return _finish(summary, tag, metadata, "summary_image")
+
+
+_COLORSPACES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+
+
+def _encoded_image(
+    data: bytes, width: int | None, height: int | None, colorspace: int | None
+) -> Summary.Image:
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as opened:
+            size, mode = opened.size, opened.mode
+    except PIL.UnidentifiedImageError:
+        raise ValueError(f"summary_image(img=...): expected PNG or JPEG bytes, got {data[:8]!r}...") from None
+    return Summary.Image(
+        width=size[0] if width is None else int(width),
+        height=size[1] if height is None else int(height),
+        colorspace=_COLORSPACES.get(mode, 3) if colorspace is None else int(colorspace),
+        encoded_image_string=data,
+    )
 
 
 def summary_audio(
@@ -134,3 +176,74 @@ def summary_audio(
     """
     summary = audio(_UNTAGGED, audio_data, sample_rate, caller="summary_audio")
     return _finish(summary, tag, metadata, "summary_audio")
+
+
+def hparams_hparam(
+    name: str, domain: Any = None, display_name: str | None = None, description: str | None = None
+) -> Any:
+    """Return a hyperparameter declaration for :func:`~neuroboard.log_hparams_config`.
+
+    ``domain`` is a list of values (str, bool or numbers), an interval
+    ``(min_value, max_value)`` or ``{"min_value": ..., "max_value": ...}``, or ``None``.
+
+    >>> hparams_hparam("dropout", {"min_value": 0, "max_value": 0.5}).domain_interval.max_value
+    0.5
+    """
+    if isinstance(domain, dict):
+        if set(domain) != {"min_value", "max_value"}:
+            raise TypeError(
+                f"hparams_hparam(domain=...): expected a list of values, (min_value, max_value) "
+                f"or a dict with exactly min_value and max_value, got {domain!r}"
+            )
+        domain = (domain["min_value"], domain["max_value"])
+    elif domain is not None and not isinstance(domain, (list, tuple)):
+        raise TypeError(
+            f"hparams_hparam(domain=...): expected a list of values, (min_value, max_value) "
+            f"or a dict with min_value and max_value, got {type(domain).__name__}"
+        )
+    elif isinstance(domain, tuple) and len(domain) != 2:
+        domain = list(domain)
+    return hparam(name, domain, display_name, description, func="hparams_hparam")
+
+
+def hparams_metric(
+    tag: str,
+    group: str | None = None,
+    display_name: str | None = None,
+    description: str | None = None,
+    dataset_type: str | None = None,
+) -> Any:
+    """Return a metric declaration (a scalar tag, in sub-run ``group``) for the HPARAMS tab.
+
+    >>> hparams_metric("loss", group="train").name.group
+    'train'
+    """
+    return metric(tag, group, display_name, description, dataset_type, func="hparams_metric")
+
+
+def summary_hparams_config(
+    hparams: Any, metrics: Any = (), time_created_secs: float | None = None
+) -> Summary:
+    """Return the experiment config summary: hyperparameters with their domains, and metrics.
+
+    >>> summary_hparams_config([hparams_hparam("lr")], [hparams_metric("loss")]).value[0].tag
+    '_hparams_/experiment'
+    """
+    return hparams_config(list(hparams), list(metrics), time_created_secs)
+
+
+def summary_hparams(
+    trial_id: str | None = None, time_created_secs: float | None = None, **hparams: Any
+) -> Summary:
+    """Return the summary that gives one run its hyperparameter values.
+
+    >>> summary_hparams(lr=0.1, optimizer="adam").value[0].tag
+    '_hparams_/session_start_info'
+    """
+    return session_start(
+        hparams,
+        group_name=trial_id or "",
+        start_time_secs=time_created_secs,
+        func="summary_hparams",
+        arg="hparams",
+    )

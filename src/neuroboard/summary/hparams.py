@@ -150,6 +150,8 @@ def hparam(
     domain: Sequence[HParamValue] | tuple[float, float] | None = None,
     display_name: str | None = None,
     description: str | None = None,
+    *,
+    func: str = "hparam",
 ) -> api_pb2.HParamInfo:
     """Return the declaration of one hyperparameter for :func:`hparams_config`.
 
@@ -161,7 +163,6 @@ def hparam(
     >>> list(hparam("optimizer", ["adam", "sgd"]).domain_discrete)
     ['adam', 'sgd']
     """
-    func = "hparam"
     if not isinstance(name, str) or not name:
         raise TypeError(f"{func}(name=...): expected a non-empty str, got {name!r}")
     info = api_pb2.HParamInfo(name=name, display_name=display_name or "", description=description or "")
@@ -191,6 +192,8 @@ def metric(
     display_name: str | None = None,
     description: str | None = None,
     dataset_type: str | None = None,
+    *,
+    func: str = "metric",
 ) -> api_pb2.MetricInfo:
     """Return the declaration of one metric (a scalar tag) for :func:`hparams_config`.
 
@@ -201,9 +204,9 @@ def metric(
     'accuracy'
     """
     if not isinstance(tag, str) or not tag:
-        raise TypeError(f"metric(tag=...): expected a non-empty str, got {tag!r}")
+        raise TypeError(f"{func}(tag=...): expected a non-empty str, got {tag!r}")
     if dataset_type not in _DATASETS:
-        raise ValueError(f"metric(dataset_type=...): expected 'training', 'validation' or None, got {dataset_type!r}")
+        raise ValueError(f"{func}(dataset_type=...): expected 'training', 'validation' or None, got {dataset_type!r}")
     return api_pb2.MetricInfo(
         name=api_pb2.MetricName(group=group or "", tag=tag),
         display_name=display_name or "",

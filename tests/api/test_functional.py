@@ -243,3 +243,72 @@ def test_summary_image_from_png_bytes_and_figures(tmp_path) -> None:
     flush_all()
     got = value(collect_events(tmp_path, type="summary")["summary"])
     assert got.shape == (20, 20, 4) or got.shape[:2] == (20, 20)
+
+
+def test_the_r_document_examples(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    with with_logdir(tmp_path / "runs"):
+        log_event(train={"loss": rng.random(), "acc": rng.random()}, valid={"loss": rng.random(), "acc": rng.random()})
+        for _ in range(10):
+            log_event(x=summary_histogram(rng.normal(size=10_000)))
+        log_event(clip=neuroboard.summary_audio(rng.random((1, 100, 1)), sample_rate=8000))
+        log_event(clips=neuroboard.summary_audio(rng.uniform(-1, 1, (3, 100, 2)), sample_rate=8000))
+        log_event(loss=summary_scalar(1))
+    with with_logdir(tmp_path / "hp"):
+        neuroboard.log_hparams(optimizer="adam", num_units=16)
+    assert as_event({"hello": 1}, step=1, wall_time=1).step == 1
+    flush_all()
+    scalars = collect_events(tmp_path / "runs", type="scalar")
+    assert sorted(set(scalars.run)) == [".", "train", "valid"]
+    summaries = collect_events(tmp_path / "runs", type="summary")
+    assert (summaries.tag == "x").sum() == 10
+    samples, rate = value(summaries[summaries.tag == "clips"]["summary"])
+    assert samples.shape == (3, 100, 2) and rate == 8000
+    hp = collect_events(tmp_path / "hp", type="summary")
+    assert list(hp.plugin) == ["hparams"]
+
+
+def test_asyncio_tasks_keep_their_own_logdirs(tmp_path) -> None:
+    import asyncio
+
+    async def task(name: str) -> str:
+        with with_logdir(tmp_path / name):
+            await asyncio.sleep(0)
+            log_event(x=1.0, step=0)
+            return get_default_logdir()
+
+    async def main() -> list[str]:
+        return await asyncio.gather(task("a"), task("b"))
+
+    assert asyncio.run(main()) == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert _scalars(tmp_path) == [("a", "x", 0, 1.0), ("b", "x", 0, 1.0)]
+
+
+def test_collect_events_reads_the_default_logdir(tmp_path) -> None:
+    with with_logdir(tmp_path):
+        log_event(loss=0.5, step=4)
+        flush_all()
+        assert collect_events(type="scalar").step.tolist() == [4]
+
+
+def test_metadata_gives_display_name_and_description(tmp_path) -> None:
+    meta = neuroboard.summary_metadata("scalars", display_name="Loss", description="training loss")
+    value_ = summary_scalar(0.5, metadata=meta, tag="loss").value[0]
+    assert (value_.tag, value_.metadata.display_name, value_.metadata.summary_description) == (
+        "loss",
+        "Loss",
+        "training loss",
+    )
+
+
+def test_unflushed_values_reach_the_file_at_exit(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import neuroboard as nb\n"
+        f"nb.set_default_logdir({str(tmp_path)!r})\n"
+        "for i in range(100): nb.log_event(loss=i / 100)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    assert [s for *_, s, _ in _scalars(tmp_path)] == list(range(100))

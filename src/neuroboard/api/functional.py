@@ -215,6 +215,22 @@ def _(x: str, step: int, wall_time: float) -> Event:
     return Event(step=step, wall_time=wall_time, summary=summary)
 
 
+@as_event.register
+def _(x: dict, step: int, wall_time: float) -> Event:
+    # Flat dicts only: nested ones are runs, which need a file each (log_event writes those).
+    event = Event(step=step, wall_time=wall_time)
+    for name, item in x.items():
+        if not isinstance(name, str) or not name or isinstance(item, dict):
+            raise TypeError(
+                f"as_event(x=...): expected a dict of str names to loggable values (nested dicts are runs: "
+                f"use log_event), got key {name!r}"
+            )
+        for value in as_event(item, step, wall_time).summary.value:
+            value.tag = value.tag or name
+            event.summary.value.append(value)
+    return event
+
+
 @as_event.register(int)
 @as_event.register(float)
 def _(x: float, step: int, wall_time: float) -> Event:

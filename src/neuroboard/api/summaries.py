@@ -169,12 +169,35 @@ def summary_audio(
     metadata: SummaryMetadata | None = None,
     tag: str | None = None,
 ) -> Summary:
-    """Return an audio summary of samples in [-1, 1] (``(samples,)`` or ``(samples, channels)``) or WAV bytes.
+    """Return an audio summary of one clip or a batch of clips, samples in [-1, 1] or WAV bytes.
 
-    >>> summary_audio(np.zeros(800), sample_rate=8000).value[0].metadata.plugin_data.plugin_name
-    'audio'
+    Arrays are ``(batch, samples, channels)`` (as R's tfevents has them),
+    ``(samples, channels)`` or ``(samples,)``; bytes are one WAV file, and a
+    list of bytes a batch of them. A batch shows as one event with several clips.
+
+    >>> summary_audio(np.zeros((2, 800, 1)), sample_rate=8000).value[0].tensor.tensor_shape.dim[0].size
+    2
     """
-    summary = audio(_UNTAGGED, audio_data, sample_rate, caller="summary_audio")
+    if isinstance(audio_data, (list, tuple)) and audio_data and all(isinstance(c, bytes) for c in audio_data):
+        clips: list[Any] = list(audio_data)
+    elif isinstance(audio_data, (bytes, bytearray, memoryview)):
+        clips = [bytes(audio_data)]
+    else:
+        samples = as_array(audio_data, "summary_audio", "audio")
+        if samples.ndim == 3:
+            if len(samples) == 0:
+                raise ValueError("summary_audio(audio=...): expected at least one clip, got a batch of 0")
+            clips = list(samples)
+        else:
+            clips = [samples]
+    parts = [audio(_UNTAGGED, clip, sample_rate, caller="summary_audio") for clip in clips]
+    summary = parts[0]
+    if len(parts) > 1:
+        strings = [item for part in parts for item in part.value[0].tensor.string_val]
+        tensor = summary.value[0].tensor
+        tensor.tensor_shape.dim[0].size = len(parts)
+        del tensor.string_val[:]
+        tensor.string_val.extend(strings)
     return _finish(summary, tag, metadata, "summary_audio")
 
 

@@ -167,7 +167,7 @@ def test_every_kind_reaches_a_real_tensorboard(tensorboard_server) -> None:
             log_event(
                 step=step,
                 loss=1.0 / (step + 1),
-                notes="step **%d**" % step,
+                notes=f"step **{step}**",
                 weights=summary_histogram(np.arange(step + 5.0)),
                 frame=neuroboard.summary_image(np.full((1, 4, 6, 3), 0.5)),
                 tone=neuroboard.summary_audio(np.sin(np.arange(800) / 5.0) / 2, sample_rate=8000),

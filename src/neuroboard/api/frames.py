@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neuroboard.api.functional import get_default_logdir
+from neuroboard.api.functional import flush_all, get_default_logdir
 from neuroboard.format.codec import Event, Summary
 from neuroboard.io.logdir import EventsLogdir, Filters, ScalarBatch
 from neuroboard.summary.values import decode_value
@@ -146,6 +146,8 @@ def collect_events(
     n = _check_n(n)
     filters = Filters.make(runs, tags, steps)
     source = _source(logdir)
+    # What log_event wrote in this process is read back without waiting for the background flush.
+    flush_all()
     options = {"verify": bool(verify), "on_corrupt": on_corrupt}
     if type == "scalar":
         return _scalar_frame(source.scalars(filters, n, **options))

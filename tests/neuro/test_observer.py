@@ -1,0 +1,109 @@
+"""The Observer: rectipy's calls and shapes, at array speed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuroboard.neuro import Observer
+
+
+def _run(obs: Observer, steps: int = 10, n: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(steps, n)).astype(np.float32)
+    for step in range(steps):
+        obs.record(step, output=float(v[step].mean()), loss=0.0, record_vars=[v[step]])
+    return v
+
+
+def test_rectipy_walkthrough_shapes() -> None:
+    obs = Observer(1e-3, record_output=True, record_loss=False, record_vars=[("qif", "v", False)])
+    v = _run(obs)
+    assert obs.recorded_rnn_variables == [("qif", "v")]
+    assert obs.to_numpy(("qif", "v")).shape == (10, 5)
+    np.testing.assert_array_equal(obs.to_numpy(("qif", "v")), v)
+    assert len(obs["out"]) == 10 and obs.to_numpy("out").shape == (10,)
+    frame = obs.to_dataframe(("qif", "v"))
+    assert frame.shape == (10, 5)
+    assert frame.index.tolist() == [step * 1e-3 for step in range(10)]
+    with pytest.raises(KeyError, match="loss"):
+        obs.to_numpy("loss")
+
+
+def test_sampling_steps_halves_the_recording() -> None:
+    every = Observer(0.1, record_vars=[("qif", "v", True)])
+    second = Observer(0.1, record_vars=[("qif", "v", True)], sampling_steps=2)
+    v = _run(every)
+    _run(second)
+    assert len(second[("qif", "v")]) == len(every[("qif", "v")]) // 2
+    np.testing.assert_allclose(second.to_numpy(("qif", "v")), v[::2].mean(axis=1), rtol=1e-6)
+    assert second.times(("qif", "v")).tolist() == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
+
+
+@pytest.mark.parametrize(("reduce", "expect"), [("sum", np.sum), ("std", np.std), (np.max, np.max)])
+def test_reducers_and_indices(reduce, expect) -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", reduce, [0, 2])])
+    v = _run(obs)
+    np.testing.assert_allclose(obs.to_numpy(("n", "v")), expect(v[:, [0, 2]], axis=1), rtol=1e-6)
+
+
+def test_torch_tensors_are_detached_copies() -> None:
+    torch = pytest.importorskip("torch")
+    obs = Observer(1.0, record_vars=[("n", "v", False)])
+    x = torch.zeros(3, requires_grad=True)
+    y = x * 2
+    obs.record(0, output=y.sum(), record_vars=[y])
+    with torch.no_grad():
+        x.add_(1)
+    assert obs.to_numpy(("n", "v")).tolist() == [[0.0, 0.0, 0.0]]
+
+
+def test_growth_keeps_every_step() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", False)])
+    for step in range(5000):
+        obs.record(step, record_vars=[np.full(2, step, np.float32)])
+    values = obs.to_numpy(("n", "v"))
+    assert values.shape == (5000, 2) and values[:, 0].tolist() == list(range(5000))
+
+
+def test_save_reset_and_recordings() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", True)])
+    _run(obs, steps=3)
+    obs.save("weights", np.eye(2))
+    assert set(obs.recordings.columns) == {"out", "loss", ("n", "v")}
+    assert obs["weights"].shape == (2, 2)
+    obs.reset()
+    assert obs.recorded_variables == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"record_vars": [("n", "v")]}, TypeError, "record_vars\\[0\\]"),
+        ({"record_vars": [("n", "v", "median")]}, ValueError, "record_vars\\[0\\]"),
+        ({"dt": 0}, ValueError, "dt"),
+        ({"sampling_steps": 0}, ValueError, "sampling_steps"),
+    ],
+)
+def test_bad_arguments_name_themselves(kwargs, error, name) -> None:
+    with pytest.raises(error, match=name):
+        Observer(**{"dt": 1.0, **kwargs})
+
+
+def test_a_shape_change_between_steps_is_refused() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", False)])
+    obs.record(0, record_vars=[np.zeros(3)])
+    with pytest.raises(ValueError, match="n/v"):
+        obs.record(1, record_vars=[np.zeros(4)])
+
+
+def test_plot_against_time_and_another_key() -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    obs = Observer(1.0, record_vars=[("n", "v", True)])
+    _run(obs)
+    ax = obs.plot(("n", "v"))
+    obs.plot(y=("n", "v"), x="out", ax=ax)
+    assert len(ax.lines) == 2

@@ -107,3 +107,43 @@ def test_plot_against_time_and_another_key() -> None:
     ax = obs.plot(("n", "v"))
     obs.plot(y=("n", "v"), x="out", ax=ax)
     assert len(ax.lines) == 2
+
+
+def test_spikes_are_kept_at_every_step_whatever_the_sampling() -> None:
+    obs = Observer(0.5, record_vars=[("lif", "v", True)], sampling_steps=4, record_spikes=[("lif", "spikes")])
+    fired = np.zeros((20, 3), bool)
+    fired[[1, 2, 7, 7, 13], [0, 2, 1, 2, 0]] = True
+    for step in range(20):
+        obs.record(step, record_vars=[np.zeros(3)], record_spikes=[fired[step]])
+    steps, neurons = obs.spikes("lif", "spikes")
+    assert list(zip(steps.tolist(), neurons.tolist())) == [(1, 0), (2, 2), (7, 1), (7, 2), (13, 0)]
+    assert len(obs[("lif", "v")]) == 5
+
+
+def test_population_rate_binned_and_smoothed() -> None:
+    obs = Observer(0.001, record_output=False, record_loss=False, record_spikes=[("p", "s")])
+    for step in range(1000):
+        obs.record(step, record_spikes=[np.arange(10) < (5 if step % 2 else 0)])
+    rate = obs.population_rate("p", "s")
+    # Every other step half of 10 neurons fire: 250 spikes per neuron per second on average.
+    assert rate.mean() == pytest.approx(250.0)
+    binned = obs.population_rate("p", "s", bin=0.01)
+    assert len(binned) == 100 and np.allclose(binned, 250.0)
+    assert binned.index[1] == pytest.approx(0.01)
+    smooth = obs.population_rate("p", "s", smooth=("gaussian", 0.005))
+    assert np.allclose(smooth[50:-50], 250.0, rtol=1e-3)
+    flat = obs.population_rate("p", "s", smooth=("flat", 0.002))
+    assert np.allclose(flat[10:-10], 250.0)
+
+
+def test_spike_input_errors_name_the_argument() -> None:
+    with pytest.raises(TypeError, match="record_spikes\\[0\\]"):
+        Observer(1.0, record_spikes=["spikes"])
+    obs = Observer(1.0, record_spikes=[("p", "s")])
+    with pytest.raises(ValueError, match="record_spikes"):
+        obs.record(0, record_spikes=[np.zeros((2, 2))])
+    obs.record(0, record_spikes=[np.zeros(3, bool)])
+    with pytest.raises(ValueError, match="smooth"):
+        obs.population_rate("p", "s", smooth=("box", 1.0))
+    with pytest.raises(KeyError):
+        obs.population_rate("q", "s")

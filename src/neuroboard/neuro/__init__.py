@@ -1,5 +1,5 @@
-"""Neurons: recording simulations (Observer)."""
+"""Neurons: recording simulations (Observer, spike events, population rates)."""
 
-from neuroboard.neuro.observer import Observer, SeriesBuffer
+from neuroboard.neuro.observer import Observer, SeriesBuffer, SpikeBuffer
 
-__all__ = ["Observer", "SeriesBuffer"]
+__all__ = ["Observer", "SeriesBuffer", "SpikeBuffer"]

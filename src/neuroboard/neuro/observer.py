@@ -16,7 +16,7 @@ import pandas as pd
 
 from neuroboard.summary.convert import is_tensor
 
-__all__ = ["Observer", "SeriesBuffer"]
+__all__ = ["Observer", "SeriesBuffer", "SpikeBuffer"]
 
 Key = str | tuple[str, str]
 _REDUCERS: dict[str, Callable[[np.ndarray], Any]] = {"mean": np.mean, "sum": np.sum, "std": np.std}
@@ -86,6 +86,82 @@ class SeriesBuffer:
         return self._data[: self._size]
 
 
+class SpikeBuffer:
+    """Spike events kept sparsely as growable (step, neuron) pairs.
+
+    >>> b = SpikeBuffer("spikes"); b.append(3, np.array([False, True, True]))
+    >>> [a.tolist() for a in b.events()]
+    [[3, 3], [1, 2]]
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.n_neurons = 0
+        self._parts_steps: list[np.ndarray] = []
+        self._parts_neurons: list[np.ndarray] = []
+        self.first_step: int | None = None
+        self.last_step: int | None = None
+
+    def append(self, step: int, fired: Any) -> None:
+        """Add the spikes of one step: a boolean or count array over the neurons."""
+        array = _as_numpy(fired)
+        if array.ndim != 1:
+            raise ValueError(
+                f"Observer.record(record_spikes=...): expected a 1-D array per step, got {array.shape}"
+            )
+        if self.first_step is None:
+            self.n_neurons = len(array)
+            self.first_step = step
+        elif len(array) != self.n_neurons:
+            raise ValueError(
+                f"Observer.record(record_spikes=...): expected {self.n_neurons} neurons as at the first step, "
+                f"got {len(array)}"
+            )
+        self.last_step = step
+        neurons = np.flatnonzero(array)
+        if array.dtype.kind in "iuf":
+            neurons = np.repeat(neurons, array[neurons].astype(np.int64))
+        if len(neurons):
+            self._parts_neurons.append(neurons.astype(np.int64))
+            self._parts_steps.append(np.full(len(neurons), step, np.int64))
+
+    def events(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return every spike as ``(steps, neurons)`` int64 arrays, in step order."""
+        if len(self._parts_steps) > 1:
+            self._parts_steps = [np.concatenate(self._parts_steps)]
+            self._parts_neurons = [np.concatenate(self._parts_neurons)]
+        if not self._parts_steps:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return self._parts_steps[0], self._parts_neurons[0]
+
+    def counts_per_step(self) -> tuple[np.ndarray, int]:
+        """Return the number of spikes at each step from the first recorded one, and that step."""
+        if self.first_step is None or self.last_step is None:
+            return np.zeros(0), 0
+        steps, _ = self.events()
+        counts = np.bincount(steps - self.first_step, minlength=self.last_step - self.first_step + 1)
+        return counts.astype(np.float64), self.first_step
+
+
+def _smooth(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
+    if not (isinstance(smooth, tuple) and len(smooth) == 2 and smooth[0] in ("gaussian", "flat")):
+        raise ValueError(
+            f"Observer.population_rate(smooth=...): expected ('gaussian', sd) or ('flat', width), got {smooth!r}"
+        )
+    kind, width = smooth
+    if not (isinstance(width, (int, float)) and width > 0):
+        raise ValueError(f"Observer.population_rate(smooth=...): expected a width > 0, got {width!r}")
+    if kind == "gaussian":
+        sd = width / step_time
+        half = int(np.ceil(4 * sd))
+        x = np.arange(-half, half + 1)
+        kernel = np.exp(-0.5 * (x / sd) ** 2)
+    else:
+        kernel = np.ones(max(1, round(width / step_time)))
+    kernel /= kernel.sum()
+    return np.convolve(rate, kernel, mode="same")
+
+
 class Observer:
     """Record a network's output, loss and state variables during a simulation or training loop.
 
@@ -107,6 +183,7 @@ class Observer:
         record_loss: bool = True,
         record_vars: Sequence[tuple] | None = None,
         sampling_steps: int = 1,
+        record_spikes: Sequence[tuple[str, str]] | None = None,
     ) -> None:
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.number)) or not dt > 0:
             raise ValueError(f"Observer(dt=...): expected a step size > 0, got {dt!r}")
@@ -123,6 +200,18 @@ class Observer:
         self._vars = [self._check_var(i, entry) for i, entry in enumerate(record_vars or [])]
         self._buffers: dict[Key, SeriesBuffer] = {}
         self._saved: dict[Key, Any] = {}
+        self._spike_keys = [self._check_spikes(i, entry) for i, entry in enumerate(record_spikes or [])]
+        self._spikes: dict[tuple[str, str], SpikeBuffer] = {}
+
+    @staticmethod
+    def _check_spikes(index: int, entry: Any) -> tuple[str, str]:
+        if not (
+            isinstance(entry, (tuple, list)) and len(entry) == 2 and all(isinstance(x, str) for x in entry)
+        ):
+            raise TypeError(
+                f"Observer(record_spikes[{index}]=...): expected (node, var) names, got {entry!r}"
+            )
+        return (entry[0], entry[1])
 
     @staticmethod
     def _check_var(index: int, entry: Any) -> tuple[tuple[str, str], Callable | None, Any]:
@@ -165,12 +254,31 @@ class Observer:
         return [key for key, buffer in self._buffers.items() if len(buffer)] + list(self._saved)
 
     def record(
-        self, step: int, output: Any = None, loss: Any = None, record_vars: Sequence[Any] | None = None
+        self,
+        step: int,
+        output: Any = None,
+        loss: Any = None,
+        record_vars: Sequence[Any] | None = None,
+        record_spikes: Sequence[Any] | None = None,
     ) -> None:
         """Record this step's values if ``step`` is a multiple of ``sampling_steps``.
 
         ``record_vars`` holds one value per declared variable, in order.
+        ``record_spikes`` holds one boolean (or count) array per declared spike
+        variable; spikes are kept at every step, whatever ``sampling_steps``,
+        so none is lost between samples.
         """
+        if record_spikes is not None:
+            if len(record_spikes) != len(self._spike_keys):
+                raise ValueError(
+                    f"Observer.record(record_spikes=...): expected {len(self._spike_keys)} arrays, one per "
+                    f"declared spike variable, got {len(record_spikes)}"
+                )
+            for key, fired in zip(self._spike_keys, record_spikes):
+                buffer = self._spikes.get(key)
+                if buffer is None:
+                    buffer = self._spikes[key] = SpikeBuffer("/".join(key))
+                buffer.append(step, fired)
         if step % self.sampling_steps:
             return
         if record_vars is not None and len(record_vars) != len(self._vars):
@@ -241,6 +349,40 @@ class Observer:
         """Forget every recording and saved value."""
         self._buffers.clear()
         self._saved.clear()
+        self._spikes.clear()
+
+    def spikes(self, node: str, var: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the recorded spike events of ``(node, var)`` as ``(steps, neurons)`` int arrays."""
+        buffer = self._spikes.get((node, var))
+        if buffer is None:
+            raise KeyError(f"Observer: no spikes recorded under {(node, var)!r}")
+        return buffer.events()
+
+    def population_rate(
+        self, node: str, var: str, smooth: tuple[str, float] | None = None, bin: float | None = None
+    ) -> pd.Series:
+        """Return the population rate of ``(node, var)``: spikes per neuron per unit of ``dt``'s time.
+
+        ``bin`` sums spikes over windows of that duration; ``smooth`` is
+        ``("gaussian", sd)`` or ``("flat", width)`` in time units, as Brian2's
+        PopulationRateMonitor smooths. The index is the time of each step or bin.
+        """
+        buffer = self._spikes.get((node, var))
+        if buffer is None:
+            raise KeyError(f"Observer: no spikes recorded under {(node, var)!r}")
+        counts, first = buffer.counts_per_step()
+        width_steps = 1
+        if bin is not None:
+            if not (isinstance(bin, (int, float)) and bin >= self.dt):
+                raise ValueError(f"Observer.population_rate(bin=...): expected a duration >= dt, got {bin!r}")
+            width_steps = round(bin / self.dt)
+            usable = len(counts) - len(counts) % width_steps
+            counts = counts[:usable].reshape(-1, width_steps).sum(axis=1)
+        rate = counts / (buffer.n_neurons * width_steps * self.dt)
+        if smooth is not None:
+            rate = _smooth(rate, smooth, self.dt * width_steps)
+        times = (first + np.arange(len(rate)) * width_steps) * self.dt
+        return pd.Series(rate, index=pd.Index(times, name="time"), name=f"{node}/{var} rate")
 
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib)."""

@@ -28,6 +28,7 @@ __all__ = [
     "frame_rows_in_place",
     "mask_crc",
     "masked_crc32c",
+    "payload_intact",
 ]
 
 HEADER_SIZE = 12
@@ -86,6 +87,16 @@ def describe_problem(path: str, offset: int, part: str, detail: str = "") -> str
     'run/f: bad payload checksum in the record at byte 40'
     """
     return f"{path}: {_PROBLEMS.get(part, part)} at byte {offset}{detail}"
+
+
+def payload_intact(buffer: bytes, start: int, stop: int) -> bool:
+    """Return whether the payload ``buffer[start:stop]`` matches the checksum stored right after it.
+
+    >>> record = frame_record(b"abc")
+    >>> payload_intact(record, 12, 15), payload_intact(record[:13] + b"x" + record[14:], 12, 15)
+    (True, False)
+    """
+    return masked_crc32c(buffer[start:stop]) == _U32.unpack_from(buffer, stop)[0]
 
 
 class CorruptRecordError(OSError):

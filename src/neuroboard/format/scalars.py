@@ -17,7 +17,6 @@ tensor is when the first metadata seen for its tag in the run names the
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +32,7 @@ from neuroboard.format.records import (
     _crc,
     _mask_array,
     _tables_up_to,
-    masked_crc32c,
+    payload_intact,
 )
 from neuroboard.format.scan import Block, rows_by_size
 
@@ -57,7 +56,6 @@ SCALARS_PLUGIN = "scalars"
 
 # The plugin of each tag of a run: the one its first metadata names.
 Plugins = dict[str, str]
-_U32 = struct.Struct("<I")
 
 
 def field_view(rows: np.ndarray, start: int, dtype: str) -> np.ndarray:
@@ -501,7 +499,7 @@ def _record_by_record(
         record = rows[i].tobytes()
         payload = record[HEADER_SIZE : size - FOOTER_SIZE]
         offset = int(offsets[i])
-        if verify and masked_crc32c(payload) != _U32.unpack_from(record, size - FOOTER_SIZE)[0]:
+        if verify and not payload_intact(record, HEADER_SIZE, size - FOOTER_SIZE):
             on_bad(offset, "payload")
             continue
         try:

@@ -30,12 +30,12 @@ from neuroboard.format.records import (
     _mask_array,
     _tables_up_to,
     masked_crc32c,
+    payload_intact,
 )
 
 __all__ = ["Block", "Scan", "block_rows", "find_record", "record_positions", "rows_by_size", "scan_records"]
 
 _HEADER = struct.Struct("<QI")
-_U32 = struct.Struct("<I")
 # Records walked one by one before guessing a period, and the longest period tried.
 _PROBE = 16
 _MAX_PERIOD = 8
@@ -232,7 +232,7 @@ def find_record(buffer: bytes, start: int) -> tuple[int, bool] | None:
             stop = pos + HEADER_SIZE + length
             if stop + FOOTER_SIZE > end:
                 return pos, False
-            if masked_crc32c(buffer[pos + HEADER_SIZE : stop]) == _U32.unpack_from(buffer, stop)[0]:
+            if payload_intact(buffer, pos + HEADER_SIZE, stop):
                 return pos, True
     return None
 

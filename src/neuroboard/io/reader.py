@@ -26,7 +26,7 @@ from neuroboard.format.records import (
     HEADER_SIZE,
     CorruptRecordError,
     CorruptRecordWarning,
-    masked_crc32c,
+    payload_intact,
 )
 from neuroboard.format.scan import Block, find_record, record_positions, scan_records
 from neuroboard.io.files import is_event_file
@@ -44,7 +44,6 @@ __all__ = [
 ON_CORRUPT = ("warn", "raise", "skip")
 _CHUNK = 1 << 24
 _LENGTH = struct.Struct("<Q")
-_U32 = struct.Struct("<I")
 # Parts that are states of a file rather than damage: never raised.
 _STATES = ("truncated", "empty")
 
@@ -121,12 +120,11 @@ class FileRecordReader:
             starts, sizes = record_positions(blocks)
             for start, size in zip(starts.tolist(), sizes.tolist()):
                 stop = start + size - FOOTER_SIZE
-                payload = data[start + HEADER_SIZE : stop]
                 self.offset = base + start + size
-                if verify and masked_crc32c(payload) != _U32.unpack_from(data, stop)[0]:
+                if verify and not payload_intact(data, start + HEADER_SIZE, stop):
                     self.report(base + start, "payload")
                     continue
-                yield payload
+                yield data[start + HEADER_SIZE : stop]
 
     def chunks(self) -> Iterator[Chunk]:
         """Yield the file's complete records from ``offset`` on, a chunk at a time.
@@ -206,10 +204,7 @@ class FileRecordReader:
                 if stop + FOOTER_SIZE <= size:
                     file.seek(found)
                     record = file.read(stop + FOOTER_SIZE - found)
-                    complete = (
-                        masked_crc32c(record[HEADER_SIZE:-FOOTER_SIZE])
-                        == _U32.unpack_from(record, len(record) - FOOTER_SIZE)[0]
-                    )
+                    complete = payload_intact(record, HEADER_SIZE, len(record) - FOOTER_SIZE)
                     if not complete:
                         pos = found + 1
                         continue

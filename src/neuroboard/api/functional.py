@@ -116,10 +116,6 @@ def _absolute(path: str) -> str:
     return os.path.abspath(path)
 
 
-def _root() -> str:
-    return _absolute(get_default_logdir())
-
-
 def get_global_step(increment: bool = True) -> int:
     """Return the global step of the default logdir, first advancing it by one if ``increment``.
 
@@ -130,12 +126,16 @@ def get_global_step(increment: bool = True) -> int:
     ...     get_global_step(), get_global_step(), get_global_step(increment=False)
     (0, 1, 1)
     """
-    root = _root()
+    return _global_step(get_default_logdir(), increment)
+
+
+def _global_step(logdir: str, increment: bool) -> int:
+    key = _absolute(logdir)
     with _lock:
-        step = _steps.get(root, -1)
+        step = _steps.get(key, -1)
         if increment:
             step += 1
-            _steps[root] = step
+            _steps[key] = step
         return step
 
 
@@ -149,7 +149,7 @@ def set_global_step(step: int) -> None:
     """
     step = as_step(step, "set_global_step", "step")
     with _lock:
-        _steps[_root()] = step
+        _steps[_absolute(get_default_logdir())] = step
 
 
 def writer_for(run_dir: str) -> EventWriter:
@@ -289,17 +289,14 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
         ((name, x),) = values.items()
         if type(x) is float and name:
             if step is None:
-                key = _absolute(root)
-                with _lock:
-                    step = _steps.get(key, -1) + 1
-                    _steps[key] = step
+                step = _global_step(root, increment=True)
             writer_for(root).add_scalar(name, x, step, wall)
             return values
     items: list[_Item] = []
     # A placeholder step while converting: the global step moves only once the input is good.
     _collect(values, root, 0 if step is None else step, wall, "", items)
     if step is None:
-        step = get_global_step(increment=True)
+        step = _global_step(root, increment=True)
     for _folder, _tag, item in items:
         if isinstance(item, Event):
             item.step = step
@@ -310,6 +307,11 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
         else:
             writer.add_scalar(tag, item, step, wall)
     return values
+
+
+def _write_here(summary: Summary) -> None:
+    """Write ``summary`` into the default logdir itself (not a sub-run), at step 0."""
+    writer_for(get_default_logdir()).add_event(Event(wall_time=time.time(), summary=summary))
 
 
 def log_hparams_config(hparams: Any, metrics: Any = (), time_created_secs: float | None = None) -> Summary:
@@ -324,7 +326,7 @@ def log_hparams_config(hparams: Any, metrics: Any = (), time_created_secs: float
     '_hparams_/experiment'
     """
     summary = summary_hparams_config(hparams, metrics, time_created_secs)
-    writer_for(get_default_logdir()).add_event(Event(wall_time=time.time(), summary=summary))
+    _write_here(summary)
     return summary
 
 
@@ -339,7 +341,7 @@ def log_hparams(
     '_hparams_/session_start_info'
     """
     summary = summary_hparams(trial_id, time_created_secs, **hparams)
-    writer_for(get_default_logdir()).add_event(Event(wall_time=time.time(), summary=summary))
+    _write_here(summary)
     return summary
 
 

@@ -165,14 +165,11 @@ def _strings(names: list[str], codes: list[np.ndarray]) -> pd.Series:
 
 
 def _scalar_frame(batches: Iterable[ScalarBatch]) -> pd.DataFrame:
-    runs: list[str] = []
-    run_index: dict[str, int] = {}
+    runs: dict[str, int] = {}
     tags: dict[str, int] = {}
     run_codes, tag_codes, steps, walls, values = [], [], [], [], []
     for batch in batches:
-        code = run_index.setdefault(batch.run, len(run_index))
-        if code == len(runs):
-            runs.append(batch.run)
+        code = runs.setdefault(batch.run, len(runs))
         lookup = np.array([tags.setdefault(t, len(tags)) for t in batch.tag_names], np.int32)
         run_codes.append(np.full(len(batch), code, np.int32))
         tag_codes.append(lookup[batch.tag] if len(lookup) else batch.tag)
@@ -188,7 +185,7 @@ def _scalar_frame(batches: Iterable[ScalarBatch]) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "run": _strings(runs, run_codes),
+            "run": _strings(list(runs), run_codes),
             "tag": _strings(list(tags), tag_codes),
             "step": joined(steps, np.int64),
             "wall_time": joined(walls, np.float64),

@@ -38,6 +38,7 @@ from neuroboard.format.scan import Block, rows_by_size
 
 __all__ = [
     "SCALARS_PLUGIN",
+    "VALUES_PER_RECORD",
     "Plugins",
     "Registration",
     "ScalarRows",
@@ -536,9 +537,13 @@ def decode_chunk(
     return ScalarRows.concat(parts) if parts else empty_rows()
 
 
+# Positions leave room for this many values per record (value indexes are stored as int16).
+VALUES_PER_RECORD = 65536
+
+
 def positions(rows: ScalarRows) -> np.ndarray:
-    """Return each entry's place in file order: ``order * 65536 + index``."""
-    return rows.order * 65536 + rows.index.astype(np.int64)
+    """Return each entry's place in file order: ``order * VALUES_PER_RECORD + index``."""
+    return rows.order * VALUES_PER_RECORD + rows.index.astype(np.int64)
 
 
 Registration = tuple[str, str, int]
@@ -549,7 +554,7 @@ def select_scalars(rows: ScalarRows, plugins: Plugins) -> tuple[np.ndarray, list
 
     ``plugins`` maps each tag of the run already read to the plugin of its
     first metadata. Each registration is ``(tag, plugin, position)``, with
-    ``position = order * 65536 + index``: the caller adds to ``plugins``
+    ``position = order * VALUES_PER_RECORD + index``: the caller adds to ``plugins``
     those it keeps. Entries are judged in file order, as
     :func:`scalars_reference` judges them.
 

@@ -23,7 +23,13 @@ from google.protobuf.message import DecodeError
 
 from neuroboard.format.codec import Event, Summary
 from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
-from neuroboard.format.scalars import Plugins, decode_chunk, positions, select_scalars
+from neuroboard.format.scalars import (
+    VALUES_PER_RECORD,
+    Plugins,
+    decode_chunk,
+    positions,
+    select_scalars,
+)
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
 
 __all__ = ["EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
@@ -220,7 +226,7 @@ class EventsLogdir:
             keep, registrations = select_scalars(entries, plugins)
             position = positions(entries)
             if saved is not None:
-                keep &= position >= saved[0] * 65536 + saved[1]
+                keep &= position >= saved[0] * VALUES_PER_RECORD + saved[1]
                 saved = None
             keep &= _tag_mask(entries.tag_names, filters)[entries.tag]
             steps = filters.step_mask(entries.step)
@@ -246,7 +252,7 @@ class EventsLogdir:
             )
             if cut is not None:
                 chunks.close()
-                offset, index = divmod(cut, 65536)
+                offset, index = divmod(cut, VALUES_PER_RECORD)
                 reader.offset = offset
                 self._skip[reader.path] = (offset, index + 1)
                 return

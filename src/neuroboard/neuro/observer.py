@@ -353,10 +353,13 @@ class Observer:
 
     def spikes(self, node: str, var: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the recorded spike events of ``(node, var)`` as ``(steps, neurons)`` int arrays."""
+        return self._spike_buffer(node, var).events()
+
+    def _spike_buffer(self, node: str, var: str) -> SpikeBuffer:
         buffer = self._spikes.get((node, var))
         if buffer is None:
             raise KeyError(f"Observer: no spikes recorded under {(node, var)!r}")
-        return buffer.events()
+        return buffer
 
     def population_rate(
         self, node: str, var: str, smooth: tuple[str, float] | None = None, bin: float | None = None
@@ -367,9 +370,7 @@ class Observer:
         ``("gaussian", sd)`` or ``("flat", width)`` in time units, as Brian2's
         PopulationRateMonitor smooths. The index is the time of each step or bin.
         """
-        buffer = self._spikes.get((node, var))
-        if buffer is None:
-            raise KeyError(f"Observer: no spikes recorded under {(node, var)!r}")
+        buffer = self._spike_buffer(node, var)
         counts, first = buffer.counts_per_step()
         width_steps = 1
         if bin is not None:

@@ -352,7 +352,13 @@ class Observer:
         self._spikes.clear()
 
     def spikes(self, node: str, var: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return the recorded spike events of ``(node, var)`` as ``(steps, neurons)`` int arrays."""
+        """Return the recorded spike events of ``(node, var)`` as ``(steps, neurons)`` int arrays.
+
+        >>> obs = Observer(1.0, record_spikes=[("lif", "s")])
+        >>> obs.record(4, record_spikes=[np.array([False, True])])
+        >>> [a.tolist() for a in obs.spikes("lif", "s")]
+        [[4], [1]]
+        """
         return self._spike_buffer(node, var).events()
 
     def _spike_buffer(self, node: str, var: str) -> SpikeBuffer:
@@ -369,6 +375,11 @@ class Observer:
         ``bin`` sums spikes over windows of that duration; ``smooth`` is
         ``("gaussian", sd)`` or ``("flat", width)`` in time units, as Brian2's
         PopulationRateMonitor smooths. The index is the time of each step or bin.
+
+        >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
+        >>> for step in range(4): obs.record(step, record_spikes=[np.array([step % 2 == 1, False])])
+        >>> obs.population_rate("lif", "s", bin=1.0).tolist()
+        [0.5, 0.5]
         """
         buffer = self._spike_buffer(node, var)
         counts, first = buffer.counts_per_step()

@@ -1,5 +1,19 @@
-"""Neurons: recording simulations (Observer, spike events, population rates)."""
+"""Neurons: recording simulations (Observer), HDF5 accumulation (DataAccumulator, HDFData), TensorBoard views."""
 
-from neuroboard.neuro.observer import Observer, SeriesBuffer, SpikeBuffer
+from neuroboard.neuro.accumulator import DataAccumulator, DataAccumulatorHook, HDFData
+from neuroboard.neuro.buffers import SeriesBuffer, SpikeBuffer, StoredSeries
+from neuroboard.neuro.h5series import H5Series
+from neuroboard.neuro.observer import Observer
+from neuroboard.neuro.tensorboard_writer import TensorboardWriter
 
-__all__ = ["Observer", "SeriesBuffer", "SpikeBuffer"]
+__all__ = [
+    "DataAccumulator",
+    "DataAccumulatorHook",
+    "H5Series",
+    "HDFData",
+    "Observer",
+    "SeriesBuffer",
+    "SpikeBuffer",
+    "StoredSeries",
+    "TensorboardWriter",
+]

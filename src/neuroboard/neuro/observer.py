@@ -8,139 +8,63 @@ CPU once, and steps are kept as integers beside ``dt`` so that times are exact.
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import h5py
 import numpy as np
 import pandas as pd
 
-from neuroboard.summary.convert import is_tensor
+from neuroboard.neuro.buffers import SPIKES_GROUP, SeriesBuffer, SpikeBuffer, StoredSeries, as_numpy
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series
 
-__all__ = ["Observer", "SeriesBuffer", "SpikeBuffer"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["Observer"]
 
 Key = str | tuple[str, str]
 _REDUCERS: dict[str, Callable[[np.ndarray], Any]] = {"mean": np.mean, "sum": np.sum, "std": np.std}
 
 
-def _as_numpy(value: Any) -> np.ndarray:
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
+def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    try:
+        file = h5py.File(path, "w")
+    except OSError as error:
+        raise OSError(f"Observer(hdf5=...): cannot create {path!r}: {error}") from error
+    file.attrs.update(dt=dt, sampling_steps=sampling_steps)
+    return file
 
 
-class SeriesBuffer:
-    """Values of one shape appended step by step into an array that doubles when full.
-
-    >>> b = SeriesBuffer("v")
-    >>> for i in range(3): b.append(i, np.array([i, i + 1.0]))
-    >>> b.steps.tolist(), b.values.tolist()
-    ([0, 1, 2], [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
-    """
-
-    def __init__(self, name: str, capacity: int = 1024) -> None:
-        self.name = name
-        self._capacity = capacity
-        self._data: np.ndarray | None = None
-        self._steps = np.empty(capacity, np.int64)
-        self._size = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    def append(self, step: int, value: Any) -> None:
-        """Copy ``value`` in as the entry of ``step``; its shape must not change between steps."""
-        array = _as_numpy(value)
-        if self._data is None:
-            self._data = np.empty(
-                (self._capacity, *array.shape), array.dtype if array.dtype.kind in "biuf" else float
-            )
-        elif array.shape != self._data.shape[1:]:
-            raise ValueError(
-                f"Observer.record({self.name}=...): expected shape {self._data.shape[1:]} as at the first "
-                f"recorded step, got {array.shape}"
-            )
-        if self._size == len(self._steps):
-            self._grow()
-        self._data[self._size] = array
-        self._steps[self._size] = step
-        self._size += 1
-
-    def _grow(self) -> None:
-        capacity = 2 * len(self._steps)
-        self._steps = np.resize(self._steps, capacity)
-        assert self._data is not None
-        grown = np.empty((capacity, *self._data.shape[1:]), self._data.dtype)
-        grown[: self._size] = self._data[: self._size]
-        self._data = grown
-
-    @property
-    def steps(self) -> np.ndarray:
-        """Return the recorded steps (a view)."""
-        return self._steps[: self._size]
-
-    @property
-    def values(self) -> np.ndarray:
-        """Return the recorded values, steps on axis 0 (a view)."""
-        if self._data is None:
-            return np.empty(0)
-        return self._data[: self._size]
+def _flush_stores(file: h5py.File, stores: list) -> None:
+    for store in stores:
+        store.flush()
+    file.flush()
 
 
-class SpikeBuffer:
-    """Spike events kept sparsely as growable (step, neuron) pairs.
+def _close_stores(file: h5py.File, stores: list) -> None:
+    if file.id.valid:
+        _flush_stores(file, stores)
+        file.close()
 
-    >>> b = SpikeBuffer("spikes"); b.append(3, np.array([False, True, True]))
-    >>> [a.tolist() for a in b.events()]
-    [[3, 3], [1, 2]]
-    """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.n_neurons = 0
-        self._parts_steps: list[np.ndarray] = []
-        self._parts_neurons: list[np.ndarray] = []
-        self.first_step: int | None = None
-        self.last_step: int | None = None
+def _transform(reducer: Callable | None, indices: np.ndarray | None) -> Callable | None:
+    """Return what turns a recorded value into the stored one, or None when it is stored as it is."""
+    if reducer is None and indices is None:
+        return None
 
-    def append(self, step: int, fired: Any) -> None:
-        """Add the spikes of one step: a boolean or count array over the neurons."""
-        array = _as_numpy(fired)
-        if array.ndim != 1:
-            raise ValueError(
-                f"Observer.record(record_spikes=...): expected a 1-D array per step, got {array.shape}"
-            )
-        if self.first_step is None:
-            self.n_neurons = len(array)
-            self.first_step = step
-        elif len(array) != self.n_neurons:
-            raise ValueError(
-                f"Observer.record(record_spikes=...): expected {self.n_neurons} neurons as at the first step, "
-                f"got {len(array)}"
-            )
-        self.last_step = step
-        neurons = np.flatnonzero(array)
-        if array.dtype.kind in "iuf":
-            neurons = np.repeat(neurons, array[neurons].astype(np.int64))
-        if len(neurons):
-            self._parts_neurons.append(neurons.astype(np.int64))
-            self._parts_steps.append(np.full(len(neurons), step, np.int64))
+    def transform(value: Any) -> np.ndarray:
+        array = as_numpy(value)
+        if indices is not None:
+            array = array[indices]
+        return array if reducer is None else np.asarray(reducer(array))
 
-    def events(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return every spike as ``(steps, neurons)`` int64 arrays, in step order."""
-        if len(self._parts_steps) > 1:
-            self._parts_steps = [np.concatenate(self._parts_steps)]
-            self._parts_neurons = [np.concatenate(self._parts_neurons)]
-        if not self._parts_steps:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return self._parts_steps[0], self._parts_neurons[0]
-
-    def counts_per_step(self) -> tuple[np.ndarray, int]:
-        """Return the number of spikes at each step from the first recorded one, and that step."""
-        if self.first_step is None or self.last_step is None:
-            return np.zeros(0), 0
-        steps, _ = self.events()
-        counts = np.bincount(steps - self.first_step, minlength=self.last_step - self.first_step + 1)
-        return counts.astype(np.float64), self.first_step
+    return transform
 
 
 def _smooth(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
@@ -170,6 +94,14 @@ class Observer:
     every neuron), ``True`` or ``"mean"``, ``"sum"``, ``"std"``, or a function
     of the array. Every ``sampling_steps``-th step is kept.
 
+    With ``hdf5=path`` the recordings are streamed to that HDF5 file in chunks
+    of at most ``chunk_bytes`` per quantity, so a run may outgrow memory:
+    ``<node>/<var>``, ``out`` and ``loss`` datasets (steps on axis 0), the
+    step of each row under ``_steps/``, spike events as (step, neuron) rows
+    under ``_spikes/``, and ``dt`` as a file attribute. :meth:`close` (or the
+    end of a ``with`` block, or the interpreter's exit) writes the last
+    chunk; reading keeps working after it.
+
     >>> obs = Observer(0.1, record_vars=[("qif", "v", False)])
     >>> for step in range(4): obs.record(step, output=step * 1.0, loss=0.0, record_vars=[np.ones(3) * step])
     >>> obs.to_numpy(("qif", "v")).shape, obs.to_dataframe("out").index.tolist()
@@ -184,6 +116,8 @@ class Observer:
         record_vars: Sequence[tuple] | None = None,
         sampling_steps: int = 1,
         record_spikes: Sequence[tuple[str, str]] | None = None,
+        hdf5: str | os.PathLike[str] | None = None,
+        chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.number)) or not dt > 0:
             raise ValueError(f"Observer(dt=...): expected a step size > 0, got {dt!r}")
@@ -198,10 +132,29 @@ class Observer:
         self.record_output = bool(record_output)
         self.record_loss = bool(record_loss)
         self._vars = [self._check_var(i, entry) for i, entry in enumerate(record_vars or [])]
-        self._buffers: dict[Key, SeriesBuffer] = {}
-        self._saved: dict[Key, Any] = {}
         self._spike_keys = [self._check_spikes(i, entry) for i, entry in enumerate(record_spikes or [])]
+        if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
+            raise ValueError(f"Observer(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
+        self.chunk_bytes = chunk_bytes
+        self.hdf5 = None if hdf5 is None else os.fspath(hdf5)
+        self._file: h5py.File | None = None
+        self._closed = False
+        # Flushing at exit needs the stores but not the Observer, so they live in a list of their own.
+        self._stores: list[SeriesBuffer | StoredSeries | SpikeBuffer] = []
+        if self.hdf5 is not None:
+            self._file = _create_file(self.hdf5, self.dt, self.sampling_steps)
+            self._finalizer = weakref.finalize(self, _close_stores, self._file, self._stores)
+        self._saved: dict[Key, Any] = {}
+        self._start()
+
+    def _start(self) -> None:
+        self._buffers: dict[Key, SeriesBuffer | StoredSeries] = {}
         self._spikes: dict[tuple[str, str], SpikeBuffer] = {}
+        self._stores.clear()
+        # One (reducer, indices, store) slot per declared variable, so record() does no lookups.
+        self._slots = [
+            (_transform(reducer, indices), self._buffer(key).append) for key, reducer, indices in self._vars
+        ]
 
     @staticmethod
     def _check_spikes(index: int, entry: Any) -> tuple[str, str]:
@@ -268,40 +221,58 @@ class Observer:
         variable; spikes are kept at every step, whatever ``sampling_steps``,
         so none is lost between samples.
         """
+        if self._closed:
+            raise ValueError(f"Observer.record(step={step!r}): the Observer is closed")
         if record_spikes is not None:
-            if len(record_spikes) != len(self._spike_keys):
-                raise ValueError(
-                    f"Observer.record(record_spikes=...): expected {len(self._spike_keys)} arrays, one per "
-                    f"declared spike variable, got {len(record_spikes)}"
-                )
-            for key, fired in zip(self._spike_keys, record_spikes):
-                buffer = self._spikes.get(key)
-                if buffer is None:
-                    buffer = self._spikes[key] = SpikeBuffer("/".join(key))
-                buffer.append(step, fired)
+            self._record_spikes(step, record_spikes)
         if step % self.sampling_steps:
             return
-        if record_vars is not None and len(record_vars) != len(self._vars):
+        if output is not None and self.record_output:
+            self._buffer("out").append(step, output)
+        if loss is not None and self.record_loss:
+            self._buffer("loss").append(step, loss)
+        if record_vars is None:
+            return
+        if len(record_vars) != len(self._slots):
             raise ValueError(
-                f"Observer.record(record_vars=...): expected {len(self._vars)} values, one per declared "
+                f"Observer.record(record_vars=...): expected {len(self._slots)} values, one per declared "
                 f"variable, got {len(record_vars)}"
             )
-        if self.record_output and output is not None:
-            self._buffer("out").append(step, output)
-        if self.record_loss and loss is not None:
-            self._buffer("loss").append(step, loss)
-        for (key, reducer, indices), value in zip(self._vars, record_vars or ()):
-            array = _as_numpy(value)
-            if indices is not None:
-                array = array[indices]
-            if reducer is not None:
-                array = np.asarray(reducer(array))
-            self._buffer(key).append(step, array)
+        for (transform, append), value in zip(self._slots, record_vars):
+            append(step, value if transform is None else transform(value))
 
-    def _buffer(self, key: Key) -> SeriesBuffer:
+    def _record_spikes(self, step: int, record_spikes: Sequence[Any]) -> None:
+        if len(record_spikes) != len(self._spike_keys):
+            raise ValueError(
+                f"Observer.record(record_spikes=...): expected {len(self._spike_keys)} arrays, one per "
+                f"declared spike variable, got {len(record_spikes)}"
+            )
+        for key, fired in zip(self._spike_keys, record_spikes):
+            buffer = self._spikes.get(key)
+            if buffer is None:
+                name = "/".join(key)
+                sink = None
+                if self._file is not None:
+                    sink = H5Series(
+                        self._file,
+                        f"{SPIKES_GROUP}/{name}",
+                        chunk_bytes=self.chunk_bytes,
+                        where="Observer.record(record_spikes=...)",
+                    )
+                buffer = self._spikes[key] = SpikeBuffer(name, sink)
+                self._stores.append(buffer)
+            buffer.append(step, fired)
+
+    def _buffer(self, key: Key) -> SeriesBuffer | StoredSeries:
         buffer = self._buffers.get(key)
         if buffer is None:
-            buffer = self._buffers[key] = SeriesBuffer(key if isinstance(key, str) else "/".join(key))
+            name = key if isinstance(key, str) else "/".join(key)
+            if self._file is None:
+                buffer = SeriesBuffer(name)
+            else:
+                buffer = StoredSeries(self._file, name, self.chunk_bytes)
+            self._buffers[key] = buffer
+            self._stores.append(buffer)
         return buffer
 
     def _series(self, key: Key) -> SeriesBuffer:
@@ -346,10 +317,44 @@ class Observer:
         self._saved[key] = val
 
     def reset(self) -> None:
-        """Forget every recording and saved value."""
-        self._buffers.clear()
+        """Forget every recording and saved value (with ``hdf5=``, empty the file too)."""
+        self._check_open("reset")
+        if self._file is not None:
+            for name in list(self._file):
+                del self._file[name]
         self._saved.clear()
-        self._spikes.clear()
+        self._start()
+
+    def _check_open(self, func: str) -> None:
+        if self._closed:
+            raise ValueError(f"Observer.{func}(): the Observer is closed")
+
+    def flush(self) -> None:
+        """Write the chunks waiting in memory to the HDF5 file (nothing to do without ``hdf5=``)."""
+        if self._file is not None and not self._closed:
+            _flush_stores(self._file, self._stores)
+
+    def close(self) -> None:
+        """Write the last chunks and close the HDF5 file; recordings stay readable. Idempotent."""
+        if self._file is None or self._closed:
+            self._closed = True
+            return
+        self._finalizer()
+        self._closed = True
+        # Reads after close go through the same file, reopened read-only.
+        self._file = h5py.File(self.hdf5, "r")
+        for store in self._stores:
+            if isinstance(store, StoredSeries):
+                store.bind(self._file)
+            elif store.sink is not None:
+                store.sink = H5Series(self._file, store.sink.name, chunk_bytes=self.chunk_bytes)
+        self._finalizer = weakref.finalize(self, self._file.close)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def spikes(self, node: str, var: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the recorded spike events of ``(node, var)`` as ``(steps, neurons)`` int arrays.

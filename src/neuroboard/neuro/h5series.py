@@ -1,0 +1,138 @@
+"""Append rows to a resizable HDF5 dataset in chunks of bounded size, time on axis 0.
+
+A simulation rarely knows its step count in advance, and a copy of every step
+kept in memory is what makes long runs fail. :class:`H5Series` keeps one
+chunk of rows in a preallocated array and writes it out when it is full, so
+memory stays bounded by ``chunk_bytes`` whatever the length of the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import h5py
+import numpy as np
+
+__all__ = ["CHUNK_BYTES", "H5Series"]
+
+#: Default bound of the rows held in memory per dataset, and of an HDF5 chunk.
+CHUNK_BYTES = 1 << 20
+
+
+def _storable(array: np.ndarray, where: str) -> np.ndarray:
+    if array.dtype.kind in "biuf":
+        return array
+    if array.dtype.kind == "O":
+        try:
+            return array.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"{where}: expected numbers or booleans, got dtype {array.dtype}")
+
+
+class H5Series:
+    """Rows of one shape appended to ``group[name]``, a chunked dataset that grows along axis 0.
+
+    The dataset is created at the first row, with that row's shape and dtype
+    and ``maxshape=(None, ...)``. Rows wait in memory until ``chunk_bytes``
+    worth have come, then go to the file in one write; :meth:`flush` writes
+    the rest. Reading (:meth:`read`) flushes first.
+
+    >>> import tempfile, os
+    >>> with h5py.File(os.path.join(tempfile.mkdtemp(), "run.h5"), "w") as f:
+    ...     s = H5Series(f, "node/v")
+    ...     for step in range(5): s.append(np.full(3, step, np.float32))
+    ...     s.read().shape, f["node/v"].maxshape
+    ((5, 3), (None, 3))
+    """
+
+    def __init__(
+        self, group: h5py.Group, name: str, *, chunk_bytes: int = CHUNK_BYTES, where: str = "H5Series"
+    ) -> None:
+        if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
+            raise ValueError(f"{where}(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
+        self.group = group
+        self.name = name
+        self.chunk_bytes = chunk_bytes
+        self.where = where
+        self.dataset: h5py.Dataset | None = group.get(name)
+        self._pending: np.ndarray | None = None
+        self._count = 0
+
+    def __len__(self) -> int:
+        written = 0 if self.dataset is None else len(self.dataset)
+        return written + self._count
+
+    @property
+    def row_shape(self) -> tuple[int, ...] | None:
+        """Return the shape of one row, or None before the first."""
+        if self._pending is not None:
+            return self._pending.shape[1:]
+        return None if self.dataset is None else self.dataset.shape[1:]
+
+    def _start(self, row: np.ndarray) -> None:
+        rows = max(1, self.chunk_bytes // max(1, row.nbytes))
+        if self.dataset is None:
+            self.dataset = self.group.create_dataset(
+                self.name,
+                shape=(0, *row.shape),
+                maxshape=(None, *row.shape),
+                dtype=row.dtype,
+                chunks=(rows, *row.shape) if row.ndim else (rows,),
+            )
+        self._pending = np.empty((rows, *row.shape), self.dataset.dtype)
+
+    def append(self, value: Any) -> None:
+        """Add one row; its shape must be the first row's."""
+        row = _storable(np.asarray(value), self.where)
+        if self._pending is None:
+            self._start(row)
+        assert self._pending is not None
+        if row.shape != self._pending.shape[1:]:
+            raise ValueError(
+                f"{self.where}: expected shape {self._pending.shape[1:]} as at the first step, got {row.shape}"
+            )
+        self._pending[self._count] = row
+        self._count += 1
+        if self._count == len(self._pending):
+            self.flush()
+
+    def extend(self, values: Any) -> None:
+        """Add several rows at once: ``values`` has the rows on axis 0."""
+        block = _storable(np.asarray(values), self.where)
+        if block.ndim == 0:
+            raise ValueError(f"{self.where}: expected rows on axis 0, got a scalar")
+        if not len(block):
+            return
+        if self._pending is None:
+            self._start(block[0])
+        assert self._pending is not None
+        if block.shape[1:] != self._pending.shape[1:]:
+            raise ValueError(
+                f"{self.where}: expected rows of shape {self._pending.shape[1:]}, got {block.shape[1:]}"
+            )
+        if self._count + len(block) < len(self._pending):
+            self._pending[self._count : self._count + len(block)] = block
+            self._count += len(block)
+            return
+        self.flush()
+        self._write(block)
+
+    def _write(self, block: np.ndarray) -> None:
+        assert self.dataset is not None
+        start = len(self.dataset)
+        self.dataset.resize(start + len(block), axis=0)
+        self.dataset[start:] = block
+
+    def flush(self) -> None:
+        """Write the rows waiting in memory to the dataset."""
+        if self._count and self._pending is not None:
+            self._write(self._pending[: self._count])
+            self._count = 0
+
+    def read(self) -> np.ndarray:
+        """Return every row so far as one array (rows on axis 0)."""
+        self.flush()
+        if self.dataset is None:
+            return np.empty(0)
+        return self.dataset[()]

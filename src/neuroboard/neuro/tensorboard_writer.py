@@ -1,0 +1,732 @@
+"""Sapicore's ``TensorboardWriter``: spike rasters, traces, heatmaps and hparams from recorded arrays.
+
+A :class:`TensorboardWriter` owns one :class:`~neuroboard.api.summary_writer.SummaryWriter`
+and turns arrays recorded during a simulation into TensorBoard data: :meth:`~TensorboardWriter.raster`
+draws spikes as an image, :meth:`~TensorboardWriter.trace` writes time series as scalars or as
+a line plot, :meth:`~TensorboardWriter.heatmap` draws a matrix (or one image per frame of a
+matrix over time, on TensorBoard's step slider) and :meth:`~TensorboardWriter.hparam` collects
+single values as hyperparameters. :meth:`~TensorboardWriter.write` hands every array of a
+buffer (a dict, or an ``HDFData`` with ``.buffer``) to one of these, inferring the kind when
+it is not given.
+
+Tags are Sapicore's: ``<name>/raster``, ``<name>/<attr>``, and ``<name>/N<j>/<attr>`` for the
+scalar series of neuron ``j``. Unlike Sapicore's, hyperparameters may be added one after
+another and need no metric: they are collected and written as one set on :meth:`~TensorboardWriter.close`.
+
+``size=(width, height)`` is in inches, like matplotlib's ``figsize``, drawn at
+:data:`PIXELS_PER_INCH` pixels per inch. Without it a raster takes one pixel per step and per
+neuron, at most :data:`MAX_WIDTH` × :data:`MAX_HEIGHT` (beyond, steps and neurons share pixels
+and their spikes are summed); a heatmap one pixel per entry, capped the same way (beyond,
+blocks are averaged; the colorbar adds 8 pixels on the right); a trace image is
+:data:`TRACE_SIZE` pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from neuroboard.api.summary_writer import SummaryWriter
+from neuroboard.render import heatmap_image, raster_image, trace_image
+from neuroboard.summary.convert import as_array, as_float, as_step, as_tag, is_tensor
+from neuroboard.summary.hparams import hparam_value
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "MAX_HEIGHT",
+    "MAX_WIDTH",
+    "PIXELS_PER_INCH",
+    "SETTINGS",
+    "TRACE_SIZE",
+    "TensorboardWriter",
+]
+
+PIXELS_PER_INCH = 100
+MAX_WIDTH = 2000
+MAX_HEIGHT = 1000
+TRACE_SIZE = (800, 240)
+
+KINDS = ("raster", "trace", "heatmap", "hparam")
+FORMATS = ("image", "scalar")
+SETTINGS = (
+    "name",
+    "kind",
+    "format",
+    "size",
+    "step",
+    "time_axis",
+    "global_step",
+    "vmin",
+    "vmax",
+    "symmetric",
+    "colorbar",
+    "steps",
+)
+
+_CLASS = "TensorboardWriter"
+_RASTER = "expected a 2-D binary array (time × neurons) or event lists"
+# Values scanned at once for a heatmap's colour limits: the scan stays within a few dozen MB.
+_CHUNK = 1 << 22
+
+_Plan = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Names the call, the array and the settings in error messages."""
+
+    func: str
+    arg: str = "array"
+    # The methods take settings as one dict; write() takes them as keywords.
+    nested: bool = True
+
+    def __call__(self, arg: str | None = None) -> str:
+        return f"{self.func}({self.arg if arg is None else arg}=...)"
+
+    def setting_arg(self, key: Any) -> str:
+        return f"settings[{key!r}]" if self.nested else str(key)
+
+    def setting(self, key: Any) -> str:
+        return self(self.setting_arg(key))
+
+
+@dataclass(frozen=True)
+class _Settings:
+    name: str | None = None
+    kind: str | None = None
+    format: str | None = None
+    size: tuple[int, int] | None = None  # pixels
+    step: int = 1
+    time_axis: int | None = None
+    global_step: int = 0
+    vmin: float | None = None
+    vmax: float | None = None
+    symmetric: bool = False
+    colorbar: bool = True
+    steps: np.ndarray | None = None
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str | None:
+    if value is None or (isinstance(value, str) and value in allowed):
+        return value
+    raise ValueError(f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: expected True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def _pixels(size: Any, where: str) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    try:
+        width, height = size
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected (width, height) in inches, got {size!r}") from None
+    numbers = (int, float, np.integer, np.floating)
+    for value in (width, height):
+        real = isinstance(value, numbers) and not isinstance(value, (bool, np.bool_))
+        if not (real and math.isfinite(value) and value > 0):
+            raise ValueError(f"{where}: expected (width, height) as two positive numbers, got {size!r}")
+    # A size under one pixel still draws one.
+    return max(1, round(width * PIXELS_PER_INCH)), max(1, round(height * PIXELS_PER_INCH))
+
+
+def _limit(value: Any, where: _Where, key: str) -> float | None:
+    if value is None:
+        return None
+    limit = as_float(value, where.func, where.setting_arg(key))
+    if not math.isfinite(limit):
+        raise ValueError(f"{where.setting(key)}: expected a finite number, got {limit}")
+    return limit
+
+
+def _parse_settings(settings: Mapping[str, Any] | None, where: _Where) -> _Settings:
+    if settings is None:
+        return _Settings()
+    if not isinstance(settings, Mapping):
+        raise TypeError(f"{where('settings')}: expected a dict of settings, got {type(settings).__name__}")
+    for key in settings:
+        if key not in SETTINGS:
+            raise TypeError(
+                f"{where.setting(key)}: unknown setting {key!r}; expected one of {', '.join(SETTINGS)}"
+            )
+    get = settings.get
+    name = get("name")
+    if name is not None:
+        as_tag(name, where.func, where.setting_arg("name"))
+    step = get("step", 1)
+    if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
+        raise TypeError(f"{where.setting('step')}: expected an int >= 1, got {type(step).__name__}")
+    if step < 1:
+        raise ValueError(f"{where.setting('step')}: expected an int >= 1, got {step}")
+    time_axis = get("time_axis")
+    if time_axis is not None and (
+        isinstance(time_axis, (bool, np.bool_)) or not isinstance(time_axis, (int, np.integer))
+    ):
+        raise TypeError(f"{where.setting('time_axis')}: expected an int axis, got {type(time_axis).__name__}")
+    global_step = as_step(get("global_step", 0), where.func, where.setting_arg("global_step"))
+    vmin = _limit(get("vmin"), where, "vmin")
+    vmax = _limit(get("vmax"), where, "vmax")
+    if vmin is not None and vmax is not None and vmin > vmax:
+        raise ValueError(f"{where.setting('vmin')}: expected vmin <= vmax, got vmin={vmin} and vmax={vmax}")
+    steps = get("steps")
+    if steps is not None:
+        if is_tensor(steps):
+            steps = steps.detach().cpu().numpy()
+        steps = np.asarray(steps)
+        if steps.dtype.kind not in "iu" or steps.ndim != 1:
+            raise TypeError(
+                f"{where.setting('steps')}: expected a 1-D array of integer steps, "
+                f"got {steps.dtype} of shape {steps.shape}"
+            )
+    return _Settings(
+        name=name,
+        kind=_choice(get("kind"), KINDS, where.setting("kind")),
+        format=_choice(get("format"), FORMATS, where.setting("format")),
+        size=_pixels(get("size"), where.setting("size")),
+        step=int(step),
+        time_axis=None if time_axis is None else int(time_axis),
+        global_step=global_step,
+        vmin=vmin,
+        vmax=vmax,
+        symmetric=_flag(get("symmetric", False), where.setting("symmetric")),
+        colorbar=_flag(get("colorbar", True), where.setting("colorbar")),
+        steps=steps,
+    )
+
+
+def _time_axis(settings: _Settings, ndim: int, where: _Where) -> int:
+    axis = 0 if settings.time_axis is None else settings.time_axis
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{where.setting('time_axis')}: expected an axis of {where.arg} (ndim {ndim}), got {axis}"
+        )
+    return axis % ndim
+
+
+def _limits(frames: np.ndarray, settings: _Settings, where: _Where) -> tuple[float, float]:
+    """Return the colour (or y) limits of all ``frames`` at once: the given ones, else the finite extremes."""
+    low, high = settings.vmin, settings.vmax
+    if low is None or high is None:
+        found_low, found_high = math.inf, -math.inf
+        per = max(1, _CHUNK // max(1, frames[0].size))
+        for start in range(0, len(frames), per):
+            chunk = frames[start : start + per]
+            finite = chunk[np.isfinite(chunk)]
+            if finite.size:
+                found_low = min(found_low, float(finite.min()))
+                found_high = max(found_high, float(finite.max()))
+        if found_low > found_high:
+            found_low = found_high = 0.0
+        low = found_low if low is None else low
+        high = found_high if high is None else high
+    if settings.symmetric:
+        high = max(abs(low), abs(high))
+        low = -high
+    if not low <= high:
+        given = "vmin" if settings.vmin is not None else "vmax"
+        raise ValueError(
+            f"{where.setting(given)}: expected vmin <= vmax, got vmin={low} and vmax={high} "
+            f"(the other limit comes from {where.arg})"
+        )
+    return low, high
+
+
+def _numeric(array: Any, where: _Where) -> np.ndarray:
+    return as_array(array, where.func, where.arg, dtype=None)
+
+
+def _events(array: Any, where: _Where) -> tuple[Any, int, int] | None:
+    """Return (spikes, n_steps, n_neurons) for event lists, None for a dense array."""
+    if isinstance(array, tuple):
+        if len(array) != 2:
+            raise ValueError(f"{where()}: {_RASTER}, got a tuple of {len(array)} items")
+        parts = [_numeric(part, where) for part in array]
+        if any(part.ndim != 1 for part in parts) or parts[0].shape != parts[1].shape:
+            raise ValueError(
+                f"{where()}: {_RASTER} (two 1-D integer arrays of equal length), "
+                f"got shapes {parts[0].shape} and {parts[1].shape}"
+            )
+        steps, neurons = parts
+    else:
+        pairs = _numeric(array, where)
+        if not (pairs.ndim == 2 and pairs.shape[1] == 2 and pairs.dtype.kind in "iu"):
+            return None
+        steps, neurons = pairs[:, 0], pairs[:, 1]
+    for part, what in ((steps, "step"), (neurons, "neuron")):
+        if part.size and part.dtype.kind not in "iu":
+            raise ValueError(f"{where()}: {_RASTER}, got {what} indices of dtype {part.dtype}")
+        if part.size and part.min() < 0:
+            raise ValueError(f"{where()}: {_RASTER}, got a negative {what} index {part.min()}")
+    if steps.size == 0:
+        raise ValueError(f"{where()}: {_RASTER}, got no events")
+    steps, neurons = steps.astype(np.int64, copy=False), neurons.astype(np.int64, copy=False)
+    return (steps, neurons), int(steps.max()) + 1, int(neurons.max()) + 1
+
+
+def _dense_spikes(array: Any, where: _Where) -> np.ndarray:
+    spikes = _numeric(array, where)
+    got = f"got shape {spikes.shape} and dtype {spikes.dtype}"
+    if spikes.ndim != 2 or spikes.size == 0:
+        raise ValueError(f"{where()}: {_RASTER}, {got}")
+    if spikes.dtype.kind != "b":
+        # Counts are allowed; anything that cannot be a count is not spikes.
+        if spikes.dtype.kind == "f" and not (
+            np.isfinite(spikes).all() and (spikes == np.round(spikes)).all()
+        ):
+            raise ValueError(f"{where()}: {_RASTER}, {got} with values that are not whole numbers")
+        if spikes.min() < 0:
+            raise ValueError(f"{where()}: {_RASTER}, {got} with negative values")
+    return spikes
+
+
+def _singleton(value: Any, where: _Where) -> str | bool | int | float:
+    if is_tensor(value):
+        value = value.detach().cpu().numpy()
+    if not isinstance(value, (str, bytes)):
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{where()}: expected a single number, bool or str, got {type(value).__name__}"
+            ) from None
+        if array.size != 1:
+            raise ValueError(
+                f"{where()}: expected a singleton (a number, bool, str or array of size 1), got shape "
+                f"{array.shape}; write arrays with kind='trace' or kind='heatmap'"
+            )
+        value = array.reshape(()).item()
+    if isinstance(value, bytes):
+        # HDF5 attributes often hold strings as bytes.
+        value = value.decode("utf-8", errors="replace")
+    return hparam_value(value, where.func, where.arg)
+
+
+def _infer_kind(value: Any, where: _Where) -> str:
+    if isinstance(value, (str, bytes)):
+        return "hparam"
+    if isinstance(value, tuple) and len(value) == 2:
+        return "raster"
+    if is_tensor(value):
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{where()}: expected an array, a number or a str, got {type(value).__name__}"
+        ) from None
+    if array.size == 1:
+        return "hparam"
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where()}: expected a numeric array, got dtype {array.dtype}")
+    if array.ndim == 2 and (array.dtype.kind == "b" or ((array == 0) | (array == 1)).all()):
+        return "raster"
+    if array.ndim in (1, 2):
+        return "trace"
+    if array.ndim == 3:
+        return "heatmap"
+    raise ValueError(
+        f"{where()}: cannot infer what to draw from shape {array.shape}; "
+        "pass kind='raster', 'trace', 'heatmap' or 'hparam'"
+    )
+
+
+class TensorboardWriter:
+    """Write recorded neuron data to TensorBoard as rasters, traces, heatmaps and hyperparameters.
+
+    ``log_dir`` is the run folder; ``writer_kwargs`` go to the underlying
+    :class:`~neuroboard.api.summary_writer.SummaryWriter` (``flush_secs``,
+    ``max_queue``, ...). Hyperparameters are written when the writer closes.
+
+    >>> import tempfile, numpy as np
+    >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
+    ...     tw.write({"v": np.random.rand(100, 3), "tau": 10.0}, name="L1")
+    """
+
+    def __init__(self, log_dir: str | os.PathLike[str], **writer_kwargs: Any) -> None:
+        self._writer = SummaryWriter(log_dir, **writer_kwargs)
+        self._hparams: dict[str, str | bool | int | float] = {}
+        self._closed = False
+
+    @property
+    def writer(self) -> SummaryWriter:
+        """The SummaryWriter everything goes through, for anything this class does not draw."""
+        return self._writer
+
+    @property
+    def log_dir(self) -> str:
+        """The run folder."""
+        return self._writer.logdir
+
+    @property
+    def hparams(self) -> Mapping[str, str | bool | int | float]:
+        """A read-only view of the hyperparameters collected so far, written on :meth:`close`.
+
+        >>> import tempfile
+        >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
+        ...     tw.hparam("L1", "tau", 10.0); dict(tw.hparams)
+        {'L1/tau': 10.0}
+        """
+        return MappingProxyType(self._hparams)
+
+    # -- the four kinds ----------------------------------------------------------
+
+    def raster(self, name: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
+        """Draw spikes as one raster image, tag ``<name>/raster``: time on x, neuron 0 at the top.
+
+        ``array`` is a 2-D (time × neurons) array of spike flags or counts
+        (``settings["time_axis"] = 1`` for neurons × time), or event lists: a
+        tuple ``(steps, neurons)`` of 1-D integer arrays or an (n, 2) integer
+        array of (step, neuron) pairs. Note that any (n, 2) integer array is
+        read as pairs: pass a dense two-neuron array as bool or float.
+        Settings: ``time_axis``, ``size``, ``global_step`` (default 0).
+
+        >>> import tempfile, numpy as np
+        >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
+        ...     tw.raster("L1", np.random.rand(500, 40) < 0.02, {"global_step": 1})
+        """
+        where = _Where(f"{_CLASS}.raster")
+        self._check_open(where.func)
+        as_tag(name, where.func, "name")
+        settings_ = self._method_settings(settings, "raster", where)
+        self._plan_raster(where, name, array, settings_)()
+
+    def trace(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
+        """Write time series as scalars (``<name>/<attr>``, ``<name>/N<j>/<attr>``) or one line image.
+
+        ``array`` is (time,) or (time, neurons); further axes are flattened
+        into neurons and ``time_axis`` names the time axis (default 0). With
+        ``format="scalar"`` (the default for 1-D) a 1-D array becomes the
+        series ``<name>/<attr>`` and each neuron j of a 2-D one the series
+        ``<name>/N<j>/<attr>``, at steps 0..T-1 or ``steps``. With
+        ``format="image"`` (the default for 2-D) all neurons are drawn in one
+        image ``<name>/<attr>`` at ``global_step`` (default 0), ``size``
+        :data:`TRACE_SIZE` pixels unless given, y limits ``vmin``/``vmax``.
+
+        >>> import tempfile, numpy as np
+        >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
+        ...     tw.trace("L1", "v", np.random.rand(200, 3), {"format": "scalar"})
+        """
+        where = _Where(f"{_CLASS}.trace")
+        self._check_open(where.func)
+        as_tag(name, where.func, "name")
+        as_tag(attr, where.func, "attr")
+        settings_ = self._method_settings(settings, "trace", where)
+        self._plan_trace(where, name, attr, array, settings_)()
+
+    def heatmap(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
+        """Draw a matrix as a heatmap image ``<name>/<attr>``, or a matrix over time as one image per frame.
+
+        A 2-D array is one image at ``global_step`` (default 0). In a 3-D
+        array axis ``time_axis`` (default 0) is time, and frames 0, step,
+        2·step, ... become images at their time index as step. All frames
+        share one colour scale: ``vmin``/``vmax``, by default the finite
+        extremes of the whole array; ``symmetric`` centres it on 0 and
+        ``colorbar`` (default True) draws it on the right.
+
+        >>> import tempfile, numpy as np
+        >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
+        ...     tw.heatmap("L1", "weights", np.random.randn(30, 8, 8), {"step": 10, "symmetric": True})
+        """
+        where = _Where(f"{_CLASS}.heatmap")
+        self._check_open(where.func)
+        as_tag(name, where.func, "name")
+        as_tag(attr, where.func, "attr")
+        settings_ = self._method_settings(settings, "heatmap", where)
+        self._plan_heatmap(where, name, attr, array, settings_)()
+
+    def hparam(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
+        """Collect a single value as the hyperparameter ``<name>/<attr>``; all are written on close.
+
+        ``array`` is a number, bool, str, or any array or tensor of size 1;
+        NumPy values become Python ones. A later value for the same name
+        replaces the earlier one. Settings are checked but unused.
+
+        >>> import tempfile, numpy as np
+        >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
+        ...     tw.hparam("L1", "tau", np.float32(20.0)); tw.hparam("L1", "model", "LIF")
+        """
+        where = _Where(f"{_CLASS}.hparam")
+        self._check_open(where.func)
+        as_tag(name, where.func, "name")
+        as_tag(attr, where.func, "attr")
+        self._method_settings(settings, "hparam", where)
+        self._plan_hparam(where, name, attr, array)()
+
+    # -- the buffer --------------------------------------------------------------
+
+    def write(self, data: Any, key: str | Iterable[str] | None = None, **settings: Any) -> None:
+        """Write the arrays of a buffer under ``key`` (one key, a list, or None for all) with ``settings``.
+
+        ``data`` is a dict of arrays or an object with a ``.buffer`` dict, such
+        as ``HDFData``; its ``.identifier`` names the tags and, with
+        ``kind="hparam"``, keys missing from the buffer are read from its
+        ``.attrs``. ``name`` defaults to the identifier, else to the key, and
+        each key is the ``attr`` of its tags. ``kind`` ("raster", "trace",
+        "heatmap", "hparam") is inferred per array when absent: size 1 is an
+        hparam, a 2-D array of 0/1 or bools or a ``(steps, neurons)`` tuple
+        a raster, other 1-D and 2-D arrays traces, 3-D heatmaps ((n, 2)
+        event pairs need ``kind="raster"``). The other settings (``format``, ``size``,
+        ``step``, ``time_axis``, ``global_step``, ``vmin``, ``vmax``,
+        ``symmetric``, ``colorbar``, ``steps``) go to every key, each kind
+        using those that concern it. Every key is checked before anything is
+        written.
+
+        >>> import tempfile, numpy as np
+        >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
+        ...     tw.write({"spikes": np.random.rand(100, 5) < 0.1, "v": np.random.rand(100, 5)}, name="L1")
+        """
+        func = f"{_CLASS}.write"
+        self._check_open(func)
+        buffer, identifier, attrs = self._unpack(data, func)
+        parsed = _parse_settings(settings, _Where(func, nested=False))
+        plans = []
+        for k in self._keys(key, buffer, attrs, parsed.kind, func):
+            where = _Where(func, f"data[{k!r}]", nested=False)
+            value = buffer[k] if k in buffer else attrs[k]
+            name = parsed.name or (identifier if identifier is not None else k)
+            kind = parsed.kind or _infer_kind(value, where)
+            if kind == "raster":
+                plans.append(self._plan_raster(where, name, value, parsed))
+            elif kind == "trace":
+                plans.append(self._plan_trace(where, name, k, value, parsed))
+            elif kind == "heatmap":
+                plans.append(self._plan_heatmap(where, name, k, value, parsed))
+            else:
+                plans.append(self._plan_hparam(where, name, k, value))
+        for plan in plans:
+            plan()
+
+    @staticmethod
+    def _unpack(data: Any, func: str) -> tuple[Mapping[str, Any], str | None, Mapping[str, Any]]:
+        if isinstance(data, Mapping):
+            return data, None, {}
+        buffer = getattr(data, "buffer", None)
+        if not isinstance(buffer, Mapping):
+            raise TypeError(
+                f"{func}(data=...): expected a dict of arrays or an object with a .buffer dict (HDFData), "
+                f"got {type(data).__name__}"
+            )
+        identifier = getattr(data, "identifier", None)
+        if identifier is not None:
+            as_tag(identifier, func, "data.identifier")
+        attrs = getattr(data, "attrs", None)
+        if attrs is None:
+            attrs = {}
+        elif not isinstance(attrs, Mapping):
+            raise TypeError(
+                f"{func}(data.attrs=...): expected a dict of file attributes, got {type(attrs).__name__}"
+            )
+        return buffer, identifier, attrs
+
+    @staticmethod
+    def _keys(
+        key: str | Iterable[str] | None,
+        buffer: Mapping[str, Any],
+        attrs: Mapping[str, Any],
+        kind: str | None,
+        func: str,
+    ) -> list[str]:
+        if key is None:
+            keys = list(buffer)
+        elif isinstance(key, str):
+            keys = [key]
+        elif isinstance(key, (list, tuple)):
+            keys = list(key)
+        else:
+            raise TypeError(
+                f"{func}(key=...): expected a str, a list of str or None, got {type(key).__name__}"
+            )
+        for k in keys:
+            if not isinstance(k, str) or not k:
+                raise TypeError(f"{func}(key=...): expected non-empty str keys, got {k!r}")
+            if k in buffer or (kind == "hparam" and k in attrs):
+                continue
+            known = f"data has keys {sorted(buffer)!r}"
+            if kind == "hparam":
+                known += f" and attributes {sorted(attrs)!r}"
+            elif k in attrs:
+                known += f"; {k!r} is a file attribute: pass kind='hparam' to write it"
+            raise KeyError(f"{func}(key=...): no {k!r} in data; {known}")
+        return keys
+
+    # -- checking, then writing ---------------------------------------------------
+    # Each _plan_* checks and converts everything, then returns the function that
+    # writes: write() plans every key before running any plan, so a rejected key
+    # leaves nothing half-written.
+
+    def _plan_raster(self, where: _Where, name: str, array: Any, settings: _Settings) -> _Plan:
+        events = _events(array, where)
+        if events is not None:
+            if settings.time_axis not in (None, 0):
+                raise ValueError(
+                    f"{where.setting('time_axis')}: event lists are (steps, neurons) already; "
+                    f"expected 0, got {settings.time_axis}"
+                )
+            spikes, n_steps, n_neurons = events
+        else:
+            spikes = _dense_spikes(array, where)
+            if _time_axis(settings, 2, where) == 1:
+                spikes = spikes.T
+            n_steps, n_neurons = spikes.shape
+        width, height = settings.size or (min(n_steps, MAX_WIDTH), min(n_neurons, MAX_HEIGHT))
+        tag = f"{name}/raster"
+
+        def run() -> None:
+            image = raster_image(
+                spikes,
+                n_steps=n_steps,
+                n_neurons=n_neurons,
+                width=width,
+                height=height,
+                events=events is not None,
+            )
+            self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
+
+        return run
+
+    def _plan_trace(self, where: _Where, name: str, attr: str, array: Any, settings: _Settings) -> _Plan:
+        values = _numeric(array, where)
+        if values.ndim == 0 or values.size == 0:
+            hint = "; write a single value with kind='hparam'" if values.ndim == 0 else ""
+            raise ValueError(
+                f"{where()}: expected a non-empty (time,) or (time, neurons) array, got shape {values.shape}{hint}"
+            )
+        series = np.moveaxis(values, _time_axis(settings, values.ndim, where), 0)
+        one = series.ndim == 1
+        series = series.reshape(series.shape[0], -1)
+        count = series.shape[0]
+        if (settings.format or ("scalar" if one else "image")) == "image":
+            low, high = _limits(series[None], settings, where)
+            width, height = settings.size or TRACE_SIZE
+            tag = f"{name}/{attr}"
+
+            def draw() -> None:
+                image = trace_image(series, width=width, height=height, vmin=low, vmax=high)
+                self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
+
+            return draw
+
+        steps = np.arange(count, dtype=np.int64) if settings.steps is None else settings.steps
+        if len(steps) != count:
+            raise ValueError(
+                f"{where.setting('steps')}: expected {count} steps, one per time point of {where.arg}, got {len(steps)}"
+            )
+        tags = [f"{name}/{attr}"] if one else [f"{name}/N{j}/{attr}" for j in range(series.shape[1])]
+
+        def log() -> None:
+            for j, tag in enumerate(tags):
+                self._writer.add_series(tag, np.ascontiguousarray(series[:, j]), steps)
+
+        return log
+
+    def _plan_heatmap(self, where: _Where, name: str, attr: str, array: Any, settings: _Settings) -> _Plan:
+        values = _numeric(array, where)
+        if values.ndim not in (2, 3) or values.size == 0:
+            raise ValueError(
+                f"{where()}: expected a non-empty 2-D (rows × columns) or 3-D (time × rows × columns) array, "
+                f"got shape {values.shape}"
+            )
+        axis = _time_axis(settings, values.ndim, where)
+        if values.ndim == 2:
+            frames, at = values[None], [(0, settings.global_step)]
+        else:
+            frames = np.moveaxis(values, axis, 0)
+            at = [(t, t) for t in range(0, frames.shape[0], settings.step)]
+        low, high = _limits(frames, settings, where)
+        rows, columns = frames.shape[1:]
+        width, height = settings.size or (min(columns, MAX_WIDTH), min(rows, MAX_HEIGHT))
+        tag = f"{name}/{attr}"
+
+        def run() -> None:
+            # One frame at a time: a long recording never becomes a stack of images.
+            for index, step in at:
+                image = heatmap_image(
+                    frames[index],
+                    vmin=low,
+                    vmax=high,
+                    symmetric=settings.symmetric,
+                    colorbar=settings.colorbar,
+                    width=width,
+                    height=height,
+                )
+                self._writer.add_image(tag, image, step, dataformats="HWC")
+
+        return run
+
+    def _plan_hparam(self, where: _Where, name: str, attr: str, array: Any) -> _Plan:
+        value = _singleton(array, where)
+        key = f"{name}/{attr}"
+
+        def run() -> None:
+            self._hparams[key] = value
+
+        return run
+
+    def _method_settings(self, settings: Mapping[str, Any] | None, kind: str, where: _Where) -> _Settings:
+        parsed = _parse_settings(settings, where)
+        if parsed.kind not in (None, kind):
+            raise ValueError(f"{where.setting('kind')}: {where.func} draws {kind!r}, got {parsed.kind!r}")
+        return parsed
+
+    # -- life cycle --------------------------------------------------------------
+
+    def _check_open(self, func: str) -> None:
+        if self._closed:
+            raise ValueError(
+                f"{func}: TensorboardWriter({self.log_dir!r}) is closed; open a new one to write more"
+            )
+
+    def flush(self) -> None:
+        """Hand everything written so far to the operating system (hyperparameters wait for close).
+
+        >>> import tempfile
+        >>> tw = TensorboardWriter(tempfile.mkdtemp()); tw.trace("L1", "v", [0.0, 1.0]); tw.flush(); tw.close()
+        """
+        self._check_open(f"{_CLASS}.flush")
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Write the collected hyperparameters as one set, then close the files; later calls do nothing.
+
+        >>> import tempfile
+        >>> tw = TensorboardWriter(tempfile.mkdtemp()); tw.hparam("L1", "tau", 10.0); tw.close(); tw.close()
+        """
+        self._finish(None, None, None)
+
+    def _finish(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._hparams:
+                self._writer.add_hparams(dict(self._hparams), metric_dict=None)
+        finally:
+            # The SummaryWriter marks the hparams session failed when an exception ended the block.
+            self._writer.__exit__(exc_type, exc, traceback)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._finish(exc_type, exc, traceback)
+
+    def __repr__(self) -> str:
+        return f"<TensorboardWriter {self.log_dir!r}{' closed' if self._closed else ''}>"

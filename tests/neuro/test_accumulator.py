@@ -1,0 +1,376 @@
+"""DataAccumulator writes Sapicore's HDF5 layout, HDFData reads it back, the hook drives it from torch."""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from neuroboard.neuro.accumulator import DataAccumulator, DataAccumulatorHook, HDFData
+
+T, N = 23, 5
+
+
+def _sapicore_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Write a file the way Sapicore's DataAccumulatorHook lays it out, with h5py directly."""
+    rng = np.random.default_rng(0)
+    voltage = rng.normal(size=(T, N)).astype(np.float32)
+    spiked = rng.random((T, N)) < 0.3
+    with h5py.File(path, "w") as f:
+        f.attrs["identifier"] = "L5"
+        f.attrs["class"] = "LIFNeuron"
+        f.attrs["tau_mem"] = np.float32(20.0)
+        f.attrs["thresh"] = np.array([-55.0, -50.0])
+        f.attrs["learning"] = np.bool_(True)
+        f.create_dataset("voltage", data=voltage, maxshape=(None, N), chunks=(4, N))
+        f.create_dataset("spiked", data=spiked.astype(np.uint8), maxshape=(None, N), chunks=(4, N))
+    return voltage, spiked
+
+
+def _rows(path: Path) -> dict[str, int]:
+    with h5py.File(path, "r") as f:
+        return {name: len(f[name]) for name in f}
+
+
+# --- HDFData ------------------------------------------------------------------------------------------
+
+
+def test_hdfdata_reads_sapicore_layout_value_for_value(tmp_path: Path) -> None:
+    voltage, spiked = _sapicore_file(tmp_path / "L5.h5")
+    data = HDFData(tmp_path / "L5.h5")
+    buffer = data.read()
+    assert buffer is data.buffer
+    assert sorted(data.keys()) == ["spiked", "voltage"]
+    np.testing.assert_array_equal(data["voltage"], voltage)
+    assert data["voltage"].dtype == np.float32
+    np.testing.assert_array_equal(data["spiked"].astype(bool), spiked)
+    assert data.identifier == "L5"
+    assert data.attrs["class"] == "LIFNeuron" and isinstance(data.attrs["class"], str)
+    assert data.attrs["tau_mem"] == 20.0 and isinstance(data.attrs["tau_mem"], float)
+    assert data.attrs["learning"] is True
+    np.testing.assert_array_equal(data.attrs["thresh"], [-55.0, -50.0])
+    assert "voltage" in data and "current" not in data
+
+
+def test_hdfdata_key_reads_one_dataset(tmp_path: Path) -> None:
+    voltage, _ = _sapicore_file(tmp_path / "L5.h5")
+    data = HDFData(str(tmp_path / "L5.h5"), key="voltage")
+    assert list(data.read()) == ["voltage"]
+    np.testing.assert_array_equal(data["voltage"], voltage)
+
+
+def test_hdfdata_nested_groups_and_group_key(tmp_path: Path) -> None:
+    path = tmp_path / "net.h5"
+    with h5py.File(path, "w") as f:
+        f["top"] = np.arange(3)
+        f["layer1/v"] = np.ones((2, 2))
+        f["layer1/deep/w"] = np.zeros(4)
+        f["layer2/v"] = np.full(2, 7.0)
+    data = HDFData(path)
+    data.read()
+    assert sorted(data.keys()) == ["layer1/deep/w", "layer1/v", "layer2/v", "top"]
+    np.testing.assert_array_equal(data["layer2/v"], [7.0, 7.0])
+    assert data.identifier == "net"  # no identifier attribute: the file stem
+
+    group = HDFData(path, key="layer1").read()
+    assert sorted(group) == ["layer1/deep/w", "layer1/v"]
+    assert list(HDFData(path, key="layer1/deep/w").read()) == ["layer1/deep/w"]
+
+
+def test_hdfdata_buffer_kept_and_copied(tmp_path: Path) -> None:
+    _sapicore_file(tmp_path / "L5.h5")
+    initial = {"dt": 0.1, "seed": 4}
+    data = HDFData(tmp_path / "L5.h5", buffer=initial)
+    assert data["dt"] == 0.1 and data.identifier is None
+    data.read()
+    assert sorted(data.keys()) == ["dt", "seed", "spiked", "voltage"]
+    assert initial == {"dt": 0.1, "seed": 4}
+
+
+def test_hdfdata_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=re.escape("HDFData(path=...)")):
+        HDFData().read()
+    missing = tmp_path / "nope.h5"
+    with pytest.raises(FileNotFoundError, match=re.escape(str(missing))):
+        HDFData(missing).read()
+    text = tmp_path / "notes.h5"
+    text.write_text("not hdf5")
+    with pytest.raises(ValueError, match=re.escape(f"HDFData(path=...): not an HDF5 file: {text}")):
+        HDFData(text).read()
+    _sapicore_file(tmp_path / "L5.h5")
+    with pytest.raises(KeyError, match=r"current.*spiked.*voltage"):
+        HDFData(tmp_path / "L5.h5", key="current").read()
+
+
+# --- DataAccumulator ----------------------------------------------------------------------------------
+
+
+def test_accumulator_writes_sapicore_layout(tmp_path: Path) -> None:
+    voltage, spiked = _sapicore_file(tmp_path / "reference.h5")
+    out = tmp_path / "new" / "dir"
+    configurables = {"tau_mem": np.float32(20.0), "thresh": np.array([-55.0, -50.0]), "learning": True}
+    # 5 float32 per row and 100 bytes per chunk: 5 rows per chunk, so 23 steps write 4 full chunks and a rest.
+    acc = DataAccumulator(
+        out,
+        "L5",
+        ["voltage", "spiked"],
+        component_class="LIFNeuron",
+        configurables=configurables,
+        chunk_bytes=100,
+    )
+    for step in range(T):
+        acc.append(voltage=voltage[step], spiked=spiked[step])
+    assert acc.steps == T
+    acc.close()
+    assert acc.path == out / "L5.h5"
+
+    with h5py.File(acc.path, "r") as f:
+        assert dict(f.attrs).keys() == {"identifier", "class", "tau_mem", "thresh", "learning"}
+        assert f.attrs["identifier"] == "L5" and f.attrs["class"] == "LIFNeuron"
+        assert f.attrs["tau_mem"] == np.float32(20.0)
+        np.testing.assert_array_equal(f.attrs["thresh"], [-55.0, -50.0])
+        assert sorted(f) == ["spiked", "voltage"]
+        for name in f:
+            assert f[name].maxshape[0] is None
+            assert f[name].chunks is not None
+            assert len(f[name]) == T
+        assert f["voltage"].dtype == np.float32
+        assert f["voltage"].chunks == (5, N)
+        np.testing.assert_array_equal(f["voltage"][()], voltage)
+        np.testing.assert_array_equal(f["spiked"][()].astype(bool), spiked)
+
+    data = HDFData(acc.path)
+    data.read()
+    assert data.identifier == "L5" and data.attrs["class"] == "LIFNeuron" and data.attrs["learning"] is True
+    np.testing.assert_array_equal(data["voltage"], voltage)
+
+
+def test_final_flush_happens_on_close(tmp_path: Path) -> None:
+    with DataAccumulator(tmp_path, "n", ["v"], chunk_bytes=4 * 8) as acc:
+        for step in range(10):
+            acc.append(v=np.full(2, step, np.float32))
+        written = len(acc.series["v"].dataset)
+        assert written < acc.steps == 10  # 4 rows per chunk: the last 2 are still in memory
+    assert acc.closed
+    np.testing.assert_array_equal(HDFData(acc.path).read()["v"][:, 0], np.arange(10))
+
+
+def test_flush_writes_pending_rows(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "n", chunk_bytes=1 << 16)
+    acc.append(v=1.0)
+    assert len(acc.series["v"].dataset) == 0
+    acc.flush()
+    assert len(acc.series["v"].dataset) == 1
+    acc.close()
+    acc.close()
+
+
+def test_rows_flushed_at_interpreter_exit_without_close(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        from neuroboard.neuro.accumulator import DataAccumulator
+        acc = DataAccumulator({str(tmp_path)!r}, "exit", ["v"], chunk_bytes=64)
+        for step in range(37):
+            acc.append(v=np.full(3, step, np.float32))
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONWARNINGS": "error"})
+    v = HDFData(tmp_path / "exit.h5").read()["v"]
+    assert v.shape == (37, 3)
+    np.testing.assert_array_equal(v[:, 0], np.arange(37))
+
+
+def test_rows_flushed_when_garbage_collected(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "gc", ["v"], chunk_bytes=64)
+    for step in range(11):
+        acc.append(v=np.full(3, step, np.float32))
+    path = acc.path
+    del acc
+    gc.collect()
+    v = HDFData(path).read()["v"]
+    np.testing.assert_array_equal(v[:, 0], np.arange(11))
+
+
+def test_memory_bounded_to_one_chunk(tmp_path: Path) -> None:
+    with DataAccumulator(tmp_path, "big", ["v"], chunk_bytes=4096) as acc:
+        row = np.zeros(1000, np.float32)
+        for step in range(100):
+            acc.append(v=row + step)
+            dataset = acc.series["v"].dataset
+            assert acc.steps - len(dataset) <= dataset.chunks[0]
+        assert len(acc.series["v"]) == 100
+    assert _rows(acc.path) == {"v": 100}
+
+
+def test_names_fixed_by_first_append_without_attributes(tmp_path: Path) -> None:
+    with DataAccumulator(tmp_path, "n") as acc:
+        acc.append(a=1, b=2.0)
+        with pytest.raises(ValueError, match=re.escape("append(c=...)")):
+            acc.append(a=1, b=2.0, c=3.0)
+        acc.log(type("State", (), {"a": 3, "b": 4.0})())
+    data = HDFData(acc.path).read()
+    assert data["a"].tolist() == [1, 3] and data["b"].tolist() == [2.0, 4.0]
+
+
+def test_tensors_detached(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    with DataAccumulator(tmp_path, "t", ["w"]) as acc:
+        w = torch.ones(3, requires_grad=True) * 2
+        acc.append(w=w)
+    np.testing.assert_array_equal(HDFData(acc.path).read()["w"], [[2.0, 2.0, 2.0]])
+
+
+def test_for_component_defaults(tmp_path: Path) -> None:
+    class SomaLayer:
+        loggable_props = ("v",)
+        configurable_props = ("tau", "gains")
+
+        def __init__(self) -> None:
+            self.tau, self.gains, self.v = 10.0, [1.0, 2.0], np.zeros(2)
+
+    with DataAccumulator.for_component(SomaLayer(), tmp_path, chunk_bytes=64) as acc:
+        acc.log(SomaLayer())
+    assert acc.path == tmp_path / "somalayer.h5" and acc.attributes == ("v",)
+    data = HDFData(acc.path)
+    data.read()
+    assert data.identifier == "somalayer" and data.attrs["class"] == "SomaLayer" and data.attrs["tau"] == 10.0
+    np.testing.assert_array_equal(data.attrs["gains"], [1.0, 2.0])
+
+
+# --- DataAccumulatorHook ------------------------------------------------------------------------------
+
+
+def test_hook_logs_each_forward(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+
+    class LIF(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.identifier = "lif0"
+            self.loggable_props = ["voltage", "spiked"]
+            self.configurable_props = ["tau", "thresh"]
+            self.tau = 20.0
+            self.thresh = torch.tensor([1.0, 1.5, 2.0])
+            self.voltage = torch.zeros(3)
+            self.spiked = torch.zeros(3, dtype=torch.bool)
+
+        def forward(self, current: torch.Tensor) -> torch.Tensor:
+            self.voltage = self.voltage + current
+            self.spiked = self.voltage > self.thresh
+            return self.spiked
+
+    lif = LIF()
+    hook = DataAccumulatorHook(lif, tmp_path)
+    expected_v, expected_s = [], []
+    for step in range(7):
+        lif(torch.full((3,), 0.4))
+        expected_v.append(lif.voltage.numpy().copy())
+        expected_s.append(lif.spiked.numpy().copy())
+    hook.remove()
+    lif(torch.full((3,), 0.4))  # detached: logs nothing, and does not fail on the closed file
+
+    data = HDFData(tmp_path / "lif0.h5")
+    data.read()
+    assert data["voltage"].shape == (7, 3)
+    np.testing.assert_array_equal(data["voltage"], np.stack(expected_v))
+    np.testing.assert_array_equal(data["spiked"], np.stack(expected_s))
+    assert data["spiked"].dtype == bool
+    assert data.identifier == "lif0" and data.attrs["class"] == "LIF" and data.attrs["tau"] == 20.0
+    np.testing.assert_allclose(data.attrs["thresh"], [1.0, 1.5, 2.0])
+    hook.close()
+
+
+def test_hook_as_context_manager_and_bad_component(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Linear(2, 2)
+    with DataAccumulatorHook(net, tmp_path, ["weight"]) as hook:
+        net(torch.ones(2))
+        net(torch.ones(2))
+    assert hook.accumulator.closed
+    assert HDFData(tmp_path / "linear.h5").read()["weight"].shape == (2, 2, 2)
+    with pytest.raises(TypeError, match=re.escape("DataAccumulatorHook(component=...)")):
+        DataAccumulatorHook(object(), tmp_path, ["v"])
+    with pytest.raises(ValueError, match=re.escape("DataAccumulatorHook(attributes=...)")):
+        DataAccumulatorHook(torch.nn.Identity(), tmp_path)
+    assert not (tmp_path / "identity.h5").exists()
+
+
+# --- bad input ----------------------------------------------------------------------------------------
+
+
+def test_rejected_append_writes_nothing(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "bad", ["v", "s"], chunk_bytes=8)
+    acc.append(v=np.zeros(3), s=1.0)
+    acc.append(v=np.zeros(3), s=2.0)
+
+    def counts() -> dict[str, int]:
+        return {name: len(series) for name, series in acc.series.items()}
+
+    before = counts()
+    with pytest.raises(ValueError, match=re.escape("append(w=...)")):
+        acc.append(v=np.zeros(3), s=1.0, w=1.0)
+    with pytest.raises(ValueError, match="missing.*'s'"):
+        acc.append(v=np.zeros(3))
+    # The first value is valid: it must not be written when the second is rejected.
+    with pytest.raises(ValueError) as shape_error:
+        acc.append(s=3.0, v=np.zeros(4))
+    assert str(shape_error.value) == (
+        "DataAccumulator.append(v=...): expected shape (3,) as at the first step, got (4,)"
+    )
+    with pytest.raises(TypeError, match=re.escape("append(v=...)")):
+        acc.append(s=3.0, v=np.array(["a", "b", "c"]))
+    with pytest.raises(TypeError, match=re.escape("append(s=...)")):
+        acc.append(v=np.zeros(3), s=[1.0, 2.0 + 1j])
+    assert counts() == before and acc.steps == 2
+    acc.close()
+    assert _rows(acc.path) == {"s": 2, "v": 2}
+
+
+def test_float_into_integer_dataset_rejected(tmp_path: Path) -> None:
+    with DataAccumulator(tmp_path, "ints", ["n"]) as acc:
+        acc.append(n=np.array([1, 2]))
+        acc.append(n=np.array([True, False]))
+        with pytest.raises(TypeError, match=re.escape("append(n=...)")):
+            acc.append(n=np.array([0.5, 1.5]))
+        assert acc.steps == 2
+
+
+def test_append_after_close(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "closed", ["v"])
+    acc.close()
+    with pytest.raises(ValueError, match=r"DataAccumulator\.append\(\).*closed"):
+        acc.append(v=1.0)
+    with pytest.raises(ValueError, match="closed"):
+        acc.log(type("S", (), {"v": 1.0})())
+
+
+def test_log_missing_attribute(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "n", ["v"])
+    with pytest.raises(AttributeError, match=re.escape("DataAccumulator.log(obj=...)") + ".*'v'"):
+        acc.log(object())
+    acc.close()
+
+
+def test_constructor_errors(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=re.escape("configurables['delays']")):
+        DataAccumulator(tmp_path, "c", configurables={"delays": {"a": 1}})
+    with pytest.raises(TypeError, match=re.escape("configurables['w']")):
+        DataAccumulator(tmp_path, "c", configurables={"w": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match=re.escape("configurables['class']")):
+        DataAccumulator(tmp_path, "c", configurables={"class": "x"})
+    with pytest.raises(ValueError, match=re.escape("DataAccumulator(identifier=...)")):
+        DataAccumulator(tmp_path, "a/b")
+    with pytest.raises(ValueError, match=re.escape("DataAccumulator(attributes=...)")):
+        DataAccumulator(tmp_path, "c", ["v", "v"])
+    with pytest.raises(ValueError, match=re.escape("DataAccumulator(chunk_bytes=...)")):
+        DataAccumulator(tmp_path, "c", chunk_bytes=0)
+    assert not (tmp_path / "c.h5").exists()

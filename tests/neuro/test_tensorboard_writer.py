@@ -1,0 +1,401 @@
+"""TensorboardWriter: Sapicore's calls and tags, read back with TensorBoard's reader and ours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tensorboard.plugins.hparams import metadata as hparams_metadata
+
+from neuroboard import collect_events
+from neuroboard.neuro.tensorboard_writer import TRACE_SIZE, TensorboardWriter
+from neuroboard.render import heatmap_image, raster_image, trace_image
+from neuroboard.summary.image import decode_image
+from tests.tb import accumulator, scalar_arrays
+
+RNG = np.random.default_rng(7)
+
+
+class Data:
+    """A stand-in for Sapicore's HDFData: a buffer, an identifier and the file's attributes."""
+
+    def __init__(
+        self, buffer: dict[str, Any], identifier: str | None = None, attrs: dict | None = None
+    ) -> None:
+        self.buffer = buffer
+        self.identifier = identifier
+        self.attrs = attrs or {}
+
+
+def images(run: Path, tag: str) -> list[tuple[int, np.ndarray]]:
+    """Return (step, pixels) of every image of ``tag``, as TensorBoard reads them."""
+    return [(event.step, decode_image(event.encoded_image_string)) for event in accumulator(run).Images(tag)]
+
+
+def tags(run: Path) -> set[str]:
+    found = accumulator(run).Tags()
+    return set(found["scalars"]) | set(found["images"]) | set(found["tensors"])
+
+
+def session_hparams(run: Path) -> dict[str, Any]:
+    acc = accumulator(run)
+    content = acc.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+    info = hparams_metadata.parse_session_start_info_plugin_data(content)
+    return {name: getattr(value, value.WhichOneof("kind")) for name, value in info.hparams.items()}
+
+
+# -- raster ---------------------------------------------------------------------
+
+
+def test_raster_dense_is_the_render_pixel_for_pixel(tmp_path: Path) -> None:
+    spikes = RNG.random((300, 40)) < 0.05
+    with TensorboardWriter(tmp_path) as tw:
+        tw.raster("L1", spikes, {"global_step": 4})
+        tw.raster("L2", spikes.T.astype(np.float32), {"time_axis": 1})
+    [(step, pixels)] = images(tmp_path, "L1/raster")
+    assert step == 4
+    np.testing.assert_array_equal(pixels, raster_image(spikes))
+    # Neurons × time with time_axis=1 draws the same raster.
+    [(step, pixels)] = images(tmp_path, "L2/raster")
+    assert step == 0
+    np.testing.assert_array_equal(pixels, raster_image(spikes))
+
+
+def test_raster_event_lists_and_counts(tmp_path: Path) -> None:
+    steps, neurons = np.array([0, 3, 3, 9]), np.array([2, 0, 1, 4])
+    counts = np.zeros((10, 5), dtype=np.int64)
+    counts[steps, neurons] = [1, 3, 2, 1]
+    with TensorboardWriter(tmp_path) as tw:
+        tw.raster("tuple", (steps, neurons))
+        tw.raster("pairs", np.stack([steps, neurons], axis=1))
+        tw.raster("counts", counts)
+    expected = raster_image((steps, neurons))
+    assert expected.shape == (5, 10, 3)
+    np.testing.assert_array_equal(images(tmp_path, "tuple/raster")[0][1], expected)
+    np.testing.assert_array_equal(images(tmp_path, "pairs/raster")[0][1], expected)
+    np.testing.assert_array_equal(images(tmp_path, "counts/raster")[0][1], raster_image(counts))
+
+
+def test_raster_size_and_default_cap(tmp_path: Path) -> None:
+    spikes = RNG.random((2500, 8)) < 0.1
+    with TensorboardWriter(tmp_path) as tw:
+        tw.raster("capped", spikes)
+        tw.raster("sized", spikes, {"size": (3, 0.5)})
+    capped = images(tmp_path, "capped/raster")[0][1]
+    np.testing.assert_array_equal(capped, raster_image(spikes, width=2000, height=8))
+    assert images(tmp_path, "sized/raster")[0][1].shape == (50, 300, 3)
+
+
+@pytest.mark.parametrize(
+    ("array", "got"),
+    [
+        (np.ones(5), r"shape \(5,\) and dtype float64"),
+        (np.ones((2, 3, 4)), r"shape \(2, 3, 4\)"),
+        (np.full((3, 4), -1), "negative"),
+        (np.full((3, 4), 0.5), "not whole numbers"),
+        (np.full((3, 4), np.nan), "not whole numbers"),
+    ],
+)
+def test_raster_rejects_what_is_not_spikes(tmp_path: Path, array: np.ndarray, got: str) -> None:
+    with TensorboardWriter(tmp_path) as tw:
+        with pytest.raises(
+            ValueError,
+            match=r"raster\(array=\.\.\.\): expected a 2-D binary array \(time × neurons\) or event lists",
+        ):
+            tw.raster("L1", array)
+        with pytest.raises(ValueError, match=got):
+            tw.raster("L1", array)
+    assert tags(tmp_path) == set()
+
+
+def test_raster_rejects_bad_events_and_axes(tmp_path: Path) -> None:
+    with TensorboardWriter(tmp_path) as tw:
+        with pytest.raises(ValueError, match=r"array=.*equal length"):
+            tw.raster("L1", (np.array([0, 1]), np.array([0])))
+        with pytest.raises(ValueError, match=r"array=.*negative neuron"):
+            tw.raster("L1", (np.array([0, 1]), np.array([0, -1])))
+        with pytest.raises(ValueError, match=r"array=.*no events"):
+            tw.raster("L1", (np.array([], dtype=int), np.array([], dtype=int)))
+        with pytest.raises(ValueError, match=r"time_axis.*ndim 2.*got 2|time_axis.*got 2"):
+            tw.raster("L1", np.ones((3, 4), dtype=bool), {"time_axis": 2})
+        with pytest.raises(ValueError, match=r"time_axis.*event lists"):
+            tw.raster("L1", (np.array([0]), np.array([0])), {"time_axis": 1})
+    assert tags(tmp_path) == set()
+
+
+# -- trace ----------------------------------------------------------------------
+
+
+def test_trace_1d_is_one_float32_series(tmp_path: Path) -> None:
+    v = RNG.normal(size=50)
+    with TensorboardWriter(tmp_path) as tw:
+        tw.trace("L1", "v", v)
+        tw.trace("L1", "u", v[:5], {"steps": [10, 20, 30, 40, 50]})
+    steps, values, _ = scalar_arrays(accumulator(tmp_path), "L1/v")
+    np.testing.assert_array_equal(steps, np.arange(50))
+    np.testing.assert_array_equal(values, v.astype(np.float32))
+    ours = collect_events(tmp_path, type="scalar")
+    u = ours[ours.tag == "L1/u"]
+    assert u.step.tolist() == [10, 20, 30, 40, 50]
+    np.testing.assert_array_equal(u.value.to_numpy(), v[:5].astype(np.float32))
+
+
+def test_trace_2d_scalar_writes_one_series_per_neuron(tmp_path: Path) -> None:
+    v = RNG.normal(size=(40, 3)).astype(np.float64)
+    with TensorboardWriter(tmp_path) as tw:
+        tw.trace("L1", "v", v, {"format": "scalar"})
+    acc = accumulator(tmp_path)
+    assert set(acc.Tags()["scalars"]) == {"L1/N0/v", "L1/N1/v", "L1/N2/v"}
+    for j in range(3):
+        steps, values, _ = scalar_arrays(acc, f"L1/N{j}/v")
+        np.testing.assert_array_equal(steps, np.arange(40))
+        np.testing.assert_array_equal(values, v[:, j].astype(np.float32))
+
+
+def test_trace_time_axis_and_trailing_axes(tmp_path: Path) -> None:
+    # (neurons_a, neurons_b, time): time moves to the front, the rest flattens to 4 neurons.
+    v = RNG.normal(size=(2, 2, 30))
+    with TensorboardWriter(tmp_path) as tw:
+        tw.trace("L1", "v", v, {"format": "scalar", "time_axis": 2})
+    flat = np.moveaxis(v, 2, 0).reshape(30, 4)
+    frame = collect_events(tmp_path, type="scalar")
+    for j in range(4):
+        rows = frame[frame.tag == f"L1/N{j}/v"].sort_values("step")
+        np.testing.assert_array_equal(rows.value.to_numpy(), flat[:, j].astype(np.float32))
+
+
+def test_trace_2d_image_is_the_render(tmp_path: Path) -> None:
+    v = RNG.normal(size=(100, 3))
+    with TensorboardWriter(tmp_path) as tw:
+        tw.trace("L1", "v", v, {"global_step": 2})
+        tw.trace("L1", "w", v, {"size": (2, 1), "vmin": -1, "vmax": 1})
+    [(step, pixels)] = images(tmp_path, "L1/v")
+    assert step == 2
+    np.testing.assert_array_equal(pixels, trace_image(v, width=TRACE_SIZE[0], height=TRACE_SIZE[1]))
+    [(_, pixels)] = images(tmp_path, "L1/w")
+    np.testing.assert_array_equal(pixels, trace_image(v, width=200, height=100, vmin=-1, vmax=1))
+    assert "L1/v" not in accumulator(tmp_path).Tags()["scalars"]
+
+
+def test_trace_rejects_bad_input(tmp_path: Path) -> None:
+    with TensorboardWriter(tmp_path) as tw:
+        with pytest.raises(ValueError, match=r"trace\(array=\.\.\.\).*shape \(\).*kind='hparam'"):
+            tw.trace("L1", "v", np.float64(1.0))
+        with pytest.raises(ValueError, match=r"trace\(settings\['steps'\]=\.\.\.\): expected 3 steps"):
+            tw.trace("L1", "v", np.ones(3), {"steps": [0, 1]})
+        with pytest.raises(TypeError, match=r"trace\(array=\.\.\.\): expected a numeric array"):
+            tw.trace("L1", "v", np.array(["a", "b"]))
+        with pytest.raises(ValueError, match=r"settings\['format'\]=.*'image', 'scalar'.*'svg'"):
+            tw.trace("L1", "v", np.ones(3), {"format": "svg"})
+        with pytest.raises(ValueError, match=r"settings\['kind'\]=.*draws 'trace'"):
+            tw.trace("L1", "v", np.ones(3), {"kind": "heatmap"})
+    assert tags(tmp_path) == set()
+
+
+# -- heatmap --------------------------------------------------------------------
+
+
+def test_heatmap_2d_is_the_render(tmp_path: Path) -> None:
+    w = RNG.normal(size=(6, 9))
+    with TensorboardWriter(tmp_path) as tw:
+        tw.heatmap("L1", "weights", w, {"global_step": 7, "symmetric": True, "colorbar": False})
+    [(step, pixels)] = images(tmp_path, "L1/weights")
+    assert step == 7
+    np.testing.assert_array_equal(pixels, heatmap_image(w, symmetric=True, colorbar=False))
+
+
+def test_heatmap_3d_step_gives_frames_on_one_scale(tmp_path: Path) -> None:
+    w = RNG.normal(size=(10, 4, 5))
+    w[9] *= 10  # a frame that is never drawn still sets the colour scale
+    with TensorboardWriter(tmp_path) as tw:
+        tw.heatmap("L1", "weights", w, {"step": 3})
+    frames = images(tmp_path, "L1/weights")
+    assert [step for step, _ in frames] == [0, 3, 6, 9]
+    low, high = w.min(), w.max()
+    for step, pixels in frames:
+        np.testing.assert_array_equal(pixels, heatmap_image(w[step], vmin=low, vmax=high))
+
+
+def test_heatmap_time_axis_and_limits(tmp_path: Path) -> None:
+    # (rows, columns, time): time is the last axis.
+    w = RNG.random((3, 4, 5))
+    with TensorboardWriter(tmp_path) as tw:
+        tw.heatmap("L1", "w", w, {"time_axis": -1, "vmin": 0.0, "vmax": 2.0, "size": (0.08, 0.06)})
+    frames = images(tmp_path, "L1/w")
+    assert [step for step, _ in frames] == [0, 1, 2, 3, 4]
+    for step, pixels in frames:
+        expected = heatmap_image(w[:, :, step], vmin=0.0, vmax=2.0, width=8, height=6)
+        np.testing.assert_array_equal(pixels, expected)
+
+
+def test_heatmap_rejects_bad_input(tmp_path: Path) -> None:
+    with TensorboardWriter(tmp_path) as tw:
+        with pytest.raises(ValueError, match=r"heatmap\(array=\.\.\.\): expected .*got shape \(3,\)"):
+            tw.heatmap("L1", "w", np.ones(3))
+        with pytest.raises(ValueError, match=r"heatmap\(settings\['time_axis'\]=\.\.\.\).*ndim 3.*got 3"):
+            tw.heatmap("L1", "w", np.ones((2, 3, 4)), {"time_axis": 3})
+        with pytest.raises(ValueError, match=r"settings\['step'\]=.*>= 1, got 0"):
+            tw.heatmap("L1", "w", np.ones((2, 3, 4)), {"step": 0})
+        with pytest.raises(ValueError, match=r"settings\['vmin'\]=.*vmin <= vmax"):
+            tw.heatmap("L1", "w", np.ones((2, 3, 4)), {"vmin": 5.0})
+        with pytest.raises(ValueError, match=r"settings\['size'\]=.*two positive numbers"):
+            tw.heatmap("L1", "w", np.ones((3, 4)), {"size": (1, -2)})
+        with pytest.raises(ValueError, match=r"settings\['size'\]=.*\(width, height\)"):
+            tw.heatmap("L1", "w", np.ones((3, 4)), {"size": 3})
+        with pytest.raises(TypeError, match=r"settings\['colour'\]=.*unknown setting"):
+            tw.heatmap("L1", "w", np.ones((3, 4)), {"colour": "red"})
+        with pytest.raises(TypeError, match=r"settings\['colorbar'\]=.*True or False"):
+            tw.heatmap("L1", "w", np.ones((3, 4)), {"colorbar": "yes"})
+    assert tags(tmp_path) == set()
+
+
+# -- hparams --------------------------------------------------------------------
+
+
+def test_hparams_are_collected_and_written_once_on_close(tmp_path: Path) -> None:
+    tw = TensorboardWriter(tmp_path)
+    tw.hparam("L1", "tau", np.float32(20.0))
+    tw.hparam("L1", "model", "LIF")
+    tw.hparam("L1", "n", np.array([100]))
+    tw.hparam("L1", "plastic", np.bool_(True))
+    tw.trace("L1", "v", np.arange(3.0))
+    assert dict(tw.hparams) == {"L1/tau": 20.0, "L1/model": "LIF", "L1/n": 100, "L1/plastic": True}
+    assert type(tw.hparams["L1/tau"]) is float and type(tw.hparams["L1/n"]) is int
+    with pytest.raises(TypeError):
+        tw.hparams["L1/tau"] = 1.0  # type: ignore[index]
+    tw.flush()
+    assert "_hparams_/session_start_info" not in accumulator(tmp_path).Tags()["tensors"]
+    tw.close()
+    tw.close()
+    assert session_hparams(tmp_path) == {"L1/tau": 20.0, "L1/model": "LIF", "L1/n": 100.0, "L1/plastic": True}
+    events = collect_events(tmp_path, type="summary")
+    assert (events.tag == "_hparams_/session_start_info").sum() == 1
+
+
+def test_hparam_rejects_arrays(tmp_path: Path) -> None:
+    with TensorboardWriter(tmp_path) as tw:
+        with pytest.raises(
+            ValueError, match=r"hparam\(array=\.\.\.\).*got shape \(3,\).*kind='trace' or kind='heatmap'"
+        ):
+            tw.hparam("L1", "delays", np.ones(3))
+        with pytest.raises(TypeError, match=r"hparam\(array=\.\.\.\)"):
+            tw.hparam("L1", "z", 1j)
+        assert dict(tw.hparams) == {}
+    assert tags(tmp_path) == set()
+
+
+# -- write ----------------------------------------------------------------------
+
+
+def test_write_mapping_infers_kinds(tmp_path: Path) -> None:
+    spikes = RNG.random((50, 6)) < 0.2
+    v = RNG.normal(size=50)
+    i = RNG.normal(size=(50, 2))
+    w = RNG.normal(size=(4, 3, 3))
+    with TensorboardWriter(tmp_path) as tw:
+        tw.write({"spikes": spikes, "v": v, "i": i, "w": w, "tau": 10.0})
+        assert dict(tw.hparams) == {"tau/tau": 10.0}
+    assert tags(tmp_path) >= {"spikes/raster", "v/v", "i/i", "w/w"}
+    np.testing.assert_array_equal(images(tmp_path, "spikes/raster")[0][1], raster_image(spikes))
+    np.testing.assert_array_equal(scalar_arrays(accumulator(tmp_path), "v/v")[1], v.astype(np.float32))
+    np.testing.assert_array_equal(images(tmp_path, "i/i")[0][1], trace_image(i, width=800, height=240))
+    assert [step for step, _ in images(tmp_path, "w/w")] == [0, 1, 2, 3]
+    assert session_hparams(tmp_path) == {"tau/tau": 10.0}
+
+
+def test_write_hdfdata_uses_identifier_keys_and_attrs(tmp_path: Path) -> None:
+    v = RNG.normal(size=(20, 2))
+    u = RNG.normal(size=(20, 2))
+    data = Data(
+        {"v": v, "u": u, "spikes": np.zeros((20, 2))}, identifier="L1", attrs={"tau": np.float64(5.0)}
+    )
+    with TensorboardWriter(tmp_path) as tw:
+        tw.write(data, ["v", "u"], kind="trace", format="scalar")
+        tw.write(data, "tau", kind="hparam")
+        tw.write(data, "spikes", name="exc")
+    assert {t for t in tags(tmp_path) if not t.startswith("_")} == {
+        "L1/N0/v",
+        "L1/N1/v",
+        "L1/N0/u",
+        "L1/N1/u",
+        "exc/raster",
+    }
+    np.testing.assert_array_equal(
+        scalar_arrays(accumulator(tmp_path), "L1/N1/u")[1], u[:, 1].astype(np.float32)
+    )
+    assert session_hparams(tmp_path) == {"L1/tau": 5.0}
+
+
+def test_write_key_none_and_no_identifier(tmp_path: Path) -> None:
+    data = Data({"a": np.arange(4.0), "b": np.arange(3.0)})
+    with TensorboardWriter(tmp_path) as tw:
+        tw.write(data, None, steps=None)
+    assert tags(tmp_path) == {"a/a", "b/b"}
+
+
+def test_write_accepts_torch_tensors(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    spikes = torch.rand(30, 5) < 0.3
+    v = torch.randn(30, 2)
+    with TensorboardWriter(tmp_path) as tw:
+        tw.write({"spikes": spikes, "v": v, "tau": torch.tensor(3.0)}, name="L1", format="scalar")
+        tw.raster("L2", (torch.tensor([0, 1]), torch.tensor([1, 0])))
+    np.testing.assert_array_equal(images(tmp_path, "L1/raster")[0][1], raster_image(spikes.numpy()))
+    np.testing.assert_array_equal(
+        scalar_arrays(accumulator(tmp_path), "L1/N1/v")[1], v[:, 1].numpy().astype(np.float32)
+    )
+    assert images(tmp_path, "L2/raster")[0][1].shape == (2, 2, 3)
+    assert session_hparams(tmp_path) == {"L1/tau": 3.0}
+
+
+def test_write_checks_every_key_before_writing_any(tmp_path: Path) -> None:
+    good, bad = RNG.normal(size=10), RNG.normal(size=(2, 3))
+    data = Data({"good": good, "bad": bad}, attrs={"tau": 1.0})
+    with TensorboardWriter(tmp_path) as tw:
+        with pytest.raises(ValueError, match=r"write\(time_axis=\.\.\.\).*data\['good'\] \(ndim 1\), got 1"):
+            tw.write(data, ["bad", "good"], time_axis=1)
+        with pytest.raises(ValueError, match=r"write\(data\['bad'\]=\.\.\.\): expected a 2-D binary"):
+            tw.write(data, ["bad"], kind="raster")
+        with pytest.raises(
+            KeyError, match=r"write\(key=\.\.\.\): no 'missing' in data; data has keys \['bad', 'good'\]"
+        ):
+            tw.write(data, ["good", "missing"])
+        with pytest.raises(KeyError, match=r"'tau' is a file attribute: pass kind='hparam'"):
+            tw.write(data, "tau")
+        with pytest.raises(ValueError, match=r"write\(data\['good'\]=\.\.\.\).*kind='trace'"):
+            tw.write(data, ["good"], kind="hparam")
+        with pytest.raises(ValueError, match=r"write\(kind=\.\.\.\).*'spikes'"):
+            tw.write(data, kind="spikes")
+        with pytest.raises(TypeError, match=r"write\(colour=\.\.\.\): unknown setting"):
+            tw.write(data, colour="red")
+        with pytest.raises(TypeError, match=r"write\(key=\.\.\.\)"):
+            tw.write(data, 3)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"write\(data=\.\.\.\): expected a dict of arrays"):
+            tw.write([good])
+        with pytest.raises(ValueError, match=r"write\(data\['cube'\]=\.\.\.\): cannot infer"):
+            tw.write({"ok": good, "cube": np.ones((2, 2, 2, 2))})
+        assert dict(tw.hparams) == {}
+    assert tags(tmp_path) == set()
+
+
+def test_closed_writer_refuses_more(tmp_path: Path) -> None:
+    tw = TensorboardWriter(tmp_path)
+    tw.close()
+    with pytest.raises(ValueError, match="closed"):
+        tw.trace("L1", "v", np.ones(3))
+    with pytest.raises(ValueError, match="closed"):
+        tw.write({"v": np.ones(3)})
+    with pytest.raises(ValueError, match="closed"):
+        tw.flush()
+    assert tags(tmp_path) == set()
+
+
+def test_hparams_still_written_when_the_block_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), TensorboardWriter(tmp_path) as tw:
+        tw.hparam("L1", "tau", 2.0)
+        raise RuntimeError("simulation diverged")
+    assert session_hparams(tmp_path) == {"L1/tau": 2.0}
+    content = accumulator(tmp_path).SummaryMetadata("_hparams_/session_end_info").plugin_data.content
+    assert hparams_metadata.parse_session_end_info_plugin_data(content).status == 2  # STATUS_FAILURE

@@ -8,7 +8,7 @@ import sys
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 
-from benchmarks import bench_images, bench_read, bench_summaries, bench_write
+from benchmarks import bench_images, bench_neuro, bench_read, bench_summaries, bench_write
 from benchmarks.common import print_header, print_table
 
 AREAS = {
@@ -16,6 +16,7 @@ AREAS = {
     "read": bench_read.run,
     "summaries": bench_summaries.run,
     "images": bench_images.run,
+    "neuro": bench_neuro.run,
 }
 QUICK_SCALE = 0.1
 

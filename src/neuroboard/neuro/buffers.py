@@ -20,6 +20,10 @@ from neuroboard.summary.convert import is_tensor
 
 __all__ = ["SPIKES_GROUP", "STEPS_GROUP", "SeriesBuffer", "SpikeBuffer", "StoredSeries"]
 
+#: Size of a series' first block of memory; each next one is twice the last, up to ``block_bytes``.
+FIRST_BLOCK_BYTES = 64 << 10
+#: Size from which NumPy asks the kernel for huge pages.
+HUGE_PAGE_BYTES = 4 << 20
 #: HDF5 group holding the recorded step of every row of each series.
 STEPS_GROUP = "_steps"
 #: HDF5 group holding spike events as (step, neuron) rows.
@@ -45,7 +49,7 @@ class SeriesBuffer:
     ([0, 1, 2], [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
     """
 
-    def __init__(self, name: str, block_bytes: int = 4 << 20) -> None:
+    def __init__(self, name: str, block_bytes: int = 64 << 20) -> None:
         self.name = name
         self.block_bytes = block_bytes
         # Full blocks of values; the current block is filled up to _fill. Steps go to one array.array,
@@ -83,9 +87,16 @@ class SeriesBuffer:
         self._dtype = row.dtype if row.dtype.kind in "biuf" else np.dtype(float)
 
     def _new_block(self) -> None:
-        if self._data is not None and self._fill:
-            self._full.append(self._data[: self._fill])
-        rows = max(16, self.block_bytes // max(1, int(np.prod(self._shape)) * self._dtype.itemsize))
+        row_bytes = max(1, int(np.prod(self._shape)) * self._dtype.itemsize)
+        if self._data is None:
+            rows = max(16, FIRST_BLOCK_BYTES // row_bytes)
+        else:
+            if self._fill:
+                self._full.append(self._data[: self._fill])
+            # After the first, blocks are above 4 MiB, where NumPy asks for huge pages (one page fault per
+            # 2 MiB written instead of one per 4 KiB), and double up to a cap: few blocks for long runs.
+            rows = max(2 * len(self._data), HUGE_PAGE_BYTES // row_bytes + 1)
+            rows = max(len(self._data), min(rows, self.block_bytes // row_bytes))
         self._data = np.empty((rows, *self._shape), self._dtype)  # type: ignore[misc]
         self._fill, self._limit = 0, rows
 

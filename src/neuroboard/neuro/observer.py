@@ -30,10 +30,10 @@ _REDUCERS: dict[str, Callable[[np.ndarray], Any]] = {"mean": np.mean, "sum": np.
 
 
 def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
-    folder = os.path.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
     try:
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         file = h5py.File(path, "w")
     except OSError as error:
         raise OSError(f"Observer(hdf5=...): cannot create {path!r}: {error}") from error
@@ -132,6 +132,13 @@ class Observer:
         self.record_output = bool(record_output)
         self.record_loss = bool(record_loss)
         self._vars = [self._check_var(i, entry) for i, entry in enumerate(record_vars or [])]
+        keys = [key for key, _, _ in self._vars]
+        for index, key in enumerate(keys):
+            if key in keys[:index]:
+                raise ValueError(
+                    f"Observer(record_vars[{index}]=...): {key!r} is declared twice; give the second "
+                    "recording its own name, e.g. (node, 'v_mean', True)"
+                )
         self._spike_keys = [self._check_spikes(i, entry) for i, entry in enumerate(record_spikes or [])]
         if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
             raise ValueError(f"Observer(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
@@ -151,6 +158,8 @@ class Observer:
         self._buffers: dict[Key, SeriesBuffer | StoredSeries] = {}
         self._spikes: dict[tuple[str, str], SpikeBuffer] = {}
         self._stores.clear()
+        for key in ("out", "loss"):
+            self._buffer(key)
         # One (reducer, indices, store) slot per declared variable, so record() does no lookups.
         self._slots = [
             (_transform(reducer, indices), self._buffer(key).append) for key, reducer, indices in self._vars
@@ -238,8 +247,12 @@ class Observer:
                 f"Observer.record(record_vars=...): expected {len(self._slots)} values, one per declared "
                 f"variable, got {len(record_vars)}"
             )
-        for (transform, append), value in zip(self._slots, record_vars):
+        # An index loop: zip() costs as much as the copy of a small array.
+        index = 0
+        for transform, append in self._slots:
+            value = record_vars[index]
             append(step, value if transform is None else transform(value))
+            index += 1
 
     def _record_spikes(self, step: int, record_spikes: Sequence[Any]) -> None:
         if len(record_spikes) != len(self._spike_keys):
@@ -275,9 +288,9 @@ class Observer:
             self._stores.append(buffer)
         return buffer
 
-    def _series(self, key: Key) -> SeriesBuffer:
+    def _series(self, key: Key) -> SeriesBuffer | StoredSeries:
         buffer = self._buffers.get(key)
-        if buffer is None:
+        if buffer is None or not len(buffer):
             known = ", ".join(map(repr, self.recorded_variables)) or "none yet"
             raise KeyError(f"Observer: nothing recorded under {key!r} (recorded: {known})")
         return buffer
@@ -400,6 +413,90 @@ class Observer:
             rate = _smooth(rate, smooth, self.dt * width_steps)
         times = (first + np.arange(len(rate)) * width_steps) * self.dt
         return pd.Series(rate, index=pd.Index(times, name="time"), name=f"{node}/{var} rate")
+
+    def recorded_steps(self, key: Key) -> np.ndarray:
+        """Return the step numbers at which ``key`` was recorded (int64).
+
+        >>> obs = Observer(0.5, sampling_steps=2)
+        >>> for step in range(5): obs.record(step, output=float(step))
+        >>> obs.recorded_steps("out").tolist()
+        [0, 2, 4]
+        """
+        return self._series(key).steps
+
+    @property
+    def recorded_spikes(self) -> list[tuple[str, str]]:
+        """Return the ``(node, var)`` keys that hold spike recordings."""
+        return list(self._spikes)
+
+    def to_tensorboard(self, writer_or_logdir: Any, prefix: str = "") -> None:
+        """Write the recordings to TensorBoard: traces as scalars, neurons as heatmaps, spikes as rasters.
+
+        ``writer_or_logdir`` is a logdir (written and closed here), a
+        :class:`~neuroboard.SummaryWriter` or a
+        :class:`~neuroboard.neuro.TensorboardWriter`. Tags start with
+        ``prefix``; ``path`` below is ``out``, ``loss`` or ``<node>/<var>``.
+
+        - one value per step (``out``, ``loss``, reduced variables): the scalar
+          series ``path`` at the recorded steps, written in bulk;
+        - one value per neuron: a heatmap image ``path``, neurons as rows and
+          time as columns (at most 2000 × 1000 pixels, averaged beyond), at the
+          last recorded step;
+        - spikes: a raster image ``<node>/<var>/raster`` and the population
+          rate (spikes per neuron per unit of time) as the scalar series
+          ``<node>/<var>/rate``, at every step from the first to the last.
+
+        Everything recorded so far is written: call it once at the end, or
+        after each chunk of a long run followed by :meth:`reset`.
+
+        >>> import tempfile
+        >>> obs = Observer(0.1, record_vars=[("lif", "v", False)], record_spikes=[("lif", "s")])
+        >>> for t in range(50): obs.record(t, loss=1 / (t + 1), record_vars=[np.random.rand(8)],
+        ...                                record_spikes=[np.random.rand(8) < 0.1])
+        >>> obs.to_tensorboard(tempfile.mkdtemp(), prefix="sim/")
+        """
+        from neuroboard.api.summary_writer import SummaryWriter
+        from neuroboard.neuro.tensorboard_writer import TensorboardWriter
+
+        if not isinstance(prefix, str):
+            raise TypeError(
+                f"Observer.to_tensorboard(prefix=...): expected a str, got {type(prefix).__name__}"
+            )
+        if isinstance(writer_or_logdir, TensorboardWriter):
+            self._write_views(writer_or_logdir, prefix)
+        elif isinstance(writer_or_logdir, (str, os.PathLike, SummaryWriter)):
+            with TensorboardWriter(writer_or_logdir) as views:
+                self._write_views(views, prefix)
+        else:
+            raise TypeError(
+                "Observer.to_tensorboard(writer_or_logdir=...): expected a logdir, a SummaryWriter or a "
+                f"TensorboardWriter, got {type(writer_or_logdir).__name__}"
+            )
+
+    def _write_views(self, views: Any, prefix: str) -> None:
+        writer = views.writer
+        for key, buffer in self._buffers.items():
+            if not len(buffer):
+                continue
+            path = prefix + (key if isinstance(key, str) else "/".join(key))
+            values = buffer.values
+            steps = buffer.steps
+            if values.ndim == 1:
+                writer.add_series(path, values, steps=steps)
+                continue
+            name, _, attr = path.rpartition("/")
+            neurons = values.reshape(len(values), -1).T
+            views.heatmap(name or path, attr, neurons, {"global_step": int(steps[-1])})
+        for (node, var), spikes in self._spikes.items():
+            if spikes.first_step is None:
+                continue
+            path = f"{prefix}{node}/{var}"
+            times, neurons = spikes.events()
+            first, last = spikes.first_step, spikes.last_step
+            extent = {"n_steps": last - first + 1, "n_neurons": spikes.n_neurons, "global_step": last}
+            views.raster(path, (times - first, neurons), extent)
+            rate = self.population_rate(node, var)
+            writer.add_series(f"{path}/rate", rate.to_numpy(), steps=np.arange(first, last + 1))
 
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib)."""

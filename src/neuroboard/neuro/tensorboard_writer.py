@@ -71,6 +71,8 @@ SETTINGS = (
     "symmetric",
     "colorbar",
     "steps",
+    "n_steps",
+    "n_neurons",
 )
 
 _CLASS = "TensorboardWriter"
@@ -114,6 +116,8 @@ class _Settings:
     symmetric: bool = False
     colorbar: bool = True
     steps: np.ndarray | None = None
+    n_steps: int | None = None
+    n_neurons: int | None = None
 
 
 def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str | None:
@@ -192,6 +196,13 @@ def _parse_settings(settings: Mapping[str, Any] | None, where: _Where) -> _Setti
                 f"{where.setting('steps')}: expected a 1-D array of integer steps, "
                 f"got {steps.dtype} of shape {steps.shape}"
             )
+    extent = {}
+    for key in ("n_steps", "n_neurons"):
+        count = get(key)
+        if count is not None:
+            if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)) or count < 1:
+                raise ValueError(f"{where.setting(key)}: expected an int >= 1, got {count!r}")
+            extent[key] = int(count)
     return _Settings(
         name=name,
         kind=_choice(get("kind"), KINDS, where.setting("kind")),
@@ -205,6 +216,7 @@ def _parse_settings(settings: Mapping[str, Any] | None, where: _Where) -> _Setti
         symmetric=_flag(get("symmetric", False), where.setting("symmetric")),
         colorbar=_flag(get("colorbar", True), where.setting("colorbar")),
         steps=steps,
+        **extent,
     )
 
 
@@ -249,8 +261,11 @@ def _numeric(array: Any, where: _Where) -> np.ndarray:
     return as_array(array, where.func, where.arg, dtype=None)
 
 
-def _events(array: Any, where: _Where) -> tuple[Any, int, int] | None:
-    """Return (spikes, n_steps, n_neurons) for event lists, None for a dense array."""
+def _events(array: Any, settings: _Settings, where: _Where) -> tuple[Any, int, int] | None:
+    """Return (spikes, n_steps, n_neurons) for event lists, None for a dense array.
+
+    The extent is ``n_steps``/``n_neurons`` from the settings, else the largest indices plus one.
+    """
     if isinstance(array, tuple):
         if len(array) != 2:
             raise ValueError(f"{where()}: {_RASTER}, got a tuple of {len(array)} items")
@@ -271,10 +286,19 @@ def _events(array: Any, where: _Where) -> tuple[Any, int, int] | None:
             raise ValueError(f"{where()}: {_RASTER}, got {what} indices of dtype {part.dtype}")
         if part.size and part.min() < 0:
             raise ValueError(f"{where()}: {_RASTER}, got a negative {what} index {part.min()}")
-    if steps.size == 0:
-        raise ValueError(f"{where()}: {_RASTER}, got no events")
+    if steps.size == 0 and (settings.n_steps is None or settings.n_neurons is None):
+        raise ValueError(f"{where()}: {_RASTER}, got no events (an empty raster needs n_steps and n_neurons)")
     steps, neurons = steps.astype(np.int64, copy=False), neurons.astype(np.int64, copy=False)
-    return (steps, neurons), int(steps.max()) + 1, int(neurons.max()) + 1
+    extent = []
+    for part, given, key in (
+        (steps, settings.n_steps, "n_steps"),
+        (neurons, settings.n_neurons, "n_neurons"),
+    ):
+        largest = int(part.max()) + 1 if part.size else 0
+        if given is not None and given < largest:
+            raise ValueError(f"{where.setting(key)}: the events reach index {largest - 1}, got {given}")
+        extent.append(largest if given is None else given)
+    return (steps, neurons), extent[0], extent[1]
 
 
 def _dense_spikes(array: Any, where: _Where) -> np.ndarray:
@@ -349,15 +373,25 @@ class TensorboardWriter:
 
     ``log_dir`` is the run folder; ``writer_kwargs`` go to the underlying
     :class:`~neuroboard.api.summary_writer.SummaryWriter` (``flush_secs``,
-    ``max_queue``, ...). Hyperparameters are written when the writer closes.
+    ``max_queue``, ...). ``log_dir`` may also be an open SummaryWriter, which
+    is written through and left open on :meth:`close`. Hyperparameters are
+    written when the TensorboardWriter closes.
 
     >>> import tempfile, numpy as np
     >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
     ...     tw.write({"v": np.random.rand(100, 3), "tau": 10.0}, name="L1")
     """
 
-    def __init__(self, log_dir: str | os.PathLike[str], **writer_kwargs: Any) -> None:
-        self._writer = SummaryWriter(log_dir, **writer_kwargs)
+    def __init__(self, log_dir: str | os.PathLike[str] | SummaryWriter, **writer_kwargs: Any) -> None:
+        self._owns_writer = not isinstance(log_dir, SummaryWriter)
+        if isinstance(log_dir, SummaryWriter):
+            if writer_kwargs:
+                raise TypeError(
+                    f"{_CLASS}(**writer_kwargs): settings for a new SummaryWriter, but log_dir is an open one"
+                )
+            self._writer = log_dir
+        else:
+            self._writer = SummaryWriter(log_dir, **writer_kwargs)
         self._hparams: dict[str, str | bool | int | float] = {}
         self._closed = False
 
@@ -392,7 +426,9 @@ class TensorboardWriter:
         tuple ``(steps, neurons)`` of 1-D integer arrays or an (n, 2) integer
         array of (step, neuron) pairs. Note that any (n, 2) integer array is
         read as pairs: pass a dense two-neuron array as bool or float.
-        Settings: ``time_axis``, ``size``, ``global_step`` (default 0).
+        Settings: ``time_axis``, ``size``, ``global_step`` (default 0), and
+        for event lists ``n_steps`` and ``n_neurons``, the raster's extent
+        (by default the largest indices plus one; needed for an empty raster).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
@@ -569,7 +605,7 @@ class TensorboardWriter:
     # leaves nothing half-written.
 
     def _plan_raster(self, where: _Where, name: str, array: Any, settings: _Settings) -> _Plan:
-        events = _events(array, where)
+        events = _events(array, settings, where)
         if events is not None:
             if settings.time_axis not in (None, 0):
                 raise ValueError(
@@ -718,7 +754,10 @@ class TensorboardWriter:
                 self._writer.add_hparams(dict(self._hparams), metric_dict=None)
         finally:
             # The SummaryWriter marks the hparams session failed when an exception ended the block.
-            self._writer.__exit__(exc_type, exc, traceback)
+            if self._owns_writer:
+                self._writer.__exit__(exc_type, exc, traceback)
+            else:
+                self._writer.flush()
 
     def __enter__(self) -> Self:
         return self

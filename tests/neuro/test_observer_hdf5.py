@@ -1,0 +1,156 @@
+"""Observer(hdf5=...): recordings streamed to HDF5 in chunks, read back value for value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+from neuroboard.neuro import HDFData, Observer
+
+RNG = np.random.default_rng(7)
+VARS = [("lif", "v", False), ("lif", "i", "sum", [0, 2])]
+
+
+def _feed(observers: list[Observer], steps: int, n: int = 6) -> None:
+    for step in range(steps):
+        v = RNG.normal(size=n).astype(np.float32)
+        current = RNG.normal(size=n)
+        spikes = RNG.random(n) < 0.2
+        for obs in observers:
+            obs.record(
+                step, output=float(v[0]), loss=step * 0.5, record_vars=[v, current], record_spikes=[spikes]
+            )
+
+
+def _pair(tmp_path, **kwargs) -> tuple[Observer, Observer]:
+    common = dict(record_vars=VARS, record_spikes=[("lif", "s")], **kwargs)
+    memory = Observer(0.1, **common)
+    stored = Observer(0.1, hdf5=tmp_path / "run.h5", chunk_bytes=100, **common)
+    return memory, stored
+
+
+@pytest.mark.parametrize("sampling_steps", [1, 3])
+def test_hdf5_recordings_equal_the_in_memory_ones(tmp_path, sampling_steps) -> None:
+    memory, stored = _pair(tmp_path, sampling_steps=sampling_steps)
+    # 103 steps with chunks of a few rows: many chunk writes and a partial last one.
+    _feed([memory, stored], 103)
+    for obs in (memory, stored):
+        assert obs.recorded_variables == ["out", "loss", ("lif", "v"), ("lif", "i")]
+    for key in memory.recorded_variables:
+        np.testing.assert_array_equal(stored.to_numpy(key), memory.to_numpy(key))
+        np.testing.assert_array_equal(stored.recorded_steps(key), memory.recorded_steps(key))
+        assert stored.to_dataframe(key).equals(memory.to_dataframe(key))
+    for a, b in zip(stored.spikes("lif", "s"), memory.spikes("lif", "s")):
+        np.testing.assert_array_equal(a, b)
+    assert stored.population_rate("lif", "s").equals(memory.population_rate("lif", "s"))
+    stored.close()
+
+
+def test_the_file_holds_every_recording_after_close(tmp_path) -> None:
+    memory, stored = _pair(tmp_path)
+    with stored:
+        _feed([memory, stored], 50)
+    with h5py.File(tmp_path / "run.h5", "r") as file:
+        assert file.attrs["dt"] == 0.1 and file.attrs["sampling_steps"] == 1
+        assert file["lif/v"].maxshape == (None, 6) and file["lif/v"].chunks is not None
+        np.testing.assert_array_equal(file["lif/v"][()], memory.to_numpy(("lif", "v")))
+        np.testing.assert_array_equal(file["_steps/lif/v"][()], np.arange(50))
+        pairs = file["_spikes/lif/s"]
+        np.testing.assert_array_equal(pairs[:, 0], memory.spikes("lif", "s")[0])
+        np.testing.assert_array_equal(pairs[:, 1], memory.spikes("lif", "s")[1])
+        assert dict(pairs.attrs) == {"n_neurons": 6, "first_step": 0, "last_step": 49}
+    # Reading goes on after close, from the file.
+    np.testing.assert_array_equal(stored.to_numpy("loss"), memory.to_numpy("loss"))
+    data = HDFData(tmp_path / "run.h5").read()
+    np.testing.assert_array_equal(data["lif/i"], memory.to_numpy(("lif", "i")))
+    with pytest.raises(ValueError, match="closed"):
+        stored.record(50, loss=0.0)
+    stored.close()
+
+
+def test_reset_empties_the_file(tmp_path) -> None:
+    _, stored = _pair(tmp_path)
+    _feed([stored], 10)
+    stored.reset()
+    assert stored.recorded_variables == []
+    _feed([stored], 4)
+    stored.close()
+    with h5py.File(tmp_path / "run.h5", "r") as file:
+        assert len(file["lif/v"]) == 4 and len(file["_steps/out"]) == 4
+
+
+def test_a_shape_change_is_refused_and_names_the_variable(tmp_path) -> None:
+    obs = Observer(0.1, record_vars=[("lif", "v", False)], hdf5=tmp_path / "run.h5")
+    obs.record(0, record_vars=[np.zeros(3)])
+    with pytest.raises(ValueError, match=r"lif/v.*\(3,\).*\(4,\)"):
+        obs.record(1, record_vars=[np.zeros(4)])
+    obs.close()
+
+
+def test_an_unwritable_path_is_refused(tmp_path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match="hdf5"):
+        Observer(0.1, hdf5=tmp_path / "file" / "run.h5")
+    with pytest.raises(ValueError, match="chunk_bytes"):
+        Observer(0.1, hdf5=tmp_path / "run.h5", chunk_bytes=0)
+
+
+def test_the_last_chunk_is_written_at_exit_without_close(tmp_path) -> None:
+    path = tmp_path / "run.h5"
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        from neuroboard.neuro import Observer
+        obs = Observer(0.5, record_vars=[("n", "v", False)], hdf5={str(path)!r})
+        for step in range(1001):
+            obs.record(step, output=step, record_vars=[np.full(4, step, np.float32)])
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    with h5py.File(path, "r") as file:
+        np.testing.assert_array_equal(file["out"][()], np.arange(1001))
+        np.testing.assert_array_equal(file["n/v"][:, 0], np.arange(1001, dtype=np.float32))
+
+
+MEMORY_SCRIPT = """
+import resource, sys
+import numpy as np
+from neuroboard.neuro import Observer
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+arrays = [np.random.rand(1000).astype(np.float32) for _ in range(16)]
+obs = Observer(0.1, record_output=False, record_loss=False, record_vars=[("n", "v", False)], hdf5=sys.argv[1])
+start = rss_mb()
+peak = start
+for step in range(100_000):
+    obs.record(step, record_vars=[arrays[step % 16]])
+    if step % 5000 == 0:
+        peak = max(peak, rss_mb())
+obs.close()
+peak = max(peak, rss_mb())
+print(peak - start, len(obs.recorded_steps(("n", "v"))))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads resident memory from /proc")
+def test_recording_past_memory_stays_bounded(tmp_path) -> None:
+    # 1e5 steps x 1000 float32 neurons is 400 MB of data: it goes to the file, not to memory.
+    result = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, str(tmp_path / "big.h5")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    grown, rows = result.stdout.split()
+    assert int(rows) == 100_000
+    assert float(grown) < 200, f"resident memory grew by {grown} MB"
+    assert os.path.getsize(tmp_path / "big.h5") >= 100_000 * 1000 * 4

@@ -252,7 +252,7 @@ class Observer:
         for transform, append in self._slots:
             value = record_vars[index]
             append(step, value if transform is None else transform(value))
-            index += 1
+            index += 1  # noqa: SIM113
 
     def _record_spikes(self, step: int, record_spikes: Sequence[Any]) -> None:
         if len(record_spikes) != len(self._spike_keys):

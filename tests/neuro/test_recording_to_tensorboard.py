@@ -64,7 +64,10 @@ def test_the_rectipy_walkthrough_on_the_built_in_qif_network() -> None:
 def recorded(tmp_path_factory) -> tuple[Observer, Path]:
     """A 1000-neuron LIF network run for 10,000 steps, recorded in memory and streamed to HDF5."""
     h5 = tmp_path_factory.mktemp("h5") / "lif.h5"
-    declared = dict(record_vars=[("lif", "v", False), ("lif", "v_mean", True)], record_spikes=[("lif", "s")])
+    declared = {
+        "record_vars": [("lif", "v", False), ("lif", "v_mean", True)],
+        "record_spikes": [("lif", "s")],
+    }
     memory = Observer(0.1, record_loss=False, **declared)
     stored = Observer(0.1, record_loss=False, hdf5=h5, **declared)
     net = LIFNetwork(n=N, coupling=2.0, seed=1)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series
+from neuroboard.neuro.buffers import as_numpy
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, flush_and_close
 from neuroboard.summary.convert import is_tensor
 
 if TYPE_CHECKING:
@@ -32,14 +33,8 @@ __all__ = ["DataAccumulator", "DataAccumulatorHook", "HDFData"]
 _NUMERIC_KINDS = "biuf"
 
 
-def _as_numpy(value: Any) -> np.ndarray:
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
 def _as_row(value: Any, where: str) -> np.ndarray:
-    row = _as_numpy(value)
+    row = as_numpy(value)
     if row.dtype.kind == "O":
         try:
             row = row.astype(np.float64)
@@ -56,7 +51,7 @@ def _as_attribute(value: Any, where: str) -> Any:
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         return value
     if is_tensor(value) or isinstance(value, (np.ndarray, list, tuple)):
-        array = _as_numpy(value)
+        array = as_numpy(value)
         if array.dtype.kind in _NUMERIC_KINDS and array.ndim <= 1:
             return array[()] if array.ndim == 0 else array
         raise TypeError(
@@ -64,18 +59,6 @@ def _as_attribute(value: Any, where: str) -> Any:
             f"got {array.dtype} of shape {array.shape}"
         )
     raise TypeError(f"{where}: expected a number, bool, str or 1-D numeric array, got {type(value).__name__}")
-
-
-def _finish(file: h5py.File, series: dict[str, H5Series]) -> None:
-    # Runs from close(), from garbage collection or at interpreter exit: it must
-    # not reach the accumulator itself, or the accumulator could never be collected.
-    try:
-        if file.id.valid:
-            for rows in series.values():
-                rows.flush()
-    finally:
-        if file.id.valid:
-            file.close()
 
 
 class DataAccumulator:
@@ -135,7 +118,7 @@ class DataAccumulator:
         self._file = h5py.File(self._path, "w")
         self._file.attrs.update(root_attrs)
         self._series: dict[str, H5Series] = {}
-        self._finalizer = weakref.finalize(self, _finish, self._file, self._series)
+        self._finalizer = weakref.finalize(self, flush_and_close, self._file, self._series.values())
 
     @classmethod
     def for_component(

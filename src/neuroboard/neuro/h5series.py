@@ -8,12 +8,13 @@ memory stays bounded by ``chunk_bytes`` whatever the length of the run.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import h5py
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "H5Series"]
+__all__ = ["CHUNK_BYTES", "H5Series", "flush_and_close"]
 
 #: Default bound of the rows held in memory per dataset, and of an HDF5 chunk.
 CHUNK_BYTES = 1 << 20
@@ -136,3 +137,25 @@ class H5Series:
         if self.dataset is None:
             return np.empty(0)
         return self.dataset[()]
+
+
+def flush_and_close(file: h5py.File, stores: Iterable[Any]) -> None:
+    """Flush every store (anything with ``flush()``) and close ``file``, if still open.
+
+    Meant for ``weakref.finalize``: it runs from ``close()``, from garbage
+    collection or at interpreter exit, and holds only the file and its stores,
+    never their owner, so that the owner can still be collected.
+
+    >>> import tempfile, os
+    >>> f = h5py.File(os.path.join(tempfile.mkdtemp(), "a.h5"), "w")
+    >>> s = H5Series(f, "x"); s.append(1.0); flush_and_close(f, [s]); bool(f.id.valid)
+    False
+    """
+    try:
+        if file.id.valid:
+            for store in stores:
+                store.flush()
+            file.flush()
+    finally:
+        if file.id.valid:
+            file.close()

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from neuroboard.neuro.buffers import SPIKES_GROUP, SeriesBuffer, SpikeBuffer, StoredSeries, as_numpy
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, flush_and_close
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -39,18 +39,6 @@ def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
         raise OSError(f"Observer(hdf5=...): cannot create {path!r}: {error}") from error
     file.attrs.update(dt=dt, sampling_steps=sampling_steps)
     return file
-
-
-def _flush_stores(file: h5py.File, stores: list) -> None:
-    for store in stores:
-        store.flush()
-    file.flush()
-
-
-def _close_stores(file: h5py.File, stores: list) -> None:
-    if file.id.valid:
-        _flush_stores(file, stores)
-        file.close()
 
 
 def _transform(reducer: Callable | None, indices: np.ndarray | None) -> Callable | None:
@@ -150,7 +138,7 @@ class Observer:
         self._stores: list[SeriesBuffer | StoredSeries | SpikeBuffer] = []
         if self.hdf5 is not None:
             self._file = _create_file(self.hdf5, self.dt, self.sampling_steps)
-            self._finalizer = weakref.finalize(self, _close_stores, self._file, self._stores)
+            self._finalizer = weakref.finalize(self, flush_and_close, self._file, self._stores)
         self._saved: dict[Key, Any] = {}
         self._start()
 
@@ -345,7 +333,9 @@ class Observer:
     def flush(self) -> None:
         """Write the chunks waiting in memory to the HDF5 file (nothing to do without ``hdf5=``)."""
         if self._file is not None and not self._closed:
-            _flush_stores(self._file, self._stores)
+            for store in self._stores:
+                store.flush()
+            self._file.flush()
 
     def close(self) -> None:
         """Write the last chunks and close the HDF5 file; recordings stay readable. Idempotent."""

@@ -147,3 +147,16 @@ def test_spike_input_errors_name_the_argument() -> None:
         obs.population_rate("p", "s", smooth=("box", 1.0))
     with pytest.raises(KeyError):
         obs.population_rate("q", "s")
+
+
+def test_spike_counts_sum_every_window_so_no_spike_is_lost() -> None:
+    rng = np.random.default_rng(5)
+    fired = rng.random((100, 7)) < 0.3
+    obs = Observer(0.5, sampling_steps=3, record_vars=[("lif", "v", False)], record_spikes=[("lif", "s")])
+    for step in range(100):
+        obs.record(step, record_vars=[np.zeros(7)], record_spikes=[fired[step]])
+    counts = obs.spike_counts("lif", "s")
+    expected = np.add.reduceat(fired.astype(np.int64), np.arange(0, 100, 3), axis=0)
+    np.testing.assert_array_equal(counts.to_numpy(), expected)
+    assert counts.to_numpy().sum() == fired.sum()
+    np.testing.assert_allclose(counts.index, obs.times(("lif", "v")))

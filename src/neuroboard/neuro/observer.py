@@ -369,6 +369,33 @@ class Observer:
         """
         return self._spike_buffer(node, var).events()
 
+    def spike_counts(self, node: str, var: str) -> pd.DataFrame:
+        """Return the spikes of ``(node, var)`` summed per neuron over each ``sampling_steps`` window.
+
+        Row ``k`` counts the spikes of steps ``[s, s + sampling_steps)`` where
+        ``s`` is the k-th recorded step, so the counts line up with the sampled
+        recordings and no spike between two samples is lost. The index is the
+        time of ``s``; columns are neurons.
+
+        >>> obs = Observer(1.0, sampling_steps=2, record_spikes=[("lif", "s")])
+        >>> for step in range(4): obs.record(step, record_spikes=[np.array([True, step == 3])])
+        >>> obs.spike_counts("lif", "s").to_numpy().tolist()
+        [[2, 0], [2, 1]]
+        """
+        buffer = self._spike_buffer(node, var)
+        steps, neurons = buffer.events()
+        every = self.sampling_steps
+        first = -(-buffer.first_step // every) * every if buffer.first_step is not None else 0
+        last = buffer.last_step if buffer.last_step is not None else -1
+        windows = max(0, (last - first) // every + 1)
+        keep = steps >= first
+        window = (steps[keep] - first) // every
+        counts = np.bincount(
+            window * buffer.n_neurons + neurons[keep], minlength=windows * buffer.n_neurons
+        ).reshape(windows, buffer.n_neurons)
+        times = (first + np.arange(windows) * every) * self.dt
+        return pd.DataFrame(counts, index=pd.Index(times, name="time"))
+
     def _spike_buffer(self, node: str, var: str) -> SpikeBuffer:
         buffer = self._spikes.get((node, var))
         if buffer is None:

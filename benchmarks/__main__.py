@@ -7,9 +7,10 @@ import platform
 import sys
 import warnings
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from benchmarks import bench_images, bench_neuro, bench_read, bench_summaries, bench_write
-from benchmarks.common import print_header, print_table
+from benchmarks.common import markdown_table, print_header, print_table, write_results
 
 AREAS = {
     "write": bench_write.run,
@@ -19,6 +20,8 @@ AREAS = {
     "neuro": bench_neuro.run,
 }
 QUICK_SCALE = 0.1
+#: The page whose results table a full run (every area, full sizes) rewrites.
+PAGE = Path(__file__).parents[1] / "docs" / "benchmarks.md"
 
 
 def _versions() -> str:
@@ -33,9 +36,13 @@ def _versions() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("areas", nargs="*", metavar="AREA", help=f"areas to run: {', '.join(AREAS)} (default: all)")
+    parser.add_argument(
+        "areas", nargs="*", metavar="AREA", help=f"areas to run: {', '.join(AREAS)} (default: all)"
+    )
     parser.add_argument("--quick", action="store_true", help=f"sizes x {QUICK_SCALE:g}, for a smoke run")
-    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs, when cheap (default: 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="best of this many runs, when cheap (default: 3)"
+    )
     args = parser.parse_args(argv)
     unknown = [area for area in args.areas if area not in AREAS]
     if unknown:
@@ -49,13 +56,17 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Python {platform.python_version()} on {platform.machine()}; {_versions()}")
     print(f"rates are the best of up to {args.repeats} runs; {'quick sizes' if args.quick else 'full sizes'}")
-    rows = []
+    measured = []
     for area in areas:
         print(f"\n== {area} ==")
         print_header()
-        rows += AREAS[area](scale=scale, repeats=args.repeats)
+        measured += [(area, row) for row in AREAS[area](scale=scale, repeats=args.repeats)]
     print("\n== summary ==")
-    print_table(rows)
+    print_table([row for _, row in measured])
+    # Only a full run speaks for the whole page; one area or quick sizes leave it alone.
+    if not args.areas and not args.quick:
+        write_results(PAGE, markdown_table(measured))
+        print(f"\nresults written to {PAGE}")
     return 0
 
 

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import gc
 import importlib
 import math
+import os
+import platform
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 __all__ = [
-    "MemoryRow", "Row", "best_seconds", "compare", "load_peers", "print_header", "print_row", "print_table", "writer_loop",
+    "MemoryRow",
+    "Row",
+    "best_seconds",
+    "compare",
+    "load_peers",
+    "markdown_table",
+    "print_header",
+    "print_row",
+    "print_table",
+    "write_results",
+    "writer_loop",
 ]
 
 # Peers in the order they are reported: display name -> (module, class).
@@ -62,7 +77,14 @@ class MemoryRow(Row):
     def cells(self) -> tuple[str, ...]:
         """Return the table cells: sizes instead of rates, and an upper bound as the target."""
         target = "-" if self.target is None else f"<={self.target:g}x"
-        return (self.name, _bytes(self.ours, "peak"), _bytes(self.peer, "frame"), f"{self.ratio:8.1f}x", target, self.verdict)
+        return (
+            self.name,
+            _bytes(self.ours, "peak"),
+            _bytes(self.peer, "frame"),
+            f"{self.ratio:8.1f}x",
+            target,
+            self.verdict,
+        )
 
 
 def best_seconds(run: Callable[[str], object], *, repeats: int = 3, budget: float = 3.0) -> float:
@@ -106,13 +128,21 @@ def compare(
     rows = []
     for peer_name, work in peers.items():
         peer_rate = peer_items / best_seconds(work, repeats=repeats)
-        row = Row(f"{name} vs {peer_name}", unit, ours_rate, peer_rate, target if peer_name == "tensorboardX" else None)
+        row = Row(
+            f"{name} vs {peer_name}",
+            unit,
+            ours_rate,
+            peer_rate,
+            target if peer_name == "tensorboardX" else None,
+        )
         print_row(row)
         rows.append(row)
     return rows
 
 
-def writer_loop(writer_class: type, call: Callable[[object, int], object], calls: int) -> Callable[[str], None]:
+def writer_loop(
+    writer_class: type, call: Callable[[object, int], object], calls: int
+) -> Callable[[str], None]:
     """Return the timed work: open a writer of ``writer_class``, ``call(writer, step)`` per step, close it."""
 
     def work(logdir: str) -> None:
@@ -162,7 +192,14 @@ def _cells(row: Row) -> tuple[str, ...]:
     if isinstance(row, MemoryRow):
         return row.cells()
     target = "-" if row.target is None else f">={row.target:g}x"
-    return (row.name, _rate(row.ours, row.unit), _rate(row.peer, row.unit), f"{row.ratio:8.1f}x", target, row.verdict)
+    return (
+        row.name,
+        _rate(row.ours, row.unit),
+        _rate(row.peer, row.unit),
+        f"{row.ratio:8.1f}x",
+        target,
+        row.verdict,
+    )
 
 
 def print_header() -> None:
@@ -184,3 +221,56 @@ def print_table(rows: list[Row]) -> None:
     judged = [row for row in rows if row.target is not None]
     passed = sum(row.verdict == "PASS" for row in judged)
     print(f"\n{passed} of {len(judged)} targets met.")
+
+
+#: The results table of a full run sits between these two lines of the page.
+START_MARK = "<!-- bench:start -->"
+END_MARK = "<!-- bench:end -->"
+
+
+def machine() -> str:
+    """Return what the numbers were measured on: cores, Python version, platform."""
+    return (
+        f"{os.cpu_count()} cores, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.machine()}"
+    )
+
+
+def _md(cell: str) -> str:
+    return " ".join(cell.split()).replace("|", "\\|") or "–"
+
+
+def markdown_table(
+    rows: Iterable[tuple[str, Row]], *, date: str | None = None, where: str | None = None
+) -> str:
+    """Return the results as Markdown: a line saying when and where, then one table row per result.
+
+    ``rows`` holds ``(area, row)`` pairs in the order they were measured.
+    """
+    date = date or datetime.date.today().isoformat()
+    where = where or machine()
+    lines = [
+        f"Measured {date} on {where}.",
+        "",
+        "| area | benchmark | ours | peer | ratio | target | pass |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for area, row in rows:
+        name, ours, peer, ratio, target, verdict = _cells(row)
+        cells = (area, name, ours, peer, ratio.strip(), target, verdict)
+        lines.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def write_results(page: str | os.PathLike[str], table: str) -> None:
+    """Replace the text between the bench markers of ``page`` with ``table``.
+
+    The page must hold both markers, start before end; everything outside them is kept.
+    """
+    path = Path(page)
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK), re.DOTALL)
+    if len(pattern.findall(text)) != 1:
+        raise ValueError(f"write_results(page={str(path)!r}): expected one {START_MARK} ... {END_MARK} block")
+    block = f"{START_MARK}\n{table}\n{END_MARK}"
+    path.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")

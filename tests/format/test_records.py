@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as tb_masked_crc32c
 
 from neuroboard.format.records import (
+    TABLE_CRC_MAX,
     CorruptRecordError,
     RecordReader,
     _tables_up_to,
@@ -62,6 +63,15 @@ def test_batched_framing_matches_frame_record(case: tuple[list[bytes], set[int]]
     fixed = [c for c in range(rows.shape[1]) if c not in varying]
     rows[:, fixed] = rows[0, fixed]
     framed = frame_payload_rows(rows, sorted(varying))
+    for row, out in zip(rows, framed):
+        assert out.tobytes() == frame_record(row.tobytes())
+
+
+def test_long_payloads_are_framed_whole_like_frame_record() -> None:
+    # Past TABLE_CRC_MAX bytes the checksums come from one C call per row, not from the tables.
+    rng = np.random.default_rng(4)
+    rows = rng.integers(0, 256, (5, TABLE_CRC_MAX + 7), dtype=np.uint8)
+    framed = frame_payload_rows(rows, list(range(rows.shape[1])))
     for row, out in zip(rows, framed):
         assert out.tobytes() == frame_record(row.tobytes())
 

@@ -44,11 +44,17 @@ def _tensor_form(kind: str, f: float) -> TensorProto:
     x = f
     i = int(np.clip(np.nan_to_num(x), -(2**31), 2**31 - 1))
     forms = {
-        "f32_content": lambda: TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_shape(), tensor_content=np.float32(f).tobytes()),
+        "f32_content": lambda: TensorProto(
+            dtype=types_pb2.DT_FLOAT, tensor_shape=_shape(), tensor_content=np.float32(f).tobytes()
+        ),
         "f32_val": lambda: TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_shape(), float_val=[f]),
-        "f64_content": lambda: TensorProto(dtype=types_pb2.DT_DOUBLE, tensor_shape=_shape(), tensor_content=np.float64(f).tobytes()),
+        "f64_content": lambda: TensorProto(
+            dtype=types_pb2.DT_DOUBLE, tensor_shape=_shape(), tensor_content=np.float64(f).tobytes()
+        ),
         "f64_val": lambda: TensorProto(dtype=types_pb2.DT_DOUBLE, tensor_shape=_shape(), double_val=[f]),
-        "f16_content": lambda: TensorProto(dtype=types_pb2.DT_HALF, tensor_shape=_shape(), tensor_content=np.float16(f).tobytes()),
+        "f16_content": lambda: TensorProto(
+            dtype=types_pb2.DT_HALF, tensor_shape=_shape(), tensor_content=np.float16(f).tobytes()
+        ),
         "f16_val": lambda: TensorProto(
             dtype=types_pb2.DT_HALF, tensor_shape=_shape(), half_val=[int(np.float16(f).view(np.uint16))]
         ),
@@ -76,7 +82,11 @@ def _value(tag: str, kind: str, plugin: str | None, x: float) -> Summary.Value:
     elif kind == "image":
         value.image.CopyFrom(Summary.Image(height=1, width=1, colorspace=1, encoded_image_string=b"png"))
     elif kind == "histo":
-        value.histo.CopyFrom(HistogramProto(min=0.0, max=x if math.isfinite(x) else 1.0, num=1, bucket_limit=[1.0], bucket=[1.0]))
+        value.histo.CopyFrom(
+            HistogramProto(
+                min=0.0, max=x if math.isfinite(x) else 1.0, num=1, bucket_limit=[1.0], bucket=[1.0]
+            )
+        )
     else:
         value.tensor.CopyFrom(_tensor(kind, x))
     if plugin is not None:
@@ -214,6 +224,33 @@ def test_damaged_payload_is_reported_and_skipped() -> None:
     rows = decode_chunk(bytes(buffer), 0, scan_records(bytes(buffer)).blocks, on_bad=lambda *a: bad.append(a))
     assert bad == [(where, "payload")]
     assert sorted(rows.step.tolist()) == [s for s in range(1, 200) if s != 51]
+
+
+def test_long_records_beside_scalars_are_checked_whole() -> None:
+    # Same-size records of several kilobytes share one layout with a wide fixed range of bytes:
+    # compared as one array and checksummed one record at a time, a damaged one is still found.
+    blob = bytes(range(256)) * 12
+    events = []
+    for step in range(1, 41):
+        events.append(
+            Event(
+                step=step, wall_time=1.0, summary=Summary(value=[Summary.Value(tag="x", simple_value=step)])
+            )
+        )
+        blob_event = Event(step=step, wall_time=1.0)
+        blob_event.summary.value.add(
+            tag="blob", tensor=TensorProto(dtype=types_pb2.DT_STRING, string_val=[blob])
+        )
+        events.append(blob_event)
+    records = [frame_record(e.SerializeToString()) for e in events]
+    buffer = bytearray(b"".join(records))
+    where = sum(len(r) for r in records[:21])
+    buffer[where + 2000] ^= 0x10
+    bad: list = []
+    rows = decode_chunk(bytes(buffer), 0, scan_records(bytes(buffer)).blocks, on_bad=lambda *a: bad.append(a))
+    assert bad == [(where, "payload")]
+    keep, _ = select_scalars(rows, {})
+    assert sorted(rows.step[keep].tolist()) == list(range(1, 41))
 
 
 def test_layout_spans_of_a_scalar_event() -> None:

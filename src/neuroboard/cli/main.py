@@ -1,60 +1,63 @@
-"""The ``neuroboard`` command line: ``neuroboard demo`` and friends."""
+"""The ``neuroboard`` command: ``demo``, ``ls``, ``export``, ``serve`` and ``convert``.
+
+Exit codes: 0 when the command did its work, 1 when it could not (a missing logdir, a file
+that is not HDF5, a port in use, ...), 2 for a command line it does not understand. Every
+error is one line on stderr.
+
+>>> main(["--help"])  # doctest: +ELLIPSIS
+Usage: neuroboard [OPTIONS] COMMAND [ARGS]...
+...
+0
+"""
 
 from __future__ import annotations
 
-import argparse
-import math
-import os
 import sys
 
-import numpy as np
+import click
 
-from neuroboard.api.summary_writer import SummaryWriter, default_logdir
+from neuroboard import __version__
+from neuroboard.cli.convert import convert
+from neuroboard.cli.demo import demo
+from neuroboard.cli.export import export
+from neuroboard.cli.ls import ls
+from neuroboard.cli.serve import serve
 
-__all__ = ["main"]
-
-
-def _demo(args: argparse.Namespace) -> int:
-    """Write a short training-like run of scalars and say how to view it."""
-    logdir = args.logdir or default_logdir("_demo")
-    rng = np.random.default_rng(args.seed)
-    steps = np.arange(args.steps)
-    with SummaryWriter(logdir) as writer:
-        for step in steps.tolist():
-            loss = math.exp(-step / (args.steps / 4)) + 0.05 * rng.random()
-            writer.add_scalar("loss/train", loss, step)
-            writer.add_scalars("rate", {"exc": 5 + rng.normal(), "inh": 12 + rng.normal()}, step)
-        trace = np.sin(steps / 25.0)[:, None] + 0.1 * rng.standard_normal((args.steps, 3))
-        writer.add_series("membrane/mean_v", trace, names=["pop0", "pop1", "pop2"])
-    print(f"wrote {args.steps} steps to {os.path.abspath(logdir)}")
-    print(f"view it with: tensorboard --logdir {os.path.dirname(os.path.abspath(logdir))}")
-    return 0
+__all__ = ["cli", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``neuroboard`` command.
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="neuroboard")
+def cli() -> None:
+    """Write simulations as TensorBoard runs, look into logdirs, export them, serve them."""
 
-    >>> build_parser().parse_args(["demo", "--steps", "10"]).steps
-    10
-    """
-    parser = argparse.ArgumentParser(prog="neuroboard", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="write a short demo run and print how to view it")
-    demo.add_argument("--logdir", help="run folder (default: runs/<MonDD_HH-MM-SS>_<host>_demo)")
-    demo.add_argument("--steps", type=int, default=500, help="number of steps (default: 500)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.set_defaults(run=_demo)
-    return parser
+
+for _command in (demo, ls, export, serve, convert):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``neuroboard`` command; return its exit code."""
-    args = build_parser().parse_args(argv)
+    """Run the ``neuroboard`` command with ``argv`` (default: the process's arguments); return its exit code.
+
+    >>> main(["ls", "/no/such/logdir"])
+    1
+    """
     try:
-        return args.run(args)
-    except (OSError, ValueError, TypeError) as error:
-        print(f"neuroboard {args.command}: {error}", file=sys.stderr)
-        return 1
+        code = cli.main(args=argv, prog_name="neuroboard", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.ctx.get_help() if error.ctx else error.format_message(), err=True)
+        return error.exit_code
+    except click.UsageError as error:
+        where = error.ctx.command_path if error.ctx else "neuroboard"
+        click.echo(f"{where}: {error.format_message().rstrip('.')} (see '{where} --help')", err=True)
+        return error.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        click.echo("neuroboard: interrupted", err=True)
+        return 130
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

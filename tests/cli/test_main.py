@@ -51,7 +51,7 @@ def test_demo_writes_a_sweep_that_tensorboard_reads(demo) -> None:
     (sweep,) = list(logdir.iterdir())
     assert sorted(p.name for p in sweep.iterdir()) == ["J=-3", "J=5"]
     assert str(sweep.resolve()) in result.stdout
-    assert f"neuroboard serve {sweep.resolve()}" in result.stdout
+    assert f" serve {sweep.resolve()}" in result.stdout
     assert "mean rate (Hz)" in result.stdout and "J=-3" in result.stdout.splitlines()[-2]
 
     mux = multiplexer(logdir)

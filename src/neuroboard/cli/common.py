@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -116,3 +117,22 @@ def _cell(value: Any) -> str:
         # Two decimals for everyday magnitudes keep a column's points aligned.
         return f"{value:.2f}" if 1e-2 <= abs(value) < 1e6 or value == 0 else f"{value:.4g}"
     return str(value)
+
+
+def command_name() -> str:
+    """Return how the user can run this command again: ``neuroboard`` when it is on PATH, else its path.
+
+    After ``make demo`` the command lives in ``.venv/bin``, which is rarely on PATH.
+
+    >>> command_name().endswith(("neuroboard", "neuroboard.cli.main"))
+    True
+    """
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) == "neuroboard":
+        found = shutil.which("neuroboard")
+        if found and os.path.realpath(found) == os.path.realpath(script):
+            return "neuroboard"
+        return os.path.relpath(script) if not os.path.relpath(script).startswith("..") else script
+    if shutil.which("neuroboard"):
+        return "neuroboard"
+    return f"{sys.executable} -m neuroboard.cli.main"

@@ -10,7 +10,7 @@ import numpy as np
 
 from neuroboard.api.frames import collect_events
 from neuroboard.api.summary_writer import SummaryWriter
-from neuroboard.cli.common import progress, reports_errors, table
+from neuroboard.cli.common import command_name, progress, reports_errors, table
 from neuroboard.neuro import Observer
 from neuroboard.sim import LIFNetwork
 
@@ -142,7 +142,8 @@ def demo(logdir: str, neurons: int, steps: int, runs: int, seed: int) -> None:
                 _simulate(writer, coupling, neurons, steps, seed, bar)
     path = os.path.abspath(folder)
     click.echo(f"wrote {runs} run{'s' if runs > 1 else ''} of {neurons} neurons x {steps} steps to {path}")
-    click.echo(f"view them:  neuroboard serve {path}")
-    click.echo(f"every sweep so far:  neuroboard serve {os.path.abspath(logdir)}")
+    command = command_name()
+    click.echo(f"view them:  {command} serve {path}")
+    click.echo(f"every sweep so far:  {command} serve {os.path.abspath(logdir)}")
     click.echo("")
     click.echo(_summary_table(folder))

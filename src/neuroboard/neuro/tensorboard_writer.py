@@ -23,18 +23,30 @@ blocks are averaged; the colorbar adds 8 pixels on the right); a trace image is
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neuroboard.api.summary_writer import SummaryWriter
+from neuroboard.neuro.view_settings import (
+    FORMATS,
+    KINDS,
+    MAX_HEIGHT,
+    MAX_WIDTH,
+    PIXELS_PER_INCH,
+    SETTINGS,
+    TRACE_SIZE,
+    Settings,
+    Where,
+    color_limits,
+    parse_settings,
+    time_axis_of,
+)
 from neuroboard.render import heatmap_image, raster_image, trace_image
-from neuroboard.summary.convert import as_array, as_float, as_step, as_tag, is_tensor
+from neuroboard.summary.convert import as_array, as_tag, is_tensor
 from neuroboard.summary.hparams import hparam_value
 
 if TYPE_CHECKING:
@@ -51,217 +63,17 @@ __all__ = [
     "TensorboardWriter",
 ]
 
-PIXELS_PER_INCH = 100
-MAX_WIDTH = 2000
-MAX_HEIGHT = 1000
-TRACE_SIZE = (800, 240)
-
-KINDS = ("raster", "trace", "heatmap", "hparam")
-FORMATS = ("image", "scalar")
-SETTINGS = (
-    "name",
-    "kind",
-    "format",
-    "size",
-    "step",
-    "time_axis",
-    "global_step",
-    "vmin",
-    "vmax",
-    "symmetric",
-    "colorbar",
-    "steps",
-    "n_steps",
-    "n_neurons",
-)
-
 _CLASS = "TensorboardWriter"
 _RASTER = "expected a 2-D binary array (time × neurons) or event lists"
-# Values scanned at once for a heatmap's colour limits: the scan stays within a few dozen MB.
-_CHUNK = 1 << 22
 
 _Plan = Callable[[], None]
 
 
-@dataclass(frozen=True)
-class _Where:
-    """Names the call, the array and the settings in error messages."""
-
-    func: str
-    arg: str = "array"
-    # The methods take settings as one dict; write() takes them as keywords.
-    nested: bool = True
-
-    def __call__(self, arg: str | None = None) -> str:
-        return f"{self.func}({self.arg if arg is None else arg}=...)"
-
-    def setting_arg(self, key: Any) -> str:
-        return f"settings[{key!r}]" if self.nested else str(key)
-
-    def setting(self, key: Any) -> str:
-        return self(self.setting_arg(key))
-
-
-@dataclass(frozen=True)
-class _Settings:
-    name: str | None = None
-    kind: str | None = None
-    format: str | None = None
-    size: tuple[int, int] | None = None  # pixels
-    step: int = 1
-    time_axis: int | None = None
-    global_step: int = 0
-    vmin: float | None = None
-    vmax: float | None = None
-    symmetric: bool = False
-    colorbar: bool = True
-    steps: np.ndarray | None = None
-    n_steps: int | None = None
-    n_neurons: int | None = None
-
-
-def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str | None:
-    if value is None or (isinstance(value, str) and value in allowed):
-        return value
-    raise ValueError(f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
-
-
-def _flag(value: Any, where: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: expected True or False, got {type(value).__name__}")
-    return bool(value)
-
-
-def _pixels(size: Any, where: str) -> tuple[int, int] | None:
-    if size is None:
-        return None
-    try:
-        width, height = size
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: expected (width, height) in inches, got {size!r}") from None
-    numbers = (int, float, np.integer, np.floating)
-    for value in (width, height):
-        real = isinstance(value, numbers) and not isinstance(value, (bool, np.bool_))
-        if not (real and math.isfinite(value) and value > 0):
-            raise ValueError(f"{where}: expected (width, height) as two positive numbers, got {size!r}")
-    # A size under one pixel still draws one.
-    return max(1, round(width * PIXELS_PER_INCH)), max(1, round(height * PIXELS_PER_INCH))
-
-
-def _limit(value: Any, where: _Where, key: str) -> float | None:
-    if value is None:
-        return None
-    limit = as_float(value, where.func, where.setting_arg(key))
-    if not math.isfinite(limit):
-        raise ValueError(f"{where.setting(key)}: expected a finite number, got {limit}")
-    return limit
-
-
-def _parse_settings(settings: Mapping[str, Any] | None, where: _Where) -> _Settings:
-    if settings is None:
-        return _Settings()
-    if not isinstance(settings, Mapping):
-        raise TypeError(f"{where('settings')}: expected a dict of settings, got {type(settings).__name__}")
-    for key in settings:
-        if key not in SETTINGS:
-            raise TypeError(
-                f"{where.setting(key)}: unknown setting {key!r}; expected one of {', '.join(SETTINGS)}"
-            )
-    get = settings.get
-    name = get("name")
-    if name is not None:
-        as_tag(name, where.func, where.setting_arg("name"))
-    step = get("step", 1)
-    if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
-        raise TypeError(f"{where.setting('step')}: expected an int >= 1, got {type(step).__name__}")
-    if step < 1:
-        raise ValueError(f"{where.setting('step')}: expected an int >= 1, got {step}")
-    time_axis = get("time_axis")
-    if time_axis is not None and (
-        isinstance(time_axis, (bool, np.bool_)) or not isinstance(time_axis, (int, np.integer))
-    ):
-        raise TypeError(f"{where.setting('time_axis')}: expected an int axis, got {type(time_axis).__name__}")
-    global_step = as_step(get("global_step", 0), where.func, where.setting_arg("global_step"))
-    vmin = _limit(get("vmin"), where, "vmin")
-    vmax = _limit(get("vmax"), where, "vmax")
-    if vmin is not None and vmax is not None and vmin > vmax:
-        raise ValueError(f"{where.setting('vmin')}: expected vmin <= vmax, got vmin={vmin} and vmax={vmax}")
-    steps = get("steps")
-    if steps is not None:
-        if is_tensor(steps):
-            steps = steps.detach().cpu().numpy()
-        steps = np.asarray(steps)
-        if steps.dtype.kind not in "iu" or steps.ndim != 1:
-            raise TypeError(
-                f"{where.setting('steps')}: expected a 1-D array of integer steps, "
-                f"got {steps.dtype} of shape {steps.shape}"
-            )
-    extent = {}
-    for key in ("n_steps", "n_neurons"):
-        count = get(key)
-        if count is not None:
-            if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)) or count < 1:
-                raise ValueError(f"{where.setting(key)}: expected an int >= 1, got {count!r}")
-            extent[key] = int(count)
-    return _Settings(
-        name=name,
-        kind=_choice(get("kind"), KINDS, where.setting("kind")),
-        format=_choice(get("format"), FORMATS, where.setting("format")),
-        size=_pixels(get("size"), where.setting("size")),
-        step=int(step),
-        time_axis=None if time_axis is None else int(time_axis),
-        global_step=global_step,
-        vmin=vmin,
-        vmax=vmax,
-        symmetric=_flag(get("symmetric", False), where.setting("symmetric")),
-        colorbar=_flag(get("colorbar", True), where.setting("colorbar")),
-        steps=steps,
-        **extent,
-    )
-
-
-def _time_axis(settings: _Settings, ndim: int, where: _Where) -> int:
-    axis = 0 if settings.time_axis is None else settings.time_axis
-    if not -ndim <= axis < ndim:
-        raise ValueError(
-            f"{where.setting('time_axis')}: expected an axis of {where.arg} (ndim {ndim}), got {axis}"
-        )
-    return axis % ndim
-
-
-def _limits(frames: np.ndarray, settings: _Settings, where: _Where) -> tuple[float, float]:
-    """Return the colour (or y) limits of all ``frames`` at once: the given ones, else the finite extremes."""
-    low, high = settings.vmin, settings.vmax
-    if low is None or high is None:
-        found_low, found_high = math.inf, -math.inf
-        per = max(1, _CHUNK // max(1, frames[0].size))
-        for start in range(0, len(frames), per):
-            chunk = frames[start : start + per]
-            finite = chunk[np.isfinite(chunk)]
-            if finite.size:
-                found_low = min(found_low, float(finite.min()))
-                found_high = max(found_high, float(finite.max()))
-        if found_low > found_high:
-            found_low = found_high = 0.0
-        low = found_low if low is None else low
-        high = found_high if high is None else high
-    if settings.symmetric:
-        high = max(abs(low), abs(high))
-        low = -high
-    if not low <= high:
-        given = "vmin" if settings.vmin is not None else "vmax"
-        raise ValueError(
-            f"{where.setting(given)}: expected vmin <= vmax, got vmin={low} and vmax={high} "
-            f"(the other limit comes from {where.arg})"
-        )
-    return low, high
-
-
-def _numeric(array: Any, where: _Where) -> np.ndarray:
+def _numeric(array: Any, where: Where) -> np.ndarray:
     return as_array(array, where.func, where.arg, dtype=None)
 
 
-def _events(array: Any, settings: _Settings, where: _Where) -> tuple[Any, int, int] | None:
+def _events(array: Any, settings: Settings, where: Where) -> tuple[Any, int, int] | None:
     """Return (spikes, n_steps, n_neurons) for event lists, None for a dense array.
 
     The extent is ``n_steps``/``n_neurons`` from the settings, else the largest indices plus one.
@@ -301,7 +113,7 @@ def _events(array: Any, settings: _Settings, where: _Where) -> tuple[Any, int, i
     return (steps, neurons), extent[0], extent[1]
 
 
-def _dense_spikes(array: Any, where: _Where) -> np.ndarray:
+def _dense_spikes(array: Any, where: Where) -> np.ndarray:
     spikes = _numeric(array, where)
     got = f"got shape {spikes.shape} and dtype {spikes.dtype}"
     if spikes.ndim != 2 or spikes.size == 0:
@@ -317,7 +129,7 @@ def _dense_spikes(array: Any, where: _Where) -> np.ndarray:
     return spikes
 
 
-def _singleton(value: Any, where: _Where) -> str | bool | int | float:
+def _singleton(value: Any, where: Where) -> str | bool | int | float:
     if is_tensor(value):
         value = value.detach().cpu().numpy()
     if not isinstance(value, (str, bytes)):
@@ -339,7 +151,7 @@ def _singleton(value: Any, where: _Where) -> str | bool | int | float:
     return hparam_value(value, where.func, where.arg)
 
 
-def _infer_kind(value: Any, where: _Where) -> str:
+def _infer_kind(value: Any, where: Where) -> str:
     if isinstance(value, (str, bytes)):
         return "hparam"
     if isinstance(value, tuple) and len(value) == 2:
@@ -434,7 +246,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.raster("L1", np.random.rand(500, 40) < 0.02, {"global_step": 1})
         """
-        where = _Where(f"{_CLASS}.raster")
+        where = Where(f"{_CLASS}.raster")
         self._check_open(where.func)
         as_tag(name, where.func, "name")
         settings_ = self._method_settings(settings, "raster", where)
@@ -456,7 +268,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.trace("L1", "v", np.random.rand(200, 3), {"format": "scalar"})
         """
-        where = _Where(f"{_CLASS}.trace")
+        where = Where(f"{_CLASS}.trace")
         self._check_open(where.func)
         as_tag(name, where.func, "name")
         as_tag(attr, where.func, "attr")
@@ -477,7 +289,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.heatmap("L1", "weights", np.random.randn(30, 8, 8), {"step": 10, "symmetric": True})
         """
-        where = _Where(f"{_CLASS}.heatmap")
+        where = Where(f"{_CLASS}.heatmap")
         self._check_open(where.func)
         as_tag(name, where.func, "name")
         as_tag(attr, where.func, "attr")
@@ -495,7 +307,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.hparam("L1", "tau", np.float32(20.0)); tw.hparam("L1", "model", "LIF")
         """
-        where = _Where(f"{_CLASS}.hparam")
+        where = Where(f"{_CLASS}.hparam")
         self._check_open(where.func)
         as_tag(name, where.func, "name")
         as_tag(attr, where.func, "attr")
@@ -528,10 +340,10 @@ class TensorboardWriter:
         func = f"{_CLASS}.write"
         self._check_open(func)
         buffer, identifier, attrs = self._unpack(data, func)
-        parsed = _parse_settings(settings, _Where(func, nested=False))
+        parsed = parse_settings(settings, Where(func, nested=False))
         plans = []
         for k in self._keys(key, buffer, attrs, parsed.kind, func):
-            where = _Where(func, f"data[{k!r}]", nested=False)
+            where = Where(func, f"data[{k!r}]", nested=False)
             value = buffer[k] if k in buffer else attrs[k]
             name = parsed.name or (identifier if identifier is not None else k)
             kind = parsed.kind or _infer_kind(value, where)
@@ -604,7 +416,7 @@ class TensorboardWriter:
     # writes: write() plans every key before running any plan, so a rejected key
     # leaves nothing half-written.
 
-    def _plan_raster(self, where: _Where, name: str, array: Any, settings: _Settings) -> _Plan:
+    def _plan_raster(self, where: Where, name: str, array: Any, settings: Settings) -> _Plan:
         events = _events(array, settings, where)
         if events is not None:
             if settings.time_axis not in (None, 0):
@@ -615,7 +427,7 @@ class TensorboardWriter:
             spikes, n_steps, n_neurons = events
         else:
             spikes = _dense_spikes(array, where)
-            if _time_axis(settings, 2, where) == 1:
+            if time_axis_of(settings, 2, where) == 1:
                 spikes = spikes.T
             n_steps, n_neurons = spikes.shape
         width, height = settings.size or (min(n_steps, MAX_WIDTH), min(n_neurons, MAX_HEIGHT))
@@ -634,19 +446,19 @@ class TensorboardWriter:
 
         return run
 
-    def _plan_trace(self, where: _Where, name: str, attr: str, array: Any, settings: _Settings) -> _Plan:
+    def _plan_trace(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
         values = _numeric(array, where)
         if values.ndim == 0 or values.size == 0:
             hint = "; write a single value with kind='hparam'" if values.ndim == 0 else ""
             raise ValueError(
                 f"{where()}: expected a non-empty (time,) or (time, neurons) array, got shape {values.shape}{hint}"
             )
-        series = np.moveaxis(values, _time_axis(settings, values.ndim, where), 0)
+        series = np.moveaxis(values, time_axis_of(settings, values.ndim, where), 0)
         one = series.ndim == 1
         series = series.reshape(series.shape[0], -1)
         count = series.shape[0]
         if (settings.format or ("scalar" if one else "image")) == "image":
-            low, high = _limits(series[None], settings, where)
+            low, high = color_limits(series[None], settings, where)
             width, height = settings.size or TRACE_SIZE
             tag = f"{name}/{attr}"
 
@@ -669,20 +481,20 @@ class TensorboardWriter:
 
         return log
 
-    def _plan_heatmap(self, where: _Where, name: str, attr: str, array: Any, settings: _Settings) -> _Plan:
+    def _plan_heatmap(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
         values = _numeric(array, where)
         if values.ndim not in (2, 3) or values.size == 0:
             raise ValueError(
                 f"{where()}: expected a non-empty 2-D (rows × columns) or 3-D (time × rows × columns) array, "
                 f"got shape {values.shape}"
             )
-        axis = _time_axis(settings, values.ndim, where)
+        axis = time_axis_of(settings, values.ndim, where)
         if values.ndim == 2:
             frames, at = values[None], [(0, settings.global_step)]
         else:
             frames = np.moveaxis(values, axis, 0)
             at = [(t, t) for t in range(0, frames.shape[0], settings.step)]
-        low, high = _limits(frames, settings, where)
+        low, high = color_limits(frames, settings, where)
         rows, columns = frames.shape[1:]
         width, height = settings.size or (min(columns, MAX_WIDTH), min(rows, MAX_HEIGHT))
         tag = f"{name}/{attr}"
@@ -703,7 +515,7 @@ class TensorboardWriter:
 
         return run
 
-    def _plan_hparam(self, where: _Where, name: str, attr: str, array: Any) -> _Plan:
+    def _plan_hparam(self, where: Where, name: str, attr: str, array: Any) -> _Plan:
         value = _singleton(array, where)
         key = f"{name}/{attr}"
 
@@ -712,8 +524,8 @@ class TensorboardWriter:
 
         return run
 
-    def _method_settings(self, settings: Mapping[str, Any] | None, kind: str, where: _Where) -> _Settings:
-        parsed = _parse_settings(settings, where)
+    def _method_settings(self, settings: Mapping[str, Any] | None, kind: str, where: Where) -> Settings:
+        parsed = parse_settings(settings, where)
         if parsed.kind not in (None, kind):
             raise ValueError(f"{where.setting('kind')}: {where.func} draws {kind!r}, got {parsed.kind!r}")
         return parsed

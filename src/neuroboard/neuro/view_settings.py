@@ -1,0 +1,252 @@
+"""The settings of :class:`~neuroboard.neuro.TensorboardWriter`: checked once, named in every error.
+
+Sapicore passes plot settings as a dict (to the methods) or as keywords (to
+``write``); both are parsed here into one frozen :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neuroboard.summary.convert import as_float, as_step, as_tag, is_tensor
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "MAX_HEIGHT",
+    "MAX_WIDTH",
+    "PIXELS_PER_INCH",
+    "SETTINGS",
+    "TRACE_SIZE",
+    "Settings",
+    "Where",
+    "color_limits",
+    "parse_settings",
+    "time_axis_of",
+]
+
+PIXELS_PER_INCH = 100
+MAX_WIDTH = 2000
+MAX_HEIGHT = 1000
+TRACE_SIZE = (800, 240)
+
+KINDS = ("raster", "trace", "heatmap", "hparam")
+FORMATS = ("image", "scalar")
+SETTINGS = (
+    "name",
+    "kind",
+    "format",
+    "size",
+    "step",
+    "time_axis",
+    "global_step",
+    "vmin",
+    "vmax",
+    "symmetric",
+    "colorbar",
+    "steps",
+    "n_steps",
+    "n_neurons",
+)
+
+# Values scanned at once for a heatmap's colour limits: the scan stays within a few dozen MB.
+_CHUNK = 1 << 22
+
+
+@dataclass(frozen=True)
+class Where:
+    """Names the call, the array and the settings in error messages.
+
+    >>> Where("TensorboardWriter.heatmap").setting("step")
+    "TensorboardWriter.heatmap(settings['step']=...)"
+    """
+
+    func: str
+    arg: str = "array"
+    # The methods take settings as one dict; write() takes them as keywords.
+    nested: bool = True
+
+    def __call__(self, arg: str | None = None) -> str:
+        return f"{self.func}({self.arg if arg is None else arg}=...)"
+
+    def setting_arg(self, key: Any) -> str:
+        return f"settings[{key!r}]" if self.nested else str(key)
+
+    def setting(self, key: Any) -> str:
+        return self(self.setting_arg(key))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Plot settings, checked: sizes in pixels, limits as floats, steps as an int64 array.
+
+    >>> Settings().step, Settings().colorbar
+    (1, True)
+    """
+
+    name: str | None = None
+    kind: str | None = None
+    format: str | None = None
+    size: tuple[int, int] | None = None  # pixels
+    step: int = 1
+    time_axis: int | None = None
+    global_step: int = 0
+    vmin: float | None = None
+    vmax: float | None = None
+    symmetric: bool = False
+    colorbar: bool = True
+    steps: np.ndarray | None = None
+    n_steps: int | None = None
+    n_neurons: int | None = None
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str | None:
+    if value is None or (isinstance(value, str) and value in allowed):
+        return value
+    raise ValueError(f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: expected True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def _pixels(size: Any, where: str) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    try:
+        width, height = size
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected (width, height) in inches, got {size!r}") from None
+    numbers = (int, float, np.integer, np.floating)
+    for value in (width, height):
+        real = isinstance(value, numbers) and not isinstance(value, (bool, np.bool_))
+        if not (real and math.isfinite(value) and value > 0):
+            raise ValueError(f"{where}: expected (width, height) as two positive numbers, got {size!r}")
+    # A size under one pixel still draws one.
+    return max(1, round(width * PIXELS_PER_INCH)), max(1, round(height * PIXELS_PER_INCH))
+
+
+def _limit(value: Any, where: Where, key: str) -> float | None:
+    if value is None:
+        return None
+    limit = as_float(value, where.func, where.setting_arg(key))
+    if not math.isfinite(limit):
+        raise ValueError(f"{where.setting(key)}: expected a finite number, got {limit}")
+    return limit
+
+
+def parse_settings(settings: Mapping[str, Any] | None, where: Where) -> Settings:
+    """Return ``settings`` (a dict, or None) checked, each bad one named in the error.
+
+    >>> parse_settings({"size": (4, 2), "step": 5}, Where("f")).size
+    (400, 200)
+    """
+    if settings is None:
+        return Settings()
+    if not isinstance(settings, Mapping):
+        raise TypeError(f"{where('settings')}: expected a dict of settings, got {type(settings).__name__}")
+    for key in settings:
+        if key not in SETTINGS:
+            raise TypeError(
+                f"{where.setting(key)}: unknown setting {key!r}; expected one of {', '.join(SETTINGS)}"
+            )
+    get = settings.get
+    name = get("name")
+    if name is not None:
+        as_tag(name, where.func, where.setting_arg("name"))
+    step = get("step", 1)
+    if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
+        raise TypeError(f"{where.setting('step')}: expected an int >= 1, got {type(step).__name__}")
+    if step < 1:
+        raise ValueError(f"{where.setting('step')}: expected an int >= 1, got {step}")
+    time_axis = get("time_axis")
+    if time_axis is not None and (
+        isinstance(time_axis, (bool, np.bool_)) or not isinstance(time_axis, (int, np.integer))
+    ):
+        raise TypeError(f"{where.setting('time_axis')}: expected an int axis, got {type(time_axis).__name__}")
+    global_step = as_step(get("global_step", 0), where.func, where.setting_arg("global_step"))
+    vmin = _limit(get("vmin"), where, "vmin")
+    vmax = _limit(get("vmax"), where, "vmax")
+    if vmin is not None and vmax is not None and vmin > vmax:
+        raise ValueError(f"{where.setting('vmin')}: expected vmin <= vmax, got vmin={vmin} and vmax={vmax}")
+    steps = get("steps")
+    if steps is not None:
+        if is_tensor(steps):
+            steps = steps.detach().cpu().numpy()
+        steps = np.asarray(steps)
+        if steps.dtype.kind not in "iu" or steps.ndim != 1:
+            raise TypeError(
+                f"{where.setting('steps')}: expected a 1-D array of integer steps, "
+                f"got {steps.dtype} of shape {steps.shape}"
+            )
+    extent = {}
+    for key in ("n_steps", "n_neurons"):
+        count = get(key)
+        if count is not None:
+            if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)) or count < 1:
+                raise ValueError(f"{where.setting(key)}: expected an int >= 1, got {count!r}")
+            extent[key] = int(count)
+    return Settings(
+        name=name,
+        kind=_choice(get("kind"), KINDS, where.setting("kind")),
+        format=_choice(get("format"), FORMATS, where.setting("format")),
+        size=_pixels(get("size"), where.setting("size")),
+        step=int(step),
+        time_axis=None if time_axis is None else int(time_axis),
+        global_step=global_step,
+        vmin=vmin,
+        vmax=vmax,
+        symmetric=_flag(get("symmetric", False), where.setting("symmetric")),
+        colorbar=_flag(get("colorbar", True), where.setting("colorbar")),
+        steps=steps,
+        **extent,
+    )
+
+
+def time_axis_of(settings: Settings, ndim: int, where: Where) -> int:
+    """Return the time axis of an array of ``ndim`` dimensions (0 unless set; negative counts back).
+
+    >>> time_axis_of(Settings(time_axis=-1), 3, Where("f"))
+    2
+    """
+    axis = 0 if settings.time_axis is None else settings.time_axis
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{where.setting('time_axis')}: expected an axis of {where.arg} (ndim {ndim}), got {axis}"
+        )
+    return axis % ndim
+
+
+def color_limits(frames: np.ndarray, settings: Settings, where: Where) -> tuple[float, float]:
+    """Return the colour (or y) limits of all ``frames`` at once: the given ones, else the finite extremes."""
+    low, high = settings.vmin, settings.vmax
+    if low is None or high is None:
+        found_low, found_high = math.inf, -math.inf
+        per = max(1, _CHUNK // max(1, frames[0].size))
+        for start in range(0, len(frames), per):
+            chunk = frames[start : start + per]
+            finite = chunk[np.isfinite(chunk)]
+            if finite.size:
+                found_low = min(found_low, float(finite.min()))
+                found_high = max(found_high, float(finite.max()))
+        if found_low > found_high:
+            found_low = found_high = 0.0
+        low = found_low if low is None else low
+        high = found_high if high is None else high
+    if settings.symmetric:
+        high = max(abs(low), abs(high))
+        low = -high
+    if not low <= high:
+        given = "vmin" if settings.vmin is not None else "vmax"
+        raise ValueError(
+            f"{where.setting(given)}: expected vmin <= vmax, got vmin={low} and vmax={high} "
+            f"(the other limit comes from {where.arg})"
+        )
+    return low, high

@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test fuzz bench setup clean
 
 demo: $(VENV)/.stamp-base
 	$(BIN)/neuroboard demo
 
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest
+
+# The reader fuzzing suite at full length: 10^5 damaged files, a new random draw each run.
+fuzz: $(VENV)/.stamp-test
+	NEUROBOARD_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider
 
 bench: $(VENV)/.stamp-bench
 	$(BIN)/python -m benchmarks

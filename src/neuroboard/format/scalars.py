@@ -481,6 +481,9 @@ def decode_scalar_rows(
                 for offset in chosen_offsets[~good].tolist():
                     on_bad(offset, "payload")
                 chosen_rows, chosen_offsets = chosen_rows[good], chosen_offsets[good]
+                if not len(chosen_offsets):
+                    # Every record of this layout was damaged: nothing is left to decode.
+                    continue
         try:
             parts.append(
                 _layout_rows(

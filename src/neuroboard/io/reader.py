@@ -20,6 +20,8 @@ import warnings
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from google.protobuf.message import DecodeError
+
 from neuroboard.format.codec import Event
 from neuroboard.format.records import (
     FOOTER_SIZE,
@@ -255,8 +257,15 @@ def read_events(path: str, *, verify: bool = True, on_corrupt: str = "warn") -> 
     'brain.Event:2'
     """
     parse = Event.FromString
-    for payload in FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True):
-        yield parse(payload)
+    reader = FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True)
+    for payload in reader:
+        try:
+            event = parse(payload)
+        except DecodeError:
+            # An intact record whose bytes are not an Event is damage like any other.
+            reader.report(reader.offset - len(payload) - HEADER_SIZE - FOOTER_SIZE, "event")
+            continue
+        yield event
 
 
 def run_files(logdir: str) -> dict[str, list[str]]:

@@ -215,7 +215,7 @@ def test_sigkill_after_flush_keeps_what_was_flushed(tmp_path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_forked_child_does_not_write_its_parents_queue(tmp_path) -> None:
+def test_forked_child_writes_a_file_of_its_own(tmp_path) -> None:
     writer = EventWriter(str(tmp_path), flush_secs=0)
     writer.add_scalar("x", 1.0, 0, 1.0)
     pid = os.fork()
@@ -230,7 +230,12 @@ def test_forked_child_does_not_write_its_parents_queue(tmp_path) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     writer.close()
-    values = sorted(
-        (e.step, v.simple_value) for e in read_events(writer.path) for v in e.summary.value
-    )
-    assert values == [(0, 1.0), (1, 2.0)]
+
+    def values(path: str) -> list[tuple[int, float]]:
+        return sorted((e.step, v.simple_value) for e in read_events(path) for v in e.summary.value)
+
+    # The parent's queue stays the parent's; the child's point goes to a new file that sorts after it.
+    files = sorted(str(p) for p in tmp_path.iterdir())
+    assert files[0] == writer.path and len(files) == 2
+    assert values(writer.path) == [(0, 1.0)]
+    assert values(files[1]) == [(1, 2.0)]

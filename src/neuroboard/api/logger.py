@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from neuroboard.api.summary_writer import SummaryWriter, run_name
+from neuroboard.io.writer import check_file_limits
 from neuroboard.render.grid import equalize as _equalize
 from neuroboard.summary.convert import as_array
 
@@ -23,18 +24,34 @@ class Logger:
     Writes into ``<logdir>/<experiment>``, or ``<logdir>/<MonDD_HH-MM-SS>_<host>``
     when no experiment is named. Reusing an experiment name appends to it: a
     new event file goes beside the old ones, which stay as they are.
+    ``fsync``, ``max_file_bytes`` and ``rotate_secs`` are the
+    :class:`~neuroboard.api.summary_writer.SummaryWriter`'s.
 
     >>> import tempfile
     >>> with Logger(tempfile.mkdtemp(), experiment="trial1") as logger:
     ...     logger.add_scalar("Accuracy", 0.9, 1)
     """
 
-    def __init__(self, logdir: str | os.PathLike[str] = "runs/", experiment: str | None = None) -> None:
+    def __init__(
+        self,
+        logdir: str | os.PathLike[str] = "runs/",
+        experiment: str | None = None,
+        *,
+        fsync: bool = False,
+        max_file_bytes: int | None = None,
+        rotate_secs: float | None = None,
+    ) -> None:
+        check_file_limits(max_file_bytes, rotate_secs, "Logger")
         if experiment is not None and (not isinstance(experiment, str) or not experiment):
             raise TypeError(f"Logger(experiment=...): expected a non-empty str or None, got {experiment!r}")
         self.logdir = os.fspath(logdir)
         self.experiment = experiment or run_name()
-        self._writer = SummaryWriter(os.path.join(self.logdir, self.experiment))
+        self._writer = SummaryWriter(
+            os.path.join(self.logdir, self.experiment),
+            fsync=fsync,
+            max_file_bytes=max_file_bytes,
+            rotate_secs=rotate_secs,
+        )
 
     @property
     def writer(self) -> SummaryWriter:

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from neuroboard.format.codec import Event, SessionLog, Summary
-from neuroboard.io.writer import DEFAULT_FLUSH_SECS, DEFAULT_MAX_QUEUE, EventWriter, Flusher
+from neuroboard.io.writer import (
+    DEFAULT_FLUSH_SECS,
+    DEFAULT_MAX_QUEUE,
+    EventWriter,
+    Flusher,
+    check_file_limits,
+)
 from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import (
     INT64_MAX,
@@ -66,6 +73,19 @@ def default_logdir(comment: str = "", root: str = "runs") -> str:
     return os.path.join(root, run_name(comment))
 
 
+# Every SummaryWriter, so that a forked child gets locks that no thread of the parent held.
+_instances: weakref.WeakSet[SummaryWriter] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_instances):
+        writer._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _subrun_name(main_tag: str, key: str) -> str:
     return f"{main_tag.replace('/', '_')}_{key}"
 
@@ -77,7 +97,9 @@ class SummaryWriter:
     ``purge_step`` marks a resumed run so that TensorBoard drops the points
     at and after that step from the earlier attempt. Data reach the disk every
     ``flush_secs`` seconds, when ``max_queue`` events wait, on :meth:`flush`,
-    on :meth:`close` and at interpreter exit.
+    on :meth:`close` and at interpreter exit; with ``fsync`` each flush also
+    waits for the disk. ``max_file_bytes`` and ``rotate_secs`` start a new
+    file in each run folder once the current one is that large or that old.
 
     >>> import tempfile
     >>> with SummaryWriter(tempfile.mkdtemp()) as writer:
@@ -94,6 +116,9 @@ class SummaryWriter:
         filename_suffix: str = "",
         *,
         log_dir: str | os.PathLike[str] | None = None,
+        fsync: bool = False,
+        max_file_bytes: int | None = None,
+        rotate_secs: float | None = None,
     ) -> None:
         if logdir is None:
             logdir = log_dir
@@ -108,11 +133,16 @@ class SummaryWriter:
             raise ValueError(f"SummaryWriter(flush_secs=...): expected seconds >= 0, got {flush_secs!r}")
         if not isinstance(max_queue, int) or max_queue < 1:
             raise ValueError(f"SummaryWriter(max_queue=...): expected an int >= 1, got {max_queue!r}")
+        check_file_limits(max_file_bytes, rotate_secs, "SummaryWriter")
+        self.fsync = bool(fsync)
+        self.max_file_bytes = max_file_bytes
+        self.rotate_secs = rotate_secs
         self.purge_step = purge_step
         self.max_queue = max_queue
         self.flush_secs = flush_secs
         self.filename_suffix = filename_suffix
         self._lock = threading.Lock()
+        _instances.add(self)
         self._flusher = Flusher(flush_secs) if flush_secs > 0 else None
         self._writer = self._open(self.logdir)
         self._subwriters: dict[str, EventWriter] = {}
@@ -156,6 +186,9 @@ class SummaryWriter:
             max_queue=self.max_queue,
             flusher=self._flusher,
             first_events=first,
+            fsync=self.fsync,
+            max_file_bytes=self.max_file_bytes,
+            rotate_secs=self.rotate_secs,
         )
 
     def _subwriter(self, name: str) -> EventWriter:
@@ -196,7 +229,11 @@ class SummaryWriter:
         """
         if type(tag) is not str or not tag:
             as_tag(tag, "add_scalar")
-        value = scalar_value if type(scalar_value) is float else as_float(scalar_value, "add_scalar", "scalar_value")
+        value = (
+            scalar_value
+            if type(scalar_value) is float
+            else as_float(scalar_value, "add_scalar", "scalar_value")
+        )
         if global_step is not None and not (
             type(global_step) is int and INT64_MIN <= global_step <= INT64_MAX
         ):
@@ -315,7 +352,9 @@ class SummaryWriter:
             if walls.ndim == 0:
                 walls = np.full(count, float(walls))
             elif walls.shape != (count,):
-                raise ValueError(f"{func}(walltimes=...): expected one time or {count}, got shape {walls.shape}")
+                raise ValueError(
+                    f"{func}(walltimes=...): expected one time or {count}, got shape {walls.shape}"
+                )
             if not np.isfinite(walls).all():
                 raise ValueError(f"{func}(walltimes=...): expected finite seconds since the epoch")
         self._check_open()
@@ -378,7 +417,9 @@ class SummaryWriter:
         >>> with SummaryWriter(tempfile.mkdtemp()) as w:
         ...     w.add_histogram("weights", np.random.randn(1000), 0)
         """
-        self._write_summary(histogram(tag, values, bins, max_bins=max_bins), global_step, walltime, tag, "add_histogram")
+        self._write_summary(
+            histogram(tag, values, bins, max_bins=max_bins), global_step, walltime, tag, "add_histogram"
+        )
 
     def add_image(
         self, tag: str, img: Any, global_step: Any = None, walltime: Any = None, dataformats: str = "CHW"
@@ -424,7 +465,12 @@ class SummaryWriter:
         self._write_summary(text(tag, text_string), global_step, walltime, tag, "add_text")
 
     def add_audio(
-        self, tag: str, snd_tensor: Any, global_step: Any = None, sample_rate: float = 44100, walltime: Any = None
+        self,
+        tag: str,
+        snd_tensor: Any,
+        global_step: Any = None,
+        sample_rate: float = 44100,
+        walltime: Any = None,
     ) -> None:
         """Log a sound: samples in [-1, 1], (L,) mono or (L, C), stored as WAV.
 
@@ -462,7 +508,9 @@ class SummaryWriter:
         func = "add_hparams"
         summary = session_start(hparam_dict, func=func)
         if metric_dict is not None and not isinstance(metric_dict, Mapping):
-            raise TypeError(f"{func}(metric_dict=...): expected a dict of tags to numbers, got {type(metric_dict).__name__}")
+            raise TypeError(
+                f"{func}(metric_dict=...): expected a dict of tags to numbers, got {type(metric_dict).__name__}"
+            )
         metrics = [
             (as_tag(tag, func, "metric_dict key"), as_float(value, func, f"metric_dict[{tag!r}]"))
             for tag, value in (metric_dict or {}).items()
@@ -496,14 +544,21 @@ class SummaryWriter:
         if domains is None:
             return
         if not isinstance(domains, Mapping):
-            raise TypeError(f"{func}(hparam_domain_discrete=...): expected a dict of names to lists, got {type(domains).__name__}")
+            raise TypeError(
+                f"{func}(hparam_domain_discrete=...): expected a dict of names to lists, got {type(domains).__name__}"
+            )
         for name, allowed in domains.items():
             arg = f"hparam_domain_discrete[{name!r}]"
             if isinstance(allowed, (str, bytes)) or not isinstance(allowed, Sequence):
                 raise TypeError(f"{func}({arg}=...): expected a list of values, got {type(allowed).__name__}")
             values = [hparam_value(v, func, arg) for v in allowed]
-            if name in hparam_dict and hparam_value(hparam_dict[name], func, f"hparam_dict[{name!r}]") not in values:
-                raise ValueError(f"{func}(hparam_dict[{name!r}]=...): expected one of {values!r}, got {hparam_dict[name]!r}")
+            if (
+                name in hparam_dict
+                and hparam_value(hparam_dict[name], func, f"hparam_dict[{name!r}]") not in values
+            ):
+                raise ValueError(
+                    f"{func}(hparam_dict[{name!r}]=...): expected one of {values!r}, got {hparam_dict[name]!r}"
+                )
 
     def add_hparams_config(
         self, hparams: Sequence[Any], metrics: Sequence[Any] = (), time_created_secs: float | None = None
@@ -536,10 +591,14 @@ class SummaryWriter:
         ...     w.add_summary(scalar("loss", 0.1), 5)
         """
         if not isinstance(summary, Summary):
-            raise TypeError(f"add_summary(summary=...): expected a Summary proto, got {type(summary).__name__}")
+            raise TypeError(
+                f"add_summary(summary=...): expected a Summary proto, got {type(summary).__name__}"
+            )
         self._write_summary(summary, global_step, walltime, tag, "add_summary")
 
-    def _write_summary(self, summary: Summary, global_step: Any, walltime: Any, tag: str | None, func: str) -> None:
+    def _write_summary(
+        self, summary: Summary, global_step: Any, walltime: Any, tag: str | None, func: str
+    ) -> None:
         if global_step is not None:
             global_step = as_step(global_step, func)
         wall = time.time() if walltime is None else as_walltime(walltime, func)

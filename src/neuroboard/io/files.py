@@ -43,7 +43,12 @@ def _sort_after(candidate_seconds: int, names: list[str], make) -> int:
     match = _SECONDS.match(latest)
     if match is None:
         return candidate_seconds
-    return max(candidate_seconds, int(match.group(1)) + 1)
+    # The latest file's own second first: a writer that rotates many times a
+    # second then moves its names ahead of the clock only when needed.
+    seconds = int(match.group(1))
+    if seconds >= candidate_seconds and make(seconds) > latest:
+        return seconds
+    return max(candidate_seconds, seconds + 1)
 
 
 def create_event_file(logdir: str, suffix: str = "") -> tuple[str, int]:

@@ -3,7 +3,13 @@
 Scalars are kept as plain tuples until a flush encodes them all at once with
 the batched fast path; other events are framed when they are added. Every
 flush hands the bytes to the OS in one ``write`` loop, so a crash loses at
-most what was added since the last flush.
+most what was added since the last flush; with ``fsync=True`` it also waits
+for the disk, so a power loss does too.
+
+A writer moves to a new file of its run when the current one is full or old
+(``max_file_bytes``, ``rotate_secs``) and in a forked child, which must not
+write into its parent's file. New files are named to sort after the old
+ones and start with their own file-version event.
 """
 
 from __future__ import annotations
@@ -20,12 +26,18 @@ import numpy as np
 from neuroboard.format.codec import Event, encode_event, encode_scalar_records, file_version_event
 from neuroboard.io.files import create_event_file
 
-__all__ = ["EventWriter", "Flusher", "WriterClosedError"]
+__all__ = ["EventWriter", "Flusher", "WriterClosedError", "check_file_limits"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_SECS = 2.0
 DEFAULT_MAX_QUEUE = 10_000
+
+# Looked up at each call rather than bound: the seam where the tests inject a
+# full disk and count the syncs, and where rotation reads the time.
+_write = os.write
+_fsync = os.fsync
+_monotonic = time.monotonic
 
 
 class WriterClosedError(ValueError):
@@ -44,8 +56,24 @@ class Flusher:
         self.interval = interval
         self._writers: weakref.WeakSet[EventWriter] = weakref.WeakSet()
         self._stopped = threading.Event()
+        self._start()
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="neuroboard-flush", daemon=True)
         self._thread.start()
+
+    def revive(self) -> None:
+        """Start the thread again in a forked child, where it does not exist; else do nothing."""
+        if self._pid != os.getpid() and not self._stopped.is_set():
+            self._start()
+
+    def _after_fork(self) -> None:
+        # The parent's thread may have held the event's lock at the fork: use a fresh one.
+        stopped = self._stopped.is_set()
+        self._stopped = threading.Event()
+        if stopped:
+            self._stopped.set()
 
     def add(self, writer: EventWriter) -> None:
         """Flush ``writer`` on every tick from now on."""
@@ -84,12 +112,12 @@ def _close_all() -> None:
 
 
 def _after_fork_in_child() -> None:
-    # The parent writes what it had queued; a child that wrote it too would duplicate it.
+    # The parent writes what it had queued and owns its file: a child that wrote
+    # either would duplicate events or interleave its records with the parent's.
     global _open_lock
     _open_lock = threading.Lock()
     for writer in _open_writers:
-        writer._lock = threading.Lock()
-        writer._forget_queue()
+        writer._leave_parents_file()
 
 
 if hasattr(os, "register_at_fork"):
@@ -103,13 +131,43 @@ def _close_quietly(fd: int) -> None:
         pass
 
 
+def check_file_limits(max_file_bytes: int | None, rotate_secs: float | None, func: str) -> None:
+    """Raise a ValueError naming ``func`` unless both limits are None or positive.
+
+    >>> check_file_limits(1 << 20, None, "EventWriter")
+    """
+    if max_file_bytes is not None and (
+        isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, int) or max_file_bytes < 1
+    ):
+        raise ValueError(f"{func}(max_file_bytes=...): expected an int >= 1 or None, got {max_file_bytes!r}")
+    if rotate_secs is not None and (
+        isinstance(rotate_secs, bool) or not isinstance(rotate_secs, (int, float)) or not rotate_secs > 0
+    ):
+        raise ValueError(f"{func}(rotate_secs=...): expected seconds > 0 or None, got {rotate_secs!r}")
+
+
+def _sync_folder(path: str) -> None:
+    # A new file's name is durable only once its folder is synced; Windows has no such call.
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class EventWriter:
     """Write events into one new event file in ``logdir``.
 
     ``flush_secs`` sets the background flush interval (``0`` turns it off);
     ``max_queue`` is how many events may wait in memory before the adding
     call flushes them itself. ``flusher`` shares one background thread among
-    several writers. Steps left out advance a counter per tag.
+    several writers. Steps left out advance a counter per tag. ``fsync``
+    makes every flush wait until the disk holds the bytes. Once the file
+    holds ``max_file_bytes`` bytes or is ``rotate_secs`` seconds old, the next
+    flush starts a new file in the same run. A forked child that uses the
+    writer writes into a new file of its own.
 
     >>> import tempfile
     >>> with EventWriter(tempfile.mkdtemp()) as w:
@@ -125,9 +183,21 @@ class EventWriter:
         max_queue: int = DEFAULT_MAX_QUEUE,
         flusher: Flusher | None = None,
         first_events: tuple[Event, ...] = (),
+        fsync: bool = False,
+        max_file_bytes: int | None = None,
+        rotate_secs: float | None = None,
     ) -> None:
+        check_file_limits(max_file_bytes, rotate_secs, "EventWriter")
         self.logdir = os.fspath(logdir)
+        self.filename_suffix = filename_suffix
+        self.fsync = bool(fsync)
+        self.max_file_bytes = max_file_bytes
+        self.rotate_secs = rotate_secs
         self.path, self._fd = create_event_file(self.logdir, filename_suffix)
+        self._file_bytes = 0
+        self._file_opened = _monotonic()
+        if self.fsync:
+            _sync_folder(self.logdir)
         self.max_queue = max(1, int(max_queue))
         self._lock = threading.Lock()
         self._chunks: list[bytes] = [encode_event(file_version_event(time.time()))]
@@ -141,6 +211,8 @@ class EventWriter:
         self._last_step: dict[str, int] = {}
         self._closed = False
         self._error: BaseException | None = None
+        # Set in a forked child until the writer is used there: see _leave_parents_file.
+        self._forked = False
         self._own_flusher = flusher is None and flush_secs > 0
         self._flusher = Flusher(flush_secs) if self._own_flusher else flusher
         with _open_lock:
@@ -173,8 +245,8 @@ class EventWriter:
         Arguments are trusted: the API layer has converted and checked them.
         """
         with self._lock:
-            if self._closed or self._error is not None:
-                self._raise_pending()
+            if self._closed or self._error is not None or self._forked:
+                self._check_usable()
             if step is None:
                 step = self._last_step.get(tag, -1) + 1
             self._last_step[tag] = step
@@ -191,8 +263,8 @@ class EventWriter:
     ) -> None:
         """Queue a whole series of one tag (int64 steps, float64 wall times and values)."""
         with self._lock:
-            if self._closed or self._error is not None:
-                self._raise_pending()
+            if self._closed or self._error is not None or self._forked:
+                self._check_usable()
             self._encode_scalars()
             self._chunks.append(encode_scalar_records([tag], steps, wall_times, values))
             if len(steps):
@@ -210,8 +282,8 @@ class EventWriter:
         """
         record = encode_event(event)
         with self._lock:
-            if self._closed or self._error is not None:
-                self._raise_pending()
+            if self._closed or self._error is not None or self._forked:
+                self._check_usable()
             self._encode_scalars()
             self._chunks.append(record)
             self._queued += 1
@@ -219,7 +291,7 @@ class EventWriter:
                 self._write_pending()
 
     def flush(self) -> None:
-        """Hand every queued event to the operating system.
+        """Hand every queued event to the operating system, and with ``fsync`` to the disk.
 
         Raises the error of a failed background flush, if there was one.
         """
@@ -247,10 +319,10 @@ class EventWriter:
                     self._raise_pending()
                 self._write_pending()
             except BaseException:
-                _close_quietly(self._fd)
+                self._release_file(quietly=True)
                 raise
             else:
-                os.close(self._fd)
+                self._release_file()
             finally:
                 self._forget_queue()
         if self._own_flusher:
@@ -272,6 +344,48 @@ class EventWriter:
         return f"<EventWriter {self.path!r} {state}>"
 
     # -- internals -----------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._closed or self._error is not None:
+            self._raise_pending()
+        # First use in a forked child: its flushes need a thread of its own.
+        self._forked = False
+        if self._flusher is not None:
+            with _open_lock:
+                self._flusher.revive()
+
+    def _leave_parents_file(self) -> None:
+        """In a forked child: drop the parent's queue, error and file without writing them."""
+        self._lock = threading.Lock()
+        self._forget_queue()
+        self._error = None
+        self._release_file(quietly=True)
+        self._forked = True
+        if self._flusher is not None:
+            self._flusher._after_fork()
+
+    def _release_file(self, quietly: bool = False) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            if quietly:
+                _close_quietly(fd)
+            else:
+                os.close(fd)
+
+    def _rotation_due(self) -> bool:
+        if self.max_file_bytes is not None and self._file_bytes >= self.max_file_bytes:
+            return True
+        return self.rotate_secs is not None and _monotonic() - self._file_opened >= self.rotate_secs
+
+    def _next_file(self) -> None:
+        """Move to a new file of the run, which starts with a file-version event."""
+        self._release_file()
+        self.path, self._fd = create_event_file(self.logdir, self.filename_suffix)
+        self._file_bytes = 0
+        self._file_opened = _monotonic()
+        self._chunks.insert(0, encode_event(file_version_event(time.time())))
+        if self.fsync:
+            _sync_folder(self.logdir)
 
     def _raise_pending(self) -> None:
         error = self._error
@@ -299,16 +413,21 @@ class EventWriter:
         self._queued = 0
         if not self._chunks:
             return
+        if self._fd is None or self._rotation_due():
+            self._next_file()
         data = memoryview(b"".join(self._chunks))
         self._chunks = []
         try:
             while data:
-                written = os.write(self._fd, data)
+                written = _write(self._fd, data)
+                self._file_bytes += written
                 data = data[written:]
         except BaseException:
             # Keep what did not reach the file, so that a retry writes it in order.
             self._chunks = [bytes(data)]
             raise
+        if self.fsync:
+            _fsync(self._fd)
 
     def _forget_queue(self) -> None:
         self._chunks = []

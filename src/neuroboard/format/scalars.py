@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from google.protobuf.message import DecodeError
-from tensorboard.util.tensor_util import make_ndarray
 
 from neuroboard.format.codec import Event
 from neuroboard.format.layout import Layout, Slot, parse_layout
@@ -255,6 +254,10 @@ def scalar_values_reference(
 
 def _tensor_number(tensor) -> float | None:
     try:
+        # Imported here: tensor_util pulls in TensorBoard's file-system layer, a third of a second
+        # at import, and only the reference path needs it.
+        from tensorboard.util.tensor_util import make_ndarray
+
         array = make_ndarray(tensor)
     except (TypeError, ValueError, OverflowError):
         return None

@@ -12,7 +12,6 @@ import numpy as np
 from google.protobuf.message import DecodeError, Message
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.types_pb2 import DT_BFLOAT16, DT_STRING, DataType
-from tensorboard.util import tensor_util
 
 from neuroboard.format.codec import Summary
 
@@ -83,6 +82,7 @@ def _bfloat16(tensor: TensorProto, shape: tuple[int, ...]) -> np.ndarray:
 def tensor_array(tensor: TensorProto, caller: str) -> np.ndarray:
     """Return a ``TensorProto`` as a NumPy array, bfloat16 widened to float32.
 
+    >>> from tensorboard.util import tensor_util
     >>> tensor_array(tensor_util.make_tensor_proto(np.float32(0.5)), "tensor_value")
     array(0.5, dtype=float32)
     """
@@ -90,7 +90,10 @@ def tensor_array(tensor: TensorProto, caller: str) -> np.ndarray:
     try:
         if tensor.dtype == DT_BFLOAT16:
             return _bfloat16(tensor, shape)
-        return tensor_util.make_ndarray(tensor)
+        # Imported here: tensor_util costs a third of a second at import (TensorBoard's gfile layer).
+        from tensorboard.util.tensor_util import make_ndarray
+
+        return make_ndarray(tensor)
     except (TypeError, ValueError) as error:
         raise ValueError(
             f"{caller}(value=...): expected a tensor whose contents fit its dtype and shape, "
@@ -115,6 +118,7 @@ def tensor_of(value: Summary.Value, caller: str = "tensor_value") -> TensorProto
 def tensor_value(value: Summary.Value) -> np.ndarray:
     """Return the tensor a ``Summary.Value`` holds as a NumPy array (strings as an object array of bytes).
 
+    >>> from tensorboard.util import tensor_util
     >>> tensor = tensor_util.make_tensor_proto(np.arange(6.0).reshape(2, 3))
     >>> tensor_value(Summary.Value(tensor=tensor)).tolist()
     [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
@@ -125,6 +129,7 @@ def tensor_value(value: Summary.Value) -> np.ndarray:
 def string_array(value: Summary.Value, caller: str) -> np.ndarray:
     """Return the string tensor a ``Summary.Value`` holds as an object array of ``bytes``.
 
+    >>> from tensorboard.util import tensor_util
     >>> string_array(Summary.Value(tensor=tensor_util.make_tensor_proto([b"a", b"b"])), "text_value")
     array([b'a', b'b'], dtype=object)
     """

@@ -9,7 +9,7 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from benchmarks import bench_images, bench_neuro, bench_read, bench_summaries, bench_write
+from benchmarks import bench_dask, bench_images, bench_neuro, bench_read, bench_summaries, bench_write
 from benchmarks.common import markdown_table, print_header, print_table, write_results
 
 AREAS = {
@@ -18,6 +18,7 @@ AREAS = {
     "summaries": bench_summaries.run,
     "images": bench_images.run,
     "neuro": bench_neuro.run,
+    "dask": bench_dask.run,
 }
 QUICK_SCALE = 0.1
 #: The page whose results table a full run (every area, full sizes) rewrites.

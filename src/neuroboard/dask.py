@@ -1,0 +1,386 @@
+"""A logdir's scalars as a dask DataFrame: one partition per event file, or per byte range of one.
+
+:func:`read_scalars` lists the runs and event files of a logdir once, as
+:func:`~neuroboard.collect_events` finds them, and returns a lazy
+``dask.dataframe.DataFrame`` with the columns and dtypes of
+``collect_events(logdir, type="scalar")``. Each partition reads one event
+file (or, with ``blocksize``, the records that *start* in one byte range of
+a big file) with the same array-speed decoder, so that a cluster reads many
+files, or one huge one, in parallel.
+
+Byte ranges. A range that does not start the file finds its first record as
+the reader does after damage: the next offset whose length and payload
+checksums both hold. It reads on past its end to finish the last record it
+owns, and on to the first intact record after its end (where the next range
+begins), so that damage between two ranges is reported once, by the range
+that reaches it by walking its records, as a whole-file read reports it.
+
+Plugin registrations. A tensor is a scalar when the first metadata of its
+tag *in its run* names the ``scalars`` plugin, and that metadata may sit in
+an earlier file or range of the run. A partition therefore decodes its bytes
+without waiting for anything, noting each tag's first metadata in it and
+keeping the tensor values whose verdict could change; a small task per part
+passes the registrations of the run on, part after part, and a last cheap
+task per partition settles those tensor values against the registrations of
+everything before it. Only the small registration dicts travel between
+workers. A run read as a single part needs none of this and is one task.
+
+dask is an optional dependency: ``pip install 'neuroboard[dask]'``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, decode_chunk, positions, select_scalars
+from neuroboard.format.scan import Block, record_positions
+from neuroboard.io.logdir import Filters, ScalarBatch
+from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
+
+if TYPE_CHECKING:
+    import dask.dataframe
+
+__all__ = ["read_scalars"]
+
+_INSTALL = "pip install 'neuroboard[dask]'"
+# Bytes read at a time, as the whole-logdir reader reads them.
+_CHUNK = 1 << 21
+# Bytes searched at a time for a range's first record.
+_PROBE = 1 << 16
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The records of ``path`` that start in ``[start, stop)`` (``stop`` None: to the end of the file)."""
+
+    run: str
+    path: str
+    start: int = 0
+    stop: int | None = None
+
+
+@dataclass
+class _Decoded:
+    """A part read without knowing the registrations of the parts before it in its run.
+
+    ``frame`` is the answer when no tensor value's verdict is open; otherwise
+    ``batches`` hold every candidate row, ``tensor`` marks the tensor values
+    among them and ``local`` what the part alone says of each row.
+    """
+
+    registrations: Plugins
+    frame: pd.DataFrame | None = None
+    batches: list[ScalarBatch] = field(default_factory=list)
+    tensor: list[np.ndarray] = field(default_factory=list)
+    local: list[np.ndarray] = field(default_factory=list)
+
+
+def _import_dask():
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError as error:
+        raise ImportError(f"neuroboard.dask.read_scalars needs dask: {_INSTALL}") from error
+    return dask, dd
+
+
+def read_scalars(
+    logdir: str | os.PathLike,
+    *,
+    runs: str | Iterable[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+    steps: Sequence[int | None] | None = None,
+    verify: bool = True,
+    on_corrupt: str = "warn",
+    blocksize: int | None = None,
+    files_per_partition: int = 1,
+) -> dask.dataframe.DataFrame:
+    """Return the scalars of ``logdir`` as a lazy dask DataFrame, one partition per event file.
+
+    The columns, dtypes and rows are those of ``collect_events(logdir,
+    type="scalar")``, with its ``runs``, ``tags``, ``steps``, ``verify`` and
+    ``on_corrupt``; each partition keeps its file's order, and the
+    partitions follow the runs and their files in reading order. Files are
+    listed once, now: files written later are not read. With ``blocksize``
+    (bytes), a file bigger than that is split into ranges of about that
+    size, a partition each. ``files_per_partition`` puts that many files
+    of consecutive runs in one partition (a run's files, or ranges, that
+    are read apart are never grouped): many small files then cost fewer,
+    bigger tasks. ``logdir`` may also be one event file (run ``"."``).
+
+    >>> import tempfile, neuroboard
+    >>> d = tempfile.mkdtemp()
+    >>> with neuroboard.SummaryWriter(d) as w: w.add_series("loss", [0.5, 0.25, 0.125])
+    >>> read_scalars(d).compute(scheduler="sync")["value"].tolist()
+    [0.5, 0.25, 0.125]
+    """
+    dask, dd = _import_dask()
+    from dask.delayed import Delayed
+    from dask.highlevelgraph import HighLevelGraph
+
+    func = "read_scalars"
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"{func}(logdir=...): expected a path, got {type(logdir).__name__}")
+    logdir = os.fspath(logdir)
+    if not os.path.exists(logdir):
+        raise FileNotFoundError(f"{func}(logdir={logdir!r}): no such file or directory")
+    if blocksize is not None and (
+        isinstance(blocksize, (bool, np.bool_))
+        or not isinstance(blocksize, (int, np.integer))
+        or blocksize < 1
+    ):
+        raise ValueError(f"{func}(blocksize=...): expected None or an int >= 1 of bytes, got {blocksize!r}")
+    if (
+        isinstance(files_per_partition, (bool, np.bool_))
+        or not isinstance(files_per_partition, (int, np.integer))
+        or files_per_partition < 1
+    ):
+        raise ValueError(
+            f"{func}(files_per_partition=...): expected an int >= 1, got {files_per_partition!r}"
+        )
+    filters = Filters.make(runs, tags, steps, func=func)
+    check_on_corrupt(on_corrupt, func)
+    options = (filters, bool(verify), on_corrupt)
+
+    found = {".": [logdir]} if os.path.isfile(logdir) else run_files(logdir)
+    token = dask.base.tokenize(logdir, options, blocksize, files_per_partition, _stamps(found))
+    name = f"read-scalars-{token}"
+    graph: dict[Any, Any] = {}
+    keys: list[Any] = []
+    group: list[_Part] = []
+
+    def close_group() -> None:
+        if group:
+            keys.append((name, len(keys)))
+            graph[keys[-1]] = (_read_group, tuple(group), *options)
+            group.clear()
+
+    for run, paths in found.items():
+        if not filters.keep_run(run):
+            continue
+        parts = [part for path in paths for part in _split(run, path, blocksize)]
+        if len(parts) == 1:
+            # A run read as one part needs no registrations from elsewhere.
+            group.append(parts[0])
+            if len(group) >= files_per_partition:
+                close_group()
+            continue
+        close_group()
+        known: Any = {}
+        for part in parts:
+            index = len(keys)
+            decoded = (f"{name}-decode", index)
+            graph[decoded] = (_decode_part, part, *options)
+            keys.append((name, index))
+            graph[keys[-1]] = (_settle, decoded, known)
+            # Only this small dict travels on to the next part of the run, never the decoded rows.
+            registered = (f"{name}-registered", index)
+            graph[registered] = (_registrations, decoded)
+            after = (f"{name}-known", index)
+            graph[after] = (_known_after, known, registered)
+            known = after
+    close_group()
+    meta = _empty_frame()
+    if not keys:
+        keys = [(name, 0)]
+        graph[keys[0]] = (_empty_frame,)
+    layer = HighLevelGraph.from_collections(name, graph, dependencies=())
+    parts = [Delayed(key, layer, layer=name) for key in keys]
+    # The frame's own string dtype, not dask's conversion of object columns.
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+def _stamps(found: dict[str, list[str]]) -> list[tuple[str, int, int]]:
+    """Return each file's path, size and modification time: a changed file gives a new graph."""
+    out = []
+    for paths in found.values():
+        for path in paths:
+            stat = os.stat(path)
+            out.append((path, stat.st_size, stat.st_mtime_ns))
+    return out
+
+
+def _split(run: str, path: str, blocksize: int | None) -> list[_Part]:
+    size = os.path.getsize(path)
+    if blocksize is None or size <= blocksize:
+        return [_Part(run, path)]
+    starts = list(range(0, size, blocksize))
+    stops = starts[1:] + [None]
+    return [_Part(run, path, start, stop) for start, stop in zip(starts, stops)]
+
+
+def _empty_frame() -> pd.DataFrame:
+    from neuroboard.api.frames import _scalar_frame
+
+    return _scalar_frame([])
+
+
+def _read_group(parts: tuple[_Part, ...], filters: Filters, verify: bool, on_corrupt: str) -> pd.DataFrame:
+    """Return the scalars of parts that are each the whole of their run, as one frame."""
+    from neuroboard.api.frames import _scalar_frame
+
+    return _scalar_frame(
+        batch
+        for part in parts
+        for batch in _settled(_decode_part(part, filters, verify, on_corrupt, frame=False), {})
+    )
+
+
+def _known_after(known: Plugins, registered: Plugins) -> Plugins:
+    """Return the run's registrations after a part: the earlier ones win, as TensorBoard keeps the first."""
+    return {**registered, **known}
+
+
+def _registrations(decoded: _Decoded) -> Plugins:
+    return decoded.registrations
+
+
+def _settle(decoded: _Decoded, known: Plugins) -> pd.DataFrame:
+    """Return a part's scalars, given the registrations its run made before it."""
+    from neuroboard.api.frames import _scalar_frame
+
+    if decoded.frame is not None:
+        return decoded.frame
+    return _scalar_frame(_settled(decoded, known))
+
+
+def _settled(decoded: _Decoded, known: Plugins) -> Iterator[ScalarBatch]:
+    """Yield a part's scalars, given the registrations its run made before it."""
+    for batch, tensor, local in zip(decoded.batches, decoded.tensor, decoded.local):
+        if not tensor.any():
+            yield batch
+            continue
+        # Per tag name: 1 if an earlier part registered it as a scalar, 0 as anything else, -1 not at all.
+        earlier = np.array(
+            [-1 if name not in known else int(known[name] == SCALARS_PLUGIN) for name in batch.tag_names],
+            np.int8,
+        ).reshape(len(batch.tag_names))
+        verdict = earlier[batch.tag] if len(earlier) else np.full(len(batch), -1, np.int8)
+        keep = np.where(tensor & (verdict >= 0), verdict == 1, local)
+        yield ScalarBatch(
+            batch.run,
+            batch.tag_names,
+            batch.tag[keep],
+            batch.step[keep],
+            batch.wall_time[keep],
+            batch.value[keep],
+        )
+
+
+def _decode_part(
+    part: _Part, filters: Filters, verify: bool, on_corrupt: str, frame: bool = True
+) -> _Decoded:
+    """Read a part on its own: the rows it holds, and what it cannot settle without the parts before it.
+
+    With ``frame``, a part whose rows are all settled already holds them as its frame.
+    """
+    from neuroboard.api.frames import _scalar_frame
+
+    registrations: Plugins = {}
+    decoded = _Decoded(registrations)
+    reader = FileRecordReader(part.path, part.start, verify=verify, on_corrupt=on_corrupt, final=True)
+    for data, base, blocks in _owned_chunks(reader, part):
+        entries = decode_chunk(data, base, blocks, verify=verify, on_bad=reader.report)
+        keep, registered = select_scalars(entries, registrations)
+        for tag, plugin, _position in registered:
+            registrations.setdefault(tag, plugin)
+        wanted = entries.numeric.copy()
+        names = entries.tag_names
+        if filters.tags is not None:
+            wanted &= np.array([filters.keep_tag(n) for n in names], bool).reshape(len(names))[entries.tag]
+        in_steps = filters.step_mask(entries.step)
+        if in_steps is not None:
+            wanted &= in_steps
+        chosen = np.flatnonzero(wanted)
+        order = positions(entries)[chosen]
+        if len(chosen) > 1 and (np.diff(order) < 0).any():
+            chosen = chosen[np.argsort(order, kind="stable")]
+        decoded.batches.append(
+            ScalarBatch(
+                part.run,
+                names,
+                entries.tag[chosen],
+                entries.step[chosen],
+                entries.wall[chosen],
+                entries.value[chosen],
+            )
+        )
+        decoded.tensor.append(~entries.simple[chosen])
+        decoded.local.append(keep[chosen])
+    if frame and not any(tensor.any() for tensor in decoded.tensor):
+        # Only simple values: nothing an earlier part registered can change them.
+        decoded.frame = _scalar_frame(decoded.batches)
+        decoded.batches, decoded.tensor, decoded.local = [], [], []
+    return decoded
+
+
+def _landing(path: str, offset: int, size: int) -> int:
+    """Return where a read that starts at ``offset`` begins: the next record whose checksums hold.
+
+    This is the reader's own search after damage, so a range and the range
+    before it agree on their boundary. Past the last such record, ``size``.
+    """
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=_PROBE)
+    with open(path, "rb") as file:
+        return reader.offset if reader._resync(file, size) else size
+
+
+def _owned_chunks(reader: FileRecordReader, part: _Part) -> Iterator[tuple[bytes, int, list[Block]]]:
+    """Yield the chunks of ``reader``'s file trimmed to the records ``part`` owns.
+
+    A range owns the records from where a read from its start begins up to
+    where a read from its end begins, and reports the damage between them:
+    whatever the next range passes over to find its first record is reported
+    here, where the walk from record to record meets it, and nothing twice.
+    """
+    if part.stop is None and part.start == 0:
+        reader.chunk_size = _CHUNK
+        yield from reader.chunks()
+        return
+    size = os.path.getsize(part.path)
+    first = _landing(part.path, part.start, size)
+    stop = size if part.stop is None else _landing(part.path, part.stop, size)
+    if first >= stop:
+        return
+    report = reader.report
+
+    def report_own(offset: int, what: str, detail: str = "") -> None:
+        if offset < stop:
+            report(offset, what, detail)
+
+    reader.report = report_own  # type: ignore[method-assign]
+    reader.offset = first
+    # The reader reads its chunk size at a time: what is left of the range, and then a record at least.
+    reader.chunk_size = min(_CHUNK, stop - first)
+    for data, base, blocks in reader.chunks():
+        if base >= stop:
+            return
+        owned = _trim(blocks, stop - base)
+        if owned:
+            yield data, base, owned
+        starts, sizes = record_positions(blocks)
+        reached = base + int((starts + sizes).max()) if len(starts) else base
+        if reached >= stop:
+            return
+        reader.chunk_size = max(1, min(_CHUNK, stop - reached))
+
+
+def _trim(blocks: list[Block], stop: int) -> list[Block]:
+    """Return ``blocks`` cut to the records that start before ``stop``."""
+    out = []
+    for block in blocks:
+        count = min(block.count, max(0, -(-(stop - block.start) // block.stride)))
+        if count:
+            out.append(block if count == block.count else block._replace(count=count))
+    return out

@@ -20,6 +20,7 @@ import pandas as pd
 from neuroboard.api.functional import flush_all, get_default_logdir
 from neuroboard.format.codec import Event, Summary
 from neuroboard.io.logdir import EventsLogdir, Filters, ScalarBatch
+from neuroboard.io.remote import is_url
 from neuroboard.summary.values import decode_value
 
 __all__ = ["SummaryValue", "collect_events", "events_logdir", "value"]
@@ -63,11 +64,14 @@ class SummaryValue:
     __hash__ = None  # type: ignore[assignment]
 
 
-def events_logdir(logdir: str | os.PathLike | None = None) -> EventsLogdir:
+def events_logdir(
+    logdir: str | os.PathLike | None = None, *, storage_options: dict | None = None
+) -> EventsLogdir:
     """Return a connection to ``logdir`` from which each ``collect_events`` returns only what is new.
 
     The logdir may not exist yet; files and runs that appear later are read
-    when they do.
+    when they do. An fsspec URL (``s3://bucket/exp``) is opened with
+    ``storage_options``.
 
     >>> import tempfile, neuroboard
     >>> d = tempfile.mkdtemp(); conn = events_logdir(d)
@@ -79,10 +83,10 @@ def events_logdir(logdir: str | os.PathLike | None = None) -> EventsLogdir:
         logdir = get_default_logdir()
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"events_logdir(logdir=...): expected a path, got {type(logdir).__name__}")
-    return EventsLogdir(logdir)
+    return EventsLogdir(logdir, storage_options=storage_options)
 
 
-def _source(logdir: Any) -> EventsLogdir:
+def _source(logdir: Any, storage_options: dict | None) -> EventsLogdir:
     if logdir is None:
         logdir = get_default_logdir()
     if isinstance(logdir, EventsLogdir):
@@ -92,6 +96,11 @@ def _source(logdir: Any) -> EventsLogdir:
             f"collect_events(logdir=...): expected a path or a connection from events_logdir(), "
             f"got {type(logdir).__name__}"
         )
+    if is_url(logdir):
+        source = EventsLogdir(logdir, final=True, storage_options=storage_options)
+        if not source.runs(keep=True):
+            raise FileNotFoundError(f"collect_events(logdir={logdir!r}): no event files there")
+        return source
     if not os.path.exists(logdir):
         raise FileNotFoundError(f"collect_events(logdir={os.fspath(logdir)!r}): no such file or directory")
     return EventsLogdir(logdir, final=True)
@@ -115,6 +124,7 @@ def collect_events(
     steps: Sequence[int | None] | None = None,
     verify: bool = True,
     on_corrupt: str = "warn",
+    storage_options: dict | None = None,
 ) -> pd.DataFrame:
     """Return the events of ``logdir`` as a DataFrame, every point of them.
 
@@ -125,7 +135,8 @@ def collect_events(
     and ``tags`` keep names or glob patterns, ``steps=(start, stop)`` keeps
     ``start <= step < stop``; they apply while reading. ``verify=False``
     skips the checksums. Damaged records are reported as ``on_corrupt``
-    says (``"warn"``, ``"raise"`` or ``"skip"``) and passed over.
+    says (``"warn"``, ``"raise"`` or ``"skip"``) and passed over. An fsspec
+    URL (``s3://bucket/exp``) is opened with ``storage_options``.
 
     Columns: ``"scalar"``: run, tag, step, wall_time, value. ``"summary"``:
     run, tag, step, wall_time, plugin, summary (a :class:`SummaryValue`).
@@ -145,9 +156,10 @@ def collect_events(
         )
     n = _check_n(n)
     filters = Filters.make(runs, tags, steps)
-    source = _source(logdir)
-    # What log_event wrote in this process is read back without waiting for the background flush.
+    # What log_event wrote in this process is read back without waiting for the background flush
+    # (before listing: a remote writer's flush adds an object).
     flush_all()
+    source = _source(logdir, storage_options)
     options = {"verify": bool(verify), "on_corrupt": on_corrupt}
     if type == "scalar":
         return _scalar_frame(source.scalars(filters, n, **options))

@@ -19,6 +19,7 @@ from typing import Any
 
 from neuroboard.api.summaries import summary_hparams, summary_hparams_config
 from neuroboard.format.codec import Event, Summary
+from neuroboard.io.remote import is_url
 from neuroboard.io.writer import EventWriter, Flusher
 from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_float, as_step, is_tensor
 from neuroboard.summary.text import text
@@ -112,8 +113,8 @@ def local_logdir(logdir: str | os.PathLike) -> with_logdir:
 @functools.lru_cache(maxsize=1024)
 def _absolute(path: str) -> str:
     # Called on every log_event: a relative logdir is resolved against the
-    # working directory of its first use.
-    return os.path.abspath(path)
+    # working directory of its first use; a URL (s3://...) is already absolute.
+    return path if is_url(path) else os.path.abspath(path)
 
 
 def get_global_step(increment: bool = True) -> int:

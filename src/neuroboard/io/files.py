@@ -8,7 +8,7 @@ import re
 import socket
 import time
 
-__all__ = ["EVENT_FILE_MARKER", "create_event_file", "event_file_name", "is_event_file"]
+__all__ = ["EVENT_FILE_MARKER", "create_event_file", "event_file_name", "is_event_file", "next_event_name"]
 
 EVENT_FILE_MARKER = "tfevents"
 _PREFIX = "events.out.tfevents."
@@ -82,3 +82,27 @@ def create_event_file(logdir: str, suffix: str = "") -> tuple[str, int]:
         except FileExistsError:
             continue
         return path, fd
+
+
+def next_event_name(latest: str | None, suffix: str = "") -> str:
+    """Return a new event file name of this process that sorts after ``latest`` (a name, or None).
+
+    For stores without exclusive creation or append: the counter, shared by
+    the process, keeps names unique, and the seconds field moves ahead of
+    the clock only when the counter alone would sort before ``latest``.
+
+    >>> a = next_event_name(None); b = next_event_name(a); c = next_event_name(b)
+    >>> a < b < c
+    True
+    """
+    host = socket.gethostname()
+    pid = os.getpid()
+    counter = next(_counter)
+
+    def make(seconds: int) -> str:
+        return event_file_name(seconds, host, pid, counter, suffix)
+
+    seconds = int(time.time())
+    if latest is not None:
+        seconds = _sort_after(seconds, [latest], make)
+    return make(seconds)

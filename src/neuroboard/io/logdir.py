@@ -31,6 +31,7 @@ from neuroboard.format.scalars import (
     select_scalars,
 )
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
+from neuroboard.io.remote import is_url, list_runs, url_fs
 
 __all__ = ["EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
 
@@ -139,6 +140,10 @@ class SummaryEntry:
 class EventsLogdir:
     """A connection to a logdir (or one event file) that remembers where each read stopped.
 
+    ``logdir`` may be an fsspec URL (``s3://bucket/exp``), opened with
+    ``storage_options``: each read lists it once and reads the new bytes of
+    each object by byte ranges, ``chunk_size`` at a time.
+
     >>> import tempfile, neuroboard
     >>> d = tempfile.mkdtemp(); conn = EventsLogdir(d)
     >>> with neuroboard.SummaryWriter(d) as w: w.add_scalar("x", 1.0, 0)
@@ -146,8 +151,21 @@ class EventsLogdir:
     (1, 0)
     """
 
-    def __init__(self, logdir: str | os.PathLike, *, final: bool = False, chunk_size: int = _CHUNK) -> None:
+    def __init__(
+        self,
+        logdir: str | os.PathLike,
+        *,
+        final: bool = False,
+        chunk_size: int = _CHUNK,
+        storage_options: dict | None = None,
+    ) -> None:
         self.logdir = os.fspath(logdir)
+        self._fs = None
+        if is_url(self.logdir):
+            self._fs, self._root = url_fs(self.logdir, storage_options)
+        # Object sizes from the latest listing: the bounds of the next read.
+        self._sizes: dict[str, int] = {}
+        self._kept: dict[str, list[tuple[str, int]]] | None = None
         self.final = final
         self.chunk_size = chunk_size
         self._readers: dict[str, FileRecordReader] = {}
@@ -158,8 +176,17 @@ class EventsLogdir:
     def __repr__(self) -> str:
         return f"EventsLogdir({self.logdir!r}, files={len(self._readers)})"
 
-    def runs(self) -> dict[str, list[str]]:
-        """Return each run and its event files as they are now (one run, ``"."``, for a file)."""
+    def runs(self, *, keep: bool = False) -> dict[str, list[str]]:
+        """Return each run and its event files as they are now (one run, ``"."``, for a file).
+
+        With ``keep``, the next call returns the same listing instead of
+        asking a remote store again.
+        """
+        if self._fs is not None:
+            listing = self._kept or list_runs(self._fs, self._root)
+            self._kept = listing if keep else None
+            self._sizes = {path: size for files in listing.values() for path, size in files}
+            return {run: [path for path, _size in files] for run, files in listing.items()}
         if os.path.isfile(self.logdir):
             return {".": [self.logdir]}
         if not os.path.isdir(self.logdir):
@@ -170,8 +197,10 @@ class EventsLogdir:
         reader = self._readers.get(path)
         if reader is None:
             reader = self._readers[path] = FileRecordReader(
-                path, final=self.final, chunk_size=self.chunk_size
+                path, final=self.final, chunk_size=self.chunk_size, fs=self._fs
             )
+        if self._fs is not None:
+            reader.size = self._sizes.get(path, reader.size)
         reader.verify = verify
         reader.on_corrupt = on_corrupt
         return reader

@@ -14,11 +14,12 @@ Either names the file and the byte offset.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import warnings
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from google.protobuf.message import DecodeError
 
@@ -33,6 +34,7 @@ from neuroboard.format.records import (
 )
 from neuroboard.format.scan import Block, find_record, record_positions, scan_records
 from neuroboard.io.files import is_event_file
+from neuroboard.io.remote import RangeFile, is_url, list_runs, url_fs
 
 __all__ = [
     "ON_CORRUPT",
@@ -81,7 +83,8 @@ class FileRecordReader:
     ``final`` (a one-off read) that incomplete record, or an empty file, is
     reported as well; a reader that will come back (``final=False``) waits
     for it silently. :meth:`chunks` gives the same records as runs of equal
-    size, for readers that work on whole arrays.
+    size, for readers that work on whole arrays. With an fsspec file system
+    ``fs``, ``path`` is an object of ``size`` bytes in it, read by byte ranges.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> w = EventWriter(tempfile.mkdtemp()); w.close()
@@ -99,8 +102,12 @@ class FileRecordReader:
         on_corrupt: str = "warn",
         final: bool = False,
         chunk_size: int = _CHUNK,
+        fs: Any = None,
+        size: int = 0,
     ) -> None:
         self.path = os.fspath(path)
+        self.fs = fs
+        self.size = size
         self.offset = offset
         self.verify = verify
         self.on_corrupt = check_on_corrupt(on_corrupt, "FileRecordReader")
@@ -141,8 +148,12 @@ class FileRecordReader:
         each chunk before the next is read.
         """
         self.truncated = False
-        with open(self.path, "rb") as file:
+        if self.fs is None:
+            file = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
             size = os.fstat(file.fileno()).st_size
+        else:
+            file, size = RangeFile(self.fs, self.path, self.size), self.size
+        with contextlib.closing(file):
             if size == 0 and self.final:
                 self.report(0, "empty")
             want = self.chunk_size
@@ -237,27 +248,44 @@ class FileRecordReader:
             self.offset = start
 
 
-def read_records(path: str, *, verify: bool = True, on_corrupt: str = "warn") -> Iterator[bytes]:
-    """Yield the payload of every complete, intact record in the event file at ``path``.
+def _final_reader(path: str, verify: bool, on_corrupt: str, storage_options: dict | None) -> FileRecordReader:
+    """Return a one-off reader of the event file (or fsspec URL) ``path``."""
+    if is_url(path):
+        fs, inner = url_fs(path, storage_options)
+        return FileRecordReader(
+            inner, verify=verify, on_corrupt=on_corrupt, final=True, fs=fs, size=fs.size(inner)
+        )
+    return FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True)
+
+
+def read_records(
+    path: str, *, verify: bool = True, on_corrupt: str = "warn", storage_options: dict | None = None
+) -> Iterator[bytes]:
+    """Yield the payload of every complete, intact record in the event file (or fsspec URL) ``path``.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> w = EventWriter(tempfile.mkdtemp()); w.close()
     >>> len(list(read_records(w.path)))
     1
     """
-    return iter(FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True))
+    return iter(_final_reader(path, verify, on_corrupt, storage_options))
 
 
-def read_events(path: str, *, verify: bool = True, on_corrupt: str = "warn") -> Iterator[Event]:
-    """Yield every Event of the event file at ``path``, parsed by protobuf.
+def read_events(
+    path: str, *, verify: bool = True, on_corrupt: str = "warn", storage_options: dict | None = None
+) -> Iterator[Event]:
+    """Yield every Event of the event file (or fsspec URL) ``path``, parsed by protobuf.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> w = EventWriter(tempfile.mkdtemp()); w.close()
     >>> next(read_events(w.path)).file_version
     'brain.Event:2'
     """
+    yield from _parse_events(_final_reader(path, verify, on_corrupt, storage_options))
+
+
+def _parse_events(reader: FileRecordReader) -> Iterator[Event]:
     parse = Event.FromString
-    reader = FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True)
     for payload in reader:
         try:
             event = parse(payload)
@@ -268,12 +296,13 @@ def read_events(path: str, *, verify: bool = True, on_corrupt: str = "warn") -> 
         yield event
 
 
-def run_files(logdir: str) -> dict[str, list[str]]:
+def run_files(logdir: str, *, storage_options: dict | None = None) -> dict[str, list[str]]:
     """Return each run of ``logdir`` with its event files in the order TensorBoard reads them.
 
     A run is a folder holding event files, named by its path relative to
     ``logdir`` with ``/`` separators (``"."`` for ``logdir`` itself). Files
-    whose names do not mark them as event files are not read.
+    whose names do not mark them as event files are not read. An fsspec URL
+    is listed once, and its files are given as URLs.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> d = tempfile.mkdtemp(); EventWriter(os.path.join(d, "train")).close()
@@ -281,6 +310,12 @@ def run_files(logdir: str) -> dict[str, list[str]]:
     ['train']
     """
     logdir = os.fspath(logdir)
+    if is_url(logdir):
+        fs, root = url_fs(logdir, storage_options)
+        return {
+            run: [fs.unstrip_protocol(path) for path, _size in files]
+            for run, files in list_runs(fs, root).items()
+        }
     runs: dict[str, list[str]] = {}
     for folder, dirs, files in os.walk(logdir):
         dirs.sort()
@@ -291,7 +326,9 @@ def run_files(logdir: str) -> dict[str, list[str]]:
     return dict(sorted(runs.items()))
 
 
-def iter_events(logdir: str, *, verify: bool = True, on_corrupt: str = "warn") -> Iterator[tuple[str, Event]]:
+def iter_events(
+    logdir: str, *, verify: bool = True, on_corrupt: str = "warn", storage_options: dict | None = None
+) -> Iterator[tuple[str, Event]]:
     """Yield ``(run, event)`` for every event of every run in ``logdir``, run by run.
 
     >>> import tempfile; from neuroboard.io import EventWriter
@@ -299,6 +336,16 @@ def iter_events(logdir: str, *, verify: bool = True, on_corrupt: str = "warn") -
     >>> [(run, e.file_version) for run, e in iter_events(d)]
     [('.', 'brain.Event:2')]
     """
+    if is_url(logdir):
+        fs, root = url_fs(logdir, storage_options)
+        for run, files in list_runs(fs, root).items():
+            for path, size in files:
+                reader = FileRecordReader(
+                    path, verify=verify, on_corrupt=on_corrupt, final=True, fs=fs, size=size
+                )
+                for event in _parse_events(reader):
+                    yield run, event
+        return
     for run, paths in run_files(logdir).items():
         for path in paths:
             for event in read_events(path, verify=verify, on_corrupt=on_corrupt):

@@ -10,6 +10,12 @@ A writer moves to a new file of its run when the current one is full or old
 (``max_file_bytes``, ``rotate_secs``) and in a forked child, which must not
 write into its parent's file. New files are named to sort after the old
 ones and start with their own file-version event.
+
+An fsspec URL (``s3://bucket/exp``) as ``logdir`` makes a remote writer:
+object stores cannot append, so every flush that has data puts one new,
+complete object (a file-version event, then the flushed events), named to
+sort after the objects before it. Each byte is uploaded once; the flush
+interval sets how many objects a run has.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import weakref
 import numpy as np
 
 from neuroboard.format.codec import Event, encode_event, encode_scalar_records, file_version_event
-from neuroboard.io.files import create_event_file
+from neuroboard.io.files import create_event_file, next_event_name
+from neuroboard.io.remote import is_url, latest_event_name, url_fs
 
 __all__ = ["EventWriter", "Flusher", "WriterClosedError", "check_file_limits"]
 
@@ -111,6 +118,21 @@ def _close_all() -> None:
             logger.error("could not finish %s at exit: %s", writer.path, error)
 
 
+_early_exit_hook = False
+
+
+def _close_before_thread_pools_stop() -> None:
+    # Remote file systems upload through thread pools, which refuse work once
+    # the interpreter starts to exit, before atexit handlers run. Hooks that
+    # threading runs at exit run newest first: this one before the pools stop.
+    global _early_exit_hook
+    register = getattr(threading, "_register_atexit", None)
+    if register is None or _early_exit_hook:
+        return
+    _early_exit_hook = True
+    register(_close_all)
+
+
 def _after_fork_in_child() -> None:
     # The parent writes what it had queued and owns its file: a child that wrote
     # either would duplicate events or interleave its records with the parent's.
@@ -169,6 +191,11 @@ class EventWriter:
     flush starts a new file in the same run. A forked child that uses the
     writer writes into a new file of its own.
 
+    A ``logdir`` that is an fsspec URL, opened with ``storage_options``,
+    gets one new object per flush that has data (see the module's notes);
+    ``fsync``, ``max_file_bytes`` and ``rotate_secs`` do not apply there.
+    ``objects`` and ``bytes_uploaded`` count what it put.
+
     >>> import tempfile
     >>> with EventWriter(tempfile.mkdtemp()) as w:
     ...     w.add_scalar("loss", 0.5, step=1, wall_time=1.0)
@@ -186,6 +213,7 @@ class EventWriter:
         fsync: bool = False,
         max_file_bytes: int | None = None,
         rotate_secs: float | None = None,
+        storage_options: dict | None = None,
     ) -> None:
         check_file_limits(max_file_bytes, rotate_secs, "EventWriter")
         self.logdir = os.fspath(logdir)
@@ -193,14 +221,25 @@ class EventWriter:
         self.fsync = bool(fsync)
         self.max_file_bytes = max_file_bytes
         self.rotate_secs = rotate_secs
-        self.path, self._fd = create_event_file(self.logdir, filename_suffix)
+        self._fs = None
+        self.objects = 0
+        self.bytes_uploaded = 0
+        if is_url(self.logdir):
+            self._fs, self._folder = url_fs(self.logdir, storage_options)
+            _close_before_thread_pools_stop()
+            # Until the first object is put, the run folder stands for it.
+            self.path, self._fd = self.logdir, None
+            self._last_name = latest_event_name(self._fs, self._folder)
+        else:
+            self.path, self._fd = create_event_file(self.logdir, filename_suffix)
         self._file_bytes = 0
         self._file_opened = _monotonic()
-        if self.fsync:
+        if self.fsync and self._fs is None:
             _sync_folder(self.logdir)
         self.max_queue = max(1, int(max_queue))
         self._lock = threading.Lock()
-        self._chunks: list[bytes] = [encode_event(file_version_event(time.time()))]
+        # A remote object gets its file-version event when it is put.
+        self._chunks: list[bytes] = [] if self._fs else [encode_event(file_version_event(time.time()))]
         self._chunks.extend(encode_event(event) for event in first_events)
         # Pending scalars, one list per column: cheaper to fill and to turn into arrays.
         self._tags: list[str] = []
@@ -413,6 +452,9 @@ class EventWriter:
         self._queued = 0
         if not self._chunks:
             return
+        if self._fs is not None:
+            self._put_object()
+            return
         if self._fd is None or self._rotation_due():
             self._next_file()
         data = memoryview(b"".join(self._chunks))
@@ -428,6 +470,24 @@ class EventWriter:
             raise
         if self.fsync:
             _fsync(self._fd)
+
+    def _put_object(self) -> None:
+        """Put the queued events into a new object of the run, after a file-version event."""
+        body = b"".join(self._chunks)
+        self._chunks = []
+        name = next_event_name(self._last_name, self.filename_suffix)
+        data = encode_event(file_version_event(time.time())) + body
+        path = f"{self._folder}/{name}"
+        try:
+            self._fs.pipe_file(path, data)
+        except BaseException:
+            # Kept for a retry, which puts them under a new name.
+            self._chunks = [body]
+            raise
+        self._last_name = name
+        self.path = self._fs.unstrip_protocol(path)
+        self.objects += 1
+        self.bytes_uploaded += len(data)
 
     def _forget_queue(self) -> None:
         self._chunks = []

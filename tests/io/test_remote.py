@@ -1,0 +1,200 @@
+"""Logdirs on S3 (a moto server on loopback): one new object per flush, read back value for value."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+
+import numpy as np
+import pytest
+
+pytest.importorskip("s3fs")
+boto3 = pytest.importorskip("boto3")
+moto_server = pytest.importorskip("moto.server")
+
+import neuroboard as nb
+from neuroboard.api.functional import flush_all
+from neuroboard.io import EventsLogdir, EventWriter, read_events, run_files
+from neuroboard.io.remote import is_url, url_fs
+
+BUCKET = "neuroboard-test"
+KEY, SECRET = "testing", "testing"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """Return the storage options of a fresh moto S3 server, also set in the environment."""
+    port = _free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as mp:
+        # botocore reads these: s3fs with no options (SummaryWriter, log_event) reaches the server.
+        mp.setenv("AWS_ACCESS_KEY_ID", KEY)
+        mp.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+        mp.setenv("AWS_ENDPOINT_URL", endpoint)
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET
+        ).create_bucket(Bucket=BUCKET)
+        yield {
+            "key": KEY,
+            "secret": SECRET,
+            "client_kwargs": {"endpoint_url": endpoint},
+            "config_kwargs": {"region_name": "us-east-1"},
+        }
+    server.stop()
+
+
+@pytest.fixture
+def url(s3) -> str:
+    return f"s3://{BUCKET}/{uuid.uuid4().hex}"
+
+
+class Spy:
+    """Counts the requests one fsspec instance makes, by wrapping its sync methods."""
+
+    def __init__(self, monkeypatch, fs) -> None:
+        self.calls: dict[str, int] = {}
+        self.uploaded = 0
+        for name in ("find", "ls", "cat_file", "pipe_file", "open", "info", "cat"):
+            monkeypatch.setattr(fs, name, self._wrap(name, getattr(fs, name)))
+
+    def _wrap(self, name, method):
+        def wrapper(*args, **kwargs):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            if name == "pipe_file":
+                self.uploaded += len(args[1] if len(args) > 1 else kwargs["value"])
+            return method(*args, **kwargs)
+
+        return wrapper
+
+
+def _objects(url: str) -> dict[str, int]:
+    fs, root = url_fs(url)
+    fs.invalidate_cache()
+    return {path: info["size"] for path, info in fs.find(root, detail=True).items()}
+
+
+def test_summary_writer_puts_one_object_per_flush_and_reads_back(url, monkeypatch):
+    fs, _root = url_fs(url)
+    spy = Spy(monkeypatch, fs)
+    rng = np.random.default_rng(0)
+    written = rng.normal(size=30)
+    paths = []
+    with nb.SummaryWriter(url, flush_secs=0) as writer:
+        for chunk in np.split(np.arange(30), 3):
+            for step in chunk:
+                writer.add_scalar("loss", float(written[step]), int(step))
+            writer.flush()
+            paths.append(writer._writer.path)
+            writer.flush()  # nothing new: no object
+    objects = _objects(url)
+    assert len(objects) == 3 == spy.calls["pipe_file"]
+    assert [fs.unstrip_protocol(p) for p in sorted(objects)] == paths
+    # Linear: each byte is put once, and nothing is read back or rewritten.
+    assert spy.uploaded == sum(objects.values()) == writer._writer.bytes_uploaded
+    assert "cat_file" not in spy.calls and "open" not in spy.calls
+    for path in paths:
+        assert next(read_events(path)).file_version == "brain.Event:2"
+
+    spy.calls.clear()
+    frame = nb.collect_events(url, type="scalar")
+    np.testing.assert_array_equal(frame["value"].to_numpy(), written.astype(np.float32))
+    assert frame["step"].tolist() == list(range(30)) and set(frame["run"]) == {"."}
+    # One listing per read, one ranged read per object (they are far below a chunk).
+    assert spy.calls == {"find": 1, "cat_file": 3}
+
+
+def test_small_chunks_read_by_ranges(url):
+    with nb.SummaryWriter(url, flush_secs=0) as writer:
+        for step in range(200):
+            writer.add_scalar("x", float(step), step)
+    whole = nb.collect_events(url, type="scalar")
+    conn = EventsLogdir(url, final=True, chunk_size=100)
+    values = np.concatenate([batch.value for batch in conn.scalars()])
+    np.testing.assert_array_equal(values, whole["value"].to_numpy())
+    assert len(values) == 200
+
+
+def test_storage_options_are_passed(url, s3):
+    with nb.SummaryWriter(url, flush_secs=0) as writer:
+        writer.add_scalars("pair", {"a": 1.0, "b": 2.0}, 0)
+    frame = nb.collect_events(url, type="scalar", storage_options=s3)
+    assert sorted(zip(frame["run"], frame["value"])) == [("pair_a", 1.0), ("pair_b", 2.0)]
+    conn = nb.events_logdir(url, storage_options=s3)
+    assert len(nb.collect_events(conn, type="scalar")) == 2
+    assert sorted(run_files(url, storage_options=s3)) == ["pair_a", "pair_b"]
+
+
+def test_names_sort_in_write_order_within_one_second(url):
+    with EventWriter(url, flush_secs=0) as writer:
+        paths = []
+        for step in range(25):
+            writer.add_scalar("x", float(step), step, 1.0)
+            writer.flush()
+            paths.append(writer.path)
+    assert paths == sorted(paths) and len(set(paths)) == 25
+    frame = nb.collect_events(url, type="scalar")
+    assert frame["step"].tolist() == list(range(25))
+
+
+def test_logger_and_log_event(url):
+    with nb.Logger(url, experiment="trial1") as logger:
+        logger.add_scalar("Accuracy", 0.9, 1)
+    with nb.with_logdir(url):
+        nb.log_event(loss=0.5, train={"acc": 0.75}, step=3)
+        nb.log_event(loss=0.25, step=4)
+    frame = nb.collect_events(url, type="scalar")  # flushes what log_event wrote
+    flush_all(close=True)
+    got = sorted(zip(frame["run"], frame["tag"], frame["step"], frame["value"]))
+    assert got == [
+        (".", "loss", 3, 0.5),
+        (".", "loss", 4, 0.25),
+        ("train", "acc", 3, 0.75),
+        ("trial1", "Accuracy", 1, float(np.float32(0.9))),
+    ]
+
+
+def test_reader_sees_every_value_once_while_writer_writes(url):
+    done = threading.Event()
+
+    def write() -> None:
+        with nb.SummaryWriter(url, flush_secs=0.05) as writer:
+            for step in range(400):
+                writer.add_scalar("v", float(step), step)
+                if step % 50 == 0:
+                    done.wait(0.02)
+
+    thread = threading.Thread(target=write)
+    conn = nb.events_logdir(url)
+    seen = []
+    thread.start()
+    reads = 0
+    while thread.is_alive():
+        seen.extend(nb.collect_events(conn, type="scalar")["value"].tolist())
+        reads += 1
+    thread.join()
+    seen.extend(nb.collect_events(conn, type="scalar")["value"].tolist())
+    assert seen == [float(step) for step in range(400)]
+    assert reads > 1
+
+
+def test_local_paths_stay_local(tmp_path):
+    assert not is_url(str(tmp_path)) and not is_url("runs/exp") and is_url("s3://b/k")
+    with nb.SummaryWriter(tmp_path, flush_secs=0) as writer:
+        writer.add_scalar("x", 1.0, 0)
+        writer.flush()
+        writer.add_scalar("x", 2.0, 1)
+    assert writer._writer._fs is None
+    assert len(list(tmp_path.iterdir())) == 1
+    conn = EventsLogdir(tmp_path, final=True)
+    assert nb.collect_events(conn, type="scalar")["value"].tolist() == [1.0, 2.0]
+    assert all(reader.fs is None for reader in conn._readers.values())

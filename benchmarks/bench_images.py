@@ -36,9 +36,16 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     rows += compare(
         f"add_image {IMAGE_SIZE}x{IMAGE_SIZE} RGB x {calls:,}",
         "calls",
-        writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_image("img", pixels, step, dataformats="HWC"), calls),
+        writer_loop(
+            neuroboard.SummaryWriter,
+            lambda w, step: w.add_image("img", pixels, step, dataformats="HWC"),
+            calls,
+        ),
         calls,
-        {name: writer_loop(cls, lambda w, step: w.add_image("img", pixels, step, dataformats="HWC"), calls) for name, cls in peers.items()},
+        {
+            name: writer_loop(cls, lambda w, step: w.add_image("img", pixels, step, dataformats="HWC"), calls)
+            for name, cls in peers.items()
+        },
         calls,
         TARGET_IMAGE,
         repeats,
@@ -50,9 +57,18 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     rows += compare(
         f"add_images {count} {height}x{width} grey x {calls:,}",
         "calls",
-        writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_images("batch", batch, step, dataformats="NCHW"), calls),
+        writer_loop(
+            neuroboard.SummaryWriter,
+            lambda w, step: w.add_images("batch", batch, step, dataformats="NCHW"),
+            calls,
+        ),
         calls,
-        {name: writer_loop(cls, lambda w, step: w.add_images("batch", batch, step, dataformats="NCHW"), calls) for name, cls in peers.items()},
+        {
+            name: writer_loop(
+                cls, lambda w, step: w.add_images("batch", batch, step, dataformats="NCHW"), calls
+            )
+            for name, cls in peers.items()
+        },
         calls,
         TARGET_IMAGES,
         repeats,

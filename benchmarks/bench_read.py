@@ -87,7 +87,9 @@ def _accumulator_scalars(logdir: str) -> pd.DataFrame:
         walls += [event.wall_time for event in events]
         values += [event.value for event in events]
     # The logdir is its own run: collect_events names it ".".
-    return pd.DataFrame({"run": ["."] * len(tags), "tag": tags, "step": steps, "wall_time": walls, "value": values})
+    return pd.DataFrame(
+        {"run": ["."] * len(tags), "tag": tags, "step": steps, "wall_time": walls, "value": values}
+    )
 
 
 def _tbparse_scalars(logdir: str) -> pd.DataFrame:
@@ -109,7 +111,9 @@ def _framing_walk(path: str, expected: int):
             # 8 bytes of length, 4 of its CRC, the payload, 4 of the payload's CRC.
             pos += length + 16
             count += 1
-        assert count == expected, f"the framing walk counted {count:,} records in {path}, expected {expected:,}"
+        assert count == expected, (
+            f"the framing walk counted {count:,} records in {path}, expected {expected:,}"
+        )
 
     return work
 
@@ -177,7 +181,10 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         peers = {}
         if has_tbparse:
             peers["tbparse"] = (table_rate("tbparse", _tbparse_scalars, 1), TARGET_TBPARSE)
-        peers["EventAccumulator (no sampling)"] = (table_rate("EventAccumulator", _accumulator_scalars, 1), TARGET_ACCUMULATOR)
+        peers["EventAccumulator (no sampling)"] = (
+            table_rate("EventAccumulator", _accumulator_scalars, 1),
+            TARGET_ACCUMULATOR,
+        )
         peers["bare framing walk"] = (walk, TARGET_FRAMING)
         for name, (peer, target) in peers.items():
             row = Row(f"collect_events scalar vs {name}", "scalars", collect, peer, target)
@@ -185,7 +192,9 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
             rows.append(row)
 
         peak, frame = _peak_memory(logdir, count)
-        row = MemoryRow("collect_events scalar: peak memory / DataFrame", "B", peak, frame, TARGET_PEAK_MEMORY)
+        row = MemoryRow(
+            "collect_events scalar: peak memory / DataFrame", "B", peak, frame, TARGET_PEAK_MEMORY
+        )
         print_row(row)
         rows.append(row)
     return rows

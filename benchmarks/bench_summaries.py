@@ -57,7 +57,10 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         "calls",
         writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_histogram("w", values, step), calls),
         calls,
-        {name: writer_loop(cls, lambda w, step: w.add_histogram("w", values, step), calls) for name, cls in peers.items()},
+        {
+            name: writer_loop(cls, lambda w, step: w.add_histogram("w", values, step), calls)
+            for name, cls in peers.items()
+        },
         calls,
         TARGET_HISTOGRAM,
         repeats,
@@ -69,7 +72,10 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         "calls",
         writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_text("notes", NOTE, step), calls),
         calls,
-        {name: writer_loop(cls, lambda w, step: w.add_text("notes", NOTE, step), calls) for name, cls in peers.items()},
+        {
+            name: writer_loop(cls, lambda w, step: w.add_text("notes", NOTE, step), calls)
+            for name, cls in peers.items()
+        },
         calls,
         None,
         repeats,
@@ -81,14 +87,20 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     audio_peers = {}
     for name, cls in peers.items():
         work = writer_loop(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), calls)
-        if _works(writer_loop(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), 1), name):
+        if _works(
+            writer_loop(cls, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), 1), name
+        ):
             audio_peers[name] = work
     if not audio_peers:
         return rows
     rows += compare(
         f"add_audio {AUDIO_SECONDS:g} s mono x {calls:,}",
         "calls",
-        writer_loop(neuroboard.SummaryWriter, lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE), calls),
+        writer_loop(
+            neuroboard.SummaryWriter,
+            lambda w, step: w.add_audio("a", clip, step, sample_rate=SAMPLE_RATE),
+            calls,
+        ),
         calls,
         audio_peers,
         calls,

@@ -121,7 +121,9 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     if "tensorboardX" in peers:
         # A loop of a million peer calls would take most of a minute; its per-value
         # rate is steady, so a shorter loop gives the same rate.
-        print(f"  (add_series: ours writes {count:,} values in one call; tensorboardX loops add_scalar over {peer_count:,})")
+        print(
+            f"  (add_series: ours writes {count:,} values in one call; tensorboardX loops add_scalar over {peer_count:,})"
+        )
         rows += compare(
             f"add_series {count:,} (per value)",
             "values",

@@ -57,7 +57,9 @@ class TensorBoardServer:
         with urllib.request.urlopen(self.url(route, **query), timeout=10) as response:
             return response.read()
 
-    def wait_for(self, fetch: Callable[[], Any], ready: Callable[[Any], bool], timeout: float = DATA_TIMEOUT) -> Any:
+    def wait_for(
+        self, fetch: Callable[[], Any], ready: Callable[[Any], bool], timeout: float = DATA_TIMEOUT
+    ) -> Any:
         """Poll ``fetch`` until ``ready`` accepts its result; return that result."""
         deadline = time.monotonic() + timeout
         last: Any = None
@@ -71,7 +73,9 @@ class TensorBoardServer:
             if last is not None and ready(last):
                 return last
             time.sleep(0.2)
-        raise AssertionError(f"tensorboard did not serve the expected data in {timeout}s; last answer: {last!r}")
+        raise AssertionError(
+            f"tensorboard did not serve the expected data in {timeout}s; last answer: {last!r}"
+        )
 
     def scalars(self, run: str, tag: str, count: int) -> list[list[float]]:
         """Wait until ``run``/``tag`` has ``count`` points; return ``[[wall_time, step, value], ...]``."""
@@ -111,7 +115,9 @@ def start_tensorboard(logdir: str, log_path: str) -> Iterator[TensorBoardServer]
         )
         server = TensorBoardServer(logdir, port, process)
         try:
-            server.wait_for(lambda: server.get("/data/runs"), lambda runs: isinstance(runs, list), SERVER_START_TIMEOUT)
+            server.wait_for(
+                lambda: server.get("/data/runs"), lambda runs: isinstance(runs, list), SERVER_START_TIMEOUT
+            )
             yield server
         finally:
             process.terminate()
@@ -126,5 +132,7 @@ def start_tensorboard(logdir: str, log_path: str) -> Iterator[TensorBoardServer]
 def tensorboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TensorBoardServer]:
     """One TensorBoard server for the session; tests write their runs into its logdir."""
     logdir = str(tmp_path_factory.mktemp("tensorboard_logdir"))
-    with start_tensorboard(logdir, os.path.join(str(tmp_path_factory.getbasetemp()), "tensorboard.log")) as server:
+    with start_tensorboard(
+        logdir, os.path.join(str(tmp_path_factory.getbasetemp()), "tensorboard.log")
+    ) as server:
         yield server

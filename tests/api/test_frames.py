@@ -54,6 +54,7 @@ COLUMNS = {
     },
 }
 
+
 def f32(x: float) -> float:
     return float(np.float32(x))
 
@@ -75,9 +76,7 @@ def tensorboard_scalars(logdir: str | os.PathLike) -> pd.DataFrame:
     rows = []
     for run, tags in sorted(mux.Runs().items()):
         for tag in tags["scalars"]:
-            rows += [
-                (run, tag, e.step, e.wall_time, e.value) for e in mux.Scalars(run, tag)
-            ]
+            rows += [(run, tag, e.step, e.wall_time, e.value) for e in mux.Scalars(run, tag)]
         for tag in tags["tensors"]:
             if mux.SummaryMetadata(run, tag).plugin_data.plugin_name == "scalars":
                 rows += [
@@ -108,9 +107,7 @@ def assert_columns(frame: pd.DataFrame, type: str) -> None:
 
 
 def dtypes(type: str) -> dict[str, object]:
-    return {
-        name: pd.api.types.pandas_dtype(dtype) for name, dtype in COLUMNS[type].items()
-    }
+    return {name: pd.api.types.pandas_dtype(dtype) for name, dtype in COLUMNS[type].items()}
 
 
 def loader_events(path: str) -> list:
@@ -128,9 +125,7 @@ def decoded(frame: pd.DataFrame) -> dict[tuple[str, str], object]:
 def test_add_scalar_reads_back_value_for_value(tmp_path) -> None:
     written = []
 
-    def add(
-        tag: str, x: float, step: int, wall: float, stored: float, **style: bool
-    ) -> None:
+    def add(tag: str, x: float, step: int, wall: float, stored: float, **style: bool) -> None:
         writer.add_scalar(tag, x, step, walltime=wall, **style)
         written.append((".", tag, step, wall, stored))
 
@@ -188,19 +183,13 @@ def test_add_series_reads_back_value_for_value(tmp_path) -> None:
     steps, walls = np.arange(50) * 3 - 10, 1e9 + np.arange(50) / 4
     with SummaryWriter(tmp_path) as writer:
         writer.add_series("rate", trace, steps=steps, walltimes=walls)
-        writer.add_series(
-            "pop", pair, steps=np.arange(30), walltimes=5.0, names=["exc", "inh"]
-        )
+        writer.add_series("pop", pair, steps=np.arange(30), walltimes=5.0, names=["exc", "inh"])
     scalars = assert_same_as_tensorboard(tmp_path)
     expected = [
-        (".", "rate", s, w, f32(x))
-        for s, w, x in zip(steps.tolist(), walls.tolist(), trace.tolist())
+        (".", "rate", s, w, f32(x)) for s, w, x in zip(steps.tolist(), walls.tolist(), trace.tolist())
     ]
     for column, name in enumerate(["exc", "inh"]):
-        expected += [
-            (f"pop_{name}", "pop", s, 5.0, f32(x))
-            for s, x in enumerate(pair[:, column].tolist())
-        ]
+        expected += [(f"pop_{name}", "pop", s, 5.0, f32(x)) for s, x in enumerate(pair[:, column].tolist())]
     pd.testing.assert_frame_equal(scalars, scalar_frame(expected))
 
 
@@ -371,9 +360,7 @@ def test_value_of_several_rows_without_as_list_raises(tmp_path) -> None:
 
 def assert_any_counts_every_event(logdir: str | os.PathLike) -> None:
     events = collect_events(logdir)
-    assert len(events) == sum(
-        len(loader_events(p)) for paths in run_files(logdir).values() for p in paths
-    )
+    assert len(events) == sum(len(loader_events(p)) for paths in run_files(logdir).values() for p in paths)
     assert len(events) == sum(
         len(list(read_events(p))) for paths in run_files(logdir).values() for p in paths
     )
@@ -411,9 +398,7 @@ def test_tensorboardx_files_read_for_every_type(tmp_path) -> None:
     # tensorboardX writes through soundfile, which scales by 32768 where our decoder divides by 32767.
     assert np.abs(samples[:, 0] - sound).max() <= 2 / 32767
     plugins = dict(zip(summary["tag"], summary["plugin"]))
-    assert [
-        plugins[t] for t in ("loss", "weights", "frame", "note/text_summary", "tone")
-    ] == [
+    assert [plugins[t] for t in ("loss", "weights", "frame", "note/text_summary", "tone")] == [
         "scalars",
         "histograms",
         "images",
@@ -442,12 +427,8 @@ def test_torch_files_read_for_every_type(tmp_path) -> None:
     writer = TorchSummaryWriter(str(tmp_path))
     for step in range(5):
         writer.add_scalar("loss", 1 / (step + 1), step, walltime=1e9 + step)
-        writer.add_scalar(
-            "new", 1 / (step + 3), step, walltime=2e9 + step, new_style=True
-        )
-        writer.add_scalar(
-            "double", 1 / (step + 3), step, new_style=True, double_precision=True
-        )
+        writer.add_scalar("new", 1 / (step + 3), step, walltime=2e9 + step, new_style=True)
+        writer.add_scalar("double", 1 / (step + 3), step, new_style=True, double_precision=True)
     writer.add_scalars("pair", {"a": 1.5, "b": 2.5}, 7, walltime=5.0)
     writer.add_histogram("weights", rng.normal(size=300), 0)
     writer.add_image("frame", pixels, 0)
@@ -456,10 +437,7 @@ def test_torch_files_read_for_every_type(tmp_path) -> None:
     writer.close()
 
     scalars = assert_same_as_tensorboard(tmp_path)
-    series = {
-        tag: group["value"].tolist()
-        for tag, group in scalars.groupby("tag", sort=False)
-    }
+    series = {tag: group["value"].tolist() for tag, group in scalars.groupby("tag", sort=False)}
     assert series["loss"] == [f32(1 / (s + 1)) for s in range(5)]
     assert series["new"] == [f32(1 / (s + 3)) for s in range(5)]
     assert series["double"] == [1 / (s + 3) for s in range(5)]
@@ -470,9 +448,7 @@ def test_torch_files_read_for_every_type(tmp_path) -> None:
     np.testing.assert_array_equal(got[".", "frame"], pixels.transpose(1, 2, 0))
     assert got[".", "note/text_summary"].tolist() == ["hello"]
     assert got[".", "weights"].counts.sum() == 300
-    assert set(summary[summary["tag"].isin(["loss", "new", "double"])]["plugin"]) == {
-        "scalars"
-    }
+    assert set(summary[summary["tag"].isin(["loss", "new", "double"])]["plugin"]) == {"scalars"}
     hparams = summary[summary["plugin"] == "hparams"]
     assert set(hparams["tag"]) == {
         "_hparams_/experiment",
@@ -546,9 +522,7 @@ def summary_event(step: int, wall: float, values: dict[str, float]) -> Event:
     return Event(
         step=step,
         wall_time=wall,
-        summary=Summary(
-            value=[Summary.Value(tag=t, simple_value=v) for t, v in values.items()]
-        ),
+        summary=Summary(value=[Summary.Value(tag=t, simple_value=v) for t, v in values.items()]),
     )
 
 
@@ -582,9 +556,7 @@ def read_in_slices(logdir, n: int, type: str) -> list[pd.DataFrame]:
 def test_reads_of_n_rows_follow_on_without_overlap(two_runs, type, n) -> None:
     whole = collect_events(two_runs, type=type)
     slices = read_in_slices(two_runs, n, type)
-    assert [len(s) for s in slices[:-1]] == [
-        min(n, len(whole) - i) for i in range(0, len(whole), n)
-    ]
+    assert [len(s) for s in slices[:-1]] == [min(n, len(whole) - i) for i in range(0, len(whole), n)]
     assert len(slices[-1]) == 0
     assert_columns(slices[-1], type)
     pd.testing.assert_frame_equal(pd.concat(slices[:-1], ignore_index=True), whole)
@@ -599,9 +571,7 @@ def test_the_one_shot_read_of_the_event_with_three_values(two_runs) -> None:
         ("train", "a", 2, 12.0, 2.0),
         ("train", "b", 3, 13.0, 30.0),
     ] + [("val", "a", step, 20.0 + step, -float(step)) for step in range(4)]
-    pd.testing.assert_frame_equal(
-        collect_events(two_runs, type="scalar"), scalar_frame(expected)
-    )
+    pd.testing.assert_frame_equal(collect_events(two_runs, type="scalar"), scalar_frame(expected))
     summary = collect_events(two_runs, type="summary")
     pd.testing.assert_frame_equal(
         summary.drop(columns=["plugin", "summary"]),
@@ -636,9 +606,7 @@ def test_n_zero_reads_nothing_and_loses_nothing(two_runs, type) -> None:
     nothing = collect_events(conn, n=0, type=type)
     assert len(nothing) == 0
     assert_columns(nothing, type)
-    pd.testing.assert_frame_equal(
-        collect_events(conn, type=type), collect_events(two_runs, type=type)
-    )
+    pd.testing.assert_frame_equal(collect_events(conn, type=type), collect_events(two_runs, type=type))
 
 
 @pytest.mark.parametrize("type", TYPES)
@@ -678,9 +646,7 @@ def test_a_connection_picks_up_new_records_files_and_runs(tmp_path, type) -> Non
     assert len(nothing) == 0
     assert_columns(nothing, type)
     whole = collect_events(logdir, type=type)
-    pd.testing.assert_frame_equal(
-        pd.concat([first, second, new], ignore_index=True), whole
-    )
+    pd.testing.assert_frame_equal(pd.concat([first, second, new], ignore_index=True), whole)
 
 
 @pytest.mark.parametrize("type", TYPES)
@@ -718,9 +684,7 @@ def event_tags(frame: pd.DataFrame) -> pd.Series:
 
 
 def matches(names: pd.Series, patterns: list[str]) -> pd.Series:
-    return names.map(
-        lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
-    ).astype(bool)
+    return names.map(lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)).astype(bool)
 
 
 @pytest.mark.parametrize("type", TYPES)
@@ -750,9 +714,7 @@ def test_filters_keep_what_pandas_would(three_runs, type, runs, tags, steps) -> 
     if tags is not None:
         patterns = [tags] if isinstance(tags, str) else tags
         keep &= event_tags(whole).map(
-            lambda names: any(
-                fnmatch.fnmatchcase(n, p) for n in names for p in patterns
-            )
+            lambda names: any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
         )
     start, stop = steps if steps is not None else (None, None)
     if start is not None:
@@ -767,9 +729,7 @@ def test_filters_keep_what_pandas_would(three_runs, type, runs, tags, steps) -> 
         assert len(got) == 0
         assert_columns(got, type)
     for n in (1, 4):
-        head = collect_events(
-            three_runs, n=n, type=type, runs=runs, tags=tags, steps=steps
-        )
+        head = collect_events(three_runs, n=n, type=type, runs=runs, tags=tags, steps=steps)
         assert len(head) == min(n, len(expected))
         if len(head):
             pd.testing.assert_frame_equal(head, expected.head(n))
@@ -805,9 +765,7 @@ def test_filters_on_a_connection_go_on_where_the_last_read_stopped(three_runs) -
         ({"on_corrupt": "bogus"}, ValueError, r"collect_events\(on_corrupt=.*bogus"),
     ],
 )
-def test_bad_arguments_raise_naming_the_argument(
-    two_runs, type, kwargs, error, message
-) -> None:
+def test_bad_arguments_raise_naming_the_argument(two_runs, type, kwargs, error, message) -> None:
     with pytest.raises(error, match=message):
         collect_events(two_runs, type=type, **kwargs)
 
@@ -849,9 +807,7 @@ def test_empty_logdir_gives_the_columns(tmp_path, type) -> None:
 @pytest.mark.parametrize("type", TYPES)
 def test_empty_logdir_gives_the_dtypes(tmp_path, type) -> None:
     assert collect_events(tmp_path, type=type).dtypes.to_dict() == dtypes(type)
-    assert collect_events(
-        events_logdir(tmp_path / "not yet"), type=type
-    ).dtypes.to_dict() == dtypes(type)
+    assert collect_events(events_logdir(tmp_path / "not yet"), type=type).dtypes.to_dict() == dtypes(type)
 
 
 @pytest.mark.parametrize("type", TYPES)

@@ -48,7 +48,11 @@ def test_nested_dicts_are_runs_and_tensorboard_sees_them(tmp_path) -> None:
     with with_logdir(tmp_path):
         logged = log_event(loss=1.0, train={"loss": 0.5, "deep": {"acc": 0.75}}, step=7)
     assert logged == {"loss": 1.0, "train": {"loss": 0.5, "deep": {"acc": 0.75}}}
-    assert sorted(_scalars(tmp_path)) == [(".", "loss", 7, 1.0), ("train", "loss", 7, 0.5), ("train/deep", "acc", 7, 0.75)]
+    assert sorted(_scalars(tmp_path)) == [
+        (".", "loss", 7, 1.0),
+        ("train", "loss", 7, 0.5),
+        ("train/deep", "acc", 7, 0.75),
+    ]
     mux = multiplexer(tmp_path)
     assert mux.Scalars("train/deep", "acc")[0].value == 0.75
 
@@ -66,7 +70,14 @@ def test_text_numbers_and_summaries(tmp_path) -> None:
     flush_all()
     df = collect_events(tmp_path, type="summary")
     got = dict(zip(df.tag, df.plugin))
-    assert got == {"note": "text", "n": "scalars", "k": "scalars", "h": "histograms", "named": "scalars", "texts": "text"}
+    assert got == {
+        "note": "text",
+        "n": "scalars",
+        "k": "scalars",
+        "h": "histograms",
+        "named": "scalars",
+        "texts": "text",
+    }
     assert value(df[df.tag == "note"]["summary"]) == "hello"
 
 
@@ -176,7 +187,9 @@ def test_every_kind_reaches_a_real_tensorboard(tensorboard_server) -> None:
     flush_all()
     points = tensorboard_server.scalars("functional", "loss", 3)
     assert [p[1:] for p in points] == [[0, 1.0], [1, 0.5], [2, pytest.approx(1 / 3)]]
-    assert [p[2] for p in tensorboard_server.scalars("functional/train", "acc", 3)] == pytest.approx([0.5, 0.6, 0.7])
+    assert [p[2] for p in tensorboard_server.scalars("functional/train", "acc", 3)] == pytest.approx(
+        [0.5, 0.6, 0.7]
+    )
     for plugin, tag in (("text", "notes"), ("histograms", "weights"), ("images", "frame"), ("audio", "tone")):
         tags = tensorboard_server.wait_for(
             lambda plugin=plugin: tensorboard_server.get(f"/data/plugin/{plugin}/tags"),
@@ -217,9 +230,7 @@ def test_the_r_hparams_layout_shows_in_the_hparams_tab(tmp_path) -> None:
     assert set(groups) == {"run0", "run1"}
 
 
-@pytest.mark.parametrize(
-    "domain", ["adam", 3, {"low": 0, "high": 1}, (0, 1, 2, "x")]
-)
+@pytest.mark.parametrize("domain", ["adam", 3, {"low": 0, "high": 1}, (0, 1, 2, "x")])
 def test_hparam_domain_must_be_a_list_an_interval_or_bools(domain) -> None:
     from neuroboard import hparams_hparam
 
@@ -248,7 +259,10 @@ def test_summary_image_from_png_bytes_and_figures(tmp_path) -> None:
 def test_the_r_document_examples(tmp_path) -> None:
     rng = np.random.default_rng(0)
     with with_logdir(tmp_path / "runs"):
-        log_event(train={"loss": rng.random(), "acc": rng.random()}, valid={"loss": rng.random(), "acc": rng.random()})
+        log_event(
+            train={"loss": rng.random(), "acc": rng.random()},
+            valid={"loss": rng.random(), "acc": rng.random()},
+        )
         for _ in range(10):
             log_event(x=summary_histogram(rng.normal(size=10_000)))
         log_event(clip=neuroboard.summary_audio(rng.random((1, 100, 1)), sample_rate=8000))

@@ -19,9 +19,17 @@ def session_groups(server, prefix: str) -> dict[str, dict]:
     """Return the HPARAMS tab's rows whose run starts with ``prefix``, by run."""
     answer = server.post(
         "/data/plugin/hparams/session_groups",
-        {"experimentName": "", "allowedStatuses": ALL_STATUSES, "colParams": [], "startIndex": 0, "sliceSize": 10000},
+        {
+            "experimentName": "",
+            "allowedStatuses": ALL_STATUSES,
+            "colParams": [],
+            "startIndex": 0,
+            "sliceSize": 10000,
+        },
     )
-    return {group["name"]: group for group in answer.get("sessionGroups", []) if group["name"].startswith(prefix)}
+    return {
+        group["name"]: group for group in answer.get("sessionGroups", []) if group["name"].startswith(prefix)
+    }
 
 
 def metric_values(group: dict) -> dict[str, float]:
@@ -34,7 +42,9 @@ def experiment(server) -> dict:
 
 def test_sweep_shows_one_row_per_run(tensorboard_server) -> None:
     root = os.path.join(tensorboard_server.logdir, "sweep")
-    for index, (lr, optimizer, dropout) in enumerate([(0.1, "adam", True), (0.01, "sgd", False), (0.001, "adam", False)]):
+    for index, (lr, optimizer, dropout) in enumerate(
+        [(0.1, "adam", True), (0.01, "sgd", False), (0.001, "adam", False)]
+    ):
         with SummaryWriter(os.path.join(root, f"run{index}")) as writer:
             # hparams at the start, the metric at the end: they show together.
             writer.add_hparams({"lr": lr, "optimizer": optimizer, "dropout": dropout, "layers": index + 1})
@@ -117,10 +127,18 @@ def test_metrics_are_scalars_of_the_run(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"hparam_dict": {"layers": [1, 2]}}, TypeError, r"add_hparams\(hparam_dict\['layers'\]=\.\.\.\): expected a str, bool, int or float, got list"),
+        (
+            {"hparam_dict": {"layers": [1, 2]}},
+            TypeError,
+            r"add_hparams\(hparam_dict\['layers'\]=\.\.\.\): expected a str, bool, int or float, got list",
+        ),
         ({"hparam_dict": [("lr", 0.1)]}, TypeError, r"hparam_dict=.*dict"),
         ({"hparam_dict": {"lr": 0.1}, "metric_dict": {"acc": "high"}}, TypeError, r"metric_dict\['acc'\]"),
-        ({"hparam_dict": {"opt": "adam"}, "hparam_domain_discrete": {"opt": ["sgd"]}}, ValueError, r"hparam_dict\['opt'\].*expected one of \['sgd'\]"),
+        (
+            {"hparam_dict": {"opt": "adam"}, "hparam_domain_discrete": {"opt": ["sgd"]}},
+            ValueError,
+            r"hparam_dict\['opt'\].*expected one of \['sgd'\]",
+        ),
         ({"hparam_dict": {"lr": 0.1}, "run_name": ""}, ValueError, r"run_name="),
     ],
 )
@@ -146,8 +164,12 @@ def test_config_declares_domains_and_metrics(tmp_path) -> None:
         )
     for index in range(2):
         with SummaryWriter(tmp_path / f"run{index}") as writer:
-            writer.add_hparams({"lr": 0.01 * (index + 1), "optimizer": "adam", "dropout": bool(index)}, {"accuracy": 0.9})
-    with start_tensorboard(str(tmp_path), str(tmp_path.parent / f"{tmp_path.name}-tensorboard.log")) as server:
+            writer.add_hparams(
+                {"lr": 0.01 * (index + 1), "optimizer": "adam", "dropout": bool(index)}, {"accuracy": 0.9}
+            )
+    with start_tensorboard(
+        str(tmp_path), str(tmp_path.parent / f"{tmp_path.name}-tensorboard.log")
+    ) as server:
         config = server.wait_for(lambda: experiment(server), lambda answer: bool(answer.get("hparamInfos")))
         groups = server.wait_for(lambda: session_groups(server, "run"), lambda groups: len(groups) == 2)
     infos = {info["name"]: info for info in config["hparamInfos"]}

@@ -39,15 +39,43 @@ def test_every_kind_reads_back(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda w: w.add_image("x", np.zeros((4, 5, 6, 7))), ValueError, r"add_image\(img=\.\.\.\): expected .*got shape \(4, 5, 6, 7\)"),
-        (lambda w: w.add_image("x", np.zeros((5, 6)), dataformats="CHW"), ValueError, r"add_image\(img=\.\.\.\).*'CHW'"),
-        (lambda w: w.add_image("x", np.zeros((5, 6)), dataformats="XYZ"), ValueError, r"add_image\(dataformats=\.\.\.\)"),
-        (lambda w: w.add_images("x", np.zeros((5, 6)), dataformats="NCHW"), ValueError, r"add_images\(imgs=\.\.\.\)"),
-        (lambda w: w.add_histogram("x", ["a", "b"]), TypeError, r"add_histogram\(values=\.\.\.\): expected a numeric array"),
-        (lambda w: w.add_audio("x", np.array([0.0, 1.5])), ValueError, r"add_audio\(snd_tensor=\.\.\.\).*\[-1, 1\]"),
+        (
+            lambda w: w.add_image("x", np.zeros((4, 5, 6, 7))),
+            ValueError,
+            r"add_image\(img=\.\.\.\): expected .*got shape \(4, 5, 6, 7\)",
+        ),
+        (
+            lambda w: w.add_image("x", np.zeros((5, 6)), dataformats="CHW"),
+            ValueError,
+            r"add_image\(img=\.\.\.\).*'CHW'",
+        ),
+        (
+            lambda w: w.add_image("x", np.zeros((5, 6)), dataformats="XYZ"),
+            ValueError,
+            r"add_image\(dataformats=\.\.\.\)",
+        ),
+        (
+            lambda w: w.add_images("x", np.zeros((5, 6)), dataformats="NCHW"),
+            ValueError,
+            r"add_images\(imgs=\.\.\.\)",
+        ),
+        (
+            lambda w: w.add_histogram("x", ["a", "b"]),
+            TypeError,
+            r"add_histogram\(values=\.\.\.\): expected a numeric array",
+        ),
+        (
+            lambda w: w.add_audio("x", np.array([0.0, 1.5])),
+            ValueError,
+            r"add_audio\(snd_tensor=\.\.\.\).*\[-1, 1\]",
+        ),
         (lambda w: w.add_text("x", 42), TypeError, r"add_text\(text_string=\.\.\.\)"),
         (lambda w: w.add_figure("x", "not a figure"), TypeError, r"add_figure\(figure=\.\.\.\)"),
-        (lambda w: w.add_hparams({"layers": [1, 2]}), TypeError, r"add_hparams\(hparam_dict\['layers'\]=\.\.\.\)"),
+        (
+            lambda w: w.add_hparams({"layers": [1, 2]}),
+            TypeError,
+            r"add_hparams\(hparam_dict\['layers'\]=\.\.\.\)",
+        ),
     ],
 )
 def test_bad_input_raises_and_writes_nothing(tmp_path, call, error, message) -> None:

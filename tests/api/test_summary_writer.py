@@ -76,7 +76,9 @@ def test_step_left_out_advances_per_tag(tmp_path) -> None:
 def test_add_scalars_makes_one_run_per_key(tmp_path) -> None:
     with SummaryWriter(tmp_path / "run") as writer:
         for step in range(50):
-            writer.add_scalars("loss/all", {"train": step * 0.5, "val": step * 0.25}, step, walltime=100.0 + step)
+            writer.add_scalars(
+                "loss/all", {"train": step * 0.5, "val": step * 0.25}, step, walltime=100.0 + step
+            )
     mux = multiplexer(tmp_path)
     assert set(mux.Runs()) == {"run", "run/loss_all_train", "run/loss_all_val"}
     for key, scale in (("train", 0.5), ("val", 0.25)):
@@ -197,13 +199,25 @@ def _only_file_version(logdir) -> bool:
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda w: w.add_scalar("x", "1.0", 0), TypeError, r"add_scalar\(scalar_value=\.\.\.\): expected a real number, got str"),
+        (
+            lambda w: w.add_scalar("x", "1.0", 0),
+            TypeError,
+            r"add_scalar\(scalar_value=\.\.\.\): expected a real number, got str",
+        ),
         (lambda w: w.add_scalar("x", None, 0), TypeError, r"scalar_value=.*got NoneType"),
         (lambda w: w.add_scalar("x", 1 + 2j, 0), TypeError, r"scalar_value=.*got complex"),
         (lambda w: w.add_scalar("x", np.ones(3), 0), ValueError, r"scalar_value=.*shape \(3,\)"),
-        (lambda w: w.add_scalar("", 1.0, 0), ValueError, r"add_scalar\(tag=\.\.\.\): expected a non-empty str"),
+        (
+            lambda w: w.add_scalar("", 1.0, 0),
+            ValueError,
+            r"add_scalar\(tag=\.\.\.\): expected a non-empty str",
+        ),
         (lambda w: w.add_scalar(3, 1.0, 0), TypeError, r"tag=.*got int"),
-        (lambda w: w.add_scalar("x", 1.0, 1.5), TypeError, r"global_step=.*expected an integer step, got float"),
+        (
+            lambda w: w.add_scalar("x", 1.0, 1.5),
+            TypeError,
+            r"global_step=.*expected an integer step, got float",
+        ),
         (lambda w: w.add_scalar("x", 1.0, "3"), TypeError, r"global_step=.*got str"),
         (lambda w: w.add_scalar("x", 1.0, True), TypeError, r"global_step=.*got bool"),
         (lambda w: w.add_scalar("x", 1.0, 2**63), ValueError, r"global_step=.*within int64"),
@@ -211,7 +225,11 @@ def _only_file_version(logdir) -> bool:
         (lambda w: w.add_scalars("m", {"a": 1.0, "b": "x"}, 0), TypeError, r"tag_scalar_dict\['b'\]"),
         (lambda w: w.add_scalars("m", [1.0], 0), TypeError, r"tag_scalar_dict=.*mapping"),
         (lambda w: w.add_scalars("m", {"a": 1.0}, 0, layout="x"), ValueError, r"layout=.*'runs' or 'tags'"),
-        (lambda w: w.add_series("s", np.ones((2, 2, 2))), ValueError, r"add_series\(values=\.\.\.\): expected shape \(T,\) or \(T, N\), got shape \(2, 2, 2\)"),
+        (
+            lambda w: w.add_series("s", np.ones((2, 2, 2))),
+            ValueError,
+            r"add_series\(values=\.\.\.\): expected shape \(T,\) or \(T, N\), got shape \(2, 2, 2\)",
+        ),
         (lambda w: w.add_series("s", ["a", "b"]), TypeError, r"values=.*numeric"),
         (lambda w: w.add_series("s", np.ones((4, 2)), names=["a"]), ValueError, r"names=.*expected 2 names"),
         (lambda w: w.add_series("s", np.ones(4), steps=[0, 1]), ValueError, r"steps=.*expected 4 steps"),

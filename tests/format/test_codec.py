@@ -24,7 +24,9 @@ FLOATS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True, width=64),
 )
 WALLS = st.one_of(st.sampled_from([0.0, -0.0, 1.7e9, 5e-324]), st.floats(allow_nan=True, allow_infinity=True))
-TAGS = st.one_of(st.sampled_from(["loss", "a b/c", "ü/ναι/数据", "x" * 200]), st.text(min_size=1, max_size=40))
+TAGS = st.one_of(
+    st.sampled_from(["loss", "a b/c", "ü/ναι/数据", "x" * 200]), st.text(min_size=1, max_size=40)
+)
 
 
 def reference(tags: list[str], steps: list[int], walls: list[float], values: list[float]) -> bytes:

@@ -173,7 +173,12 @@ def test_step_filter_is_half_open() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"steps": (1,)}, TypeError), ({"steps": (1.5, 2)}, TypeError), ({"tags": 3}, TypeError), ({"runs": [1]}, TypeError)],
+    [
+        ({"steps": (1,)}, TypeError),
+        ({"steps": (1.5, 2)}, TypeError),
+        ({"tags": 3}, TypeError),
+        ({"runs": [1]}, TypeError),
+    ],
 )
 def test_bad_filters_name_the_argument(kwargs, error) -> None:
     with pytest.raises(error, match=next(iter(kwargs))):

@@ -82,7 +82,9 @@ def test_equalize_accepts_lists_and_empty_arrays() -> None:
 
 
 def test_equalize_rejects_non_numeric_data_and_per_image_of_a_scalar() -> None:
-    with pytest.raises(TypeError, match=r"equalize\(images=\.\.\.\): expected a numeric array, got dtype <U1"):
+    with pytest.raises(
+        TypeError, match=r"equalize\(images=\.\.\.\): expected a numeric array, got dtype <U1"
+    ):
         equalize(["a", "b"])
     with pytest.raises(ValueError, match=r"equalize\(images=\.\.\.\): per_image=True"):
         equalize(3.0, per_image=True)
@@ -181,10 +183,22 @@ def test_make_grid_pad_value_ncols_beyond_n_and_float_input() -> None:
 @pytest.mark.parametrize(
     ("images", "kwargs", "message"),
     [
-        (np.zeros((2, 3, 4)), {}, r"make_grid\(images_nhwc=\.\.\.\): expected \(N, H, W, C\), got shape \(2, 3, 4\)"),
+        (
+            np.zeros((2, 3, 4)),
+            {},
+            r"make_grid\(images_nhwc=\.\.\.\): expected \(N, H, W, C\), got shape \(2, 3, 4\)",
+        ),
         (np.zeros((0, 3, 4, 1)), {}, r"expected \(N, H, W, C\) with N >= 1, got shape \(0, 3, 4, 1\)"),
-        (np.zeros((2, 3, 4, 1)), {"ncols": 0}, r"make_grid\(ncols=\.\.\.\): expected None or a positive int, got 0"),
-        (np.zeros((2, 3, 4, 1)), {"padding": -1}, r"make_grid\(padding=\.\.\.\): expected a non-negative int"),
+        (
+            np.zeros((2, 3, 4, 1)),
+            {"ncols": 0},
+            r"make_grid\(ncols=\.\.\.\): expected None or a positive int, got 0",
+        ),
+        (
+            np.zeros((2, 3, 4, 1)),
+            {"padding": -1},
+            r"make_grid\(padding=\.\.\.\): expected a non-negative int",
+        ),
     ],
 )
 def test_make_grid_rejects_bad_input(images: np.ndarray, kwargs: dict, message: str) -> None:

@@ -190,7 +190,7 @@ def test_read_back_by_tensorboard(tmp_path) -> None:
     events = acc.Tensors("voice")
     assert [event.step for event in events] == [0, 1, 2]
     for event, samples in zip(events, clips):
-        (wav, label), = tensor_util.make_ndarray(event.tensor_proto).tolist()
+        ((wav, label),) = tensor_util.make_ndarray(event.tensor_proto).tolist()
         rate, channels, decoded = decode(wav)
         assert (rate, channels, label) == (22050, 1, b"")
         np.testing.assert_allclose(decoded[:, 0], samples, rtol=0, atol=QUANTUM)

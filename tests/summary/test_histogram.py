@@ -62,7 +62,9 @@ def test_buckets_match_numpy(values, bins) -> None:
 @settings(max_examples=100, deadline=None)
 @given(
     values=finite_values,
-    edges=hnp.arrays(np.float64, st.integers(2, 20), elements=st.floats(-1e12, 1e12), unique=True).map(np.sort),
+    edges=hnp.arrays(np.float64, st.integers(2, 20), elements=st.floats(-1e12, 1e12), unique=True).map(
+        np.sort
+    ),
 )
 def test_explicit_edges_match_numpy_and_leave_outsiders_out(values, edges) -> None:
     histo = histo_of(values, edges)
@@ -160,7 +162,9 @@ def test_values_near_the_float64_limit(bins) -> None:
 
 def test_non_finite_values_are_left_out_with_a_warning() -> None:
     values = np.array([1.0, np.nan, 2.0, np.inf, -np.inf, 3.0])
-    with pytest.warns(RuntimeWarning, match=r"add_histogram\(values=\.\.\.\): left 3 non-finite value\(s\).*'w'"):
+    with pytest.warns(
+        RuntimeWarning, match=r"add_histogram\(values=\.\.\.\): left 3 non-finite value\(s\).*'w'"
+    ):
         histo = histo_of(values)
     assert (histo.num, histo.min, histo.max, histo.sum) == (3, 1.0, 3.0, 6.0)
 
@@ -264,7 +268,8 @@ def test_bad_bins_raise_naming_bins(bins, error) -> None:
 
 
 @pytest.mark.parametrize(
-    ("max_bins", "error"), [(0, ValueError), (-1, ValueError), (2.5, TypeError), ("3", TypeError), (True, TypeError)]
+    ("max_bins", "error"),
+    [(0, ValueError), (-1, ValueError), (2.5, TypeError), ("3", TypeError), (True, TypeError)],
 )
 def test_bad_max_bins_raise(max_bins, error) -> None:
     with pytest.raises(error, match=r"^add_histogram\(max_bins=\.\.\.\): expected None or a positive int"):

@@ -76,7 +76,19 @@ def test_floats_are_scaled_by_255_and_rounded(dtype: type) -> None:
 
 def test_floats_outside_0_1_are_clipped_and_nan_is_black() -> None:
     values = np.array([[-0.5, 0.0, 0.5 / 255, 1.5 / 255, 2.5 / 255, 0.5, 1.0, 7.0, np.nan, np.inf, -np.inf]])
-    assert decode(image("img", values, dataformats="HW"))[0, :, 0].tolist() == [0, 0, 0, 2, 2, 128, 255, 255, 0, 255, 0]
+    assert decode(image("img", values, dataformats="HW"))[0, :, 0].tolist() == [
+        0,
+        0,
+        0,
+        2,
+        2,
+        128,
+        255,
+        255,
+        0,
+        255,
+        0,
+    ]
 
 
 def test_bool_and_integer_images_are_taken_as_0_1() -> None:
@@ -110,7 +122,9 @@ def test_torch_tensors_with_grad_and_any_dtype() -> None:
     weight = torch.tensor(chw, dtype=torch.float32, requires_grad=True)
     expected = scaled(chw.astype(np.float32).transpose(1, 2, 0))
     assert np.array_equal(decode(image("w", weight * 1)), expected)
-    assert np.array_equal(decode(image("d", torch.tensor(chw, dtype=torch.float64))), scaled(chw.transpose(1, 2, 0)))
+    assert np.array_equal(
+        decode(image("d", torch.tensor(chw, dtype=torch.float64))), scaled(chw.transpose(1, 2, 0))
+    )
     ints = torch.tensor([[0, 1], [1, 0]], dtype=torch.int32)
     assert decode(image("i", ints, dataformats="HW"))[..., 0].tolist() == [[0, 255], [255, 0]]
     pixels = torch.randint(0, 256, (4, 5, 3), dtype=torch.uint8)
@@ -209,7 +223,11 @@ def test_a_batch_of_one_is_the_image_itself() -> None:
             TypeError,
             "add_image(img=...): expected a numeric array, got dtype complex128",
         ),
-        (lambda: image("t", [[1.0], [1.0, 2.0]], dataformats="HW"), TypeError, "add_image(img=...): expected a numeric array"),
+        (
+            lambda: image("t", [[1.0], [1.0, 2.0]], dataformats="HW"),
+            TypeError,
+            "add_image(img=...): expected a numeric array",
+        ),
         (lambda: image("", np.zeros((3, 4, 5))), ValueError, "add_image(tag=...): expected a non-empty str"),
         (
             lambda: images("t", np.zeros((3, 4, 5))),

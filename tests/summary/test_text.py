@@ -88,7 +88,10 @@ def test_metadata_names_the_plugin() -> None:
 def test_non_strings_raise_type_error(value, got) -> None:
     with pytest.raises(TypeError) as error:
         text("t", value)
-    assert str(error.value) == f"add_text(text_string=...): expected a str, or a 1-D or 2-D array of str, got {got}"
+    assert (
+        str(error.value)
+        == f"add_text(text_string=...): expected a str, or a 1-D or 2-D array of str, got {got}"
+    )
 
 
 def test_more_than_two_dimensions_raise_value_error() -> None:

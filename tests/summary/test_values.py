@@ -63,13 +63,9 @@ def only(summary) -> Summary.Value:
     return summary.value[0]
 
 
-def tensor_summary_value(
-    array, plugin_name: str | None = None, metadata=None, dtype=None
-) -> Summary.Value:
+def tensor_summary_value(array, plugin_name: str | None = None, metadata=None, dtype=None) -> Summary.Value:
     """Return a Summary.Value holding ``array`` as TensorBoard's make_tensor_proto writes it."""
-    value = Summary.Value(
-        tag="t", tensor=tensor_util.make_tensor_proto(array, dtype=dtype)
-    )
+    value = Summary.Value(tag="t", tensor=tensor_util.make_tensor_proto(array, dtype=dtype))
     if metadata is not None:
         value.metadata.CopyFrom(metadata)
     elif plugin_name is not None:
@@ -114,9 +110,7 @@ def file_of(pixels: np.ndarray, form: str = "PNG", mode: str | None = None) -> b
 def image_tensor(*files: bytes, width: int = 0, height: int = 0) -> Summary.Value:
     """Return the images plugin's ``[width, height, image, ...]`` tensor, as TF2's summary_v2 writes it."""
     strings = [str(width).encode(), str(height).encode(), *files]
-    metadata = tb_image_metadata.create_summary_metadata(
-        display_name=None, description=None
-    )
+    metadata = tb_image_metadata.create_summary_metadata(display_name=None, description=None)
     return tensor_summary_value(np.array(strings, dtype=object), metadata=metadata)
 
 
@@ -137,9 +131,7 @@ def audio_tensor(*wavs: bytes) -> Summary.Value:
 @pytest.mark.parametrize("number", [0.0, 0.25, -3.5, 1e-3, 123456.789])
 def test_our_scalars_in_every_form(number: float) -> None:
     assert scalar_value(only(scalar("s", number))) == float(np.float32(number))
-    assert scalar_value(only(scalar("s", number, new_style=True))) == float(
-        np.float32(number)
-    )
+    assert scalar_value(only(scalar("s", number, new_style=True))) == float(np.float32(number))
     assert scalar_value(only(scalar("s", number, double_precision=True))) == number
 
 
@@ -160,9 +152,7 @@ BFLOAT_BITS = int(np.array(1.5, dtype=np.float32).view(np.uint32)) >> 16
     "value",
     [
         hand_tensor(types_pb2.DT_HALF, (), half_val=[HALF_BITS]),
-        hand_tensor(
-            types_pb2.DT_HALF, (1,), tensor_content=np.float16([1.5]).tobytes()
-        ),
+        hand_tensor(types_pb2.DT_HALF, (1,), tensor_content=np.float16([1.5]).tobytes()),
         hand_tensor(types_pb2.DT_BFLOAT16, (), half_val=[BFLOAT_BITS]),
         hand_tensor(
             types_pb2.DT_BFLOAT16,
@@ -172,9 +162,7 @@ BFLOAT_BITS = int(np.array(1.5, dtype=np.float32).view(np.uint32)) >> 16
         hand_tensor(types_pb2.DT_FLOAT, (), float_val=[1.5]),
         hand_tensor(types_pb2.DT_FLOAT, (), tensor_content=np.float32(1.5).tobytes()),
         hand_tensor(types_pb2.DT_DOUBLE, (), double_val=[1.5]),
-        hand_tensor(
-            types_pb2.DT_DOUBLE, (1,), tensor_content=np.float64([1.5]).tobytes()
-        ),
+        hand_tensor(types_pb2.DT_DOUBLE, (1,), tensor_content=np.float64([1.5]).tobytes()),
     ],
     ids=[
         "f16-val",
@@ -205,9 +193,7 @@ def test_tensor_scalars_of_integer_dtypes(value: Summary.Value) -> None:
 
 def test_bfloat16_tensors_widen_to_float32() -> None:
     bits = np.array([1.0, -2.5, 0.15625], dtype=np.float32).view(np.uint32) >> 16
-    value = hand_tensor(
-        types_pb2.DT_BFLOAT16, (3,), tensor_content=bits.astype("<u2").tobytes()
-    )
+    value = hand_tensor(types_pb2.DT_BFLOAT16, (3,), tensor_content=bits.astype("<u2").tobytes())
     array = tensor_value(value)
     assert array.dtype == np.float32
     assert array.tolist() == [1.0, -2.5, 0.15625]
@@ -219,16 +205,12 @@ def test_bfloat16_tensors_widen_to_float32() -> None:
 @pytest.mark.parametrize("channels", [1, 3, 4])
 def test_our_images_come_back_pixel_for_pixel(channels: int) -> None:
     pixels = RNG.integers(0, 256, size=(6, 9, channels), dtype=np.uint8)
-    assert np.array_equal(
-        image_value(only(image("i", pixels, dataformats="HWC"))), pixels
-    )
+    assert np.array_equal(image_value(only(image("i", pixels, dataformats="HWC"))), pixels)
 
 
 def test_our_grey_and_float_images_come_back_after_the_uint8_conversion() -> None:
     grey = RNG.random((5, 4))
-    assert np.array_equal(
-        image_value(only(image("i", grey, dataformats="HW"))), to_uint8(grey)[..., None]
-    )
+    assert np.array_equal(image_value(only(image("i", grey, dataformats="HW"))), to_uint8(grey)[..., None])
     chw = RNG.random((3, 5, 4))
     expected = to_uint8(chw.transpose(1, 2, 0))
     assert np.array_equal(image_value(only(image("i", chw))), expected)
@@ -243,9 +225,7 @@ def test_our_image_batch_comes_back_as_its_grid() -> None:
 @pytest.mark.parametrize("channels", [3, 4])
 def test_tensorboardx_images(channels: int) -> None:
     pixels = RNG.integers(0, 256, size=(7, 5, channels), dtype=np.uint8)
-    assert np.array_equal(
-        image_value(only(tbx.image("i", pixels, dataformats="HWC"))), pixels
-    )
+    assert np.array_equal(image_value(only(tbx.image("i", pixels, dataformats="HWC"))), pixels)
 
 
 def test_tensorboardx_grey_image_is_stored_as_rgb() -> None:
@@ -258,16 +238,12 @@ def test_tensorboardx_grey_image_is_stored_as_rgb() -> None:
 
 def test_tf2_image_tensor_of_one_image() -> None:
     pixels = RNG.integers(0, 256, size=(4, 6, 3), dtype=np.uint8)
-    assert np.array_equal(
-        image_value(image_tensor(file_of(pixels), width=6, height=4)), pixels
-    )
+    assert np.array_equal(image_value(image_tensor(file_of(pixels), width=6, height=4)), pixels)
 
 
 def test_tf2_image_tensor_of_several_images_of_one_shape_stacks_them() -> None:
     batch = RNG.integers(0, 256, size=(3, 4, 6, 4), dtype=np.uint8)
-    decoded = image_value(
-        image_tensor(*(file_of(pixels) for pixels in batch), width=6, height=4)
-    )
+    decoded = image_value(image_tensor(*(file_of(pixels) for pixels in batch), width=6, height=4))
     assert decoded.shape == (3, 4, 6, 4)
     assert np.array_equal(decoded, batch)
 
@@ -285,11 +261,7 @@ def test_image_tensor_without_images_is_an_empty_list() -> None:
 
 
 def test_tensorboard_s_conversion_of_a_legacy_image_reads_the_same() -> None:
-    value = only(
-        image(
-            "i", RNG.integers(0, 256, size=(5, 7, 3), dtype=np.uint8), dataformats="HWC"
-        )
-    )
+    value = only(image("i", RNG.integers(0, 256, size=(5, 7, 3), dtype=np.uint8), dataformats="HWC"))
     converted = data_compat.migrate_value(value)
     assert converted.WhichOneof("value") == "tensor"
     assert np.array_equal(image_value(converted), image_value(value))
@@ -314,9 +286,7 @@ def test_other_png_modes_are_widened_to_grey_rgb_or_rgba() -> None:
     grey_alpha = decode_image(file_of(np.full((2, 2, 1), 60, np.uint8), mode="LA"))
     assert grey_alpha.shape == (2, 2, 4)
     assert grey_alpha[0, 0].tolist() == [60, 60, 60, 255]
-    sixteen = Image.fromarray(
-        np.array([[0, 257 * 100], [65535, 257 * 3]], dtype=np.uint16)
-    )
+    sixteen = Image.fromarray(np.array([[0, 257 * 100], [65535, 257 * 3]], dtype=np.uint16))
     buffer = io.BytesIO()
     sixteen.save(buffer, format="PNG")
     assert decode_image(buffer.getvalue())[..., 0].tolist() == [[0, 100], [255, 3]]
@@ -358,36 +328,28 @@ def test_tf2_audio_tensor_of_several_clips_stacks_them() -> None:
         np.stack([tone(), tone() / 2], axis=1),
         np.stack([-tone(), tone() / 4], axis=1),
     ]
-    samples, rate = audio_value(
-        audio_tensor(*(encode_wav(clip, 8000) for clip in clips))
-    )
+    samples, rate = audio_value(audio_tensor(*(encode_wav(clip, 8000) for clip in clips)))
     assert (samples.shape, rate) == ((2, 800, 2), 8000)
     np.testing.assert_allclose(samples, np.stack(clips), rtol=0, atol=HALF_STEP)
 
 
 def test_audio_tensor_of_clips_of_different_lengths_is_a_list() -> None:
     samples, rate = audio_value(
-        audio_tensor(
-            encode_wav(tone(10)[:, None], 8000), encode_wav(tone(20)[:, None], 8000)
-        )
+        audio_tensor(encode_wav(tone(10)[:, None], 8000), encode_wav(tone(20)[:, None], 8000))
     )
     assert [clip.shape for clip in samples] == [(10, 1), (20, 1)]
     assert rate == 8000
 
 
 def test_audio_tensor_of_wav_files_only_as_tensorboard_keeps_it() -> None:
-    value = audio_tensor(
-        encode_wav(tone()[:, None], 8000), encode_wav(tone()[:, None], 8000)
-    )
+    value = audio_tensor(encode_wav(tone()[:, None], 8000), encode_wav(tone()[:, None], 8000))
     value.tensor.CopyFrom(tensor_util.make_tensor_proto(tensor_value(value)[:, 0]))
     samples, rate = audio_value(value)
     assert (samples.shape, rate) == ((2, 800, 1), 8000)
 
 
 def test_audio_tensor_of_clips_of_different_rates_raises() -> None:
-    value = audio_tensor(
-        encode_wav(tone(10)[:, None], 8000), encode_wav(tone(10)[:, None], 16000)
-    )
+    value = audio_tensor(encode_wav(tone(10)[:, None], 8000), encode_wav(tone(10)[:, None], 16000))
     with pytest.raises(
         ValueError,
         match=r"^audio_value\(value=\.\.\.\): expected clips of one sample rate",
@@ -397,9 +359,7 @@ def test_audio_tensor_of_clips_of_different_rates_raises() -> None:
 
 def test_tensorboard_s_conversion_of_a_legacy_clip_reads_the_same() -> None:
     pytest.importorskip("soundfile")
-    legacy = Summary.Value.FromString(
-        only(tbx.audio("a", tone(), 8000)).SerializeToString()
-    )
+    legacy = Summary.Value.FromString(only(tbx.audio("a", tone(), 8000)).SerializeToString())
     converted = data_compat.migrate_value(legacy)
     assert converted.WhichOneof("value") == "tensor"
     (samples, rate), (expected, expected_rate) = (
@@ -422,9 +382,7 @@ def test_pcm_widths(width: int) -> None:
 # -- text ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "string", ["plain", "", "ünïcödé ✓ 🎉", "**markdown**\n\n| a | b |"]
-)
+@pytest.mark.parametrize("string", ["plain", "", "ünïcödé ✓ 🎉", "**markdown**\n\n| a | b |"])
 def test_our_text_and_tensorboard_s_text_pb(string: str) -> None:
     assert text_value(only(text("t", string))) == string
     assert text_value(only(text_pb("t", string))) == string
@@ -478,9 +436,7 @@ def test_our_histogram_edges_are_the_written_limits_between_min_and_max(bins) ->
     assert (decoded.edges.dtype, decoded.counts.dtype) == (np.float64, np.float64)
     assert len(decoded.edges) == len(decoded.counts) + 1
     assert decoded.counts.sum() == len(values) == histo.num
-    np.testing.assert_array_equal(
-        decoded.edges, [histo.min, *histo.bucket_limit[:-1], histo.max]
-    )
+    np.testing.assert_array_equal(decoded.edges, [histo.min, *histo.bucket_limit[:-1], histo.max])
 
 
 def test_tensorboardx_histogram_matches_numpy() -> None:
@@ -542,9 +498,7 @@ def test_legacy_histogram_drops_empty_end_buckets_and_uses_min_and_max() -> None
     hnp.arrays(np.float64, st.integers(1, 200), elements=st.floats(-1e6, 1e6)),
     st.sampled_from(["tensorflow", 5]),
 )
-def test_legacy_reading_agrees_with_tensorboard_s_conversion(
-    values: np.ndarray, bins
-) -> None:
+def test_legacy_reading_agrees_with_tensorboard_s_conversion(values: np.ndarray, bins) -> None:
     value = only(histogram("h", values, bins=bins))
     ours = histogram_value(value)
     theirs = histogram_value(data_compat.migrate_value(value))
@@ -559,12 +513,8 @@ def test_legacy_reading_agrees_with_tensorboard_s_conversion(
 def test_dispatch_by_value_kind() -> None:
     assert decode_value(only(scalar("s", 0.5))) == 0.5
     pixels = RNG.integers(0, 256, size=(3, 4, 3), dtype=np.uint8)
-    assert np.array_equal(
-        decode_value(only(image("i", pixels, dataformats="HWC"))), pixels
-    )
-    assert decode_value(
-        only(histogram("h", [1.0, 2.0], bins=[0, 1.5, 3]))
-    ).counts.tolist() == [1.0, 1.0]
+    assert np.array_equal(decode_value(only(image("i", pixels, dataformats="HWC"))), pixels)
+    assert decode_value(only(histogram("h", [1.0, 2.0], bins=[0, 1.5, 3]))).counts.tolist() == [1.0, 1.0]
     assert decode_value(only(tbx.scalar("s", 2.0))) == 2.0
 
 
@@ -572,26 +522,20 @@ def test_dispatch_by_the_value_s_own_plugin_name() -> None:
     assert decode_value(only(text("t", "hi"))) == "hi"
     assert decode_value(only(scalar("s", 0.5, new_style=True))) == 0.5
     assert decode_value(only(audio("a", tone(), 8000)))[1] == 8000
-    assert decode_value(
-        only(histogram_pb("h", [1.0, 2.0], buckets=2))
-    ).counts.tolist() == [1.0, 1.0]
+    assert decode_value(only(histogram_pb("h", [1.0, 2.0], buckets=2))).counts.tolist() == [1.0, 1.0]
 
 
 def test_dispatch_by_the_given_plugin_for_tensors_without_metadata() -> None:
     bare = Summary.Value(tag="t", tensor=only(text("t", "hi")).tensor)
     assert decode_value(bare, plugin="text") == "hi"
     assert decode_value(bare).tolist() == b"hi"
-    scalar_tensor = Summary.Value(
-        tag="s", tensor=only(scalar("s", 0.5, new_style=True)).tensor
-    )
+    scalar_tensor = Summary.Value(tag="s", tensor=only(scalar("s", 0.5, new_style=True)).tensor)
     assert decode_value(scalar_tensor, plugin="scalars") == 0.5
     assert decode_value(scalar_tensor).dtype == np.float32
 
 
 def test_unknown_plugins_give_the_tensor() -> None:
-    value = tensor_summary_value(
-        np.arange(6, dtype=np.int32).reshape(2, 3), "pr_curves"
-    )
+    value = tensor_summary_value(np.arange(6, dtype=np.int32).reshape(2, 3), "pr_curves")
     assert decode_value(value).tolist() == [[0, 1, 2], [3, 4, 5]]
     assert decode_value(value, plugin="my_plugin").dtype == np.int32
 
@@ -603,9 +547,7 @@ def test_hparams_give_their_plugin_data() -> None:
     assert ours.session_start_info.hparams["optimizer"].string_value == "adam"
     _, start, _ = tbx.hparams({"lr": 0.2}, {"loss": 1.0})
     # tensorboardX sets no value at all: the data is all in the metadata.
-    assert (
-        decode_value(only(start)).session_start_info.hparams["lr"].number_value == 0.2
-    )
+    assert decode_value(only(start)).session_start_info.hparams["lr"].number_value == 0.2
     tensorboard_s = decode_value(only(tb_hparams.hparams_pb({"units": 64})))
     assert tensorboard_s.session_start_info.hparams["units"].number_value == 64
 
@@ -635,9 +577,7 @@ def test_foreign_summary_value_protos_are_read() -> None:
             "decode_value(plugin=...): expected None",
         ),
         (
-            lambda: decode_value(
-                Summary.Value(image=Summary.Image(encoded_image_string=b"GIF87a no"))
-            ),
+            lambda: decode_value(Summary.Value(image=Summary.Image(encoded_image_string=b"GIF87a no"))),
             ValueError,
             "image_value(value=...): expected PNG or JPEG bytes, got 9 bytes",
         ),
@@ -647,9 +587,7 @@ def test_foreign_summary_value_protos_are_read() -> None:
             "image_value(value=...): expected a 1-D string tensor [width, height, image, ...], got shape (1, 2)",
         ),
         (
-            lambda: decode_value(
-                Summary.Value(audio=Summary.Audio(encoded_audio_string=b"RIFF"))
-            ),
+            lambda: decode_value(Summary.Value(audio=Summary.Audio(encoded_audio_string=b"RIFF"))),
             ValueError,
             "audio_value(value=...): expected the bytes of a PCM WAV file, got 4 bytes",
         ),
@@ -677,23 +615,17 @@ def test_foreign_summary_value_protos_are_read() -> None:
             "text_value(value=...): expected a string tensor, got DT_FLOAT of shape ()",
         ),
         (
-            lambda: text_value(
-                tensor_summary_value(np.array(b"\xff\xfe", dtype=object))
-            ),
+            lambda: text_value(tensor_summary_value(np.array(b"\xff\xfe", dtype=object))),
             ValueError,
             "text_value(value=...): expected UTF-8 strings",
         ),
         (
-            lambda: tensor_value(
-                hand_tensor(types_pb2.DT_FLOAT, (3,), tensor_content=b"\0" * 8)
-            ),
+            lambda: tensor_value(hand_tensor(types_pb2.DT_FLOAT, (3,), tensor_content=b"\0" * 8)),
             ValueError,
             "tensor_value(value=...): expected a tensor whose contents fit its dtype and shape, got DT_FLOAT of shape (3,)",
         ),
         (
-            lambda: histogram_value(
-                tensor_summary_value(np.array([[0.0, 1.0, 2.0], [1.5, 2.0, 1.0]]))
-            ),
+            lambda: histogram_value(tensor_summary_value(np.array([[0.0, 1.0, 2.0], [1.5, 2.0, 1.0]]))),
             ValueError,
             (
                 "histogram_value(value=...): expected a (k, 3) tensor of adjoining [left, right, count] rows, "
@@ -702,9 +634,7 @@ def test_foreign_summary_value_protos_are_read() -> None:
         ),
         (
             lambda: histogram_value(
-                Summary.Value(
-                    histo=HistogramProto(bucket_limit=[1.0], bucket=[1.0, 2.0])
-                )
+                Summary.Value(histo=HistogramProto(bucket_limit=[1.0], bucket=[1.0, 2.0]))
             ),
             ValueError,
             "histogram_value(value=...): expected a HistogramProto with one bucket_limit per bucket",
@@ -719,9 +649,7 @@ def test_foreign_summary_value_protos_are_read() -> None:
         ),
     ],
 )
-def test_undecodable_values_raise_naming_the_function_and_argument(
-    call, error: type, message: str
-) -> None:
+def test_undecodable_values_raise_naming_the_function_and_argument(call, error: type, message: str) -> None:
     with pytest.raises(error) as raised:
         call()
     assert str(raised.value).startswith(message)
@@ -750,9 +678,7 @@ def test_a_logdir_written_by_us_decodes_raw_and_as_tensorboard_converts_it(
             for value in event.summary.value:
                 # Metadata may come only with a tag's first value: remember its plugin.
                 plugins.setdefault(value.tag, value.metadata.plugin_data.plugin_name)
-                decoded.setdefault(value.tag, []).append(
-                    decode_value(value, plugins[value.tag])
-                )
+                decoded.setdefault(value.tag, []).append(decode_value(value, plugins[value.tag]))
         assert decoded["loss"] == [0.0, 0.5]
         assert all(np.array_equal(item, pixels) for item in decoded["picture"])
         for step, buckets in enumerate(decoded["weights"]):

@@ -68,9 +68,7 @@ def frame_record(payload: bytes) -> bytes:
     19
     """
     header = _U64.pack(len(payload))
-    return b"".join(
-        (header, _U32.pack(masked_crc32c(header)), payload, _U32.pack(masked_crc32c(payload)))
-    )
+    return b"".join((header, _U32.pack(masked_crc32c(header)), payload, _U32.pack(masked_crc32c(payload))))
 
 
 _PROBLEMS = {

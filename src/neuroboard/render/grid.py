@@ -121,7 +121,9 @@ def make_grid(images_nhwc: Any, ncols: int | None = None, padding: int = 2, pad_
         raise ValueError(f"make_grid(images_nhwc=...): expected (N, H, W, C), got shape {array.shape}")
     count, height, width, channels = array.shape
     if count == 0:
-        raise ValueError(f"make_grid(images_nhwc=...): expected (N, H, W, C) with N >= 1, got shape {array.shape}")
+        raise ValueError(
+            f"make_grid(images_nhwc=...): expected (N, H, W, C) with N >= 1, got shape {array.shape}"
+        )
     if ncols is None:
         ncols = default_columns(count)
     elif isinstance(ncols, (bool, np.bool_)) or not isinstance(ncols, (int, np.integer)) or ncols < 1:

@@ -140,7 +140,9 @@ def _as_samples(snd_tensor: Any, caller: str) -> np.ndarray:
         raise ValueError(f"{caller}(snd_tensor=...): expected samples in [-1, 1], got {nans} NaN value(s)")
     low, high = float(samples.min()), float(samples.max())
     if low < -1 or high > 1:
-        raise ValueError(f"{caller}(snd_tensor=...): expected samples in [-1, 1], got values in [{low:g}, {high:g}]")
+        raise ValueError(
+            f"{caller}(snd_tensor=...): expected samples in [-1, 1], got values in [{low:g}, {high:g}]"
+        )
     return samples
 
 
@@ -260,7 +262,5 @@ def audio_value(value: Summary.Value) -> tuple[np.ndarray | list[np.ndarray], in
     clips = [_decode_wav(data, "audio_value(value=...)") for data in files]
     rates = sorted({rate for _, rate in clips})
     if len(rates) > 1:
-        raise ValueError(
-            f"audio_value(value=...): expected clips of one sample rate, got rates {rates}"
-        )
+        raise ValueError(f"audio_value(value=...): expected clips of one sample rate, got rates {rates}")
     return stack_if_equal([samples for samples, _ in clips]), rates[0] if rates else 0

@@ -12,7 +12,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["INT64_MAX", "INT64_MIN", "as_array", "as_float", "as_step", "as_steps", "as_tag", "as_walltime", "is_tensor"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "as_array",
+    "as_float",
+    "as_step",
+    "as_steps",
+    "as_tag",
+    "as_walltime",
+    "is_tensor",
+]
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1

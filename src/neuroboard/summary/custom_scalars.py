@@ -44,9 +44,7 @@ def layout_from_dict(layout: LayoutDict) -> Layout:
         chart_protos = []
         for chart_title, (kind, tags) in charts.items():
             if kind == "Multiline":
-                chart_protos.append(
-                    Chart(title=chart_title, multiline=MultilineChartContent(tag=list(tags)))
-                )
+                chart_protos.append(Chart(title=chart_title, multiline=MultilineChartContent(tag=list(tags))))
             elif kind == "Margin":
                 if len(tags) != 3:
                     raise ValueError(
@@ -71,4 +69,6 @@ def custom_scalars(layout: Layout) -> Summary:
     tensor = TensorProto(
         dtype=DT_STRING, string_val=[layout.SerializeToString()], tensor_shape=TensorShapeProto()
     )
-    return Summary(value=[Summary.Value(tag=CONFIG_TAG, tensor=tensor, metadata=plugin_metadata(PLUGIN_NAME))])
+    return Summary(
+        value=[Summary.Value(tag=CONFIG_TAG, tensor=tensor, metadata=plugin_metadata(PLUGIN_NAME))]
+    )

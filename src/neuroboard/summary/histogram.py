@@ -94,7 +94,9 @@ def histogram_metadata(display_name: str | None = None, description: str | None 
     >>> histogram_metadata().plugin_data.plugin_name
     'histograms'
     """
-    return plugin_metadata(PLUGIN_NAME, HistogramPluginData(version=0).SerializeToString(), display_name, description)
+    return plugin_metadata(
+        PLUGIN_NAME, HistogramPluginData(version=0).SerializeToString(), display_name, description
+    )
 
 
 @functools.cache
@@ -110,7 +112,9 @@ def tensorflow_edges() -> np.ndarray:
     (1551, 0.0, 1e-12)
     """
     count = math.ceil(math.log(1e20 / 1e-12, 1.1))
-    positive = [v for v in itertools.accumulate(itertools.repeat(1.1, count), operator.mul, initial=1e-12) if v < 1e20]
+    positive = [
+        v for v in itertools.accumulate(itertools.repeat(1.1, count), operator.mul, initial=1e-12) if v < 1e20
+    ]
     biggest = sys.float_info.max
     edges = np.array([-biggest, *(-v for v in reversed(positive)), 0.0, *positive, biggest])
     edges.flags.writeable = False
@@ -161,7 +165,9 @@ def _check_max_bins(max_bins: Any, caller: str) -> int | None:
     if max_bins is None:
         return None
     if isinstance(max_bins, (bool, np.bool_)) or not isinstance(max_bins, (int, np.integer)):
-        raise TypeError(f"{caller}(max_bins=...): expected None or a positive int, got {type(max_bins).__name__}")
+        raise TypeError(
+            f"{caller}(max_bins=...): expected None or a positive int, got {type(max_bins).__name__}"
+        )
     if max_bins < 1:
         raise ValueError(f"{caller}(max_bins=...): expected None or a positive int, got {max_bins}")
     return int(max_bins)

@@ -113,7 +113,9 @@ def session_start(
     '_hparams_/session_start_info'
     """
     if not isinstance(hparams, Mapping):
-        raise TypeError(f"{func}({arg}=...): expected a dict of names to values, got {type(hparams).__name__}")
+        raise TypeError(
+            f"{func}({arg}=...): expected a dict of names to values, got {type(hparams).__name__}"
+        )
     info = plugin_data_pb2.SessionStartInfo(
         group_name=group_name, start_time_secs=time.time() if start_time_secs is None else start_time_secs
     )
@@ -141,8 +143,12 @@ def session_end(status: str = "success", end_time_secs: float | None = None) -> 
 def _discrete_type(values: list[HParamValue], func: str) -> int:
     kinds = {bool if isinstance(v, bool) else str if isinstance(v, str) else float for v in values}
     if len(kinds) != 1:
-        raise TypeError(f"{func}(domain=...): expected values of one kind (all str, all bool or all numbers), got {values!r}")
-    return {bool: api_pb2.DATA_TYPE_BOOL, str: api_pb2.DATA_TYPE_STRING, float: api_pb2.DATA_TYPE_FLOAT64}[kinds.pop()]
+        raise TypeError(
+            f"{func}(domain=...): expected values of one kind (all str, all bool or all numbers), got {values!r}"
+        )
+    return {bool: api_pb2.DATA_TYPE_BOOL, str: api_pb2.DATA_TYPE_STRING, float: api_pb2.DATA_TYPE_FLOAT64}[
+        kinds.pop()
+    ]
 
 
 def hparam(
@@ -169,7 +175,9 @@ def hparam(
     if domain is None:
         return info
     if isinstance(domain, tuple):
-        if len(domain) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in domain):
+        if len(domain) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in domain
+        ):
             raise TypeError(f"{func}(domain=...): expected (min_value, max_value) numbers, got {domain!r}")
         low, high = float(domain[0]), float(domain[1])
         if not (math.isfinite(low) and math.isfinite(high) and low <= high):
@@ -179,7 +187,9 @@ def hparam(
         info.domain_interval.max_value = high
         return info
     if isinstance(domain, (str, bytes)) or not isinstance(domain, Sequence) or not domain:
-        raise TypeError(f"{func}(domain=...): expected a non-empty list of values or a (min, max) tuple, got {domain!r}")
+        raise TypeError(
+            f"{func}(domain=...): expected a non-empty list of values or a (min, max) tuple, got {domain!r}"
+        )
     values = [hparam_value(v, func, "domain") for v in domain]
     info.type = _discrete_type(values, func)
     info.domain_discrete.extend(values)
@@ -206,7 +216,9 @@ def metric(
     if not isinstance(tag, str) or not tag:
         raise TypeError(f"{func}(tag=...): expected a non-empty str, got {tag!r}")
     if dataset_type not in _DATASETS:
-        raise ValueError(f"{func}(dataset_type=...): expected 'training', 'validation' or None, got {dataset_type!r}")
+        raise ValueError(
+            f"{func}(dataset_type=...): expected 'training', 'validation' or None, got {dataset_type!r}"
+        )
     return api_pb2.MetricInfo(
         name=api_pb2.MetricName(group=group or "", tag=tag),
         display_name=display_name or "",
@@ -231,10 +243,14 @@ def hparams_config(
     """
     for index, info in enumerate(hparams):
         if not isinstance(info, api_pb2.HParamInfo):
-            raise TypeError(f"hparams_config(hparams[{index}]=...): expected hparam(...), got {type(info).__name__}")
+            raise TypeError(
+                f"hparams_config(hparams[{index}]=...): expected hparam(...), got {type(info).__name__}"
+            )
     for index, info in enumerate(metrics):
         if not isinstance(info, api_pb2.MetricInfo):
-            raise TypeError(f"hparams_config(metrics[{index}]=...): expected metric(...), got {type(info).__name__}")
+            raise TypeError(
+                f"hparams_config(metrics[{index}]=...): expected metric(...), got {type(info).__name__}"
+            )
     experiment = api_pb2.Experiment(
         time_created_secs=time.time() if time_created_secs is None else time_created_secs,
         hparam_infos=list(hparams),

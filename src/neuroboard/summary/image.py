@@ -85,7 +85,9 @@ def image_metadata(display_name: str | None = None, description: str | None = No
     >>> image_metadata().plugin_data.plugin_name
     'images'
     """
-    return plugin_metadata(PLUGIN_NAME, ImagePluginData(version=0).SerializeToString(), display_name, description)
+    return plugin_metadata(
+        PLUGIN_NAME, ImagePluginData(version=0).SerializeToString(), display_name, description
+    )
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:
@@ -113,7 +115,12 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def _check_pixels(pixels: np.ndarray, func: str) -> tuple[int, int, int]:
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in _COLORSPACES or 0 in pixels.shape:
+    if (
+        pixels.dtype != np.uint8
+        or pixels.ndim != 3
+        or pixels.shape[2] not in _COLORSPACES
+        or 0 in pixels.shape
+    ):
         raise ValueError(
             f"{func}(pixels=...): expected uint8 (H, W, C) with C = 1, 3 or 4 and H, W >= 1, "
             f"got {pixels.dtype} of shape {pixels.shape}"
@@ -190,7 +197,9 @@ def _as_nhwc(value: Any, dataformats: str, caller: str, arg: str) -> np.ndarray:
         raise ValueError(f"{where} for dataformats {dataformats!r}, got shape {array.shape}")
     sizes = dict(zip(dataformats, array.shape))
     if sizes.get("C", 1) not in _COLORSPACES:
-        raise ValueError(f"{where} with C = 1, 3 or 4 for dataformats {dataformats!r}, got shape {array.shape}")
+        raise ValueError(
+            f"{where} with C = 1, 3 or 4 for dataformats {dataformats!r}, got shape {array.shape}"
+        )
     if sizes["H"] < 1 or sizes["W"] < 1:
         raise ValueError(f"{where} with H, W >= 1 for dataformats {dataformats!r}, got shape {array.shape}")
     if sizes.get("N", 1) < 1:
@@ -280,7 +289,9 @@ def figure(tag: str, figure: Figures, close: bool = True, *, caller: str = "add_
     figures = list(figure) if isinstance(figure, (list, tuple)) else [figure]
     if not figures or not all(isinstance(item, Figure) for item in figures):
         kinds = ", ".join(sorted({type(item).__name__ for item in figures})) or "an empty list"
-        raise TypeError(f"{caller}(figure=...): expected a matplotlib Figure or a non-empty list of Figures, got {kinds}")
+        raise TypeError(
+            f"{caller}(figure=...): expected a matplotlib Figure or a non-empty list of Figures, got {kinds}"
+        )
     try:
         drawn = [_render(item) for item in figures]
     finally:
@@ -372,6 +383,4 @@ def image_value(value: Summary.Value) -> np.ndarray | list[np.ndarray]:
         raise ValueError(
             f"image_value(value=...): expected a Summary.Value holding an image or a string tensor, got {holding(value)}"
         )
-    return stack_if_equal(
-        [_decode(data, "image_value(value=...)") for data in _encoded_images(value)]
-    )
+    return stack_if_equal([_decode(data, "image_value(value=...)") for data in _encoded_images(value)])

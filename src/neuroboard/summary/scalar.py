@@ -30,9 +30,7 @@ def scalar_metadata(display_name: str | None = None, description: str | None = N
     return plugin_metadata(PLUGIN_NAME, display_name=display_name, description=description)
 
 
-def scalar(
-    tag: str, value: float, *, new_style: bool = False, double_precision: bool = False
-) -> Summary:
+def scalar(tag: str, value: float, *, new_style: bool = False, double_precision: bool = False) -> Summary:
     """Return a Summary holding one scalar.
 
     The classic form is a ``simple_value`` (float32); ``new_style`` stores a

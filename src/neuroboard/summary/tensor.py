@@ -45,9 +45,7 @@ def as_summary_value(value: object, caller: str) -> Summary.Value:
             raise ValueError(
                 f"{caller}(value=...): expected a Summary.Value, got a {full_name} ({error})"
             ) from None
-    raise TypeError(
-        f"{caller}(value=...): expected a Summary.Value, got {type(value).__name__}"
-    )
+    raise TypeError(f"{caller}(value=...): expected a Summary.Value, got {type(value).__name__}")
 
 
 def holding(value: Summary.Value) -> str:

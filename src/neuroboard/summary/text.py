@@ -35,7 +35,9 @@ def text_metadata(display_name: str | None = None, description: str | None = Non
     >>> text_metadata().plugin_data.plugin_name
     'text'
     """
-    return plugin_metadata(PLUGIN_NAME, TextPluginData(version=0).SerializeToString(), display_name, description)
+    return plugin_metadata(
+        PLUGIN_NAME, TextPluginData(version=0).SerializeToString(), display_name, description
+    )
 
 
 def _describe(value: Any, array: np.ndarray | None) -> str:
@@ -43,7 +45,9 @@ def _describe(value: Any, array: np.ndarray | None) -> str:
         return type(value).__name__
     if isinstance(value, np.ndarray):
         return f"ndarray of dtype {value.dtype} and shape {value.shape}"
-    kinds = sorted({type(item).__name__ for item in array.reshape(-1).tolist()}) if array.dtype == object else []
+    kinds = (
+        sorted({type(item).__name__ for item in array.reshape(-1).tolist()}) if array.dtype == object else []
+    )
     holding = f" holding {', '.join(kinds)}" if kinds else ""
     return f"{type(value).__name__} of shape {array.shape}{holding}"
 

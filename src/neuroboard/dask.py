@@ -41,7 +41,7 @@ import pandas as pd
 from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, decode_chunk, positions, select_scalars
 from neuroboard.format.scan import Block, record_positions
 from neuroboard.io.logdir import Filters, ScalarBatch
-from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
+from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start, run_files
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -51,8 +51,6 @@ __all__ = ["read_scalars"]
 _INSTALL = "pip install 'neuroboard[dask]'"
 # Bytes read at a time, as the whole-logdir reader reads them.
 _CHUNK = 1 << 21
-# Bytes searched at a time for a range's first record.
-_PROBE = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -217,16 +215,16 @@ def _split(run: str, path: str, blocksize: int | None) -> list[_Part]:
 
 
 def _empty_frame() -> pd.DataFrame:
-    from neuroboard.api.frames import _scalar_frame
+    from neuroboard.api.frames import scalar_frame
 
-    return _scalar_frame([])
+    return scalar_frame([])
 
 
 def _read_group(parts: tuple[_Part, ...], filters: Filters, verify: bool, on_corrupt: str) -> pd.DataFrame:
     """Return the scalars of parts that are each the whole of their run, as one frame."""
-    from neuroboard.api.frames import _scalar_frame
+    from neuroboard.api.frames import scalar_frame
 
-    return _scalar_frame(
+    return scalar_frame(
         batch
         for part in parts
         for batch in _settled(_decode_part(part, filters, verify, on_corrupt, frame=False), {})
@@ -244,11 +242,11 @@ def _registrations(decoded: _Decoded) -> Plugins:
 
 def _settle(decoded: _Decoded, known: Plugins) -> pd.DataFrame:
     """Return a part's scalars, given the registrations its run made before it."""
-    from neuroboard.api.frames import _scalar_frame
+    from neuroboard.api.frames import scalar_frame
 
     if decoded.frame is not None:
         return decoded.frame
-    return _scalar_frame(_settled(decoded, known))
+    return scalar_frame(_settled(decoded, known))
 
 
 def _settled(decoded: _Decoded, known: Plugins) -> Iterator[ScalarBatch]:
@@ -281,7 +279,7 @@ def _decode_part(
 
     With ``frame``, a part whose rows are all settled already holds them as its frame.
     """
-    from neuroboard.api.frames import _scalar_frame
+    from neuroboard.api.frames import scalar_frame
 
     registrations: Plugins = {}
     decoded = _Decoded(registrations)
@@ -316,7 +314,7 @@ def _decode_part(
         decoded.local.append(keep[chosen])
     if frame and not any(tensor.any() for tensor in decoded.tensor):
         # Only simple values: nothing an earlier part registered can change them.
-        decoded.frame = _scalar_frame(decoded.batches)
+        decoded.frame = scalar_frame(decoded.batches)
         decoded.batches, decoded.tensor, decoded.local = [], [], []
     return decoded
 
@@ -327,13 +325,7 @@ def _landing(path: str, offset: int, size: int) -> int:
     This is the reader's own search after damage, so a range and the range
     before it agree on their boundary. Past the last such record, ``size``.
     """
-    if offset <= 0:
-        return 0
-    if offset >= size:
-        return size
-    reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=_PROBE)
-    with open(path, "rb") as file:
-        return reader.offset if reader._resync(file, size) else size
+    return next_record_start(path, offset, size)
 
 
 def _owned_chunks(reader: FileRecordReader, part: _Part) -> Iterator[tuple[bytes, int, list[Block]]]:

@@ -162,7 +162,7 @@ def collect_events(
     source = _source(logdir, storage_options)
     options = {"verify": bool(verify), "on_corrupt": on_corrupt}
     if type == "scalar":
-        return _scalar_frame(source.scalars(filters, n, **options))
+        return scalar_frame(source.scalars(filters, n, **options))
     if type == "summary":
         return _summary_frame(source.summary_values(filters, n, **options))
     return _event_frame(source.events(filters, n, **options))
@@ -176,7 +176,12 @@ def _strings(names: list[str], codes: list[np.ndarray]) -> pd.Series:
     return pd.Series(distinct.take(joined), copy=False)
 
 
-def _scalar_frame(batches: Iterable[ScalarBatch]) -> pd.DataFrame:
+def scalar_frame(batches: Iterable[ScalarBatch]) -> pd.DataFrame:
+    """Return scalar batches as ``collect_events(type="scalar")``'s table: run, tag, step, wall_time, value.
+
+    >>> scalar_frame([]).columns.tolist()
+    ['run', 'tag', 'step', 'wall_time', 'value']
+    """
     runs: dict[str, int] = {}
     tags: dict[str, int] = {}
     run_codes, tag_codes, steps, walls, values = [], [], [], [], []

@@ -41,6 +41,7 @@ __all__ = [
     "Chunk",
     "FileRecordReader",
     "iter_events",
+    "next_record_start",
     "read_events",
     "read_records",
     "run_files",
@@ -269,6 +270,30 @@ def read_records(
     1
     """
     return iter(_final_reader(path, verify, on_corrupt, storage_options))
+
+
+def next_record_start(path: str, offset: int, size: int | None = None) -> int:
+    """Return where a read that starts at ``offset`` of ``path`` begins: the next intact record.
+
+    Intact means its length and payload checksums hold, as the reader
+    resynchronises after damage; past the last such record, the file's size.
+    Byte ranges of one file that each start here agree on their boundaries.
+
+    >>> import tempfile, os
+    >>> from neuroboard.format.records import frame_record
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.out.tfevents.1.h")
+    >>> with open(path, "wb") as f: _ = f.write(frame_record(b"ab") + frame_record(b"cd"))
+    >>> next_record_start(path, 1), next_record_start(path, 0)
+    (18, 0)
+    """
+    size = os.path.getsize(path) if size is None else size
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=1 << 16)
+    with open(path, "rb") as file:
+        return reader.offset if reader._resync(file, size) else size
 
 
 def read_events(

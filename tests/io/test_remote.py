@@ -134,6 +134,21 @@ def test_storage_options_are_passed(url, s3):
     assert sorted(run_files(url, storage_options=s3)) == ["pair_a", "pair_b"]
 
 
+def test_writers_take_storage_options(url, s3, monkeypatch):
+    # With the environment pointing nowhere, only the options passed can reach the server.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "wrong")
+    with nb.SummaryWriter(url, flush_secs=0, storage_options=s3) as writer:
+        writer.add_scalar("loss", 0.5, 0)
+    with nb.Logger(url, experiment="trial", storage_options=s3) as logger:
+        logger.add_scalar("acc", 0.25, 0)
+    frame = nb.collect_events(url, type="scalar", storage_options=s3)
+    assert sorted(zip(frame["run"], frame["tag"], frame["value"])) == [
+        (".", "loss", 0.5),
+        ("trial", "acc", 0.25),
+    ]
+
+
 def test_names_sort_in_write_order_within_one_second(url):
     with EventWriter(url, flush_secs=0) as writer:
         paths = []

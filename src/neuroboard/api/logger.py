@@ -24,7 +24,8 @@ class Logger:
     Writes into ``<logdir>/<experiment>``, or ``<logdir>/<MonDD_HH-MM-SS>_<host>``
     when no experiment is named. Reusing an experiment name appends to it: a
     new event file goes beside the old ones, which stay as they are.
-    ``fsync``, ``max_file_bytes`` and ``rotate_secs`` are the
+    ``fsync``, ``max_file_bytes``, ``rotate_secs`` and ``storage_options``
+    (for an fsspec URL as ``logdir``) are the
     :class:`~neuroboard.api.summary_writer.SummaryWriter`'s.
 
     >>> import tempfile
@@ -40,6 +41,7 @@ class Logger:
         fsync: bool = False,
         max_file_bytes: int | None = None,
         rotate_secs: float | None = None,
+        storage_options: dict | None = None,
     ) -> None:
         check_file_limits(max_file_bytes, rotate_secs, "Logger")
         if experiment is not None and (not isinstance(experiment, str) or not experiment):
@@ -51,6 +53,7 @@ class Logger:
             fsync=fsync,
             max_file_bytes=max_file_bytes,
             rotate_secs=rotate_secs,
+            storage_options=storage_options,
         )
 
     @property

@@ -100,6 +100,8 @@ class SummaryWriter:
     on :meth:`close` and at interpreter exit; with ``fsync`` each flush also
     waits for the disk. ``max_file_bytes`` and ``rotate_secs`` start a new
     file in each run folder once the current one is that large or that old.
+    An fsspec URL as ``logdir`` (``s3://bucket/exp``) is opened with
+    ``storage_options``, and each flush puts a new object there.
 
     >>> import tempfile
     >>> with SummaryWriter(tempfile.mkdtemp()) as writer:
@@ -119,6 +121,7 @@ class SummaryWriter:
         fsync: bool = False,
         max_file_bytes: int | None = None,
         rotate_secs: float | None = None,
+        storage_options: dict | None = None,
     ) -> None:
         if logdir is None:
             logdir = log_dir
@@ -137,6 +140,7 @@ class SummaryWriter:
         self.fsync = bool(fsync)
         self.max_file_bytes = max_file_bytes
         self.rotate_secs = rotate_secs
+        self.storage_options = storage_options
         self.purge_step = purge_step
         self.max_queue = max_queue
         self.flush_secs = flush_secs
@@ -189,6 +193,7 @@ class SummaryWriter:
             fsync=self.fsync,
             max_file_bytes=self.max_file_bytes,
             rotate_secs=self.rotate_secs,
+            storage_options=self.storage_options,
         )
 
     def _subwriter(self, name: str) -> EventWriter:

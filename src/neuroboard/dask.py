@@ -25,6 +25,12 @@ task per partition settles those tensor values against the registrations of
 everything before it. Only the small registration dicts travel between
 workers. A run read as a single part needs none of this and is one task.
 
+Object stores. A logdir may be an fsspec URL (``s3://bucket/exp``): it is
+listed once, with the sizes of its objects, and each partition reads its
+object, or byte range of it, by ranged requests through a file system it
+makes from the URL and ``storage_options`` (which travel in the graph, so
+workers need no credentials of their own).
+
 dask is an optional dependency: ``pip install 'neuroboard[dask]'``.
 """
 
@@ -42,6 +48,7 @@ from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, decode_chunk, pos
 from neuroboard.format.scan import Block, record_positions
 from neuroboard.io.logdir import Filters, ScalarBatch
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start, run_files
+from neuroboard.io.remote import is_url, list_runs, url_fs
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -55,12 +62,17 @@ _CHUNK = 1 << 21
 
 @dataclass(frozen=True)
 class _Part:
-    """The records of ``path`` that start in ``[start, stop)`` (``stop`` None: to the end of the file)."""
+    """The records of ``path`` that start in ``[start, stop)`` (``stop`` None: to the end of the file).
+
+    ``size`` is given for an object behind an fsspec URL ``path``, opened with ``storage_options``.
+    """
 
     run: str
     path: str
     start: int = 0
     stop: int | None = None
+    size: int | None = None
+    storage_options: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -98,6 +110,7 @@ def read_scalars(
     on_corrupt: str = "warn",
     blocksize: int | None = None,
     files_per_partition: int = 1,
+    storage_options: dict[str, Any] | None = None,
 ) -> dask.dataframe.DataFrame:
     """Return the scalars of ``logdir`` as a lazy dask DataFrame, one partition per event file.
 
@@ -110,7 +123,9 @@ def read_scalars(
     size, a partition each. ``files_per_partition`` puts that many files
     of consecutive runs in one partition (a run's files, or ranges, that
     are read apart are never grouped): many small files then cost fewer,
-    bigger tasks. ``logdir`` may also be one event file (run ``"."``).
+    bigger tasks. ``logdir`` may also be one event file (run ``"."``), or
+    an fsspec URL (``s3://bucket/exp``) opened with ``storage_options``:
+    listed once, with its objects' sizes, and read by ranged requests.
 
     >>> import tempfile, neuroboard
     >>> d = tempfile.mkdtemp()
@@ -126,7 +141,8 @@ def read_scalars(
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"{func}(logdir=...): expected a path, got {type(logdir).__name__}")
     logdir = os.fspath(logdir)
-    if not os.path.exists(logdir):
+    remote = is_url(logdir)
+    if not remote and not os.path.exists(logdir):
         raise FileNotFoundError(f"{func}(logdir={logdir!r}): no such file or directory")
     if blocksize is not None and (
         isinstance(blocksize, (bool, np.bool_))
@@ -146,8 +162,22 @@ def read_scalars(
     check_on_corrupt(on_corrupt, func)
     options = (filters, bool(verify), on_corrupt)
 
-    found = {".": [logdir]} if os.path.isfile(logdir) else run_files(logdir)
-    token = dask.base.tokenize(logdir, options, blocksize, files_per_partition, _stamps(found))
+    sized: dict[str, list[tuple[str, int | None]]]
+    if remote:
+        fs, root = url_fs(logdir, storage_options)
+        sized = {
+            run: [(fs.unstrip_protocol(path), size) for path, size in files]
+            for run, files in list_runs(fs, root).items()
+        }
+        if not sized:
+            raise FileNotFoundError(f"{func}(logdir={logdir!r}): no event files there")
+        # The listing's sizes stand for the objects: a changed object gives a new graph.
+        stamps: Any = (storage_options, sized)
+    else:
+        found = {".": [logdir]} if os.path.isfile(logdir) else run_files(logdir)
+        sized = {run: [(path, None) for path in paths] for run, paths in found.items()}
+        stamps = _stamps(found)
+    token = dask.base.tokenize(logdir, options, blocksize, files_per_partition, stamps)
     name = f"read-scalars-{token}"
     graph: dict[Any, Any] = {}
     keys: list[Any] = []
@@ -159,10 +189,10 @@ def read_scalars(
             graph[keys[-1]] = (_read_group, tuple(group), *options)
             group.clear()
 
-    for run, paths in found.items():
+    for run, paths in sized.items():
         if not filters.keep_run(run):
             continue
-        parts = [part for path in paths for part in _split(run, path, blocksize)]
+        parts = [part for path, size in paths for part in _split(run, path, blocksize, size, storage_options)]
         if len(parts) == 1:
             # A run read as one part needs no registrations from elsewhere.
             group.append(parts[0])
@@ -205,13 +235,32 @@ def _stamps(found: dict[str, list[str]]) -> list[tuple[str, int, int]]:
     return out
 
 
-def _split(run: str, path: str, blocksize: int | None) -> list[_Part]:
-    size = os.path.getsize(path)
-    if blocksize is None or size <= blocksize:
-        return [_Part(run, path)]
-    starts = list(range(0, size, blocksize))
+def _split(
+    run: str,
+    path: str,
+    blocksize: int | None,
+    size: int | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> list[_Part]:
+    """Return the parts of ``path``; ``size`` is given for an object behind a URL, None for a local file."""
+    remote = {} if size is None else {"size": size, "storage_options": storage_options}
+    total = os.path.getsize(path) if size is None else size
+    if blocksize is None or total <= blocksize:
+        return [_Part(run, path, **remote)]
+    starts = list(range(0, total, blocksize))
     stops = starts[1:] + [None]
-    return [_Part(run, path, start, stop) for start, stop in zip(starts, stops)]
+    return [_Part(run, path, start, stop, **remote) for start, stop in zip(starts, stops)]
+
+
+def _reader(part: _Part, verify: bool, on_corrupt: str) -> FileRecordReader:
+    """Return a one-off reader of ``part``'s file, from its start; an object through its fsspec file system."""
+    if part.size is None:
+        return FileRecordReader(part.path, part.start, verify=verify, on_corrupt=on_corrupt, final=True)
+    # Made here, in the task, from the URL and the options that travelled with the graph.
+    fs, inner = url_fs(part.path, part.storage_options)
+    return FileRecordReader(
+        inner, part.start, verify=verify, on_corrupt=on_corrupt, final=True, fs=fs, size=part.size
+    )
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -283,7 +332,7 @@ def _decode_part(
 
     registrations: Plugins = {}
     decoded = _Decoded(registrations)
-    reader = FileRecordReader(part.path, part.start, verify=verify, on_corrupt=on_corrupt, final=True)
+    reader = _reader(part, verify, on_corrupt)
     for data, base, blocks in _owned_chunks(reader, part):
         entries = decode_chunk(data, base, blocks, verify=verify, on_bad=reader.report)
         keep, registered = select_scalars(entries, registrations)
@@ -319,13 +368,14 @@ def _decode_part(
     return decoded
 
 
-def _landing(path: str, offset: int, size: int) -> int:
+def _landing(path: str, offset: int, size: int, fs: Any = None) -> int:
     """Return where a read that starts at ``offset`` begins: the next record whose checksums hold.
 
     This is the reader's own search after damage, so a range and the range
     before it agree on their boundary. Past the last such record, ``size``.
+    With an fsspec file system ``fs``, ``path`` is an object in it.
     """
-    return next_record_start(path, offset, size)
+    return next_record_start(path, offset, size, fs=fs)
 
 
 def _owned_chunks(reader: FileRecordReader, part: _Part) -> Iterator[tuple[bytes, int, list[Block]]]:
@@ -340,9 +390,9 @@ def _owned_chunks(reader: FileRecordReader, part: _Part) -> Iterator[tuple[bytes
         reader.chunk_size = _CHUNK
         yield from reader.chunks()
         return
-    size = os.path.getsize(part.path)
-    first = _landing(part.path, part.start, size)
-    stop = size if part.stop is None else _landing(part.path, part.stop, size)
+    size = os.path.getsize(part.path) if reader.fs is None else reader.size
+    first = _landing(reader.path, part.start, size, reader.fs)
+    stop = size if part.stop is None else _landing(reader.path, part.stop, size, reader.fs)
     if first >= stop:
         return
     report = reader.report

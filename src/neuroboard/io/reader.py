@@ -272,12 +272,14 @@ def read_records(
     return iter(_final_reader(path, verify, on_corrupt, storage_options))
 
 
-def next_record_start(path: str, offset: int, size: int | None = None) -> int:
+def next_record_start(path: str, offset: int, size: int | None = None, *, fs: Any = None) -> int:
     """Return where a read that starts at ``offset`` of ``path`` begins: the next intact record.
 
     Intact means its length and payload checksums hold, as the reader
     resynchronises after damage; past the last such record, the file's size.
     Byte ranges of one file that each start here agree on their boundaries.
+    With an fsspec file system ``fs``, ``path`` is an object in it, read by
+    byte ranges (its ``size`` is asked for when not given).
 
     >>> import tempfile, os
     >>> from neuroboard.format.records import frame_record
@@ -286,12 +288,15 @@ def next_record_start(path: str, offset: int, size: int | None = None) -> int:
     >>> next_record_start(path, 1), next_record_start(path, 0)
     (18, 0)
     """
-    size = os.path.getsize(path) if size is None else size
+    if size is None:
+        size = os.path.getsize(path) if fs is None else int(fs.size(path))
     if offset <= 0:
         return 0
     if offset >= size:
         return size
     reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=1 << 16)
+    if fs is not None:
+        return reader.offset if reader._resync(RangeFile(fs, path, size), size) else size
     with open(path, "rb") as file:
         return reader.offset if reader._resync(file, size) else size
 

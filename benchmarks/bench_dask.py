@@ -12,9 +12,16 @@ double the rate: the target asks for 80 % of that.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -43,6 +50,96 @@ def _write_logdir(logdir: str, runs: int, scalars: int) -> None:
     jobs = [(logdir, range(i, min(i + share, runs)), scalars) for i in range(0, runs, share)]
     with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
         pool.map(_write_runs, jobs)
+
+
+# Runs copied to the S3 server for the object-store rows: a tenth of the logdir keeps the upload short.
+S3_RUNS = 100
+
+
+@contextlib.contextmanager
+def _moto_server() -> Iterator[dict]:
+    """Run moto's S3 server in a process of its own on a free loopback port; yield s3fs options."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(endpoint, timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto's S3 server did not start") from None
+                time.sleep(0.1)
+        yield {
+            "key": "bench",
+            "secret": "bench",
+            "client_kwargs": {"endpoint_url": endpoint},
+            "config_kwargs": {"region_name": "us-east-1"},
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _s3_rows(logdir: str, runs: int, scalars: int, repeats: int, group: int) -> list[Row]:
+    """Copy ``runs`` runs to a moto S3 server; time collect_events and read_scalars reading them there."""
+    try:
+        import s3fs
+        from distributed import Client, LocalCluster, wait
+
+        from neuroboard.dask import read_scalars
+    except ImportError as error:
+        print(f"  (skipping S3 rows: {error}; pip install s3fs 'moto[server,s3]')")
+        return []
+    expected = runs * scalars
+    with _moto_server() as options:
+        fs = s3fs.S3FileSystem(**options)
+        fs.mkdir("bench")
+        for index in range(runs):
+            name = f"run{index:04d}"
+            fs.put(os.path.join(logdir, name), f"bench/exp/{name}", recursive=True)
+        url = "s3://bench/exp"
+
+        def local(_logdir: str) -> None:
+            assert len(neuroboard.collect_events(logdir, type="scalar", runs="run00[0-9][0-9]")) == expected
+
+        def remote(_logdir: str) -> None:
+            assert len(neuroboard.collect_events(url, type="scalar", storage_options=options)) == expected
+
+        def on_workers(_logdir: str) -> None:
+            frame = read_scalars(url, storage_options=options, files_per_partition=group).persist()
+            wait(frame)
+            assert int(frame.map_partitions(len).compute().sum()) == expected
+
+        local_rate = expected / best_seconds(local, repeats=repeats)
+        remote_rate = expected / best_seconds(remote, repeats=repeats)
+        with (
+            LocalCluster(
+                n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster),
+        ):
+            on_workers(logdir)
+            dask_rate = expected / best_seconds(on_workers, repeats=repeats)
+    label = f"{runs} runs x {scalars:,} on S3 (moto)"
+    return [
+        Row(f"collect_events {label} vs the same from local disk", "scalars", remote_rate, local_rate, None),
+        Row(
+            f"read_scalars {label}, persisted on {WORKERS} workers vs collect_events from S3",
+            "scalars",
+            dask_rate,
+            remote_rate,
+            None,
+        ),
+    ]
 
 
 def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
@@ -90,6 +187,8 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
             ours = expected / best_seconds(parallel, repeats=repeats)
             grouped = expected / best_seconds(lambda d: parallel(d, group), repeats=repeats)
             persisted = expected / best_seconds(lambda d: kept_on_workers(d, group), repeats=repeats)
+        s3_runs = min(runs, S3_RUNS)
+        s3_rows = _s3_rows(logdir, s3_runs, scalars, repeats, max(1, s3_runs // (8 * WORKERS)))
     rows = [
         Row(
             f"read_scalars {runs:,} files, {WORKERS} workers vs collect_events", "scalars", ours, peer, TARGET
@@ -108,6 +207,7 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
             peer,
             TARGET,
         ),
+        *s3_rows,
     ]
     for row in rows:
         print_row(row)

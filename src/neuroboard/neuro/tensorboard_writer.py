@@ -246,11 +246,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.raster("L1", np.random.rand(500, 40) < 0.02, {"global_step": 1})
         """
-        where = Where(f"{_CLASS}.raster")
-        self._check_open(where.func)
-        as_tag(name, where.func, "name")
-        settings_ = self._method_settings(settings, "raster", where)
-        self._plan_raster(where, name, array, settings_)()
+        self._draw("raster", name, None, array, settings)
 
     def trace(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
         """Write time series as scalars (``<name>/<attr>``, ``<name>/N<j>/<attr>``) or one line image.
@@ -268,12 +264,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.trace("L1", "v", np.random.rand(200, 3), {"format": "scalar"})
         """
-        where = Where(f"{_CLASS}.trace")
-        self._check_open(where.func)
-        as_tag(name, where.func, "name")
-        as_tag(attr, where.func, "attr")
-        settings_ = self._method_settings(settings, "trace", where)
-        self._plan_trace(where, name, attr, array, settings_)()
+        self._draw("trace", name, attr, array, settings)
 
     def heatmap(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
         """Draw a matrix as a heatmap image ``<name>/<attr>``, or a matrix over time as one image per frame.
@@ -289,12 +280,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.heatmap("L1", "weights", np.random.randn(30, 8, 8), {"step": 10, "symmetric": True})
         """
-        where = Where(f"{_CLASS}.heatmap")
-        self._check_open(where.func)
-        as_tag(name, where.func, "name")
-        as_tag(attr, where.func, "attr")
-        settings_ = self._method_settings(settings, "heatmap", where)
-        self._plan_heatmap(where, name, attr, array, settings_)()
+        self._draw("heatmap", name, attr, array, settings)
 
     def hparam(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
         """Collect a single value as the hyperparameter ``<name>/<attr>``; all are written on close.
@@ -307,12 +293,7 @@ class TensorboardWriter:
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.hparam("L1", "tau", np.float32(20.0)); tw.hparam("L1", "model", "LIF")
         """
-        where = Where(f"{_CLASS}.hparam")
-        self._check_open(where.func)
-        as_tag(name, where.func, "name")
-        as_tag(attr, where.func, "attr")
-        self._method_settings(settings, "hparam", where)
-        self._plan_hparam(where, name, attr, array)()
+        self._draw("hparam", name, attr, array, settings)
 
     # -- the buffer --------------------------------------------------------------
 
@@ -347,14 +328,7 @@ class TensorboardWriter:
             value = buffer[k] if k in buffer else attrs[k]
             name = parsed.name or (identifier if identifier is not None else k)
             kind = parsed.kind or _infer_kind(value, where)
-            if kind == "raster":
-                plans.append(self._plan_raster(where, name, value, parsed))
-            elif kind == "trace":
-                plans.append(self._plan_trace(where, name, k, value, parsed))
-            elif kind == "heatmap":
-                plans.append(self._plan_heatmap(where, name, k, value, parsed))
-            else:
-                plans.append(self._plan_hparam(where, name, k, value))
+            plans.append(self._plan(kind, where, name, k, value, parsed))
         for plan in plans:
             plan()
 
@@ -415,6 +389,29 @@ class TensorboardWriter:
     # Each _plan_* checks and converts everything, then returns the function that
     # writes: write() plans every key before running any plan, so a rejected key
     # leaves nothing half-written.
+
+    def _draw(
+        self, kind: str, name: str, attr: str | None, array: Any, settings: Mapping[str, Any] | None
+    ) -> None:
+        """Check everything one of the four methods was given, then write it."""
+        where = Where(f"{_CLASS}.{kind}")
+        self._check_open(where.func)
+        as_tag(name, where.func, "name")
+        if attr is not None:
+            as_tag(attr, where.func, "attr")
+        self._plan(kind, where, name, attr, array, self._method_settings(settings, kind, where))()
+
+    def _plan(
+        self, kind: str, where: Where, name: str, attr: str | None, value: Any, settings: Settings
+    ) -> _Plan:
+        if kind == "raster":
+            return self._plan_raster(where, name, value, settings)
+        assert attr is not None
+        if kind == "trace":
+            return self._plan_trace(where, name, attr, value, settings)
+        if kind == "heatmap":
+            return self._plan_heatmap(where, name, attr, value, settings)
+        return self._plan_hparam(where, name, attr, value)
 
     def _plan_raster(self, where: Where, name: str, array: Any, settings: Settings) -> _Plan:
         events = _events(array, settings, where)

@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 
 from neuroboard.neuro.buffers import as_numpy
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, flush_and_close
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, flush_and_close, storable
 from neuroboard.summary.convert import is_tensor
 
 if TYPE_CHECKING:
@@ -31,18 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["DataAccumulator", "DataAccumulatorHook", "HDFData"]
 
 _NUMERIC_KINDS = "biuf"
-
-
-def _as_row(value: Any, where: str) -> np.ndarray:
-    row = as_numpy(value)
-    if row.dtype.kind == "O":
-        try:
-            row = row.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
-    if row.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(f"{where}: expected a number, array or tensor of numbers, got dtype {row.dtype}")
-    return row
 
 
 def _as_attribute(value: Any, where: str) -> Any:
@@ -226,7 +214,7 @@ class DataAccumulator:
         rows = {}
         for name, value in values.items():
             where = f"DataAccumulator.append({name}=...)"
-            row = _as_row(value, where)
+            row = storable(as_numpy(value), where)
             series = self._series.get(name)
             if series is not None and series.dataset is not None:
                 if row.shape != series.row_shape:

@@ -14,13 +14,18 @@ from typing import Any
 import h5py
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "H5Series", "flush_and_close"]
+__all__ = ["CHUNK_BYTES", "H5Series", "flush_and_close", "storable"]
 
 #: Default bound of the rows held in memory per dataset, and of an HDF5 chunk.
 CHUNK_BYTES = 1 << 20
 
 
-def _storable(array: np.ndarray, where: str) -> np.ndarray:
+def storable(array: np.ndarray, where: str) -> np.ndarray:
+    """Return ``array`` as HDF5 can store it: numbers or booleans, objects cast to float64.
+
+    >>> storable(np.array([1, 2.5], dtype=object), "f").dtype
+    dtype('float64')
+    """
     if array.dtype.kind in "biuf":
         return array
     if array.dtype.kind == "O":
@@ -28,7 +33,9 @@ def _storable(array: np.ndarray, where: str) -> np.ndarray:
             return array.astype(np.float64)
         except (TypeError, ValueError):
             pass
-    raise TypeError(f"{where}: expected numbers or booleans, got dtype {array.dtype}")
+    raise TypeError(
+        f"{where}: expected numbers or booleans (a number, array or tensor), got dtype {array.dtype}"
+    )
 
 
 class H5Series:
@@ -85,7 +92,7 @@ class H5Series:
 
     def append(self, value: Any) -> None:
         """Add one row; its shape must be the first row's."""
-        row = _storable(np.asarray(value), self.where)
+        row = storable(np.asarray(value), self.where)
         if self._pending is None:
             self._start(row)
         assert self._pending is not None
@@ -100,7 +107,7 @@ class H5Series:
 
     def extend(self, values: Any) -> None:
         """Add several rows at once: ``values`` has the rows on axis 0."""
-        block = _storable(np.asarray(values), self.where)
+        block = storable(np.asarray(values), self.where)
         if block.ndim == 0:
             raise ValueError(f"{self.where}: expected rows on axis 0, got a scalar")
         if not len(block):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,10 @@ from typing import Any
 
 import pytest
 
+from tests.net import free_port
+
 SERVER_START_TIMEOUT = 120.0
 DATA_TIMEOUT = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class TensorBoardServer:
@@ -94,7 +89,7 @@ class TensorBoardServer:
 @contextlib.contextmanager
 def start_tensorboard(logdir: str, log_path: str) -> Iterator[TensorBoardServer]:
     """Run a real TensorBoard on ``logdir`` on a free loopback port until the block ends."""
-    port = _free_port()
+    port = free_port()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [

@@ -8,18 +8,16 @@ docs/screenshot.png, which the README shows.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from neuroboard import collect_events
+from tests.conftest import SERVER_START_TIMEOUT, TensorBoardServer
+from tests.net import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +38,6 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not instal
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _neuroboard(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "neuroboard.cli.main", *args],
@@ -56,14 +48,6 @@ def _neuroboard(*args: str, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 @pytest.fixture(scope="module")
 def served_demo(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """Run the demo, start `neuroboard serve` on a free loopback port, yield (url, logdir)."""
@@ -72,26 +56,25 @@ def served_demo(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         "demo", "--logdir", str(logdir), "--neurons", "60", "--steps", "400", "--runs", "2", timeout=300
     )
     assert demo.returncode == 0, demo.stderr
-    port = _free_port()
-    server = subprocess.Popen(
+    port = free_port()
+    process = subprocess.Popen(
         [sys.executable, "-m", "neuroboard.cli.main", "serve", str(logdir), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    server = TensorBoardServer(str(logdir), port, process)
+    url = server.url("")
     try:
-        deadline = time.monotonic() + 120
-        while not _answers(f"{url}/data/runs"):
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            assert time.monotonic() < deadline, "neuroboard serve did not answer in 120 s"
-            time.sleep(0.2)  # polling interval, not synchronisation: the loop waits on the port
+        server.wait_for(
+            lambda: server.get("/data/runs"), lambda runs: isinstance(runs, list), SERVER_START_TIMEOUT
+        )
         yield url, logdir
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.kill()
+            process.kill()
 
 
 @pytest.fixture(scope="module")

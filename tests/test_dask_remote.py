@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import numpy as np
@@ -12,23 +11,17 @@ import pytest
 pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("s3fs")
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("boto3")
+pytest.importorskip("moto.server")
 
 import neuroboard as nb
 from neuroboard.dask import read_scalars
 from neuroboard.io.reader import next_record_start
 from neuroboard.io.remote import url_fs
+from tests.net import moto_s3
 
 BUCKET = "neuroboard-dask-test"
-KEY, SECRET = "testing", "testing"
 ORDER = ["run", "tag", "step", "wall_time"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -37,24 +30,8 @@ def s3():
 
     Workers of a cluster reach the server only through the options that travel with the graph.
     """
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=KEY,
-        aws_secret_access_key=SECRET,
-        region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield {
-        "key": KEY,
-        "secret": SECRET,
-        "client_kwargs": {"endpoint_url": endpoint},
-        "config_kwargs": {"region_name": "us-east-1"},
-    }
-    server.stop()
+    with moto_s3(BUCKET) as options:
+        yield options
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import pytest
 import neuroboard
 from neuroboard.cli.main import main
 from neuroboard.neuro import DataAccumulator
+from tests.net import free_port
 from tests.tb import multiplexer
 
 COMMANDS = ["demo", "ls", "export", "serve", "convert"]
@@ -199,12 +200,6 @@ def test_export_rejects_bad_options_without_writing(demo, tmp_path) -> None:
     assert_one_line_error(result, "export")
     assert "no such folder" in result.stderr
     assert os.listdir(tmp_path) == []
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_serve_refuses_a_port_in_use(demo) -> None:

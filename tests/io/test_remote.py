@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import uuid
 
@@ -10,47 +9,28 @@ import numpy as np
 import pytest
 
 pytest.importorskip("s3fs")
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("boto3")
+pytest.importorskip("moto.server")
 
 import neuroboard as nb
 from neuroboard.api.functional import flush_all
 from neuroboard.io import EventsLogdir, EventWriter, read_events, run_files
 from neuroboard.io.remote import is_url, url_fs
+from tests.net import moto_s3
 
 BUCKET = "neuroboard-test"
-KEY, SECRET = "testing", "testing"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def s3():
     """Return the storage options of a fresh moto S3 server, also set in the environment."""
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    with pytest.MonkeyPatch.context() as mp:
+    with moto_s3(BUCKET) as options, pytest.MonkeyPatch.context() as mp:
         # botocore reads these: s3fs with no options (SummaryWriter, log_event) reaches the server.
-        mp.setenv("AWS_ACCESS_KEY_ID", KEY)
-        mp.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-        mp.setenv("AWS_ENDPOINT_URL", endpoint)
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        boto3.client(
-            "s3", endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET
-        ).create_bucket(Bucket=BUCKET)
-        yield {
-            "key": KEY,
-            "secret": SECRET,
-            "client_kwargs": {"endpoint_url": endpoint},
-            "config_kwargs": {"region_name": "us-east-1"},
-        }
-    server.stop()
+        mp.setenv("AWS_ACCESS_KEY_ID", options["key"])
+        mp.setenv("AWS_SECRET_ACCESS_KEY", options["secret"])
+        mp.setenv("AWS_ENDPOINT_URL", options["client_kwargs"]["endpoint_url"])
+        mp.setenv("AWS_DEFAULT_REGION", options["config_kwargs"]["region_name"])
+        yield options
 
 
 @pytest.fixture

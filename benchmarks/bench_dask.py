@@ -52,6 +52,20 @@ def _write_logdir(logdir: str, runs: int, scalars: int) -> None:
         pool.map(_write_runs, jobs)
 
 
+@contextlib.contextmanager
+def _cluster() -> Iterator[None]:
+    """Run a client on a local cluster of WORKERS single-threaded worker processes."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
+        yield
+
+
 # Runs copied to the S3 server for the object-store rows: a tenth of the logdir keeps the upload short.
 S3_RUNS = 100
 
@@ -93,7 +107,7 @@ def _s3_rows(logdir: str, runs: int, scalars: int, repeats: int, group: int) -> 
     """Copy ``runs`` runs to a moto S3 server; time collect_events and read_scalars reading them there."""
     try:
         import s3fs
-        from distributed import Client, LocalCluster, wait
+        from distributed import wait
 
         from neuroboard.dask import read_scalars
     except ImportError as error:
@@ -121,12 +135,7 @@ def _s3_rows(logdir: str, runs: int, scalars: int, repeats: int, group: int) -> 
 
         local_rate = expected / best_seconds(local, repeats=repeats)
         remote_rate = expected / best_seconds(remote, repeats=repeats)
-        with (
-            LocalCluster(
-                n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster),
-        ):
+        with _cluster():
             on_workers(logdir)
             dask_rate = expected / best_seconds(on_workers, repeats=repeats)
     label = f"{runs} runs x {scalars:,} on S3 (moto)"
@@ -145,7 +154,7 @@ def _s3_rows(logdir: str, runs: int, scalars: int, repeats: int, group: int) -> 
 def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     """Read the logdir with both readers; print and return the row."""
     try:
-        from distributed import Client, LocalCluster, wait
+        from distributed import wait
 
         from neuroboard.dask import read_scalars
     except ImportError as error:
@@ -177,12 +186,7 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         group = max(1, runs // (8 * WORKERS))
 
         peer = expected / best_seconds(single, repeats=repeats)
-        with (
-            LocalCluster(
-                n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster),
-        ):
+        with _cluster():
             parallel(logdir)  # the workers import neuroboard and pandas once, off the clock
             ours = expected / best_seconds(parallel, repeats=repeats)
             grouped = expected / best_seconds(lambda d: parallel(d, group), repeats=repeats)

@@ -204,11 +204,16 @@ class SpikeBuffer:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return pairs[:, 0], pairs[:, 1]
 
-    def counts_per_step(self) -> tuple[np.ndarray, int]:
-        """Return the number of spikes at each step from the first recorded one, and that step."""
+    def counts_per_step(self, steps: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """Return the number of spikes at each step from the first recorded one, and that step.
+
+        ``steps`` are the spikes' steps when :meth:`events` was read already (from HDF5, a
+        second read of the file).
+        """
         if self.first_step is None or self.last_step is None:
             return np.zeros(0), 0
-        steps, _ = self.events()
+        if steps is None:
+            steps, _ = self.events()
         counts = np.bincount(steps - self.first_step, minlength=self.last_step - self.first_step + 1)
         return counts.astype(np.float64), self.first_step
 

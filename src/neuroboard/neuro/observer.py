@@ -416,8 +416,13 @@ class Observer:
         >>> obs.population_rate("lif", "s", bin=1.0).tolist()
         [0.5, 0.5]
         """
+        return self._population_rate(node, var, smooth, bin)
+
+    def _population_rate(
+        self, node: str, var: str, smooth: Any, bin: Any, spike_steps: np.ndarray | None = None
+    ) -> pd.Series:
         buffer = self._spike_buffer(node, var)
-        counts, first = buffer.counts_per_step()
+        counts, first = buffer.counts_per_step(spike_steps)
         width_steps = 1
         if bin is not None:
             if not (isinstance(bin, (int, float)) and bin >= self.dt):
@@ -512,7 +517,8 @@ class Observer:
             first, last = spikes.first_step, spikes.last_step
             extent = {"n_steps": last - first + 1, "n_neurons": spikes.n_neurons, "global_step": last}
             views.raster(path, (times - first, neurons), extent)
-            rate = self.population_rate(node, var)
+            # The events just read give the rate too: with hdf5= they are not read from the file again.
+            rate = self._population_rate(node, var, None, None, times)
             writer.add_series(f"{path}/rate", rate.to_numpy(), steps=np.arange(first, last + 1))
 
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:

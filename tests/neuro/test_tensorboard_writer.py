@@ -10,7 +10,8 @@ import pytest
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from neuroboard import collect_events
-from neuroboard.neuro.tensorboard_writer import TRACE_SIZE, TensorboardWriter
+from neuroboard.neuro.tensorboard_writer import TensorboardWriter
+from neuroboard.neuro.view_settings import TRACE_SIZE
 from neuroboard.render import heatmap_image, raster_image, trace_image
 from neuroboard.summary.image import decode_image
 from tests.tb import accumulator, scalar_arrays

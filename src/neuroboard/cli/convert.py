@@ -15,7 +15,7 @@ import click
 
 from neuroboard.cli.common import reports_errors
 from neuroboard.neuro import HDFData, TensorboardWriter
-from neuroboard.neuro.tensorboard_writer import FORMATS, KINDS
+from neuroboard.neuro.view_settings import FORMATS, KINDS
 
 __all__ = ["convert", "write_run"]
 

@@ -14,11 +14,12 @@ scalar series of neuron ``j``. Unlike Sapicore's, hyperparameters may be added o
 another and need no metric: they are collected and written as one set on :meth:`~TensorboardWriter.close`.
 
 ``size=(width, height)`` is in inches, like matplotlib's ``figsize``, drawn at
-:data:`PIXELS_PER_INCH` pixels per inch. Without it a raster takes one pixel per step and per
-neuron, at most :data:`MAX_WIDTH` × :data:`MAX_HEIGHT` (beyond, steps and neurons share pixels
-and their spikes are summed); a heatmap one pixel per entry, capped the same way (beyond,
-blocks are averaged; the colorbar adds 8 pixels on the right); a trace image is
-:data:`TRACE_SIZE` pixels.
+``PIXELS_PER_INCH`` pixels per inch (the sizes are constants of
+:mod:`neuroboard.neuro.view_settings`). Without it a raster takes one pixel per
+step and per neuron, at most ``MAX_WIDTH`` × ``MAX_HEIGHT`` (beyond, steps and
+neurons share pixels and their spikes are summed); a heatmap one pixel per entry,
+capped the same way (beyond, blocks are averaged; the colorbar adds 8 pixels on
+the right); a trace image is ``TRACE_SIZE`` pixels.
 """
 
 from __future__ import annotations
@@ -32,12 +33,8 @@ import numpy as np
 
 from neuroboard.api.summary_writer import SummaryWriter
 from neuroboard.neuro.view_settings import (
-    FORMATS,
-    KINDS,
     MAX_HEIGHT,
     MAX_WIDTH,
-    PIXELS_PER_INCH,
-    SETTINGS,
     TRACE_SIZE,
     Settings,
     Where,
@@ -52,16 +49,7 @@ from neuroboard.summary.hparams import hparam_value
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = [
-    "FORMATS",
-    "KINDS",
-    "MAX_HEIGHT",
-    "MAX_WIDTH",
-    "PIXELS_PER_INCH",
-    "SETTINGS",
-    "TRACE_SIZE",
-    "TensorboardWriter",
-]
+__all__ = ["TensorboardWriter"]
 
 _CLASS = "TensorboardWriter"
 _RASTER = "expected a 2-D binary array (time × neurons) or event lists"

@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 
 from neuroboard.neuro.buffers import as_numpy
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, flush_and_close, storable
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close, storable
 from neuroboard.summary.convert import is_tensor
 
 if TYPE_CHECKING:
@@ -93,8 +93,7 @@ class DataAccumulator:
             if not isinstance(key, str) or key in root_attrs:
                 raise ValueError(f"{where}: expected a str key other than 'identifier' and 'class'")
             root_attrs[key] = _as_attribute(value, where)
-        if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
-            raise ValueError(f"DataAccumulator(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
+        check_chunk_bytes(chunk_bytes, "DataAccumulator")
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

@@ -14,10 +14,21 @@ from typing import Any
 import h5py
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "H5Series", "flush_and_close", "storable"]
+__all__ = ["CHUNK_BYTES", "H5Series", "check_chunk_bytes", "flush_and_close", "storable"]
 
 #: Default bound of the rows held in memory per dataset, and of an HDF5 chunk.
 CHUNK_BYTES = 1 << 20
+
+
+def check_chunk_bytes(chunk_bytes: Any, func: str) -> int:
+    """Return ``chunk_bytes`` if it is an int >= 1; else raise a ValueError naming ``func``'s argument.
+
+    >>> check_chunk_bytes(4096, "Observer")
+    4096
+    """
+    if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
+        raise ValueError(f"{func}(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
+    return chunk_bytes
 
 
 def storable(array: np.ndarray, where: str) -> np.ndarray:
@@ -57,8 +68,7 @@ class H5Series:
     def __init__(
         self, group: h5py.Group, name: str, *, chunk_bytes: int = CHUNK_BYTES, where: str = "H5Series"
     ) -> None:
-        if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
-            raise ValueError(f"{where}(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
+        check_chunk_bytes(chunk_bytes, "H5Series")
         self.group = group
         self.name = name
         self.chunk_bytes = chunk_bytes

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from neuroboard.neuro.buffers import SPIKES_GROUP, SeriesBuffer, SpikeBuffer, StoredSeries, as_numpy
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, flush_and_close
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -128,8 +128,7 @@ class Observer:
                     "recording its own name, e.g. (node, 'v_mean', True)"
                 )
         self._spike_keys = [self._check_spikes(i, entry) for i, entry in enumerate(record_spikes or [])]
-        if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
-            raise ValueError(f"Observer(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
+        check_chunk_bytes(chunk_bytes, "Observer")
         self.chunk_bytes = chunk_bytes
         self.hdf5 = None if hdf5 is None else os.fspath(hdf5)
         self._file: h5py.File | None = None

@@ -330,14 +330,26 @@ class Observer:
             raise ValueError(f"Observer.{func}(): the Observer is closed")
 
     def flush(self) -> None:
-        """Write the chunks waiting in memory to the HDF5 file (nothing to do without ``hdf5=``)."""
+        """Write the chunks waiting in memory to the HDF5 file (nothing to do without ``hdf5=``).
+
+        >>> import tempfile, os, h5py
+        >>> obs = Observer(0.1, hdf5=os.path.join(tempfile.mkdtemp(), "run.h5"))
+        >>> obs.record(0, output=1.0); obs.flush(); len(h5py.File(obs.hdf5, "r")["out"])
+        1
+        """
         if self._file is not None and not self._closed:
             for store in self._stores:
                 store.flush()
             self._file.flush()
 
     def close(self) -> None:
-        """Write the last chunks and close the HDF5 file; recordings stay readable. Idempotent."""
+        """Write the last chunks and close the HDF5 file; recordings stay readable. Idempotent.
+
+        >>> import tempfile, os
+        >>> obs = Observer(0.1, hdf5=os.path.join(tempfile.mkdtemp(), "run.h5"))
+        >>> obs.record(0, output=1.0); obs.close(); obs.close(); obs.to_numpy("out").tolist()
+        [1.0]
+        """
         if self._file is None or self._closed:
             self._closed = True
             return
@@ -447,7 +459,12 @@ class Observer:
 
     @property
     def recorded_spikes(self) -> list[tuple[str, str]]:
-        """Return the ``(node, var)`` keys that hold spike recordings."""
+        """Return the ``(node, var)`` keys that hold spike recordings.
+
+        >>> obs = Observer(1.0, record_spikes=[("lif", "s")])
+        >>> obs.record(0, record_spikes=[np.array([True])]); obs.recorded_spikes
+        [('lif', 's')]
+        """
         return list(self._spikes)
 
     def to_tensorboard(self, writer_or_logdir: Any, prefix: str = "") -> None:

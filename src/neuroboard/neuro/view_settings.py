@@ -225,7 +225,11 @@ def time_axis_of(settings: Settings, ndim: int, where: Where) -> int:
 
 
 def color_limits(frames: np.ndarray, settings: Settings, where: Where) -> tuple[float, float]:
-    """Return the colour (or y) limits of all ``frames`` at once: the given ones, else the finite extremes."""
+    """Return the colour (or y) limits of all ``frames`` at once: the given ones, else the finite extremes.
+
+    >>> color_limits(np.array([[[1.0, np.nan], [-2.0, 3.0]]]), Settings(symmetric=True), Where("f"))
+    (-3.0, 3.0)
+    """
     low, high = settings.vmin, settings.vmax
     if low is None or high is None:
         found_low, found_high = math.inf, -math.inf

@@ -45,7 +45,6 @@ import numpy as np
 import pandas as pd
 
 from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, decode_chunk, positions, select_scalars
-from neuroboard.format.scan import Block, record_positions
 from neuroboard.io.logdir import Filters, ScalarBatch
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start, run_files
 from neuroboard.io.remote import is_url, list_runs, url_fs
@@ -253,13 +252,32 @@ def _split(
 
 
 def _reader(part: _Part, verify: bool, on_corrupt: str) -> FileRecordReader:
-    """Return a one-off reader of ``part``'s file, from its start; an object through its fsspec file system."""
-    if part.size is None:
-        return FileRecordReader(part.path, part.start, verify=verify, on_corrupt=on_corrupt, final=True)
-    # Made here, in the task, from the URL and the options that travelled with the graph.
-    fs, inner = url_fs(part.path, part.storage_options)
+    """Return a one-off reader of the records ``part`` owns; an object through its fsspec file system.
+
+    A range owns the records from where a read from its start begins up to
+    where a read from its end begins, and reports the damage between them:
+    whatever the next range passes over to find its first record is reported
+    here, where the walk from record to record meets it, and nothing twice.
+    """
+    fs, path, size = None, part.path, part.size
+    if size is not None:
+        # Made here, in the task, from the URL and the options that travelled with the graph.
+        fs, path = url_fs(part.path, part.storage_options)
+    first, end = part.start, part.stop
+    if first or end is not None:
+        size = os.path.getsize(path) if size is None else size
+        first = next_record_start(path, first, size, fs=fs)
+        end = size if end is None else next_record_start(path, end, size, fs=fs)
     return FileRecordReader(
-        inner, part.start, verify=verify, on_corrupt=on_corrupt, final=True, fs=fs, size=part.size
+        path,
+        first,
+        verify=verify,
+        on_corrupt=on_corrupt,
+        final=True,
+        chunk_size=_CHUNK,
+        fs=fs,
+        size=size or 0,
+        end=end,
     )
 
 
@@ -333,7 +351,7 @@ def _decode_part(
     registrations: Plugins = {}
     decoded = _Decoded(registrations)
     reader = _reader(part, verify, on_corrupt)
-    for data, base, blocks in _owned_chunks(reader, part):
+    for data, base, blocks in reader.chunks():
         entries = decode_chunk(data, base, blocks, verify=verify, on_bad=reader.report)
         keep, registered = select_scalars(entries, registrations)
         for tag, plugin, _position in registered:
@@ -366,63 +384,3 @@ def _decode_part(
         decoded.frame = scalar_frame(decoded.batches)
         decoded.batches, decoded.tensor, decoded.local = [], [], []
     return decoded
-
-
-def _landing(path: str, offset: int, size: int, fs: Any = None) -> int:
-    """Return where a read that starts at ``offset`` begins: the next record whose checksums hold.
-
-    This is the reader's own search after damage, so a range and the range
-    before it agree on their boundary. Past the last such record, ``size``.
-    With an fsspec file system ``fs``, ``path`` is an object in it.
-    """
-    return next_record_start(path, offset, size, fs=fs)
-
-
-def _owned_chunks(reader: FileRecordReader, part: _Part) -> Iterator[tuple[bytes, int, list[Block]]]:
-    """Yield the chunks of ``reader``'s file trimmed to the records ``part`` owns.
-
-    A range owns the records from where a read from its start begins up to
-    where a read from its end begins, and reports the damage between them:
-    whatever the next range passes over to find its first record is reported
-    here, where the walk from record to record meets it, and nothing twice.
-    """
-    if part.stop is None and part.start == 0:
-        reader.chunk_size = _CHUNK
-        yield from reader.chunks()
-        return
-    size = os.path.getsize(part.path) if reader.fs is None else reader.size
-    first = _landing(reader.path, part.start, size, reader.fs)
-    stop = size if part.stop is None else _landing(reader.path, part.stop, size, reader.fs)
-    if first >= stop:
-        return
-    report = reader.report
-
-    def report_own(offset: int, what: str, detail: str = "") -> None:
-        if offset < stop:
-            report(offset, what, detail)
-
-    reader.report = report_own  # type: ignore[method-assign]
-    reader.offset = first
-    # The reader reads its chunk size at a time: what is left of the range, and then a record at least.
-    reader.chunk_size = min(_CHUNK, stop - first)
-    for data, base, blocks in reader.chunks():
-        if base >= stop:
-            return
-        owned = _trim(blocks, stop - base)
-        if owned:
-            yield data, base, owned
-        starts, sizes = record_positions(blocks)
-        reached = base + int((starts + sizes).max()) if len(starts) else base
-        if reached >= stop:
-            return
-        reader.chunk_size = max(1, min(_CHUNK, stop - reached))
-
-
-def _trim(blocks: list[Block], stop: int) -> list[Block]:
-    """Return ``blocks`` cut to the records that start before ``stop``."""
-    out = []
-    for block in blocks:
-        count = min(block.count, max(0, -(-(stop - block.start) // block.stride)))
-        if count:
-            out.append(block if count == block.count else block._replace(count=count))
-    return out

@@ -12,7 +12,7 @@ import pytest
 from neuroboard.format.codec import scalar_event_reference
 from neuroboard.format.records import CorruptRecordError, CorruptRecordWarning, frame_record, masked_crc32c
 from neuroboard.io.logdir import EventsLogdir, Filters
-from neuroboard.io.reader import FileRecordReader, iter_events, read_events, run_files
+from neuroboard.io.reader import FileRecordReader, iter_events, next_record_start, read_events, run_files
 from neuroboard.io.writer import EventWriter
 
 
@@ -257,3 +257,41 @@ def test_damage_in_a_growing_file_is_reported_once(tmp_path) -> None:
         second = [int(s) for b in conn.scalars(Filters()) for s in b.step]
     assert first == [1, 2] and second == list(range(4, 41))
     assert len(caught) == 1
+
+
+def _read_range(path: str, start: int, stop: int | None, chunk_size: int) -> tuple[list[bytes], list]:
+    """Return the payloads a reader of ``[start, stop)`` owns, and the damage it reports."""
+    size = os.path.getsize(path)
+    first = next_record_start(path, start, size)
+    end = None if stop is None else next_record_start(path, stop, size)
+    reader = FileRecordReader(path, first, final=True, chunk_size=chunk_size, end=end)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        payloads = list(reader)
+    return payloads, [(w.message.offset, w.message.part) for w in caught]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda data: None,
+        _flip(11 * _SIZE + 3),
+        _flip(11 * _SIZE + _SIZE // 2),
+        lambda data: data.__setitem__(slice(20 * _SIZE, 20 * _SIZE + 5), b"\xff" * 5),
+        lambda data: data.__delitem__(slice(30 * _SIZE + 4, 30 * _SIZE + 9)),
+    ],
+    ids=["intact", "length", "payload", "overwritten", "deleted"],
+)
+@pytest.mark.parametrize("chunk_size", [1, 50, 1 << 20])
+def test_byte_ranges_read_every_record_once(tmp_path, change, chunk_size: int) -> None:
+    path, data = _damaged(tmp_path, change)
+    whole, reported = _read_range(path, 0, None, 1 << 20)
+    assert len(whole) >= 38
+    rng = np.random.default_rng(chunk_size)
+    for count in (2, 3, 7):
+        for _ in range(8):
+            cuts = sorted(rng.choice(np.arange(1, len(data)), count - 1, replace=False).tolist())
+            bounds = list(zip([0, *cuts], [*cuts, None]))
+            parts = [_read_range(path, start, stop, chunk_size) for start, stop in bounds]
+            assert [p for payloads, _ in parts for p in payloads] == whole, bounds
+            assert [w for _, found in parts for w in found] == reported, bounds

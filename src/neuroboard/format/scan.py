@@ -33,7 +33,16 @@ from neuroboard.format.records import (
     payload_intact,
 )
 
-__all__ = ["Block", "Scan", "block_rows", "find_record", "record_positions", "rows_by_size", "scan_records"]
+__all__ = [
+    "Block",
+    "Scan",
+    "block_rows",
+    "blocks_before",
+    "find_record",
+    "record_positions",
+    "rows_by_size",
+    "scan_records",
+]
 
 _HEADER = struct.Struct("<QI")
 # Records walked one by one before guessing a period, and the longest period tried.
@@ -254,6 +263,20 @@ def record_positions(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.concatenate([np.full(b.count, b.size, np.int64) for b in blocks])
     order = np.argsort(starts, kind="stable")
     return starts[order], sizes[order]
+
+
+def blocks_before(blocks: Sequence[Block], stop: int) -> list[Block]:
+    """Return ``blocks`` cut to the records that start before ``stop``.
+
+    >>> blocks_before([Block(0, 30, 10, 3), Block(10, 30, 20, 3)], 40)
+    [Block(start=0, stride=30, size=10, count=2), Block(start=10, stride=30, size=20, count=1)]
+    """
+    out = []
+    for block in blocks:
+        count = min(block.count, max(0, -(-(stop - block.start) // block.stride)))
+        if count:
+            out.append(block if count == block.count else block._replace(count=count))
+    return out
 
 
 def rows_by_size(data: np.ndarray, blocks: Sequence[Block]) -> dict[int, tuple[np.ndarray, np.ndarray]]:

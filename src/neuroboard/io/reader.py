@@ -32,7 +32,7 @@ from neuroboard.format.records import (
     masked_crc32c,
     payload_intact,
 )
-from neuroboard.format.scan import Block, find_record, record_positions, scan_records
+from neuroboard.format.scan import Block, blocks_before, find_record, record_positions, scan_records
 from neuroboard.io.files import is_event_file
 from neuroboard.io.remote import RangeFile, is_url, list_runs, url_fs
 
@@ -86,6 +86,10 @@ class FileRecordReader:
     for it silently. :meth:`chunks` gives the same records as runs of equal
     size, for readers that work on whole arrays. With an fsspec file system
     ``fs``, ``path`` is an object of ``size`` bytes in it, read by byte ranges.
+    With ``end``, reading stops before the first record that starts at or
+    after that byte, and reports no damage found beyond it: byte ranges that
+    each begin at :func:`next_record_start` and end where the next one
+    begins read every record of the file, and report its damage, once.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> w = EventWriter(tempfile.mkdtemp()); w.close()
@@ -105,8 +109,10 @@ class FileRecordReader:
         chunk_size: int = _CHUNK,
         fs: Any = None,
         size: int = 0,
+        end: int | None = None,
     ) -> None:
         self.path = os.fspath(path)
+        self.end = end
         self.fs = fs
         self.size = size
         self.offset = offset
@@ -157,18 +163,29 @@ class FileRecordReader:
         with contextlib.closing(file):
             if size == 0 and self.final:
                 self.report(0, "empty")
-            want = self.chunk_size
-            while self.offset < size:
-                if self.damaged and not self._resync(file, size):
+            end = size if self.end is None else min(self.end, size)
+            # What the record at ``offset`` needs when a chunk ended inside it; else a chunk, or up to ``end``.
+            need = 0
+            while self.offset < end:
+                if self.damaged and (not self._resync(file, size) or self.offset >= end):
                     return
                 start = self.offset
+                want = need or min(self.chunk_size, max(end - start, HEADER_SIZE))
+                need = 0
                 file.seek(start)
                 data = file.read(min(want, size - start))
                 scan = scan_records(data, verify=self.verify)
+                if end < start + scan.offset:
+                    # The chunk reaches past ``end``: keep the records that start before it.
+                    owned = blocks_before(scan.blocks, end - start)
+                    starts, sizes = record_positions(owned)
+                    self.offset = start + int((starts + sizes).max()) if len(starts) else start
+                    if owned:
+                        yield Chunk(data, start, owned)
+                    return
                 if scan.blocks:
                     yield Chunk(data, start, scan.blocks)
                 self.offset = start + scan.offset
-                want = self.chunk_size
                 if scan.status == "end":
                     continue
                 if scan.status == "corrupt":
@@ -177,9 +194,9 @@ class FileRecordReader:
                 if start + len(data) < size:
                     # The chunk ends inside a record: read on, the whole record at least.
                     if scan.offset == 0:
-                        want = HEADER_SIZE
+                        need = HEADER_SIZE
                         if len(data) >= HEADER_SIZE:
-                            want = _LENGTH.unpack_from(data, 0)[0] + HEADER_SIZE + FOOTER_SIZE
+                            need = _LENGTH.unpack_from(data, 0)[0] + HEADER_SIZE + FOOTER_SIZE
                     continue
                 # The file ends inside a record: one still being written, or a bad length.
                 if self._intact_record_after(file, size):

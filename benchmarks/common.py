@@ -19,6 +19,7 @@ __all__ = [
     "MemoryRow",
     "Row",
     "best_seconds",
+    "best_seconds_alternating",
     "compare",
     "load_peers",
     "markdown_table",
@@ -107,6 +108,22 @@ def best_seconds(run: Callable[[str], object], *, repeats: int = 3, budget: floa
         spent += elapsed
         if spent >= budget:
             break
+    return best
+
+
+def best_seconds_alternating(runs: dict[str, Callable[[], object]], *, rounds: int = 3) -> dict[str, float]:
+    """Return the fastest of ``rounds`` calls of each of ``runs``, called in turn round after round.
+
+    Taking turns spreads a noisy machine's slow spells over every contender
+    instead of charging one of them with all of a spell.
+    """
+    best = dict.fromkeys(runs, math.inf)
+    for _ in range(max(1, rounds)):
+        for name, run in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import traceback
 import uuid
 
 import numpy as np
@@ -193,3 +195,47 @@ def test_local_paths_stay_local(tmp_path):
     conn = EventsLogdir(tmp_path, final=True)
     assert nb.collect_events(conn, type="scalar")["value"].tolist() == [1.0, 2.0]
     assert all(reader.fs is None for reader in conn._readers.values())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_puts_objects_of_its_own(url):
+    writer = nb.SummaryWriter(url, flush_secs=0.01, max_queue=7)
+    for step in range(100):
+        writer.add_scalar("parent", float(step), step)
+    writer.flush()
+    for step in range(100, 150):  # queued at the fork: the parent's to put
+        writer.add_scalar("parent", float(step), step)
+    pid = os.fork()
+    if pid == 0:  # the child logs on through the same writer, from two threads
+        code = 0
+        try:
+
+            def log(tag: str) -> None:
+                for step in range(300):
+                    writer.add_scalar(tag, float(step), step)
+
+            threads = [threading.Thread(target=log, args=(f"child{t}",)) for t in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            writer.close()
+        except BaseException:  # noqa: BLE001 - reported through the exit code
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    writer.add_scalar("parent", 150.0, 150)
+    writer.close()
+
+    frame = nb.collect_events(url, type="scalar")
+    steps = {tag: sorted(group["step"].tolist()) for tag, group in frame.groupby("tag")}
+    assert steps == {"parent": list(range(151)), "child0": list(range(300)), "child1": list(range(300))}
+    # Each object holds one process's values, and its name carries that process's id.
+    for path in _objects(url):
+        tags = {v.tag for e in read_events(f"s3://{path}") for v in e.summary.value}
+        assert tags, path
+        owner = str(pid) if tags <= {"child0", "child1"} else str(os.getpid())
+        assert tags <= ({"parent"} if owner == str(os.getpid()) else {"child0", "child1"})
+        assert path.split(".")[-2] == owner, path

@@ -226,6 +226,8 @@ class EventWriter:
         self.bytes_uploaded = 0
         if is_url(self.logdir):
             self._fs, self._folder = url_fs(self.logdir, storage_options)
+            # A forked child makes a file system of its own: fsspec's are not fork-safe.
+            self._storage_options, self._fs_pid = storage_options, os.getpid()
             _close_before_thread_pools_stop()
             # Until the first object is put, the run folder stands for it.
             self.path, self._fd = self.logdir, None
@@ -475,6 +477,9 @@ class EventWriter:
         """Put the queued events into a new object of the run, after a file-version event."""
         body = b"".join(self._chunks)
         self._chunks = []
+        if self._fs_pid != os.getpid():
+            self._fs, self._folder = url_fs(self.logdir, self._storage_options)
+            self._fs_pid = os.getpid()
         name = next_event_name(self._last_name, self.filename_suffix)
         data = encode_event(file_version_event(time.time())) + body
         path = f"{self._folder}/{name}"

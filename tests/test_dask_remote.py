@@ -10,11 +10,12 @@ import pytest
 
 pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
-pytest.importorskip("s3fs")
+s3fs = pytest.importorskip("s3fs")
 pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
 
 import neuroboard as nb
+from neuroboard.api.functional import flush_all
 from neuroboard.dask import read_scalars
 from neuroboard.io.reader import next_record_start
 from neuroboard.io.remote import url_fs
@@ -158,3 +159,40 @@ def test_damaged_object_by_ranges(logdir, s3, objects):
     for blocksize in (None, size // 7 + 1):
         frame = read_scalars(url, storage_options=s3, blocksize=blocksize, on_corrupt="skip")
         pd.testing.assert_frame_equal(_sorted(frame.compute(scheduler="sync")), expected)
+
+
+def test_each_writing_api_read_back_value_for_value(s3, client, monkeypatch):
+    url = f"s3://{BUCKET}/{uuid.uuid4().hex}"
+    values = np.random.default_rng(1).normal(size=100)
+    with nb.SummaryWriter(f"{url}/writer", flush_secs=0, storage_options=s3) as writer:
+        for step in range(50):
+            writer.add_scalar("x", float(values[step]), step)
+        writer.flush()
+        writer.add_series("x", values[50:], steps=np.arange(50, 100))
+    with nb.Logger(url, experiment="logger", storage_options=s3) as logger:
+        for step in range(100):
+            logger.add_scalar("x", float(values[step]), step)
+    # log_event takes its file system from the environment, as it has no options of its own.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3["key"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3["secret"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3["client_kwargs"]["endpoint_url"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", s3["config_kwargs"]["region_name"])
+    # fsspec keeps one instance per set of options: one made earlier still points at another server.
+    s3fs.S3FileSystem.clear_instance_cache()
+    with nb.with_logdir(url):
+        for step in range(100):
+            nb.log_event(step=step, event={"x": float(values[step])})
+    flush_all(close=True)
+
+    written = values.astype(np.float32).astype(np.float64)
+    expected = {run: (list(range(100)), written.tolist()) for run in ("writer", "logger", "event")}
+    for frame in (
+        nb.collect_events(url, type="scalar", storage_options=s3),
+        read_scalars(url, storage_options=s3).compute(),  # on the cluster's workers
+    ):
+        got = {
+            run: (group["step"].tolist(), group["value"].tolist())
+            for run, group in _sorted(frame).groupby("run")
+        }
+        assert got == expected
+        assert set(frame["tag"]) == {"x"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import traceback
 import uuid
@@ -160,28 +162,53 @@ def test_logger_and_log_event(url):
     ]
 
 
-def test_reader_sees_every_value_once_while_writer_writes(url):
-    done = threading.Event()
+_WRITER = """
+import sys
+import neuroboard as nb
 
-    def write() -> None:
-        with nb.SummaryWriter(url, flush_secs=0.05) as writer:
-            for step in range(400):
-                writer.add_scalar("v", float(step), step)
-                if step % 50 == 0:
-                    done.wait(0.02)
+with nb.SummaryWriter(sys.argv[1], flush_secs=0) as writer:
+    for half in (range(200), range(200, 400)):
+        for step in half:
+            writer.add_scalar("v", float(step), step)
+            if step % 20 == 19:
+                writer.flush()
+        print("flushed", step, flush=True)
+        if step < 399:
+            sys.stdin.readline()  # the reader has seen the first half: go on
+"""
 
-    thread = threading.Thread(target=write)
+
+def test_a_second_process_reads_every_value_once_while_the_first_writes(url):
+    # The writer stops after half its values until this process has read them all,
+    # so reads happen both while it writes and between its two halves.
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     conn = nb.events_logdir(url)
-    seen = []
-    thread.start()
+    seen: list[float] = []
     reads = 0
-    while thread.is_alive():
-        seen.extend(nb.collect_events(conn, type="scalar")["value"].tolist())
-        reads += 1
-    thread.join()
+    try:
+        while len(seen) < 200:
+            assert writer.poll() is None, writer.stderr.read()
+            seen.extend(nb.collect_events(conn, type="scalar")["value"].tolist())
+            reads += 1
+        assert seen == [float(step) for step in range(200)]
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+        while writer.poll() is None:
+            seen.extend(nb.collect_events(conn, type="scalar")["value"].tolist())
+            reads += 1
+        assert writer.wait() == 0, writer.stderr.read()
+    finally:
+        writer.kill()
+        writer.communicate()
     seen.extend(nb.collect_events(conn, type="scalar")["value"].tolist())
     assert seen == [float(step) for step in range(400)]
-    assert reads > 1
+    assert reads >= 2
 
 
 def test_local_paths_stay_local(tmp_path):

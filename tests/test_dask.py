@@ -121,6 +121,18 @@ def test_files_per_partition_groups_whole_runs(client, logdir) -> None:
     assert_same(frame.compute(), collect_events(logdir, type="scalar"))
 
 
+def test_runs_of_one_file_cost_one_task_per_partition(tmp_path) -> None:
+    for run in range(5):
+        with SummaryWriter(str(tmp_path / f"run{run}")) as writer:
+            writer.add_series("x", np.arange(10.0) + run)
+    for files in (1, 2):
+        frame = read_scalars(tmp_path, files_per_partition=files)
+        assert frame.npartitions == -(-5 // files)
+        # Nothing passes between such partitions: no task besides the reads.
+        assert len(frame.__dask_graph__()) == frame.npartitions
+        assert_same(frame.compute(scheduler="sync"), collect_events(tmp_path, type="scalar"))
+
+
 @pytest.fixture(scope="module")
 def big_file(tmp_path_factory):
     """One file of 200k scalars whose tensor tag is registered only by its first record."""

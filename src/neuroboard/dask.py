@@ -181,11 +181,14 @@ def read_scalars(
     graph: dict[Any, Any] = {}
     keys: list[Any] = []
     group: list[_Part] = []
+    # The partitions that are groups of whole runs, which need nothing from other tasks.
+    groups: list[tuple[_Part, ...]] = []
 
     def close_group() -> None:
         if group:
+            groups.append(tuple(group))
             keys.append((name, len(keys)))
-            graph[keys[-1]] = (_read_group, tuple(group), *options)
+            graph[keys[-1]] = (_read_group, groups[-1], *options)
             group.clear()
 
     for run, paths in sized.items():
@@ -214,13 +217,15 @@ def read_scalars(
             known = after
     close_group()
     meta = _empty_frame()
-    if not keys:
-        keys = [(name, 0)]
-        graph[keys[0]] = (_empty_frame,)
-    layer = HighLevelGraph.from_collections(name, graph, dependencies=())
-    parts = [Delayed(key, layer, layer=name) for key in keys]
     # The frame's own string dtype, not dask's conversion of object columns.
     with dask.config.set({"dataframe.convert-string": False}):
+        if len(groups) == len(keys):
+            # No partition depends on another: one task each, half the scheduler's cost of from_delayed.
+            return dd.from_map(
+                _read_group, groups or [()], args=options, meta=meta, label=name, enforce_metadata=False
+            )
+        layer = HighLevelGraph.from_collections(name, graph, dependencies=())
+        parts = [Delayed(key, layer, layer=name) for key in keys]
         return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 

@@ -658,7 +658,7 @@ class SummaryWriter:
     def __enter__(self) -> SummaryWriter:
         return self
 
-    def __exit__(self, exc_type: type | None, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         # A run left by an exception is marked failed in the HPARAMS tab.
         self._close("success" if exc_type is None else "failure")
 

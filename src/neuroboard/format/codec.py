@@ -14,6 +14,7 @@ Wire layout of one scalar event (proto3 omits zero ``wall_time`` and ``step``)::
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Sequence
 
@@ -219,7 +220,7 @@ def encode_scalar_records(
         bounds = [0, *cuts.tolist(), n]
         return b"".join(
             _group_records(int(keys[a]), suffixes, steps[a:b], steps_u64[a:b], walls[a:b], values32[a:b])
-            for a, b in zip(bounds[:-1], bounds[1:])
+            for a, b in itertools.pairwise(bounds)
         )
     # Interleaved tags: encode each group at once, then put records back in order.
     order = np.argsort(keys, kind="stable")

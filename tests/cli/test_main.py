@@ -299,3 +299,52 @@ def test_export_shows_a_progress_bar_on_a_terminal(tmp_path) -> None:
         os.close(terminal)
     assert result.returncode == 0
     assert "export:" in shown and "/12" in shown
+
+
+def test_ls_and_export_read_an_s3_logdir(tmp_path) -> None:
+    pytest.importorskip("s3fs")
+    pytest.importorskip("moto.server")
+    from tests.net import moto_s3
+
+    with moto_s3("cli-test") as options:
+        url = "s3://cli-test/exp"
+        values = np.linspace(0.0, 1.0, 20)
+        for run_name in ("a", "b"):
+            with neuroboard.SummaryWriter(f"{url}/{run_name}", storage_options=options) as writer:
+                writer.add_series("loss", values)
+                writer.add_text("note", "hello", 0)
+        # The command takes its credentials from the environment, as botocore reads them.
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": options["key"],
+            "AWS_SECRET_ACCESS_KEY": options["secret"],
+            "AWS_ENDPOINT_URL": options["client_kwargs"]["endpoint_url"],
+            "AWS_DEFAULT_REGION": options["config_kwargs"]["region_name"],
+        }
+        command = [sys.executable, "-m", "neuroboard.cli.main"]
+        listed = subprocess.run(
+            [*command, "ls", url], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert listed.returncode == 0, listed.stderr
+        rows = {tuple(line.split()[:3]): line.split()[3:] for line in listed.stdout.splitlines()[1:]}
+        assert rows == {
+            ("a", "loss", "scalars"): ["20", "0", "19"],
+            ("a", "note", "text"): ["1", "0", "0"],
+            ("b", "loss", "scalars"): ["20", "0", "19"],
+            ("b", "note", "text"): ["1", "0", "0"],
+        }
+        output = tmp_path / "loss.csv"
+        exported = subprocess.run(
+            [*command, "export", url, "-o", str(output)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert exported.returncode == 0, exported.stderr
+        pd.testing.assert_frame_equal(
+            pd.read_csv(output, dtype={"run": "str", "tag": "str"}),
+            neuroboard.collect_events(url, type="scalar", storage_options=options),
+            check_dtype=False,
+        )

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
+from neuroboard.io.remote import is_url
+
 __all__ = ["CommandError", "check_logdir", "progress", "reports_errors", "table"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,12 +68,22 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def check_logdir(logdir: str) -> str:
+def check_logdir(logdir: str, *, urls: bool = False) -> str:
     """Return ``logdir`` if it is a folder (or one event file), else raise :class:`CommandError`.
+
+    With ``urls``, an fsspec URL (``s3://bucket/exp``) is taken as it is:
+    the reader lists it, with credentials from the environment; without,
+    a URL is refused.
 
     >>> import tempfile; check_logdir(tempfile.gettempdir()) == tempfile.gettempdir()
     True
+    >>> check_logdir("s3://bucket/exp", urls=True)
+    's3://bucket/exp'
     """
+    if is_url(logdir):
+        if urls:
+            return logdir
+        raise CommandError(f"expected a local logdir, got the URL {logdir}")
     if not os.path.exists(logdir):
         raise CommandError(f"no such logdir: {logdir}")
     return logdir

@@ -19,6 +19,7 @@ from google.protobuf import text_format
 from neuroboard.api.frames import TYPES, SummaryValue, collect_events
 from neuroboard.cli.common import CommandError, check_logdir, progress, reports_errors
 from neuroboard.io.reader import run_files
+from neuroboard.io.remote import is_url
 
 __all__ = ["describe", "export", "flat_table"]
 
@@ -98,7 +99,8 @@ def flat_table(frame: pd.DataFrame, type: str) -> pd.DataFrame:
 def _read(logdir: str, type: str, runs: tuple[str, ...], tags: tuple[str, ...]) -> pd.DataFrame:
     patterns = list(runs) or None
     tag_patterns = list(tags) or None
-    names = list(run_files(logdir)) if os.path.isdir(logdir) else []
+    # Run by run, behind a bar; an object store is read in one call, which lists it once.
+    names = list(run_files(logdir)) if not is_url(logdir) and os.path.isdir(logdir) else []
     names = [
         name for name in names if patterns is None or any(fnmatch.fnmatchcase(name, p) for p in patterns)
     ]
@@ -179,8 +181,9 @@ def export(logdir: str, output: str, type_: str, runs: tuple[str, ...], tags: tu
     Columns: run, tag, step, wall_time, value (scalar); run, tag, step, wall_time, plugin,
     value (the number, when the summary holds one) and text (a short description otherwise)
     (summary); run, step, wall_time, what, event (in protobuf text format) (any).
+    LOGDIR may be an fsspec URL (s3://bucket/exp), with credentials from the environment.
     """
-    check_logdir(logdir)
+    check_logdir(logdir, urls=True)
     kind = FORMATS[os.path.splitext(output)[1].lower()]
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):

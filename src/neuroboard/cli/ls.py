@@ -38,8 +38,11 @@ def tag_table(frame: pd.DataFrame) -> pd.DataFrame:
 @click.argument("logdir", type=click.Path())
 @reports_errors
 def ls(logdir: str) -> None:
-    """List the runs and tags of LOGDIR: kind (TensorBoard plugin), count, first and last step."""
-    check_logdir(logdir)
+    """List the runs and tags of LOGDIR: kind (TensorBoard plugin), count, first and last step.
+
+    LOGDIR may be an fsspec URL (s3://bucket/exp), with credentials from the environment.
+    """
+    check_logdir(logdir, urls=True)
     tags = tag_table(collect_events(logdir, type="summary"))
     if tags.empty:
         click.echo(f"no events in {logdir}", err=True)

@@ -35,9 +35,8 @@ def event_file_name(seconds: int, host: str, pid: int, counter: int, suffix: str
     return f"{_PREFIX}{seconds:010d}.{host}.{pid}.{counter}{suffix}"
 
 
-def _sort_after(candidate_seconds: int, names: list[str], make) -> int:
-    """Return the seconds field that makes ``make(seconds)`` sort after every name."""
-    latest = max(names)
+def _sort_after(candidate_seconds: int, latest: str, make) -> int:
+    """Return the seconds field that makes ``make(seconds)`` sort after the name ``latest``."""
     if make(candidate_seconds) > latest:
         return candidate_seconds
     match = _SECONDS.match(latest)
@@ -64,19 +63,9 @@ def create_event_file(logdir: str, suffix: str = "") -> tuple[str, int]:
     True
     """
     os.makedirs(logdir, exist_ok=True)
-    host = socket.gethostname()
-    pid = os.getpid()
     while True:
-        counter = next(_counter)
-
-        def make(seconds: int, counter: int = counter) -> str:
-            return event_file_name(seconds, host, pid, counter, suffix)
-
-        seconds = int(time.time())
-        existing = [n for n in os.listdir(logdir) if is_event_file(n)]
-        if existing:
-            seconds = _sort_after(seconds, existing, make)
-        path = os.path.join(logdir, make(seconds))
+        latest = max((n for n in os.listdir(logdir) if is_event_file(n)), default=None)
+        path = os.path.join(logdir, next_event_name(latest, suffix))
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
         except FileExistsError:
@@ -87,9 +76,10 @@ def create_event_file(logdir: str, suffix: str = "") -> tuple[str, int]:
 def next_event_name(latest: str | None, suffix: str = "") -> str:
     """Return a new event file name of this process that sorts after ``latest`` (a name, or None).
 
-    For stores without exclusive creation or append: the counter, shared by
-    the process, keeps names unique, and the seconds field moves ahead of
-    the clock only when the counter alone would sort before ``latest``.
+    The counter, shared by the process, keeps its names unique (so a store
+    without exclusive creation needs nothing more), and the seconds field
+    moves ahead of the clock only when the counter alone would sort before
+    ``latest``.
 
     >>> a = next_event_name(None); b = next_event_name(a); c = next_event_name(b)
     >>> a < b < c
@@ -104,5 +94,5 @@ def next_event_name(latest: str | None, suffix: str = "") -> str:
 
     seconds = int(time.time())
     if latest is not None:
-        seconds = _sort_after(seconds, [latest], make)
+        seconds = _sort_after(seconds, latest, make)
     return make(seconds)

@@ -155,11 +155,7 @@ class FileRecordReader:
         each chunk before the next is read.
         """
         self.truncated = False
-        if self.fs is None:
-            file = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
-            size = os.fstat(file.fileno()).st_size
-        else:
-            file, size = RangeFile(self.fs, self.path, self.size), self.size
+        file, size = _open(self.path, self.fs, self.size)
         with contextlib.closing(file):
             if size == 0 and self.final:
                 self.report(0, "empty")
@@ -266,6 +262,14 @@ class FileRecordReader:
             self.offset = start
 
 
+def _open(path: str, fs: Any, size: int) -> tuple[Any, int]:
+    """Return ``path`` open for reading and its size: a local file, or an object of ``size`` bytes in ``fs``."""
+    if fs is not None:
+        return RangeFile(fs, path, size), size
+    file = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    return file, os.fstat(file.fileno()).st_size
+
+
 def _final_reader(path: str, verify: bool, on_corrupt: str, storage_options: dict | None) -> FileRecordReader:
     """Return a one-off reader of the event file (or fsspec URL) ``path``."""
     if is_url(path):
@@ -312,9 +316,8 @@ def next_record_start(path: str, offset: int, size: int | None = None, *, fs: An
     if offset >= size:
         return size
     reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=1 << 16)
-    if fs is not None:
-        return reader.offset if reader._resync(RangeFile(fs, path, size), size) else size
-    with open(path, "rb") as file:
+    file, _size = _open(path, fs, size)
+    with contextlib.closing(file):
         return reader.offset if reader._resync(file, size) else size
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import neuroboard
 from neuroboard.io.reader import read_events, run_files
+from tests.forking import log_in_forked_child
 from tests.tb import multiplexer
 
 TIMEOUT = 120.0
@@ -122,26 +123,7 @@ def test_forked_child_logs_into_a_file_of_its_own(tmp_path) -> None:
     for step in range(100, 150):  # queued at the fork: the parent's to write
         writer.add_scalar("parent", float(step), step)
     (parent_file,) = run_files(str(tmp_path))["."]
-    pid = os.fork()
-    if pid == 0:  # the child keeps logging through the same writer, from two threads
-        code = 0
-        try:
-
-            def log(tag: str) -> None:
-                for step in range(1000):
-                    writer.add_scalar(tag, float(step), step)
-
-            threads = [threading.Thread(target=log, args=(f"child{t}",)) for t in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            writer.close()
-        except BaseException:  # noqa: BLE001 - reported through the exit code
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    log_in_forked_child(writer, 1000)  # the child keeps logging through the same writer, from two threads
     writer.add_scalar("parent", 150.0, 150)
     writer.close()
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import traceback
 import uuid
 
 import numpy as np
@@ -20,6 +18,7 @@ import neuroboard as nb
 from neuroboard.api.functional import flush_all
 from neuroboard.io import EventsLogdir, EventWriter, read_events, run_files
 from neuroboard.io.remote import is_url, url_fs
+from tests.forking import log_in_forked_child
 from tests.net import moto_s3
 
 BUCKET = "neuroboard-test"
@@ -232,27 +231,8 @@ def test_forked_child_puts_objects_of_its_own(url):
     writer.flush()
     for step in range(100, 150):  # queued at the fork: the parent's to put
         writer.add_scalar("parent", float(step), step)
-    pid = os.fork()
-    if pid == 0:  # the child logs on through the same writer, from two threads
-        code = 0
-        try:
-
-            def log(tag: str) -> None:
-                for step in range(300):
-                    writer.add_scalar(tag, float(step), step)
-
-            threads = [threading.Thread(target=log, args=(f"child{t}",)) for t in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            writer.close()
-        except BaseException:  # noqa: BLE001 - reported through the exit code
-            traceback.print_exc()
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    # The child logs on through the same writer, from two threads.
+    pid = log_in_forked_child(writer, 300)
     writer.add_scalar("parent", 150.0, 150)
     writer.close()
 

@@ -181,14 +181,13 @@ def read_scalars(
     graph: dict[Any, Any] = {}
     keys: list[Any] = []
     group: list[_Part] = []
-    # The partitions that are groups of whole runs, which need nothing from other tasks.
-    groups: list[tuple[_Part, ...]] = []
+    # The partitions that are groups of whole runs, by key: they need nothing from other tasks.
+    groups: dict[Any, tuple[_Part, ...]] = {}
 
     def close_group() -> None:
         if group:
-            groups.append(tuple(group))
             keys.append((name, len(keys)))
-            graph[keys[-1]] = (_read_group, groups[-1], *options)
+            groups[keys[-1]] = tuple(group)
             group.clear()
 
     for run, paths in sized.items():
@@ -222,8 +221,14 @@ def read_scalars(
         if len(groups) == len(keys):
             # No partition depends on another: one task each, half the scheduler's cost of from_delayed.
             return dd.from_map(
-                _read_group, groups or [()], args=options, meta=meta, label=name, enforce_metadata=False
+                _read_group,
+                list(groups.values()) or [()],
+                args=options,
+                meta=meta,
+                label=name,
+                enforce_metadata=False,
             )
+        graph.update({key: (_read_group, parts, *options) for key, parts in groups.items()})
         layer = HighLevelGraph.from_collections(name, graph, dependencies=())
         parts = [Delayed(key, layer, layer=name) for key in keys]
         return dd.from_delayed(parts, meta=meta, verify_meta=False)
@@ -248,8 +253,10 @@ def _split(
 ) -> list[_Part]:
     """Return the parts of ``path``; ``size`` is given for an object behind a URL, None for a local file."""
     remote = {} if size is None else {"size": size, "storage_options": storage_options}
+    if blocksize is None:
+        return [_Part(run, path, **remote)]
     total = os.path.getsize(path) if size is None else size
-    if blocksize is None or total <= blocksize:
+    if total <= blocksize:
         return [_Part(run, path, **remote)]
     starts = list(range(0, total, blocksize))
     stops = starts[1:] + [None]

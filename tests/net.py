@@ -43,3 +43,13 @@ def moto_s3(bucket: str) -> Iterator[dict[str, Any]]:
         }
     finally:
         server.stop()
+
+
+def aws_environment(options: dict[str, Any]) -> dict[str, str]:
+    """Return the environment variables that point botocore (s3fs without options) at the server of ``options``."""
+    return {
+        "AWS_ACCESS_KEY_ID": options["key"],
+        "AWS_SECRET_ACCESS_KEY": options["secret"],
+        "AWS_ENDPOINT_URL": options["client_kwargs"]["endpoint_url"],
+        "AWS_DEFAULT_REGION": options["config_kwargs"]["region_name"],
+    }

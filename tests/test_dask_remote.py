@@ -19,7 +19,7 @@ from neuroboard.api.functional import flush_all
 from neuroboard.dask import read_scalars
 from neuroboard.io.reader import next_record_start
 from neuroboard.io.remote import url_fs
-from tests.net import moto_s3
+from tests.net import aws_environment, moto_s3
 
 BUCKET = "neuroboard-dask-test"
 ORDER = ["run", "tag", "step", "wall_time"]
@@ -173,10 +173,8 @@ def test_each_writing_api_read_back_value_for_value(s3, client, monkeypatch):
         for step in range(100):
             logger.add_scalar("x", float(values[step]), step)
     # log_event takes its file system from the environment, as it has no options of its own.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3["key"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3["secret"])
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3["client_kwargs"]["endpoint_url"])
-    monkeypatch.setenv("AWS_DEFAULT_REGION", s3["config_kwargs"]["region_name"])
+    for name, value in aws_environment(s3).items():
+        monkeypatch.setenv(name, value)
     # fsspec keeps one instance per set of options: one made earlier still points at another server.
     s3fs.S3FileSystem.clear_instance_cache()
     with nb.with_logdir(url):

@@ -304,7 +304,7 @@ def test_export_shows_a_progress_bar_on_a_terminal(tmp_path) -> None:
 def test_ls_and_export_read_an_s3_logdir(tmp_path) -> None:
     pytest.importorskip("s3fs")
     pytest.importorskip("moto.server")
-    from tests.net import moto_s3
+    from tests.net import aws_environment, moto_s3
 
     with moto_s3("cli-test") as options:
         url = "s3://cli-test/exp"
@@ -314,13 +314,7 @@ def test_ls_and_export_read_an_s3_logdir(tmp_path) -> None:
                 writer.add_series("loss", values)
                 writer.add_text("note", "hello", 0)
         # The command takes its credentials from the environment, as botocore reads them.
-        env = {
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": options["key"],
-            "AWS_SECRET_ACCESS_KEY": options["secret"],
-            "AWS_ENDPOINT_URL": options["client_kwargs"]["endpoint_url"],
-            "AWS_DEFAULT_REGION": options["config_kwargs"]["region_name"],
-        }
+        env = {**os.environ, **aws_environment(options)}
         command = [sys.executable, "-m", "neuroboard.cli.main"]
         listed = subprocess.run(
             [*command, "ls", url], env=env, capture_output=True, text=True, timeout=120, check=False

@@ -19,7 +19,7 @@ from neuroboard.api.functional import flush_all
 from neuroboard.io import EventsLogdir, EventWriter, read_events, run_files
 from neuroboard.io.remote import is_url, url_fs
 from tests.forking import log_in_forked_child
-from tests.net import moto_s3
+from tests.net import aws_environment, moto_s3
 
 BUCKET = "neuroboard-test"
 
@@ -29,10 +29,8 @@ def s3():
     """Return the storage options of a fresh moto S3 server, also set in the environment."""
     with moto_s3(BUCKET) as options, pytest.MonkeyPatch.context() as mp:
         # botocore reads these: s3fs with no options (SummaryWriter, log_event) reaches the server.
-        mp.setenv("AWS_ACCESS_KEY_ID", options["key"])
-        mp.setenv("AWS_SECRET_ACCESS_KEY", options["secret"])
-        mp.setenv("AWS_ENDPOINT_URL", options["client_kwargs"]["endpoint_url"])
-        mp.setenv("AWS_DEFAULT_REGION", options["config_kwargs"]["region_name"])
+        for name, value in aws_environment(options).items():
+            mp.setenv(name, value)
         yield options
 
 

@@ -8,6 +8,8 @@ torch is never imported here: a tensor is recognised by its type's module.
 from __future__ import annotations
 
 import math
+import os
+import re
 from typing import Any
 
 import numpy as np
@@ -17,9 +19,12 @@ __all__ = [
     "INT64_MIN",
     "as_array",
     "as_float",
+    "as_path",
+    "as_run_name",
     "as_step",
     "as_steps",
     "as_tag",
+    "as_text",
     "as_walltime",
     "is_tensor",
 ]
@@ -103,8 +108,27 @@ def as_step(value: Any, func: str, arg: str = "global_step") -> int:
     return step
 
 
+def as_text(value: Any, func: str, arg: str) -> str:
+    """Return ``value`` if it is a str that UTF-8 can encode (no lone surrogates).
+
+    >>> as_text("tau = 10 ms", "add_text", "text_string")
+    'tau = 10 ms'
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{_where(func, arg)}: expected a str, got {_describe(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"{_where(func, arg)}: expected text that UTF-8 can encode, got {value!r} "
+                f"({error.reason} at index {error.start})"
+            ) from None
+    return value
+
+
 def as_tag(value: Any, func: str, arg: str = "tag") -> str:
-    """Return ``value`` if it is a non-empty str.
+    """Return ``value`` if it is a non-empty str that UTF-8 can encode.
 
     >>> as_tag("loss/train", "add_scalar")
     'loss/train'
@@ -113,6 +137,49 @@ def as_tag(value: Any, func: str, arg: str = "tag") -> str:
         raise TypeError(f"{_where(func, arg)}: expected a non-empty str, got {_describe(value)}")
     if not value:
         raise ValueError(f"{_where(func, arg)}: expected a non-empty str, got ''")
+    return as_text(value, func, arg)
+
+
+def as_path(value: Any, func: str, arg: str) -> str:
+    """Return a path given as str or ``os.PathLike`` as a non-empty str without NUL.
+
+    >>> from pathlib import Path
+    >>> as_path(Path("runs/exp1"), "SummaryWriter", "logdir")
+    'runs/exp1'
+    """
+    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(path, str):
+        raise TypeError(f"{_where(func, arg)}: expected a path (str or os.PathLike), got {_describe(value)}")
+    if not path or "\0" in path:
+        raise ValueError(f"{_where(func, arg)}: expected a non-empty path without NUL, got {path!r}")
+    return as_text(path, func, arg)
+
+
+# Separators a run name may not use to climb out of its logdir: "/" everywhere, "\\" on Windows.
+_SEPARATORS = re.compile("|".join(re.escape(sep) for sep in {"/", os.sep, os.altsep or "/"}))
+
+
+def as_run_name(value: Any, func: str, arg: str, name: str | None = None) -> str:
+    """Return ``value``, a name that becomes a folder or file below a logdir, if it stays inside.
+
+    The name (or the ``name`` built from it, such as a sub-run ``<main_tag>_<key>``)
+    must be relative, hold no NUL, and have no part that is empty or ``..``.
+    Tags are not checked this way: they are not paths.
+
+    >>> as_run_name("train/fold1", "log_event", "train")
+    'train/fold1'
+    >>> as_run_name("../x", "add_hparams", "run_name")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: add_hparams(run_name=...): expected a relative name inside the logdir ..., got '../x'
+    """
+    as_tag(value, func, arg)
+    path = value if name is None else name
+    parts = _SEPARATORS.split(path)
+    if "\0" in path or os.path.isabs(path) or os.path.splitdrive(path)[0] or "" in parts or ".." in parts:
+        raise ValueError(
+            f"{_where(func, arg)}: expected a relative name inside the logdir (no '..' part, no empty part, "
+            f"no leading '/', no NUL), got {value!r}"
+        )
     return value
 
 

@@ -181,3 +181,12 @@ def test_config_declares_domains_and_metrics(tmp_path) -> None:
     assert config["metricInfos"][0]["displayName"] == "Accuracy"
     assert config["metricInfos"][0]["datasetType"] == "DATASET_VALIDATION"
     assert metric_values(groups["run1"])["accuracy"] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("domain", [(1,), (0.0, 0.5, 1.0), ()])
+def test_a_tuple_domain_is_an_interval_of_two(domain) -> None:
+    from neuroboard import hparams_hparam
+
+    with pytest.raises(ValueError, match=r"hparams_hparam\(domain=\.\.\.\): a tuple is an interval \(min_value, max_value\)"):
+        hparams_hparam("lr", domain=domain)
+    assert list(hparams_hparam("lr", domain=[1]).domain_discrete) == [1.0]

@@ -87,3 +87,35 @@ def test_bad_image_names_the_argument(tmp_path) -> None:
     with Logger(tmp_path, experiment="bad") as logger:
         with pytest.raises(ValueError, match=r"add_image\(img=\.\.\.\)"):
             logger.add_image("x", np.zeros((4, 5, 6, 7)), 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"logdir": None}, TypeError, r"Logger\(logdir=\.\.\.\): expected a path \(str or os.PathLike\), got NoneType"),
+        ({"logdir": 123}, TypeError, r"Logger\(logdir=\.\.\.\): expected a path.*got int"),
+        ({"logdir": "runs\0x"}, ValueError, r"Logger\(logdir=\.\.\.\): expected a non-empty path without NUL"),
+        ({"experiment": "../.."}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name inside the logdir"),
+        ({"experiment": "a/../../b"}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name"),
+        ({"experiment": "ABSOLUTE"}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name"),
+        ({"experiment": ""}, ValueError, r"Logger\(experiment=\.\.\.\): expected a non-empty str"),
+        ({"experiment": 7}, TypeError, r"Logger\(experiment=\.\.\.\): expected a non-empty str, got int"),
+    ],
+)
+def test_bad_folders_name_the_argument_and_make_nothing(tmp_path, monkeypatch, kwargs, error, message) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    monkeypatch.chdir(logs)
+    kwargs = {"logdir": str(logs), **kwargs}
+    if kwargs.get("experiment") == "ABSOLUTE":
+        kwargs["experiment"] = str(tmp_path / "elsewhere")
+    with pytest.raises(error, match=message):
+        Logger(**kwargs)
+    assert sorted(os.listdir(tmp_path)) == ["logs"]
+    assert os.listdir(logs) == []
+
+
+def test_nested_experiment_is_a_run_below_the_logdir(tmp_path) -> None:
+    with Logger(tmp_path, experiment="sweep/trial1") as logger:
+        logger.add_scalar("Accuracy", 0.5, 0)
+    assert list(run_files(str(tmp_path))) == ["sweep/trial1"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from tensorboard.util import tensor_util
 
-from neuroboard import SummaryWriter
+from neuroboard import SummaryWriter, collect_events
 from neuroboard.io.reader import read_events, run_files
 from tests.tb import accumulator, multiplexer, scalar_arrays
 
@@ -297,3 +297,147 @@ def test_custom_scalars_layout_is_served(tensorboard_server) -> None:
     assert charts(layout)["acc"] == ["^acc/train$"]
     scalars = tensorboard_server.get("/data/plugin/custom_scalars/scalars", run="layout", tag="^loss/train$")
     assert scalars["regex_valid"]
+
+
+# -- names that become folders, and values a flush could not write ------------------------------------
+
+
+def _log_good_then(tmp_path, call) -> None:
+    """Log 1,000 good scalars into logs/run, make the bad ``call``, close, and check every good one is kept."""
+    run = tmp_path / "logs" / "run"
+    writer = SummaryWriter(run)
+    for step in range(1000):
+        writer.add_scalar("good", step / 8, step)
+    try:
+        call(writer)
+    finally:
+        writer.close()
+    # Nothing was made outside the logdir, and nothing but the run inside it.
+    assert sorted(os.listdir(tmp_path)) == ["logs"]
+    assert sorted(os.listdir(tmp_path / "logs")) == ["run"]
+    assert list(run_files(str(tmp_path))) == ["logs/run"]
+    frame = collect_events(str(tmp_path), type="scalar")
+    assert frame["tag"].unique().tolist() == ["good"]
+    assert frame["value"].tolist() == [step / 8 for step in range(1000)]
+    steps, values, _ = scalar_arrays(accumulator(run), "good")
+    assert steps.tolist() == list(range(1000))
+    assert accumulator(run).Tags()["scalars"] == ["good"]
+
+
+# Keys of add_scalars and names of add_series are the end of a sub-run "<tag>_<key>": ".." and a
+# leading "/" are harmless there ("loss_..", "loss_/x"), a second part is not.
+_KEY_ESCAPES = ["../../../x", "a/../../..", "a/b/../../..", "a//b", "a/", "x\0y"]
+_RUN_ESCAPES = [*_KEY_ESCAPES, "..", "../..", "ABSOLUTE"]
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "name"),
+    [
+        *[
+            (lambda w, name: w.add_scalars("loss", {"train": 0.1, name: 0.5}, 0), r"tag_scalar_dict key", name)
+            for name in _KEY_ESCAPES
+        ],
+        *[
+            (lambda w, name: w.add_series("v", np.ones((3, 2)), names=["ok", name]), r"names", name)
+            for name in _KEY_ESCAPES
+        ],
+        *[(lambda w, name: w.add_hparams({"lr": 0.1}, run_name=name), r"run_name", name) for name in _RUN_ESCAPES],
+    ],
+    ids=[f"add_scalars-{n!r}" for n in _KEY_ESCAPES]
+    + [f"add_series-{n!r}" for n in _KEY_ESCAPES]
+    + [f"add_hparams-{n!r}" for n in _RUN_ESCAPES],
+)
+def test_names_that_become_folders_stay_inside_the_logdir(tmp_path, call, argument, name) -> None:
+    if name == "ABSOLUTE":
+        name = str(tmp_path / "elsewhere")
+
+    def bad(writer):
+        with pytest.raises(ValueError, match=rf"\({argument}=\.\.\.\): expected a relative name inside the logdir"):
+            call(writer, name)
+
+    _log_good_then(tmp_path, bad)
+
+
+def test_tags_are_not_paths(tmp_path) -> None:
+    # A tag with '..' or a leading '/' is only a name in the file: it stays as given.
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_scalar("../up", 1.0, 0)
+        writer.add_scalar("/abs", 2.0, 0)
+        writer.add_scalars("m", {"a/b": 3.0}, 0, layout="tags")
+    assert sorted(accumulator(tmp_path).Tags()["scalars"]) == ["../up", "/abs", "m/a/b"]
+    assert sorted(os.listdir(tmp_path)) == [name for name in sorted(os.listdir(tmp_path)) if "tfevents" in name]
+
+
+def test_a_key_below_its_sub_run_is_a_nested_run(tmp_path) -> None:
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_scalars("loss", {"train/fold1": 0.5}, 0)
+    assert list(run_files(str(tmp_path))) == [".", "loss_train/fold1"]
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda w: w.add_scalar("bad\ud800", 1.0, 0), r"add_scalar\(tag=\.\.\.\)"),
+        (lambda w: w.add_scalar("bad\udfff/x", 1.0), r"add_scalar\(tag=\.\.\.\)"),
+        (lambda w: w.add_scalars("m", {"bad\ud800": 1.0}, 0), r"add_scalars\(tag_scalar_dict key=\.\.\.\)"),
+        (lambda w: w.add_scalars("bad\ud800", {"a": 1.0}, 0), r"add_scalars\(main_tag=\.\.\.\)"),
+        (lambda w: w.add_text("notes", "bad\ud800", 0), r"add_text\(text_string=\.\.\.\)"),
+        (lambda w: w.add_text("notes", ["ok", "bad\ud800"], 0), r"add_text\(text_string=\.\.\.\)"),
+        (lambda w: w.add_histogram("bad\ud800", [1.0, 2.0], 0), r"add_histogram\(tag=\.\.\.\)"),
+        (lambda w: w.add_series("bad\ud800", [1.0, 2.0]), r"add_series\(tag=\.\.\.\)"),
+        (lambda w: w.add_image("bad\ud800", np.zeros((2, 2)), 0, dataformats="HW"), r"add_image\(tag=\.\.\.\)"),
+    ],
+)
+def test_text_utf8_cannot_encode_is_refused_at_the_call(tmp_path, call, argument) -> None:
+    # Accepted, a lone surrogate made the flush fail and lost every good scalar of the batch.
+    def bad(writer):
+        with pytest.raises(ValueError, match=rf"{argument}: expected text that UTF-8 can encode"):
+            call(writer)
+
+    _log_good_then(tmp_path, bad)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda w: w.add_scalar("x", 10**400, 0), ValueError, r"add_scalar\(scalar_value=\.\.\.\): .*float64's range"),
+        (lambda w: w.add_scalars("m", {"a": -(10**400)}, 0), ValueError, r"tag_scalar_dict\['a'\].*float64"),
+        (
+            lambda w: w.add_custom_scalars({"c": {"chart": ["Multiline"]}}),
+            ValueError,
+            r"add_custom_scalars\(layout\['c'\]\['chart'\]=\.\.\.\): expected \[kind, tags\]",
+        ),
+        (
+            lambda w: w.add_custom_scalars({"c": {"chart": "Multiline"}}),
+            ValueError,
+            r"layout\['c'\]\['chart'\]=.*expected \[kind, tags\]",
+        ),
+        (
+            lambda w: w.add_custom_scalars({"c": {"chart": ["Multiline", "loss"]}}),
+            TypeError,
+            r"layout\['c'\]\['chart'\]=.*expected a list of tags, got str",
+        ),
+        (
+            lambda w: w.add_custom_scalars({"c": ["Multiline", ["loss"]]}),
+            TypeError,
+            r"add_custom_scalars\(layout=\.\.\.\): category 'c' must be a dict of charts, got list",
+        ),
+        (
+            lambda w: w.add_custom_scalars({"c": {"chart": ["Margin", ["a", "b"]]}}),
+            ValueError,
+            r"layout\['c'\]\['chart'\]=.*\[value, lower, upper\]",
+        ),
+        (
+            lambda w: w.add_custom_scalars({"c": {"chart": ["Multiline", [1]]}}),
+            TypeError,
+            r"layout\['c'\]\['chart'\] tag=",
+        ),
+        (lambda w: w.add_histogram("h", [1.0, 2.0], 0, bins=10**9), ValueError, r"add_histogram\(bins=\.\.\.\): expected at most 1,000,000"),
+    ],
+)
+def test_values_no_flush_could_write_are_refused(tmp_path, call, error, message) -> None:
+    def bad(writer):
+        with pytest.raises(error, match=message):
+            call(writer)
+
+    _log_good_then(tmp_path, bad)

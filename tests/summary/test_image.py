@@ -434,3 +434,28 @@ def test_a_real_tensorboard_serves_a_figure(tensorboard_server) -> None:
     assert step == 1
     assert got.shape == (40, 80, 3)
     assert (got == [255, 0, 0]).all()
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    """Return a small PNG file whose header declares ``width`` × ``height`` grey pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_is_a_value_error_with_the_cap() -> None:
+    import neuroboard as nb
+    from neuroboard.summary.image import decode_image
+
+    png = _bomb_png(20_000, 20_000)
+    assert len(png) < 100
+    cap = f"{2 * Image.MAX_IMAGE_PIXELS:,}"
+    with pytest.raises(ValueError, match=rf"decode_image\(data=\.\.\.\): expected an image of at most {cap} pixels"):
+        decode_image(png)
+    with pytest.raises(ValueError, match=rf"summary_image\(img=\.\.\.\): expected an image of at most {cap} pixels"):
+        nb.summary_image(png)

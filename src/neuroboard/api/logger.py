@@ -13,7 +13,7 @@ from typing import Any
 from neuroboard.api.summary_writer import SummaryWriter, run_name
 from neuroboard.io.writer import check_file_limits
 from neuroboard.render.grid import equalize as _equalize
-from neuroboard.summary.convert import as_array
+from neuroboard.summary.convert import as_array, as_path, as_run_name
 
 __all__ = ["Logger"]
 
@@ -44,9 +44,9 @@ class Logger:
         storage_options: dict | None = None,
     ) -> None:
         check_file_limits(max_file_bytes, rotate_secs, "Logger")
-        if experiment is not None and (not isinstance(experiment, str) or not experiment):
-            raise TypeError(f"Logger(experiment=...): expected a non-empty str or None, got {experiment!r}")
-        self.logdir = os.fspath(logdir)
+        self.logdir = as_path(logdir, "Logger", "logdir")
+        if experiment is not None:
+            as_run_name(experiment, "Logger", "experiment")
         self.experiment = experiment or run_name()
         self._writer = SummaryWriter(
             os.path.join(self.logdir, self.experiment),

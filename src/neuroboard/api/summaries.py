@@ -19,7 +19,7 @@ from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import as_array, as_float, as_tag
 from neuroboard.summary.histogram import histogram
 from neuroboard.summary.hparams import hparam, hparams_config, metric, session_start
-from neuroboard.summary.image import figure, images
+from neuroboard.summary.image import bomb_message, figure, images
 from neuroboard.summary.metadata import plugin_metadata
 from neuroboard.summary.scalar import scalar
 from neuroboard.summary.text import text
@@ -154,6 +154,8 @@ def _encoded_image(
             size, mode = opened.size, opened.mode
     except PIL.UnidentifiedImageError:
         raise ValueError(f"summary_image(img=...): expected PNG or JPEG bytes, got {data[:8]!r}...") from None
+    except PIL.Image.DecompressionBombError as error:
+        raise ValueError(f"summary_image(img=...): {bomb_message(error)}") from None
     return Summary.Image(
         width=size[0] if width is None else int(width),
         height=size[1] if height is None else int(height),
@@ -225,7 +227,10 @@ def hparams_hparam(
             f"or a dict with min_value and max_value, got {type(domain).__name__}"
         )
     elif isinstance(domain, tuple) and len(domain) != 2:
-        domain = list(domain)
+        raise ValueError(
+            f"hparams_hparam(domain=...): a tuple is an interval (min_value, max_value); "
+            f"give discrete values as a list, got {domain!r}"
+        )
     return hparam(name, domain, display_name, description, func="hparams_hparam")
 
 

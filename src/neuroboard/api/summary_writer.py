@@ -37,6 +37,7 @@ from neuroboard.summary.convert import (
     as_float,
     as_step,
     as_steps,
+    as_run_name,
     as_tag,
     as_walltime,
 )
@@ -88,6 +89,13 @@ if hasattr(os, "register_at_fork"):
 
 def _subrun_name(main_tag: str, key: str) -> str:
     return f"{main_tag.replace('/', '_')}_{key}"
+
+
+def _checked_key(main_tag: str, key: Any, layout: str, func: str) -> str:
+    """Return an ``add_scalars`` key: a tag with ``layout="tags"``, else a sub-run that stays inside."""
+    if layout == "tags" or not isinstance(key, str):
+        return as_tag(key, func, "tag_scalar_dict key")
+    return as_run_name(key, func, "tag_scalar_dict key", _subrun_name(main_tag, key))
 
 
 class SummaryWriter:
@@ -232,7 +240,7 @@ class SummaryWriter:
         >>> with SummaryWriter(tempfile.mkdtemp()) as w:
         ...     w.add_scalar("accuracy", 0.9, 10)
         """
-        if type(tag) is not str or not tag:
+        if type(tag) is not str or not tag or not tag.isascii():
             as_tag(tag, "add_scalar")
         value = (
             scalar_value
@@ -284,9 +292,11 @@ class SummaryWriter:
             )
         if layout not in _LAYOUTS:
             raise ValueError(f"{func}(layout=...): expected 'runs' or 'tags', got {layout!r}")
+        writers = self._key_writers.get(main_tag, {})
         items = [
             (
-                key if type(key) is str and key else as_tag(key, func, "tag_scalar_dict key"),
+                # A key whose sub-run is open was checked when it was opened.
+                key if key in writers else _checked_key(main_tag, key, layout, func),
                 value if type(value) is float else as_float(value, func, f"tag_scalar_dict[{key!r}]"),
             )
             for key, value in tag_scalar_dict.items()
@@ -346,7 +356,7 @@ class SummaryWriter:
                 raise ValueError(
                     f"{func}(names=...): expected {columns} names, one per column of values, got {names!r}"
                 )
-            names = [as_tag(name, func, "names") for name in names]
+            names = [as_run_name(name, func, "names", _subrun_name(tag, name)) for name in names]
         elif names is not None:
             raise ValueError(f"{func}(names=...): names go with 2-D values (T, N), got shape {array.shape}")
         step_array = None if steps is None else as_steps(steps, count, func)
@@ -388,7 +398,7 @@ class SummaryWriter:
         """
         if not isinstance(layout, Mapping):
             raise TypeError(f"add_custom_scalars(layout=...): expected a dict, got {type(layout).__name__}")
-        layout_from_dict({k: dict(v) for k, v in layout.items()})
+        layout_from_dict(layout)
         with self._lock:
             for category, charts in layout.items():
                 self._layout.setdefault(category, {}).update(charts)
@@ -522,7 +532,7 @@ class SummaryWriter:
         ]
         self._check_domains(hparam_dict, hparam_domain_discrete)
         if run_name is not None:
-            as_tag(run_name, func, "run_name")
+            as_run_name(run_name, func, "run_name")
         if global_step is not None:
             global_step = as_step(global_step, func)
         self._check_open()

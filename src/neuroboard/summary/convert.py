@@ -66,7 +66,13 @@ def as_float(value: Any, func: str, arg: str) -> float:
     0.5
     """
     if isinstance(value, _REAL_TYPES):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(
+                f"{_where(func, arg)}: expected a real number within float64's range (about ±1.8e308), "
+                f"got an int of {int(value).bit_length()} bits"
+            ) from None
     if is_tensor(value):
         value = _tensor_to_numpy(value)
     if isinstance(value, np.ndarray):

@@ -7,6 +7,9 @@ therefore write the whole layout again each time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.types_pb2 import DT_STRING
@@ -19,6 +22,7 @@ from tensorboard.plugins.custom_scalar.layout_pb2 import (
 )
 
 from neuroboard.format.codec import Summary
+from neuroboard.summary.convert import as_tag
 from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = ["CONFIG_TAG", "PLUGIN_NAME", "custom_scalars", "layout_from_dict"]
@@ -39,25 +43,40 @@ def layout_from_dict(layout: LayoutDict) -> Layout:
     >>> layout.category[0].chart[0].multiline.tag[0]
     'loss/.*'
     """
+    where = "add_custom_scalars(layout=...)"
+    if not isinstance(layout, Mapping):
+        raise TypeError(f"{where}: expected a dict of categories, got {type(layout).__name__}")
     categories = []
     for title, charts in layout.items():
-        chart_protos = []
-        for chart_title, (kind, tags) in charts.items():
-            if kind == "Multiline":
-                chart_protos.append(Chart(title=chart_title, multiline=MultilineChartContent(tag=list(tags))))
-            elif kind == "Margin":
-                if len(tags) != 3:
-                    raise ValueError(
-                        f"add_custom_scalars(layout=...): a Margin chart takes [value, lower, upper] tags, got {tags!r}"
-                    )
-                series = MarginChartContent.Series(value=tags[0], lower=tags[1], upper=tags[2])
-                chart_protos.append(Chart(title=chart_title, margin=MarginChartContent(series=[series])))
-            else:
-                raise ValueError(
-                    f"add_custom_scalars(layout=...): expected chart kind 'Multiline' or 'Margin', got {kind!r}"
-                )
-        categories.append(Category(title=title, chart=chart_protos))
+        as_tag(title, "add_custom_scalars", "layout category")
+        if not isinstance(charts, Mapping):
+            raise TypeError(
+                f"{where}: category {title!r} must be a dict of charts, got {type(charts).__name__}"
+            )
+        categories.append(
+            Category(title=title, chart=[_chart(title, name, chart) for name, chart in charts.items()])
+        )
     return Layout(category=categories)
+
+
+def _chart(category: str, title: Any, chart: Any) -> Chart:
+    """Return the Chart proto of ``[kind, tags]``, checked whole."""
+    where = f"add_custom_scalars(layout[{category!r}][{title!r}]=...)"
+    as_tag(title, "add_custom_scalars", f"layout[{category!r}] chart title")
+    if isinstance(chart, (str, bytes)) or not isinstance(chart, Sequence) or len(chart) != 2:
+        raise ValueError(f"{where}: expected [kind, tags], such as ['Multiline', ['loss/.*']], got {chart!r}")
+    kind, tags = chart
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Sequence):
+        raise TypeError(f"{where}: expected a list of tags, got {type(tags).__name__}")
+    tags = [as_tag(tag, "add_custom_scalars", f"layout[{category!r}][{title!r}] tag") for tag in tags]
+    if kind == "Multiline":
+        return Chart(title=title, multiline=MultilineChartContent(tag=tags))
+    if kind == "Margin":
+        if len(tags) != 3:
+            raise ValueError(f"{where}: a Margin chart takes [value, lower, upper] tags, got {tags!r}")
+        series = MarginChartContent.Series(value=tags[0], lower=tags[1], upper=tags[2])
+        return Chart(title=title, margin=MarginChartContent(series=[series]))
+    raise ValueError(f"{where}: expected chart kind 'Multiline' or 'Margin', got {kind!r}")
 
 
 def custom_scalars(layout: Layout) -> Summary:

@@ -63,6 +63,7 @@ from neuroboard.summary.metadata import plugin_metadata
 from neuroboard.summary.tensor import as_summary_value, holding, tensor_array
 
 __all__ = [
+    "MAX_BINS",
     "PLUGIN_NAME",
     "Histogram",
     "bucket_edges",
@@ -78,6 +79,9 @@ PLUGIN_NAME = "histograms"
 NUMPY_ESTIMATORS = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
 
 Bins = str | int | Sequence[float] | np.ndarray
+
+#: The most buckets a histogram may have, however they are chosen (TensorBoard draws about 30).
+MAX_BINS = 1_000_000
 
 _BINS_EXPECTED = (
     f"expected 'tensorflow', one of {', '.join(map(repr, NUMPY_ESTIMATORS))}, "
@@ -149,6 +153,8 @@ def _check_bins(bins: Any, caller: str) -> str | int | np.ndarray:
     if isinstance(bins, (bool, np.bool_)):
         raise TypeError(f"{caller}(bins=...): {_BINS_EXPECTED}, got bool")
     if isinstance(bins, (int, np.integer)):
+        if bins > MAX_BINS:
+            raise ValueError(f"{caller}(bins=...): expected at most {MAX_BINS:,} buckets, got {bins:,}")
         if bins >= 1:
             return int(bins)
         raise ValueError(f"{caller}(bins=...): {_BINS_EXPECTED}, got {bins}")
@@ -158,6 +164,8 @@ def _check_bins(bins: Any, caller: str) -> str | int | np.ndarray:
         raise TypeError(f"{caller}(bins=...): {_BINS_EXPECTED}, got {_describe(bins)}") from None
     if edges.ndim != 1 or len(edges) < 2 or not np.isfinite(edges).all() or not (np.diff(edges) > 0).all():
         raise ValueError(f"{caller}(bins=...): {_BINS_EXPECTED}, got {np.array2string(edges, threshold=8)}")
+    if len(edges) > MAX_BINS + 1:
+        raise ValueError(f"{caller}(bins=...): expected at most {MAX_BINS:,} buckets, got {len(edges) - 1:,}")
     return edges
 
 
@@ -189,6 +197,21 @@ def bucket_edges(values: np.ndarray, bins: str | int | np.ndarray) -> np.ndarray
         return np.histogram_bin_edges(values, bins=bins)
     # The range overflows float64; bucket widths scale with the data, so halve it and double back.
     return 2 * np.histogram_bin_edges(values / 2, bins=bins)
+
+
+def _estimated_edges(ordered: np.ndarray, bins: str, caller: str) -> np.ndarray:
+    """Return the edges of a named estimator, refusing more than ``MAX_BINS`` buckets."""
+    try:
+        edges = bucket_edges(ordered, bins)
+    except MemoryError:
+        # A skewed sample gives "fd" a tiny width over a wide range: billions of buckets.
+        edges = None
+    if edges is None or len(edges) > MAX_BINS + 1:
+        raise ValueError(
+            f"{caller}(bins={bins!r}): the estimator asks for more than {MAX_BINS:,} buckets on these values; "
+            "pass an int number of buckets or the edges instead"
+        )
+    return edges
 
 
 def _span_counts(ordered: np.ndarray, edges: np.ndarray) -> tuple[int, np.ndarray]:
@@ -257,7 +280,7 @@ def histogram(
         ordered = finite
     if not len(ordered):
         return _empty(tag)
-    edges = bucket_edges(ordered, bins)
+    edges = _estimated_edges(ordered, bins, caller) if isinstance(bins, str) else bucket_edges(ordered, bins)
     if isinstance(bins, np.ndarray):
         ordered = ordered[ordered.searchsorted(edges[0], "left") : ordered.searchsorted(edges[-1], "right")]
         if not len(ordered):

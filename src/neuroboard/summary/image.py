@@ -47,6 +47,7 @@ from neuroboard.summary.tensor import (
 
 __all__ = [
     "PLUGIN_NAME",
+    "bomb_message",
     "decode_image",
     "encode_png",
     "encode_png_reference",
@@ -334,10 +335,24 @@ def _decode(data: bytes, where: str) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as picture:
             picture.load()
             return _as_stored(picture)
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"{where}: {bomb_message(error)}") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ValueError(
             f"{where}: expected PNG or JPEG bytes, got {len(data)} bytes starting {data[:8]!r} ({error})"
         ) from None
+
+
+def bomb_message(error: Exception) -> str:
+    """Return why Pillow refused to open an image (``DecompressionBombError``), with the cap it applies.
+
+    >>> from PIL import Image
+    >>> bomb_message(Image.DecompressionBombError("too big")).startswith("expected an image of at most")
+    True
+    """
+    from PIL import Image
+
+    return f"expected an image of at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's limit), got: {error}"
 
 
 def decode_image(data: bytes) -> np.ndarray:

@@ -16,7 +16,7 @@ from tensorboard.compat.proto.types_pb2 import DT_STRING
 from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 
 from neuroboard.format.codec import Summary, SummaryMetadata
-from neuroboard.summary.convert import as_tag
+from neuroboard.summary.convert import as_tag, as_text
 from neuroboard.summary.metadata import plugin_metadata
 from neuroboard.summary.tensor import string_array
 
@@ -80,7 +80,7 @@ def text(tag: str, text_string: Text, *, caller: str = "add_text") -> Summary:
     strings = _as_strings(text_string, caller)
     tensor = TensorProto(
         dtype=DT_STRING,
-        string_val=[item.encode("utf-8") for item in strings.reshape(-1).tolist()],
+        string_val=[as_text(item, caller, "text_string").encode("utf-8") for item in strings.reshape(-1).tolist()],
         tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=size) for size in strings.shape]),
     )
     return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=text_metadata())])

@@ -78,6 +78,7 @@ def _failure(page: str, line: int, source: str) -> str | None:
         return "".join(traceback.format_exception(type(error), error, error.__traceback__.tb_next))
     return None
 
+
 PAGES_WITH_BLOCKS = [page for page in PAGES if _blocks(page)]
 
 
@@ -86,7 +87,7 @@ def test_page_runs_twice_in_one_folder(page: str, tmp_path: Path, monkeypatch: p
     # Blocks that plot must not open windows.
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.chdir(tmp_path)
-    # Folders the blocks make with tempfile land in this test's folder and go away with it.
+    # Folders the blocks make with tempfile land in pytest's temporary tree, not in the shared /tmp.
     scratch = tmp_path.parent / f"{tmp_path.name}-tempfile"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -104,6 +105,7 @@ def test_page_runs_twice_in_one_folder(page: str, tmp_path: Path, monkeypatch: p
                     f"(blocks run in order in one folder)\n{failure}",
                     pytrace=False,
                 )
+
 
 def test_pages_have_blocks() -> None:
     # Every page's fences must close (_blocks raises otherwise); the README and the pages for

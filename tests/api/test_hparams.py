@@ -187,6 +187,8 @@ def test_config_declares_domains_and_metrics(tmp_path) -> None:
 def test_a_tuple_domain_is_an_interval_of_two(domain) -> None:
     from neuroboard import hparams_hparam
 
-    with pytest.raises(ValueError, match=r"hparams_hparam\(domain=\.\.\.\): a tuple is an interval \(min_value, max_value\)"):
+    with pytest.raises(
+        ValueError, match=r"hparams_hparam\(domain=\.\.\.\): a tuple is an interval \(min_value, max_value\)"
+    ):
         hparams_hparam("lr", domain=domain)
     assert list(hparams_hparam("lr", domain=[1]).domain_discrete) == [1.0]

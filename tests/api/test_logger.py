@@ -92,17 +92,31 @@ def test_bad_image_names_the_argument(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"logdir": None}, TypeError, r"Logger\(logdir=\.\.\.\): expected a path \(str or os.PathLike\), got NoneType"),
+        (
+            {"logdir": None},
+            TypeError,
+            r"Logger\(logdir=\.\.\.\): expected a path \(str or os.PathLike\), got NoneType",
+        ),
         ({"logdir": 123}, TypeError, r"Logger\(logdir=\.\.\.\): expected a path.*got int"),
-        ({"logdir": "runs\0x"}, ValueError, r"Logger\(logdir=\.\.\.\): expected a non-empty path without NUL"),
-        ({"experiment": "../.."}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name inside the logdir"),
+        (
+            {"logdir": "runs\0x"},
+            ValueError,
+            r"Logger\(logdir=\.\.\.\): expected a non-empty path without NUL",
+        ),
+        (
+            {"experiment": "../.."},
+            ValueError,
+            r"Logger\(experiment=\.\.\.\): expected a relative name inside the logdir",
+        ),
         ({"experiment": "a/../../b"}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name"),
         ({"experiment": "ABSOLUTE"}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name"),
         ({"experiment": ""}, ValueError, r"Logger\(experiment=\.\.\.\): expected a non-empty str"),
         ({"experiment": 7}, TypeError, r"Logger\(experiment=\.\.\.\): expected a non-empty str, got int"),
     ],
 )
-def test_bad_folders_name_the_argument_and_make_nothing(tmp_path, monkeypatch, kwargs, error, message) -> None:
+def test_bad_folders_name_the_argument_and_make_nothing(
+    tmp_path, monkeypatch, kwargs, error, message
+) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     monkeypatch.chdir(logs)

@@ -334,14 +334,21 @@ _RUN_ESCAPES = [*_KEY_ESCAPES, "..", "../..", "ABSOLUTE"]
     ("call", "argument", "name"),
     [
         *[
-            (lambda w, name: w.add_scalars("loss", {"train": 0.1, name: 0.5}, 0), r"tag_scalar_dict key", name)
+            (
+                lambda w, name: w.add_scalars("loss", {"train": 0.1, name: 0.5}, 0),
+                r"tag_scalar_dict key",
+                name,
+            )
             for name in _KEY_ESCAPES
         ],
         *[
             (lambda w, name: w.add_series("v", np.ones((3, 2)), names=["ok", name]), r"names", name)
             for name in _KEY_ESCAPES
         ],
-        *[(lambda w, name: w.add_hparams({"lr": 0.1}, run_name=name), r"run_name", name) for name in _RUN_ESCAPES],
+        *[
+            (lambda w, name: w.add_hparams({"lr": 0.1}, run_name=name), r"run_name", name)
+            for name in _RUN_ESCAPES
+        ],
     ],
     ids=[f"add_scalars-{n!r}" for n in _KEY_ESCAPES]
     + [f"add_series-{n!r}" for n in _KEY_ESCAPES]
@@ -352,7 +359,9 @@ def test_names_that_become_folders_stay_inside_the_logdir(tmp_path, call, argume
         name = str(tmp_path / "elsewhere")
 
     def bad(writer):
-        with pytest.raises(ValueError, match=rf"\({argument}=\.\.\.\): expected a relative name inside the logdir"):
+        with pytest.raises(
+            ValueError, match=rf"\({argument}=\.\.\.\): expected a relative name inside the logdir"
+        ):
             call(writer, name)
 
     _log_good_then(tmp_path, bad)
@@ -365,7 +374,9 @@ def test_tags_are_not_paths(tmp_path) -> None:
         writer.add_scalar("/abs", 2.0, 0)
         writer.add_scalars("m", {"a/b": 3.0}, 0, layout="tags")
     assert sorted(accumulator(tmp_path).Tags()["scalars"]) == ["../up", "/abs", "m/a/b"]
-    assert sorted(os.listdir(tmp_path)) == [name for name in sorted(os.listdir(tmp_path)) if "tfevents" in name]
+    assert sorted(os.listdir(tmp_path)) == [
+        name for name in sorted(os.listdir(tmp_path)) if "tfevents" in name
+    ]
 
 
 def test_a_key_below_its_sub_run_is_a_nested_run(tmp_path) -> None:
@@ -385,7 +396,10 @@ def test_a_key_below_its_sub_run_is_a_nested_run(tmp_path) -> None:
         (lambda w: w.add_text("notes", ["ok", "bad\ud800"], 0), r"add_text\(text_string=\.\.\.\)"),
         (lambda w: w.add_histogram("bad\ud800", [1.0, 2.0], 0), r"add_histogram\(tag=\.\.\.\)"),
         (lambda w: w.add_series("bad\ud800", [1.0, 2.0]), r"add_series\(tag=\.\.\.\)"),
-        (lambda w: w.add_image("bad\ud800", np.zeros((2, 2)), 0, dataformats="HW"), r"add_image\(tag=\.\.\.\)"),
+        (
+            lambda w: w.add_image("bad\ud800", np.zeros((2, 2)), 0, dataformats="HW"),
+            r"add_image\(tag=\.\.\.\)",
+        ),
     ],
 )
 def test_text_utf8_cannot_encode_is_refused_at_the_call(tmp_path, call, argument) -> None:
@@ -400,7 +414,11 @@ def test_text_utf8_cannot_encode_is_refused_at_the_call(tmp_path, call, argument
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda w: w.add_scalar("x", 10**400, 0), ValueError, r"add_scalar\(scalar_value=\.\.\.\): .*float64's range"),
+        (
+            lambda w: w.add_scalar("x", 10**400, 0),
+            ValueError,
+            r"add_scalar\(scalar_value=\.\.\.\): .*float64's range",
+        ),
         (lambda w: w.add_scalars("m", {"a": -(10**400)}, 0), ValueError, r"tag_scalar_dict\['a'\].*float64"),
         (
             lambda w: w.add_custom_scalars({"c": {"chart": ["Multiline"]}}),
@@ -432,7 +450,11 @@ def test_text_utf8_cannot_encode_is_refused_at_the_call(tmp_path, call, argument
             TypeError,
             r"layout\['c'\]\['chart'\] tag=",
         ),
-        (lambda w: w.add_histogram("h", [1.0, 2.0], 0, bins=10**9), ValueError, r"add_histogram\(bins=\.\.\.\): expected at most 1,000,000"),
+        (
+            lambda w: w.add_histogram("h", [1.0, 2.0], 0, bins=10**9),
+            ValueError,
+            r"add_histogram\(bins=\.\.\.\): expected at most 1,000,000",
+        ),
     ],
 )
 def test_values_no_flush_could_write_are_refused(tmp_path, call, error, message) -> None:

@@ -31,7 +31,9 @@ def test_a_built_name_is_checked_and_the_given_part_reported() -> None:
         as_run_name("../../x", "add_scalars", "key", name="loss_../../x")
 
 
-@pytest.mark.parametrize(("value", "error"), [(None, TypeError), (3, TypeError), (b"x", TypeError), ("", ValueError)])
+@pytest.mark.parametrize(
+    ("value", "error"), [(None, TypeError), (3, TypeError), (b"x", TypeError), ("", ValueError)]
+)
 def test_run_names_must_be_non_empty_str(value, error) -> None:
     with pytest.raises(error, match=r"f\(a=\.\.\.\): expected a non-empty str"):
         as_run_name(value, "f", "a")
@@ -53,7 +55,9 @@ def test_paths() -> None:
 
 def test_text_and_tags_utf8_cannot_encode() -> None:
     assert as_text("ünïcode 数据", "add_text", "text_string") == "ünïcode 数据"
-    with pytest.raises(ValueError, match=r"add_text\(text_string=\.\.\.\): .*surrogates not allowed at index 3"):
+    with pytest.raises(
+        ValueError, match=r"add_text\(text_string=\.\.\.\): .*surrogates not allowed at index 3"
+    ):
         as_text("bad\ud800", "add_text", "text_string")
     with pytest.raises(ValueError, match=r"add_scalar\(tag=\.\.\.\): expected text that UTF-8 can encode"):
         as_tag("x\udfff", "add_scalar")
@@ -61,5 +65,7 @@ def test_text_and_tags_utf8_cannot_encode() -> None:
 
 def test_ints_beyond_float64_are_a_value_error() -> None:
     assert as_float(2**1000, "add_scalar", "scalar_value") == float(2**1000)
-    with pytest.raises(ValueError, match=r"add_scalar\(scalar_value=\.\.\.\): expected a real number within float64"):
+    with pytest.raises(
+        ValueError, match=r"add_scalar\(scalar_value=\.\.\.\): expected a real number within float64"
+    ):
         as_float(10**400, "add_scalar", "scalar_value")

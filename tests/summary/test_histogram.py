@@ -375,7 +375,10 @@ def test_served_by_tensorboard_histograms_and_distributions(tensorboard_server) 
 def test_more_buckets_than_the_cap_are_refused_before_allocating() -> None:
     from neuroboard.summary.histogram import MAX_BINS
 
-    with pytest.raises(ValueError, match=r"add_histogram\(bins=\.\.\.\): expected at most 1,000,000 buckets, got 1,000,000,000"):
+    with pytest.raises(
+        ValueError,
+        match=r"add_histogram\(bins=\.\.\.\): expected at most 1,000,000 buckets, got 1,000,000,000",
+    ):
         histogram("h", [0.0, 1.0], bins=10**9)
     with pytest.raises(ValueError, match=r"bins=\.\.\.\): expected at most 1,000,000 buckets, got 1,000,001"):
         histogram("h", [0.0, 1.0], bins=np.arange(MAX_BINS + 2, dtype=np.float64))
@@ -387,6 +390,8 @@ def test_an_estimator_that_asks_for_billions_of_buckets_is_refused() -> None:
     values = np.concatenate([np.zeros(10_000), np.linspace(0, 1e-3, 10_000), [1e6]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(ValueError, match=r"add_histogram\(bins='fd'\): the estimator asks for more than 1,000,000"):
+        with pytest.raises(
+            ValueError, match=r"add_histogram\(bins='fd'\): the estimator asks for more than 1,000,000"
+        ):
             histogram("h", values, bins="fd")
         assert histogram("h", values, bins="sturges").value[0].histo.num == len(values)

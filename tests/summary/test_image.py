@@ -445,7 +445,12 @@ def _bomb_png(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_a_decompression_bomb_is_a_value_error_with_the_cap() -> None:
@@ -455,7 +460,11 @@ def test_a_decompression_bomb_is_a_value_error_with_the_cap() -> None:
     png = _bomb_png(20_000, 20_000)
     assert len(png) < 100
     cap = f"{2 * Image.MAX_IMAGE_PIXELS:,}"
-    with pytest.raises(ValueError, match=rf"decode_image\(data=\.\.\.\): expected an image of at most {cap} pixels"):
+    with pytest.raises(
+        ValueError, match=rf"decode_image\(data=\.\.\.\): expected an image of at most {cap} pixels"
+    ):
         decode_image(png)
-    with pytest.raises(ValueError, match=rf"summary_image\(img=\.\.\.\): expected an image of at most {cap} pixels"):
+    with pytest.raises(
+        ValueError, match=rf"summary_image\(img=\.\.\.\): expected an image of at most {cap} pixels"
+    ):
         nb.summary_image(png)

@@ -352,7 +352,9 @@ def bomb_message(error: Exception) -> str:
     """
     from PIL import Image
 
-    return f"expected an image of at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's limit), got: {error}"
+    return (
+        f"expected an image of at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's limit), got: {error}"
+    )
 
 
 def decode_image(data: bytes) -> np.ndarray:

@@ -80,7 +80,9 @@ def text(tag: str, text_string: Text, *, caller: str = "add_text") -> Summary:
     strings = _as_strings(text_string, caller)
     tensor = TensorProto(
         dtype=DT_STRING,
-        string_val=[as_text(item, caller, "text_string").encode("utf-8") for item in strings.reshape(-1).tolist()],
+        string_val=[
+            as_text(item, caller, "text_string").encode("utf-8") for item in strings.reshape(-1).tolist()
+        ],
         tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=size) for size in strings.shape]),
     )
     return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=text_metadata())])

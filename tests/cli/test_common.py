@@ -19,9 +19,9 @@ from neuroboard.cli.main import main
     ("error", "shown"),
     [
         (MemoryError(), "out of memory"),
-        (MemoryError("Unable to allocate 8.00 TiB for an array"), "out of memory: Unable to allocate 8.00 TiB"),
+        (MemoryError("Unable to allocate 8.00 TiB"), "out of memory: Unable to allocate 8.00 TiB"),
         (OSError(errno.EIO, "Input/output error", "runs/a"), "[Errno 5] Input/output error: 'runs/a'"),
-        (ValueError("collect_events(type=...): expected\na type, got 'x'"), "collect_events(type=...): expected a"),
+        (ValueError("f(type=...): expected\na type, got 'x'"), "f(type=...): expected a type, got 'x'"),
     ],
 )
 def test_expected_errors_are_one_line(tmp_path, monkeypatch, capsys, error, shown) -> None:
@@ -84,7 +84,10 @@ def test_scratch_of_a_process_that_runs_is_kept(tmp_path) -> None:
 def test_scratch_of_a_process_that_ended_is_cleared(tmp_path) -> None:
     from neuroboard.cli.common import clear_scratch
 
-    script = "import sys; from neuroboard.cli.common import scratch; print(scratch(sys.argv[1], 'x.csv', '.part'))"
+    script = (
+        "import sys; from neuroboard.cli.common import scratch\n"
+        "print(scratch(sys.argv[1], 'x.csv', '.part'))"
+    )
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True)
     left = result.stdout.strip()
     other = tmp_path / ".y.csv.unrelated.part"

@@ -120,7 +120,9 @@ def test_demo_stages_inside_a_logdir_whose_parent_it_cannot_write(tmp_path, monk
     staged = []
     sweep = demo_module._sweep
     monkeypatch.setattr(demo_module.os, "access", lambda path, mode: os.path.realpath(path) != str(tmp_path))
-    monkeypatch.setattr(demo_module, "_sweep", lambda folder, *args: staged.append(folder) or sweep(folder, *args))
+    monkeypatch.setattr(
+        demo_module, "_sweep", lambda folder, *args: staged.append(folder) or sweep(folder, *args)
+    )
     assert main(["demo", "--logdir", str(logdir), *SMALL]) == 0, capsys.readouterr().err
     assert os.path.dirname(staged[0]) == str(logdir)
     assert os.path.basename(staged[0]).startswith(".sweep.")

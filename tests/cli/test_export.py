@@ -1,4 +1,4 @@
-"""neuroboard export: object store failures in one line, a NUL in --output, and a killed export's leftovers."""
+"""neuroboard export: object store failures in one line, a NUL in --output, a killed export's leftovers."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def logdir_of_scalars(folder: Path) -> Path:
 
 
 def killed_export(logdir: Path, output: Path, signum: int) -> int:
-    """Start an export to ``output``, send it ``signum`` while its temporary file is written; return its code."""
+    """Start an export to ``output``, send it ``signum`` with its temporary file written; return its code."""
     process = subprocess.Popen(
         [sys.executable, "-c", STOPPED_EXPORT, "export", str(logdir), "-o", str(output)],
         stdin=subprocess.PIPE,

@@ -1,8 +1,9 @@
-"""neuroboard ls: an object store that cannot be reached or signed for, and damaged files, each in one line."""
+"""neuroboard ls: an object store that cannot be reached or signed for, damaged files: one line each."""
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,13 @@ def test_ls_shows_each_damage_warning_in_one_line(tmp_path) -> None:
     assert result.stdout.splitlines()[1].split() == ["a", "x", "scalars", "3", "1", "3"]
 
 
-def test_one_line_warnings_are_the_cli_s_only(tmp_path) -> None:
-    # The library's warnings stay Python's own outside the command.
-    logdir, _ = damaged_logdir(tmp_path)
+def test_one_line_warnings_are_the_cli_s_only(tmp_path, capsys) -> None:
+    # Importing or running the command leaves Python's own warnings to the rest of the process.
+    logdir, path = damaged_logdir(tmp_path)
+    shown = warnings.showwarning
+    assert main(["ls", str(logdir)]) == 0
+    assert capsys.readouterr().err.startswith(f"warning: {path}: ")
+    assert warnings.showwarning is shown
     with pytest.warns(neuroboard.io.reader.CorruptRecordWarning):
         neuroboard.collect_events(logdir)
 

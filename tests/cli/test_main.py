@@ -26,7 +26,7 @@ from tests.tb import multiplexer
 COMMANDS = ["demo", "ls", "export", "serve", "convert"]
 
 
-def run(*args: object, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run(*args: object, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m neuroboard.cli.main ARGS`` (in the environment ``env``) and return what it did."""
     command = [sys.executable, "-m", "neuroboard.cli.main", *map(str, args)]
     return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, env=env)

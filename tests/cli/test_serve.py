@@ -1,4 +1,4 @@
-"""neuroboard serve: a host that other machines reach is said on stderr, in one line, and served all the same."""
+"""neuroboard serve: a host that other machines reach is said on stderr in one line, and served."""
 
 from __future__ import annotations
 

@@ -26,10 +26,10 @@ from tests.tb import multiplexer
 COMMANDS = ["demo", "ls", "export", "serve", "convert"]
 
 
-def run(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``python -m neuroboard.cli.main ARGS`` and return what it did."""
+def run(*args: object, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m neuroboard.cli.main ARGS`` (in the environment ``env``) and return what it did."""
     command = [sys.executable, "-m", "neuroboard.cli.main", *map(str, args)]
-    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, command: str, code: int = 1) -> None:

@@ -1,25 +1,59 @@
-"""What every ``neuroboard`` subcommand shares: one-line errors, logdir checks, progress bars, tables."""
+"""What every ``neuroboard`` subcommand shares: one-line errors and warnings, path and logdir checks,
+scratch files that a killed command leaves for the next one to clear, progress bars, tables."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
 import shutil
+import socket
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import click
 from tqdm import tqdm
 
 from neuroboard.io.remote import is_url
+from neuroboard.summary.convert import as_path
 
-__all__ = ["CommandError", "check_logdir", "progress", "reports_errors", "table"]
+__all__ = [
+    "CommandError",
+    "check_logdir",
+    "clear_scratch",
+    "Path",
+    "one_line_warnings",
+    "progress",
+    "reports_errors",
+    "scratch",
+    "table",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # What the library raises for bad input or a failed read or write; anything else is a bug.
-LIBRARY_ERRORS = (OSError, ValueError, TypeError, KeyError)
+LIBRARY_ERRORS = (OSError, MemoryError, ValueError, TypeError, KeyError)
+# botocore's own roots (s3fs lets its connection and credential errors through as they are);
+# aiobotocore's errors derive from them. Looked up by name: the CLI does not import botocore.
+BOTOCORE_ERRORS = ("BotoCoreError", "ClientError")
+
+
+def expected(error: BaseException) -> bool:
+    """Return whether ``error`` is one the library or the storage under it raises, rather than a bug.
+
+    >>> expected(FileNotFoundError("x")), expected(MemoryError()), expected(ZeroDivisionError())
+    (True, True, False)
+    """
+    if isinstance(error, LIBRARY_ERRORS):
+        return True
+    # Only an imported botocore can have raised one of its errors.
+    exceptions = sys.modules.get("botocore.exceptions")
+    roots = tuple(getattr(exceptions, name) for name in BOTOCORE_ERRORS if hasattr(exceptions, name))
+    return bool(roots) and isinstance(error, roots)
 
 
 class CommandError(click.ClickException):
@@ -45,9 +79,14 @@ def message(error: BaseException) -> str:
 
     >>> message(KeyError("no 'v' in data"))
     "no 'v' in data"
+    >>> message(MemoryError())
+    'out of memory'
     """
     text = error.args[0] if isinstance(error, KeyError) and error.args else error
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    if isinstance(error, MemoryError):
+        # NumPy's text says how much it asked for; Python's MemoryError usually says nothing.
+        lines.insert(0, "out of memory" + (":" if lines else ""))
     return " ".join(lines) or type(error).__name__
 
 
@@ -62,10 +101,55 @@ def reports_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except LIBRARY_ERRORS as error:
+        except click.ClickException:
+            raise
+        except Exception as error:
+            if not expected(error):
+                raise
             raise CommandError(message(error)) from error
 
     return wrapper  # type: ignore[return-value]
+
+
+def _show_warning(shown: Warning | str, category: type, filename: str, lineno: int, *rest: Any) -> None:
+    # The library's warnings name what they are about (a file and an offset); where in the
+    # library they were raised is of no use to someone at a shell.
+    click.echo(f"warning: {message(shown if isinstance(shown, Warning) else Warning(shown))}", err=True)
+
+
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Show every warning inside the block as one line on stderr, ``warning: <message>``.
+
+    >>> import io; shown = io.StringIO()
+    >>> with contextlib.redirect_stderr(shown), one_line_warnings():
+    ...     warnings.warn("a.tfevents: bad record at byte 40")
+    >>> print(shown.getvalue(), end="")
+    warning: a.tfevents: bad record at byte 40
+    """
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        yield
+
+
+class Path(click.Path):
+    """click's path type, that refuses a path with NUL as click's error naming the option (exit 2).
+
+    The OS's own error would not say which option held it.
+
+    >>> Path().convert("runs/demo", None, None)
+    'runs/demo'
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return ``value`` checked by :func:`~neuroboard.summary.convert.as_path`, then by click."""
+        name = param.name if param is not None and param.name else "path"
+        try:
+            as_path(value, ctx.command_path if ctx else "neuroboard", name)
+        except (TypeError, ValueError) as error:
+            # click names the option already; keep what was expected and what was given.
+            self.fail(str(error).partition("): ")[2] or str(error), param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def check_logdir(logdir: str, *, urls: bool = False) -> str:
@@ -87,6 +171,80 @@ def check_logdir(logdir: str, *, urls: bool = False) -> str:
     if not os.path.exists(logdir):
         raise CommandError(f"no such logdir: {logdir}")
     return logdir
+
+
+# Scratch names are ``.<name>.<host>.<pid>-<random><suffix>``: whether their maker still runs.
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+
+
+def scratch(folder: str, name: str, suffix: str, *, directory: bool = False) -> str:
+    """Create and return a hidden file (or folder) in ``folder`` for ``name``.
+
+    :func:`clear_scratch` removes it once this process is gone.
+
+    It has the permissions of any new file or folder, not mkstemp's private ones.
+
+    >>> import tempfile; d = tempfile.mkdtemp(); path = scratch(d, "a.csv", ".part")
+    >>> os.path.basename(path).startswith(".a.csv."), path.endswith(".part")
+    (True, True)
+    """
+    prefix = f".{name}.{_HOST}.{os.getpid()}-"
+    if directory:
+        path = tempfile.mkdtemp(suffix, prefix, folder)
+        mode = 0o777
+    else:
+        handle, path = tempfile.mkstemp(suffix, prefix, folder)
+        os.close(handle)
+        mode = 0o666
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+    return path
+
+
+def clear_scratch(folder: str, name: str, suffix: str) -> list[str]:
+    """Remove the scratch files and folders of ``name`` in ``folder`` whose processes are gone; return them.
+
+    Those of processes still running (another export to the same file) are kept.
+
+    >>> import tempfile; d = tempfile.mkdtemp(); path = scratch(d, "a.csv", ".part")
+    >>> clear_scratch(d, "a.csv", ".part"), os.path.exists(path)
+    ([], True)
+    """
+    # Only this host's: a process of another host sharing the folder cannot be asked whether it runs.
+    pattern = re.compile(rf"\.{re.escape(name)}\.{re.escape(_HOST)}\.(\d+)-.*{re.escape(suffix)}\Z")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    cleared = []
+    for entry in entries:
+        found = pattern.match(entry)
+        if found is None or _running(int(found.group(1))):
+            continue
+        path = os.path.join(folder, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        cleared.append(path)
+    return cleared
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        # No signal 0 on Windows; a file another process holds open cannot be removed there anyway.
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def progress(items: Iterable[Any] | None = None, **kwargs: Any) -> tqdm:

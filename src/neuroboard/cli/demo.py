@@ -1,8 +1,16 @@
-"""``neuroboard demo``: a coupling sweep of LIF networks, written as one TensorBoard run per coupling."""
+"""``neuroboard demo``: a coupling sweep of LIF networks, written as one TensorBoard run per coupling.
+
+The sweep is written into a hidden staging folder beside the logdir, where TensorBoard serving the
+logdir does not look, and moved into the logdir when complete: a demo that fails (a full disk) or
+is killed leaves no partial sweep among the runs. The next demo clears the staging folders of
+demos that were killed outright.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from datetime import datetime
 
 import click
@@ -10,11 +18,11 @@ import numpy as np
 
 from neuroboard.api.frames import collect_events
 from neuroboard.api.summary_writer import SummaryWriter
-from neuroboard.cli.common import command_name, progress, reports_errors, table
+from neuroboard.cli.common import Path, clear_scratch, command_name, progress, reports_errors, scratch, table
 from neuroboard.neuro import Observer
 from neuroboard.sim import LIFNetwork
 
-__all__ = ["couplings", "demo", "sweep_folder"]
+__all__ = ["couplings", "demo", "staging_folder", "sweep_folder"]
 
 # Coupling strengths J (mV per population spike) span inhibition to strong excitation, so the
 # runs' rates and rasters differ at a glance.
@@ -24,6 +32,9 @@ J_RANGE = (-3.0, 5.0)
 DRIVE = (16.0, 4.0)
 HISTOGRAMS = 5
 CHUNK = 100
+STAGING = ".staging"
+# The name of the staging folders made inside the logdir, when they cannot go beside it.
+INSIDE = "sweep"
 
 
 def couplings(runs: int) -> list[float]:
@@ -37,20 +48,50 @@ def couplings(runs: int) -> list[float]:
     return [round(float(j), 2) for j in np.linspace(*J_RANGE, runs)]
 
 
-def sweep_folder(logdir: str) -> str:
-    """Create and return a new ``<logdir>/<YYYYmmdd-HHMMSS>`` folder (suffixed ``-2``, ... if taken).
+def staging_folder(logdir: str) -> str:
+    """Create and return a hidden folder to write a sweep into before it moves into the existing ``logdir``.
 
-    >>> import tempfile; os.path.isdir(sweep_folder(tempfile.mkdtemp()))
+    It is made beside ``logdir`` (outside the tree TensorBoard lists), or inside it when the
+    folder above cannot be written or is another file system (a rename could not move it). The
+    staging folders of demos killed before they finished are removed first.
+
+    >>> import tempfile; logdir = os.path.join(tempfile.mkdtemp(), "demo"); os.mkdir(logdir)
+    >>> os.path.dirname(staging_folder(logdir)) == os.path.dirname(logdir)
     True
     """
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    os.makedirs(logdir, exist_ok=True)
+    parent, name = os.path.split(os.path.abspath(logdir))
+    clear_scratch(parent, name, STAGING)
+    clear_scratch(logdir, INSIDE, STAGING)
+    try:
+        beside = os.stat(parent).st_dev == os.stat(logdir).st_dev and os.access(parent, os.W_OK)
+    except OSError:
+        beside = False
+    if beside:
+        return scratch(parent, name, STAGING, directory=True)
+    return scratch(logdir, INSIDE, STAGING, directory=True)
+
+
+def sweep_folder(logdir: str, staging: str, stamp: str | None = None) -> str:
+    """Move the folder ``staging`` to a new ``<logdir>/<stamp>`` (suffixed ``-2``, ... if taken); return that.
+
+    ``stamp`` defaults to the time now, ``YYYYmmdd-HHMMSS``.
+
+    >>> import tempfile; logdir = tempfile.mkdtemp()
+    >>> os.path.basename(sweep_folder(logdir, tempfile.mkdtemp(dir=logdir), "20250101-120000"))
+    '20250101-120000'
+    """
+    stamp = stamp or datetime.now().strftime("%Y%m%d-%H%M%S")
     for attempt in range(1, 1000):
         path = os.path.join(logdir, stamp if attempt == 1 else f"{stamp}-{attempt}")
-        try:
-            os.mkdir(path)
-        except FileExistsError:
+        if os.path.lexists(path):
             continue
+        try:
+            os.rename(staging, path)
+        except OSError as error:
+            # Taken since the check, by a sweep that finished at the same second.
+            if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise
         return path
     raise FileExistsError(f"cannot make a new sweep folder in {logdir}: {stamp}-1..999 all exist")
 
@@ -95,6 +136,26 @@ def _simulate(
     )
 
 
+def _sweep(folder: str, runs: int, neurons: int, steps: int, seed: int) -> None:
+    with progress(total=runs * steps, desc="demo", unit="step", unit_scale=True) as bar:
+        for coupling in couplings(runs):
+            bar.set_postfix_str(f"J={coupling:g}")
+            with SummaryWriter(os.path.join(folder, f"J={coupling:g}")) as writer:
+                _simulate(writer, coupling, neurons, steps, seed, bar)
+
+
+def _missing(folder: str) -> list[str]:
+    """Return ``folder`` and its ancestors that do not exist yet, outermost first."""
+    missing = []
+    while folder and not os.path.exists(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing[::-1]
+
+
 def _summary_table(folder: str) -> str:
     tags = ["rate/mean", "v/mean", "lif/spikes/rate"]
     frame = collect_events(folder, type="scalar", tags=tags)
@@ -111,7 +172,11 @@ def _summary_table(folder: str) -> str:
 
 @click.command(short_help="Write a coupling sweep of LIF networks.")
 @click.option(
-    "--logdir", default=os.path.join("runs", "demo"), show_default=True, help="Folder of the sweeps."
+    "--logdir",
+    default=os.path.join("runs", "demo"),
+    show_default=True,
+    type=Path(),
+    help="Folder of the sweeps.",
 )
 @click.option(
     "--neurons", type=click.IntRange(min=2), default=200, show_default=True, help="Neurons per network."
@@ -122,7 +187,13 @@ def _summary_table(folder: str) -> str:
 @click.option(
     "--runs", type=click.IntRange(min=1, max=100), default=3, show_default=True, help="Networks in the sweep."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the networks and their drive.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the networks and their drive.",
+)
 @reports_errors
 def demo(logdir: str, neurons: int, steps: int, runs: int, seed: int) -> None:
     """Simulate a coupling sweep of LIF networks and write it for TensorBoard.
@@ -133,13 +204,25 @@ def demo(logdir: str, neurons: int, steps: int, runs: int, seed: int) -> None:
     """
     if os.path.exists(logdir) and not os.path.isdir(logdir):
         raise NotADirectoryError(f"logdir is not a folder: {logdir}")
-    folder = sweep_folder(logdir)
-    values = couplings(runs)
-    with progress(total=runs * steps, desc="demo", unit="step", unit_scale=True) as bar:
-        for coupling in values:
-            bar.set_postfix_str(f"J={coupling:g}")
-            with SummaryWriter(os.path.join(folder, f"J={coupling:g}")) as writer:
-                _simulate(writer, coupling, neurons, steps, seed, bar)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    created = _missing(os.path.abspath(logdir))
+    os.makedirs(logdir, exist_ok=True)
+    try:
+        staging = staging_folder(logdir)
+        try:
+            _sweep(staging, runs, neurons, steps, seed)
+            folder = sweep_folder(logdir, staging, stamp)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    except BaseException:
+        # Folders made for a sweep that never came are not left behind either.
+        for made in reversed(created):
+            try:
+                os.rmdir(made)
+            except OSError:
+                break
+        raise
     path = os.path.abspath(folder)
     click.echo(f"wrote {runs} run{'s' if runs > 1 else ''} of {neurons} neurons x {steps} steps to {path}")
     command = command_name()

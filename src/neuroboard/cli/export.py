@@ -2,14 +2,16 @@
 
 The table is written to a hidden temporary file beside the target and moved onto it only when
 complete, so a failed export leaves no file, and an existing file is replaced whole or not at all.
+The temporary file of an export that was killed outright is removed by the next export to the
+same file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import math
 import os
-import tempfile
 
 import click
 import numpy as np
@@ -17,13 +19,22 @@ import pandas as pd
 from google.protobuf import text_format
 
 from neuroboard.api.frames import TYPES, SummaryValue, collect_events
-from neuroboard.cli.common import CommandError, check_logdir, progress, reports_errors
+from neuroboard.cli.common import (
+    CommandError,
+    Path,
+    check_logdir,
+    clear_scratch,
+    progress,
+    reports_errors,
+    scratch,
+)
 from neuroboard.io.reader import run_files
 from neuroboard.io.remote import is_url
 
 __all__ = ["describe", "export", "flat_table"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+PART = ".part"
 # Below this many runs the logdir is read in one call; above it run by run, behind a progress bar.
 RUNS_PER_CALL = 8
 _TEXT = 80
@@ -124,9 +135,9 @@ def _escape(name: str) -> str:
 
 def _write(frame: pd.DataFrame, path: str, engine: str | None) -> None:
     """Write ``frame`` to ``path`` as CSV (``engine`` None) or Parquet, through a temporary file beside it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part")
-    os.close(handle)
+    folder, name = os.path.split(os.path.abspath(path))
+    clear_scratch(folder, name, PART)
+    temp = scratch(folder, name, PART)
     try:
         if engine is None:
             frame.to_csv(temp, index=False)
@@ -138,7 +149,8 @@ def _write(frame: pd.DataFrame, path: str, engine: str | None) -> None:
             frame.to_parquet(temp, index=False, engine=engine)
         os.replace(temp, path)
     except BaseException:
-        os.unlink(temp)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
         raise
 
 
@@ -160,9 +172,14 @@ def _output(context: click.Context, param: click.Parameter, value: str) -> str:
 
 
 @click.command(short_help="Write a logdir as a CSV or Parquet table.")
-@click.argument("logdir", type=click.Path())
+@click.argument("logdir", type=Path())
 @click.option(
-    "-o", "--output", required=True, callback=_output, help="The file to write: .csv, .parquet or .pq."
+    "-o",
+    "--output",
+    type=Path(),
+    required=True,
+    callback=_output,
+    help="The file to write: .csv, .parquet or .pq.",
 )
 @click.option(
     "--type",

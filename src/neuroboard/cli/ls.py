@@ -6,7 +6,7 @@ import click
 import pandas as pd
 
 from neuroboard.api.frames import collect_events
-from neuroboard.cli.common import check_logdir, reports_errors, table
+from neuroboard.cli.common import Path, check_logdir, reports_errors, table
 
 __all__ = ["ls", "tag_table"]
 
@@ -35,7 +35,7 @@ def tag_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @click.command(short_help="List the runs and tags of a logdir.")
-@click.argument("logdir", type=click.Path())
+@click.argument("logdir", type=Path())
 @reports_errors
 def ls(logdir: str) -> None:
     """List the runs and tags of LOGDIR: kind (TensorBoard plugin), count, first and last step.

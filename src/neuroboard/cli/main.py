@@ -2,7 +2,7 @@
 
 Exit codes: 0 when the command did its work, 1 when it could not (a missing logdir, a file
 that is not HDF5, a port in use, ...), 2 for a command line it does not understand. Every
-error is one line on stderr.
+error is one line on stderr, and so is every warning (``warning: <message>``).
 
 >>> main(["--help"])  # doctest: +ELLIPSIS
 Usage: neuroboard [OPTIONS] COMMAND [ARGS]...
@@ -12,11 +12,17 @@ Usage: neuroboard [OPTIONS] COMMAND [ARGS]...
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import click
 
 from neuroboard import __version__
+from neuroboard.cli.common import one_line_warnings
 from neuroboard.cli.convert import convert
 from neuroboard.cli.demo import demo
 from neuroboard.cli.export import export
@@ -42,6 +48,28 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["ls", "/no/such/logdir"])
     1
     """
+    with one_line_warnings(), _terminate_as_exit():
+        return _run(argv)
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit inside the block, so that a command's cleanup runs when it is killed."""
+    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         code = cli.main(args=argv, prog_name="neuroboard", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as error:

@@ -1,4 +1,4 @@
-"""``neuroboard convert`` against hostile HDF5 files and kills: nothing outside FILE comes in, nothing half-done shows."""
+"""``neuroboard convert`` with hostile files and kills: nothing from outside FILE, nothing half-done."""
 
 from __future__ import annotations
 
@@ -84,12 +84,13 @@ def test_convert_of_a_file_declaring_2_gb_stays_in_bounded_memory(tmp_path: Path
     logs = tmp_path / "logs"
     # Under a 1.5 GiB address space, reading the dataset whole would end in a MemoryError.
     limit = 3 << 29
+    args = [str(path), str(logs / "run")]
     script = textwrap.dedent(
         f"""
         import json, resource, subprocess, sys
         def limit():
             resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
-        command = [sys.executable, "-m", "neuroboard.cli.main", "convert", {str(path)!r}, {str(logs / "run")!r}]
+        command = [sys.executable, "-m", "neuroboard.cli.main", "convert", *{args!r}]
         done = subprocess.run(command, preexec_fn=limit, capture_output=True, text=True)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         print(json.dumps({{"code": done.returncode, "stderr": done.stderr, "peak": peak}}))
@@ -183,7 +184,8 @@ def test_stale_part_files_of_a_killed_copy_are_cleared(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     (logs / "run").mkdir(parents=True)
     # What a copy across file systems, killed half-way, leaves: a hidden .part of a process that is gone.
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    getpid = [sys.executable, "-c", "import os; print(os.getpid())"]
+    dead = subprocess.run(getpid, capture_output=True, text=True, check=True)
     stale = logs / "run" / f".{STAGING_PREFIX}{int(dead.stdout)}-0123.part"
     stale.write_bytes(b"half an event file")
     assert listed_runs(logs) == []

@@ -510,6 +510,11 @@ def test_hdfdata_reads_in_bounded_slabs(tmp_path: Path) -> None:
         for name, dataset in f.items():
             for limit in (1, 8, 24, 100, 1 << 20):
                 assert np.array_equal(read_bounded(dataset, limit), dataset[()]), (name, limit)
+        f.create_dataset("empty", data=h5py.Empty("f4"))
+        f["text"] = ["a", "bb"]
+    data = HDFData(path, max_bytes=10_000).read()
+    assert sorted(data) == ["d0", "d1", "d2", "d3", "d4", "d5", "empty", "text"]
+    assert data["text"].tolist() == [b"a", b"bb"]
 
 
 def test_hdfdata_reading_costs_the_result_and_one_slab(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from neuroboard.neuro.h5series import (
     CHUNK_BYTES,
     H5Series,
     check_chunk_bytes,
+    declared_bytes,
     flush_and_close,
     read_bounded,
     storable,
@@ -488,9 +489,9 @@ class HDFData:
         with h5py.File(path, "r") as file:
             inside = _Inside(file, path, self.allow_external)
             found = inside.datasets(self.key)
-            declared = sum(dataset.size * dataset.dtype.itemsize for dataset in found.values())
+            declared = sum(declared_bytes(dataset) for dataset in found.values())
             if self.max_bytes is not None and declared > self.max_bytes:
-                name, largest = max(found.items(), key=lambda item: item[1].size * item[1].dtype.itemsize)
+                name, largest = max(found.items(), key=lambda item: declared_bytes(item[1]))
                 raise ValueError(
                     f"HDFData(max_bytes=...): expected datasets of at most {self.max_bytes} bytes in all, "
                     f"got {declared} bytes declared by {path} (the largest, {name!r}: shape {largest.shape}, "

@@ -16,7 +16,15 @@ from typing import Any
 import h5py
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "READ_BYTES", "H5Series", "check_chunk_bytes", "flush_and_close", "read_bounded"]
+__all__ = [
+    "CHUNK_BYTES",
+    "READ_BYTES",
+    "H5Series",
+    "check_chunk_bytes",
+    "declared_bytes",
+    "flush_and_close",
+    "read_bounded",
+]
 
 #: Default bound of the rows held in memory per dataset, and of an HDF5 chunk.
 CHUNK_BYTES = 1 << 20
@@ -182,6 +190,17 @@ def _slabs(shape: tuple[int, ...], itemsize: int, chunks: tuple[int, ...] | None
             yield (*outer, slice(start, min(start + count, shape[split])))
 
 
+def declared_bytes(dataset: h5py.Dataset) -> int:
+    """Return the bytes ``dataset`` takes once read, from its shape and dtype alone (0 for an empty one).
+
+    >>> import tempfile, os
+    >>> with h5py.File(os.path.join(tempfile.mkdtemp(), "a.h5"), "w") as f:
+    ...     declared_bytes(f.create_dataset("v", shape=(10**9,), dtype=np.float32))
+    4000000000
+    """
+    return 0 if dataset.shape is None else dataset.size * dataset.dtype.itemsize
+
+
 def read_bounded(dataset: h5py.Dataset, limit: int = READ_BYTES) -> Any:
     """Return the whole of ``dataset`` as an array, read in slabs of at most ``limit`` bytes each.
 
@@ -193,7 +212,7 @@ def read_bounded(dataset: h5py.Dataset, limit: int = READ_BYTES) -> Any:
     [8.0, 9.0, 10.0, 11.0]
     """
     shape = dataset.shape
-    if shape is None or dataset.size * dataset.dtype.itemsize <= limit:
+    if declared_bytes(dataset) <= limit:
         return np.asarray(dataset[()])
     out = np.empty(shape, dataset.dtype)
     for where in _slabs(shape, dataset.dtype.itemsize, dataset.chunks, limit):

@@ -374,3 +374,236 @@ def test_constructor_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=re.escape("DataAccumulator(chunk_bytes=...)")):
         DataAccumulator(tmp_path, "c", chunk_bytes=0)
     assert not (tmp_path / "c.h5").exists()
+
+
+# --- HDF5 files stay inside themselves ------------------------------------------------------------------
+
+SECRET = b"TOKEN=hunter2\n"
+
+
+def _secret_files(folder: Path) -> tuple[Path, Path]:
+    """Write a readable local file holding a secret, and an HDF5 file holding it as /data."""
+    secret = folder / "secret.txt"
+    secret.write_bytes(SECRET)
+    other = folder / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["data"] = np.frombuffer(SECRET, np.uint8)
+    return secret, other
+
+
+def _external(f: h5py.File, name: str, secret: Path) -> None:
+    f.create_dataset(name, shape=(len(SECRET),), dtype=np.uint8, external=[(str(secret), 0, len(SECRET))])
+
+
+def _vds(f: h5py.File, name: str, file_name: str, source: str) -> None:
+    layout = h5py.VirtualLayout(shape=(len(SECRET),), dtype=np.uint8)
+    layout[:] = h5py.VirtualSource(file_name, source, shape=(len(SECRET),))
+    f.create_virtual_dataset(name, layout)
+
+
+def hostile_file(folder: Path, case: str) -> tuple[Path, str]:
+    """Write ``folder/<case>.h5``, an HDF5 file whose dataset ``leak`` reads data kept outside it.
+
+    Returns the path and the name the refusal must give. Each file also holds an innocent ``ok``.
+    """
+    secret, other = _secret_files(folder)
+    path = folder / f"{case}.h5"
+    with h5py.File(path, "w") as f:
+        f["ok"] = np.linspace(0.0, 1.0, 8)
+        if case == "external_storage":
+            _external(f, "leak", secret)
+        elif case == "external_link":
+            f["leak"] = h5py.ExternalLink(str(other), "/data")
+        elif case == "external_link_to_group":
+            f["leak"] = h5py.ExternalLink(str(other), "/")
+        elif case == "virtual_from_other_file":
+            _vds(f, "leak", str(other), "data")
+        elif case == "virtual_from_external_storage":
+            # The source is in this file, but keeps its bytes in the secret file.
+            _external(f, "zz", secret)
+            _vds(f, "leak", ".", "zz")
+            return path, "zz"
+        elif case == "soft_link_to_external_link":
+            f["zz"] = h5py.ExternalLink(str(other), "/data")
+            f["leak"] = h5py.SoftLink("/zz")
+            return path, "zz"
+        else:
+            raise AssertionError(case)
+    return path, "leak"
+
+
+HOSTILE = [
+    "external_storage",
+    "external_link",
+    "external_link_to_group",
+    "virtual_from_other_file",
+    "virtual_from_external_storage",
+    "soft_link_to_external_link",
+]
+
+
+def _holds_secret(buffer: dict) -> bool:
+    return any(
+        isinstance(value, np.ndarray) and value.dtype == np.uint8 and SECRET in value.tobytes()
+        for value in buffer.values()
+    )
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+@pytest.mark.parametrize("key", [None, "leak"])
+def test_hdfdata_refuses_data_kept_outside_the_file(tmp_path: Path, case: str, key: str | None) -> None:
+    path, name = hostile_file(tmp_path, case)
+    data = HDFData(path, key=key)
+    with pytest.raises(ValueError) as error:
+        data.read()
+    message = str(error.value)
+    assert message.startswith("HDFData(path=...): expected an HDF5 file whose data stays inside it")
+    assert repr(name) in message and str(path) in message and "allow_external=True" in message
+    # Checked before anything is read: not even the innocent dataset came in.
+    assert data.buffer == {} and data.attrs == {}
+    assert not _holds_secret(data.buffer)
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hdfdata_reads_data_outside_the_file_when_allowed(tmp_path: Path, case: str) -> None:
+    path, _ = hostile_file(tmp_path, case)
+    data = HDFData(path, allow_external=True).read()
+    assert _holds_secret(data)
+    assert data["ok"].tolist() == np.linspace(0.0, 1.0, 8).tolist()
+
+
+def test_hdfdata_reads_virtual_datasets_and_soft_links_inside_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "inside.h5"
+    with h5py.File(path, "w") as f:
+        f["data"] = np.frombuffer(SECRET, np.uint8)
+        _vds(f, "view", ".", "data")
+        f["alias"] = h5py.SoftLink("/data")
+    assert sorted(HDFData(path).read()) == ["data", "view"]
+    assert HDFData(path, key="view").read()["view"].tobytes() == SECRET
+    assert HDFData(path, key="alias").read()["alias"].tobytes() == SECRET
+
+
+def test_hdfdata_refuses_a_file_that_declares_more_than_max_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "huge.h5"
+    with h5py.File(path, "w") as f:
+        # 2 GB declared, nothing stored: only the fill value exists.
+        f.create_dataset("v", shape=(500_000_000,), dtype=np.float32, chunks=(1 << 20,), fillvalue=0.5)
+    assert path.stat().st_size < 10_000
+    data = HDFData(path, max_bytes=1 << 30)
+    with pytest.raises(ValueError) as error:
+        data.read()
+    message = str(error.value)
+    assert message.startswith("HDFData(max_bytes=...): expected datasets of at most 1073741824 bytes")
+    assert "2000000000 bytes" in message and "'v'" in message and str(path) in message
+    assert data.buffer == {}
+
+
+def test_hdfdata_reads_in_bounded_slabs(tmp_path: Path) -> None:
+    from neuroboard.neuro.h5series import read_bounded
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "slabs.h5"
+    with h5py.File(path, "w") as f:
+        layouts = [((37,), None), ((37,), (5,)), ((9, 7), (2, 3)), ((4, 5, 6), None), ((3, 1, 8), (1, 1, 3))]
+        for i, (shape, chunks) in enumerate([*layouts, ((0, 4), None)]):
+            f.create_dataset(f"d{i}", data=rng.normal(size=shape), chunks=chunks)
+        for name, dataset in f.items():
+            for limit in (1, 8, 24, 100, 1 << 20):
+                assert np.array_equal(read_bounded(dataset, limit), dataset[()]), (name, limit)
+        f.create_dataset("empty", data=h5py.Empty("f4"))
+        f["text"] = ["a", "bb"]
+    data = HDFData(path, max_bytes=10_000).read()
+    assert sorted(data) == ["d0", "d1", "d2", "d3", "d4", "d5", "empty", "text"]
+    assert data["text"].tolist() == [b"a", b"bb"]
+
+
+def test_hdfdata_reading_costs_the_result_and_one_slab(tmp_path: Path) -> None:
+    from neuroboard.neuro.h5series import READ_BYTES
+
+    path = tmp_path / "filled.h5"
+    declared = 64 << 20
+    with h5py.File(path, "w") as f:
+        f.create_dataset("v", shape=(declared // 4,), dtype=np.float32, chunks=(1 << 16,), fillvalue=0.5)
+    script = textwrap.dedent(
+        f"""
+        import resource
+        from neuroboard.neuro import HDFData
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        v = HDFData({str(path)!r}).read()["v"]
+        assert v.shape == ({declared // 4},) and float(v[-1]) == 0.5
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) < declared + 2 * READ_BYTES
+
+
+def test_hdfdata_argument_errors_name_the_argument(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=re.escape("HDFData(path=...): expected a path (str or os.PathLike)")):
+        HDFData(123)
+    with pytest.raises(ValueError, match=re.escape("HDFData(path=...)")):
+        HDFData("a\0b.h5")
+    with pytest.raises(TypeError, match=re.escape("HDFData(key=...)")):
+        HDFData(tmp_path / "a.h5", key=5)
+    with pytest.raises(TypeError, match=re.escape("HDFData(buffer=...)")):
+        HDFData(buffer=[1, 2])
+    with pytest.raises(TypeError, match=re.escape("HDFData(allow_external=...)")):
+        HDFData(tmp_path / "a.h5", allow_external="yes")
+    with pytest.raises(ValueError, match=re.escape("HDFData(max_bytes=...)")):
+        HDFData(tmp_path / "a.h5", max_bytes=0)
+    assert os.listdir(tmp_path) == []
+
+
+RUN = "{tmp}/run"
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "named"),
+    [
+        ((123, "n"), {}, TypeError, "DataAccumulator(directory=...)"),
+        (("{tmp}/a\0b", "n"), {}, ValueError, "DataAccumulator(directory=...)"),
+        ((RUN, "a\0b"), {}, ValueError, "DataAccumulator(identifier=...)"),
+        ((RUN, "bad\ud800"), {}, ValueError, "DataAccumulator(identifier=...)"),
+        ((RUN, "/abs"), {}, ValueError, "DataAccumulator(identifier=...)"),
+        ((RUN, 5), {}, TypeError, "DataAccumulator(identifier=...)"),
+        ((RUN, "n", ["."]), {}, ValueError, "DataAccumulator(attributes=...)"),
+        ((RUN, "n", [".."]), {}, ValueError, "DataAccumulator(attributes=...)"),
+        ((RUN, "n", ["a\0b"]), {}, ValueError, "DataAccumulator(attributes=...)"),
+        ((RUN, "n", ["bad\ud800"]), {}, ValueError, "DataAccumulator(attributes=...)"),
+        ((RUN, "n"), {"configurables": {"bad\ud800": 1}}, ValueError, "DataAccumulator(configurables=...)"),
+        ((RUN, "n"), {"configurables": {"k": "bad\ud800"}}, ValueError, "configurables['k']=..."),
+        ((RUN, "n"), {"component_class": "bad\ud800"}, ValueError, "DataAccumulator(component_class=...)"),
+    ],
+)
+def test_accumulator_names_that_become_files_stay_inside(
+    tmp_path: Path, args: tuple, kwargs: dict, error: type, named: str
+) -> None:
+    args = tuple(arg.format(tmp=tmp_path) if isinstance(arg, str) else arg for arg in args)
+    with pytest.raises(error, match=re.escape(named)):
+        DataAccumulator(*args, **kwargs)
+    assert os.listdir(tmp_path) == []
+
+
+def test_accumulator_first_append_names_are_checked(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "n")
+    for name in (".", "..", "a\0b"):
+        with pytest.raises(ValueError, match=re.escape(f"DataAccumulator.append({name}=...)")):
+            acc.append(**{name: 1.0})
+    acc.append(v=1.0)
+    acc.close()
+    assert {name: value.tolist() for name, value in HDFData(acc.path).read().items()} == {"v": [1.0]}
+
+
+def test_hook_log_dir_is_checked(tmp_path: Path) -> None:
+    import types
+
+    module = types.SimpleNamespace(register_forward_hook=lambda f: None, v=1.0)
+    with pytest.raises(TypeError, match=re.escape("DataAccumulatorHook(log_dir=...)")):
+        DataAccumulatorHook(module, 123, ["v"])
+    with pytest.raises(ValueError, match=re.escape("DataAccumulatorHook(log_dir=...)")):
+        DataAccumulatorHook(module, "a\0b", ["v"])
+    module.identifier = "../up"
+    with pytest.raises(ValueError, match=re.escape("DataAccumulator(identifier=...)")):
+        DataAccumulatorHook(module, tmp_path, ["v"])
+    assert os.listdir(tmp_path) == []

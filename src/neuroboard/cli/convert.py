@@ -1,15 +1,23 @@
 """``neuroboard convert``: an HDF5 file of recordings as a TensorBoard run.
 
-Nothing is written into LOGDIR until everything is: the run is written into a hidden folder
-beside LOGDIR, then moved in (renamed to LOGDIR when it does not exist, its files moved into
-LOGDIR when it does). A failure removes the hidden folder and any parent folder made for it.
+Nothing is written into LOGDIR until everything is, and nothing TensorBoard would list is left
+behind by a convert that is killed. TensorBoard lists every folder that holds a file with
+"tfevents" in its name, hidden or not, anywhere below the folder it serves; so the run is
+written into a private folder in the system's temporary directory, outside any logdir, then
+moved in: renamed to LOGDIR when it does not exist, its files moved into LOGDIR when it does.
+When the temporary directory is on another file system, each file is copied under a ``.part``
+name (no "tfevents" in it) and renamed into place. A failure removes the private folder and any
+parent folder made for it; the folders and ``.part`` files of converts that were killed are
+removed by the next convert.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import uuid
 
 import click
 
@@ -17,7 +25,13 @@ from neuroboard.cli.common import reports_errors
 from neuroboard.neuro import HDFData, TensorboardWriter
 from neuroboard.neuro.view_settings import FORMATS, KINDS
 
-__all__ = ["convert", "write_run"]
+__all__ = ["MAX_BYTES", "STAGING_PREFIX", "convert", "write_run"]
+
+#: Default bound of the bytes the datasets of one file may declare (``--max-bytes``).
+MAX_BYTES = 256 << 20
+
+#: The start of the names of convert's private folders and ``.part`` files; the pid follows.
+STAGING_PREFIX = "neuroboard-convert-"
 
 
 def _missing_parents(folder: str) -> list[str]:
@@ -30,12 +44,72 @@ def _missing_parents(folder: str) -> list[str]:
     return missing[::-1]
 
 
-def _move_into(source: str, target: str) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        # Another user's process, or a name that only looks like ours: not ours to clear.
+        return True
+    return True
+
+
+def _stale(name: str) -> bool:
+    """Return whether ``name`` is a leftover of a convert whose process has ended."""
+    if not name.lstrip(".").startswith(STAGING_PREFIX):
+        return False
+    pid = name.lstrip(".")[len(STAGING_PREFIX) :].split("-", 1)[0]
+    return pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))
+
+
+def clear_stale(root: str, logdir: str) -> list[str]:
+    """Remove what killed converts left: private folders in ``root``, ``.part`` files below ``logdir``.
+
+    Returns the paths removed.
+
+    >>> import tempfile; d = tempfile.mkdtemp(); os.mkdir(os.path.join(d, STAGING_PREFIX + "999999999-x"))
+    >>> [os.path.basename(p) for p in clear_stale(d, d)]
+    ['neuroboard-convert-999999999-x']
+    """
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(root) as entries:
+        for entry in entries:
+            if _stale(entry.name) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+    for folder, _, files in os.walk(logdir):
+        for name in files:
+            if name.endswith(".part") and _stale(name):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(folder, name))
+                    removed.append(os.path.join(folder, name))
+    return removed
+
+
+def _same_device(a: str, b: str) -> bool:
+    while not os.path.exists(b):
+        b = os.path.dirname(b)
+    return os.stat(a).st_dev == os.stat(b).st_dev
+
+
+def _move_into(source: str, target: str, rename: bool) -> None:
     for folder, _, files in os.walk(source):
         destination = os.path.join(target, os.path.relpath(folder, source))
         os.makedirs(destination, exist_ok=True)
-        for name in files:
-            os.replace(os.path.join(folder, name), os.path.join(destination, name))
+        for name in sorted(files):
+            final = os.path.join(destination, name)
+            if rename:
+                os.replace(os.path.join(folder, name), final)
+                continue
+            # Across file systems a move is a copy: under a name TensorBoard skips until it is whole.
+            part = os.path.join(destination, f".{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.part")
+            try:
+                shutil.copyfile(os.path.join(folder, name), part)
+                os.replace(part, final)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(part)
 
 
 def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict) -> None:
@@ -50,10 +124,12 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
     logdir = os.path.abspath(logdir)
     if os.path.exists(logdir) and not os.path.isdir(logdir):
         raise NotADirectoryError(f"LOGDIR is not a folder: {logdir}")
+    root = tempfile.gettempdir()
+    clear_stale(root, logdir)
     created = _missing_parents(logdir)
     os.makedirs(os.path.dirname(logdir), exist_ok=True)
     try:
-        staging = tempfile.mkdtemp(dir=os.path.dirname(logdir), prefix=f".{os.path.basename(logdir)}.")
+        staging = tempfile.mkdtemp(dir=root, prefix=f"{STAGING_PREFIX}{os.getpid()}-")
         try:
             # mkdtemp makes a private folder; the run gets the permissions of any new folder.
             umask = os.umask(0)
@@ -61,10 +137,11 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
             os.chmod(staging, 0o777 & ~umask)
             with TensorboardWriter(staging) as views:
                 views.write(data, keys, **settings)
-            if os.path.exists(logdir):
-                _move_into(staging, logdir)
-            else:
+            rename = _same_device(staging, logdir)
+            if rename and not os.path.exists(logdir):
                 os.rename(staging, logdir)
+            else:
+                _move_into(staging, logdir, rename)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     except BaseException:
@@ -85,6 +162,18 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
 @click.option("--step", type=click.IntRange(min=1), help="Heatmaps over time: keep every N-th frame.")
 @click.option("--time-axis", type=click.IntRange(min=0), help="The axis of time in the arrays (default 0).")
 @click.option("--name", help="The first part of every tag (default: the file's identifier).")
+@click.option(
+    "--allow-external",
+    is_flag=True,
+    help="Read datasets kept outside FILE: external storage, external links, virtual sources.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=MAX_BYTES,
+    show_default=True,
+    help="Refuse a file whose datasets declare more bytes than this in all.",
+)
 @reports_errors
 def convert(
     file: str,
@@ -95,13 +184,16 @@ def convert(
     step: int | None,
     time_axis: int | None,
     name: str | None,
+    allow_external: bool,
+    max_bytes: int,
 ) -> None:
     """Write the datasets of the HDF5 FILE as the TensorBoard run LOGDIR.
 
     Spikes become rasters, traces scalars or line images, 3-D arrays heatmaps, single values
-    hyperparameters (see TensorboardWriter.write). Tags are <name>/<key>.
+    hyperparameters (see TensorboardWriter.write). Tags are <name>/<key>. Data kept outside FILE
+    is refused unless --allow-external is given.
     """
-    data = HDFData(file)
+    data = HDFData(file, allow_external=allow_external, max_bytes=max_bytes)
     data.read()
     given = {"kind": kind, "format": format_, "step": step, "time_axis": time_axis, "name": name}
     settings = {key: value for key, value in given.items() if value is not None}

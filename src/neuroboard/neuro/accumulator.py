@@ -22,8 +22,16 @@ import h5py
 import numpy as np
 
 from neuroboard.neuro.buffers import as_numpy
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close, storable
-from neuroboard.summary.convert import is_tensor
+from neuroboard.neuro.h5series import (
+    CHUNK_BYTES,
+    H5Series,
+    check_chunk_bytes,
+    declared_bytes,
+    flush_and_close,
+    read_bounded,
+    storable,
+)
+from neuroboard.summary.convert import as_path, as_run_name, as_text, is_tensor
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -33,9 +41,11 @@ __all__ = ["DataAccumulator", "DataAccumulatorHook", "HDFData"]
 _NUMERIC_KINDS = "biuf"
 
 
-def _as_attribute(value: Any, where: str) -> Any:
+def _as_attribute(value: Any, func: str, arg: str) -> Any:
+    where = f"{func}({arg}=...)"
     if isinstance(value, str):
-        return value
+        # HDF5 stores UTF-8: a lone surrogate would fail only once the file exists.
+        return as_text(value, func, arg)
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         return value
     if is_tensor(value) or isinstance(value, (np.ndarray, list, tuple)):
@@ -76,23 +86,18 @@ class DataAccumulator:
         configurables: Mapping[str, Any] | None = None,
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
-        if not isinstance(identifier, str) or not identifier or "/" in identifier or os.sep in identifier:
-            raise ValueError(
-                f"DataAccumulator(identifier=...): expected a non-empty file name without '/', got {identifier!r}"
-            )
-        names = (
-            None if attributes is None else _attribute_names(attributes, "DataAccumulator(attributes=...)")
-        )
-        if component_class is not None and not isinstance(component_class, str):
-            raise TypeError(
-                f"DataAccumulator(component_class=...): expected a str, got {type(component_class).__name__}"
-            )
+        directory = as_path(directory, "DataAccumulator", "directory")
+        _file_name(identifier, "DataAccumulator", "identifier")
+        names = None if attributes is None else _attribute_names(attributes, "DataAccumulator", "attributes")
+        if component_class is not None:
+            as_text(component_class, "DataAccumulator", "component_class")
         root_attrs: dict[str, Any] = {"identifier": identifier, "class": component_class or ""}
         for key, value in (configurables or {}).items():
             where = f"DataAccumulator(configurables[{key!r}]=...)"
             if not isinstance(key, str) or key in root_attrs:
                 raise ValueError(f"{where}: expected a str key other than 'identifier' and 'class'")
-            root_attrs[key] = _as_attribute(value, where)
+            as_text(key, "DataAccumulator", "configurables")
+            root_attrs[key] = _as_attribute(value, "DataAccumulator", f"configurables[{key!r}]")
         check_chunk_bytes(chunk_bytes, "DataAccumulator")
 
         directory = Path(directory)
@@ -209,6 +214,9 @@ class DataAccumulator:
                 raise ValueError(f"DataAccumulator.append(): missing a value for {missing[0]!r}")
         elif not values:
             raise ValueError("DataAccumulator.append(): expected at least one value, got none")
+        else:
+            for name in values:
+                _attribute_names((name,), "DataAccumulator.append", name)
 
         rows = {}
         for name, value in values.items():
@@ -294,15 +302,25 @@ class DataAccumulator:
         return f"DataAccumulator({str(self._path)!r}, {state})"
 
 
-def _attribute_names(attributes: Iterable[str], where: str) -> tuple[str, ...]:
+def _file_name(value: Any, func: str, arg: str) -> str:
+    """Return ``value`` if it names one file in its folder: inside it (``as_run_name``) and one part."""
+    as_run_name(value, func, arg, f"{value}.h5" if isinstance(value, str) else None)
+    if "/" in value or os.sep in value or (os.altsep and os.altsep in value):
+        raise ValueError(f"{func}({arg}=...): expected a file name without a folder part, got {value!r}")
+    return value
+
+
+def _attribute_names(attributes: Iterable[str], func: str, arg: str) -> tuple[str, ...]:
     if isinstance(attributes, str):
         attributes = (attributes,)
     names = tuple(attributes)
     for name in names:
-        if not isinstance(name, str) or not name or "/" in name:
-            raise ValueError(f"{where}: expected names of datasets (str without '/'), got {name!r}")
+        # Each name is a dataset at the root: a "/" would make it a group, "." the root itself.
+        if not isinstance(name, str) or not name or "/" in name or name == ".":
+            raise ValueError(f"{func}({arg}=...): expected names of datasets (str without '/'), got {name!r}")
+        as_run_name(name, func, arg)
     if len(set(names)) != len(names):
-        raise ValueError(f"{where}: expected distinct names, got {list(names)}")
+        raise ValueError(f"{func}({arg}=...): expected distinct names, got {list(names)}")
     return names
 
 
@@ -341,6 +359,7 @@ class DataAccumulatorHook:
                 "DataAccumulatorHook(attributes=...): expected names to log, "
                 f"got none and {type(component).__name__} has no loggable_props"
             )
+        log_dir = as_path(log_dir, "DataAccumulatorHook", "log_dir")
         self.accumulator = DataAccumulator.for_component(component, log_dir, attributes, **kwargs)
         # The module holds the hook; holding the module weakly avoids a cycle that only gc can free.
         try:
@@ -412,6 +431,12 @@ class HDFData:
     groups are keyed ``"group/dataset"``. ``attrs`` and ``identifier`` describe
     the file once read.
 
+    Data stays inside the file: a dataset stored in an external raw file, an
+    external link, or a virtual dataset with a source in another file is refused
+    (a ValueError naming it) before anything is read, unless ``allow_external=True``.
+    Datasets are read in slabs of at most ``READ_BYTES`` (16 MiB); ``max_bytes``
+    bounds the sum of the sizes the datasets declare, checked before reading.
+
     >>> import tempfile
     >>> with DataAccumulator(tempfile.mkdtemp(), "lif", ["v"]) as acc:
     ...     acc.append(v=[1.0, 2.0])
@@ -421,10 +446,26 @@ class HDFData:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, key: str | None = None, buffer: dict | None = None
+        self,
+        path: str | os.PathLike[str] | None = None,
+        key: str | None = None,
+        buffer: dict | None = None,
+        *,
+        allow_external: bool = False,
+        max_bytes: int | None = None,
     ) -> None:
-        self.path = path
-        self.key = key
+        self.path = None if path is None else as_path(path, "HDFData", "path")
+        self.key = None if key is None else as_text(key, "HDFData", "key")
+        if buffer is not None and not isinstance(buffer, Mapping):
+            raise TypeError(f"HDFData(buffer=...): expected a dict or None, got {type(buffer).__name__}")
+        if not isinstance(allow_external, bool):
+            raise TypeError(
+                f"HDFData(allow_external=...): expected True or False, got {type(allow_external).__name__}"
+            )
+        if max_bytes is not None:
+            check_chunk_bytes(max_bytes, "HDFData", "max_bytes")
+        self.allow_external = allow_external
+        self.max_bytes = max_bytes
         self.buffer: dict[str, Any] = dict(buffer) if buffer else {}
         self.attrs: dict[str, Any] = {}
         self.identifier: str | None = None
@@ -440,24 +481,24 @@ class HDFData:
         """
         if self.path is None:
             raise ValueError("HDFData(path=...): expected the path of an HDF5 file to read, got None")
-        path = os.fspath(self.path)
+        path = self.path
         if not os.path.exists(path):
             raise FileNotFoundError(f"HDFData(path=...): no such file: {path}")
         if not os.path.isfile(path) or not h5py.is_hdf5(path):
             raise ValueError(f"HDFData(path=...): not an HDF5 file: {path}")
         with h5py.File(path, "r") as file:
-            found = _datasets(file)
-            if self.key is not None:
-                key = self.key.strip("/")
-                item = file.get(key) if key else file
-                if item is None:
-                    raise KeyError(f"HDFData(key=...): {self.key!r} is not in {path}; the file holds {found}")
-                if isinstance(item, h5py.Dataset):
-                    found = [key]
-                else:
-                    found = [name for name in found if name.startswith(f"{key}/")] if key else found
-            for name in found:
-                self.buffer[name] = np.asarray(file[name][()])
+            inside = _Inside(file, path, self.allow_external)
+            found = inside.datasets(self.key)
+            declared = sum(declared_bytes(dataset) for dataset in found.values())
+            if self.max_bytes is not None and declared > self.max_bytes:
+                name, largest = max(found.items(), key=lambda item: declared_bytes(item[1]))
+                raise ValueError(
+                    f"HDFData(max_bytes=...): expected datasets of at most {self.max_bytes} bytes in all, "
+                    f"got {declared} bytes declared by {path} (the largest, {name!r}: shape {largest.shape}, "
+                    f"{largest.dtype}); pass a larger max_bytes (neuroboard convert: --max-bytes) to read it"
+                )
+            for name, dataset in found.items():
+                self.buffer[name] = read_bounded(dataset)
             self.attrs = {name: _plain(value) for name, value in file.attrs.items()}
         identifier = self.attrs.get("identifier")
         self.identifier = identifier if isinstance(identifier, str) else Path(path).stem
@@ -485,6 +526,121 @@ class HDFData:
 
     def __repr__(self) -> str:
         return f"HDFData(path={self.path!r}, key={self.key!r}, keys={list(self.buffer)})"
+
+
+_OPT_IN = "pass allow_external=True (neuroboard convert: --allow-external) to read it anyway"
+
+# HDF5's own bound on the soft and external links one path may pass through.
+_MAX_HOPS = 16
+
+
+class _Inside:
+    """The datasets of one open file that :class:`HDFData` reads, found without following links out.
+
+    Links are looked at with ``getlink=True`` before anything behind them is
+    opened, so a refused external link never opens the file it names.
+    """
+
+    def __init__(self, file: h5py.File, path: str, allow_external: bool) -> None:
+        self.file = file
+        self.path = path
+        self.allow_external = allow_external
+        self._checked: set[Any] = set()
+
+    def _refuse(self, what: str) -> ValueError:
+        return ValueError(
+            "HDFData(path=...): expected an HDF5 file whose data stays inside it, "
+            f"got {what} in {self.path}; {_OPT_IN}"
+        )
+
+    def datasets(self, key: str | None) -> dict[str, h5py.Dataset]:
+        """Return the datasets under ``key`` (all without it), by name, each checked."""
+        found: dict[str, h5py.Dataset] = {}
+        name = (key or "").strip("/")
+        item = self.file if not name else self.follow(name, "HDFData(key=...)")
+        if isinstance(item, h5py.Dataset):
+            self.check(name, item)
+            found[name] = item
+        else:
+            self._walk(item, f"{name}/" if name else "", found, set())
+        return found
+
+    def follow(self, name: str, where: str, hops: int = 0) -> Any:
+        """Return the object at ``name``, refusing (or, allowed, following) external links on the way."""
+        if hops > _MAX_HOPS:
+            raise ValueError(f"{where}: {name!r} passes through more than {_MAX_HOPS} links in {self.path}")
+        item: Any = self.file
+        parts = [part for part in name.split("/") if part]
+        for index, part in enumerate(parts):
+            link = item.get(part, getlink=True) if isinstance(item, h5py.Group) else None
+            if link is None:
+                found = sorted(_datasets(self.file))
+                raise KeyError(f"{where}: {name!r} is not in {self.path}; the file holds {found}")
+            if isinstance(link, h5py.SoftLink):
+                target = link.path if link.path.startswith("/") else f"{item.name}/{link.path}"
+                item = self.follow(target, where, hops + 1)
+            elif isinstance(link, h5py.HardLink):
+                item = item[part]
+            elif self.allow_external:
+                item = item[part]
+            else:
+                at = "/".join(parts[: index + 1])
+                raise self._refuse(f"{at!r}, {_describe_link(link)}")
+        return item
+
+    def _walk(self, group: h5py.Group, prefix: str, found: dict[str, h5py.Dataset], seen: set[Any]) -> None:
+        # Each object once, by its first hard-linked name, as h5py's visititems lists them.
+        if group.id in seen:
+            return
+        seen.add(group.id)
+        for part in group:
+            name = f"{prefix}{part}"
+            link = group.get(part, getlink=True)
+            if isinstance(link, h5py.SoftLink):
+                continue
+            if not isinstance(link, h5py.HardLink) and not self.allow_external:
+                raise self._refuse(f"{name!r}, {_describe_link(link)}")
+            item = group.get(part)
+            if isinstance(item, h5py.Group):
+                self._walk(item, f"{name}/", found, seen)
+            elif isinstance(item, h5py.Dataset) and item.id not in seen:
+                seen.add(item.id)
+                self.check(name, item)
+                found[name] = item
+
+    def check(self, name: str, dataset: h5py.Dataset, via: str = "") -> None:
+        """Raise a ValueError if reading ``dataset`` would read data outside the file (unless allowed)."""
+        if self.allow_external or dataset.id in self._checked:
+            return
+        self._checked.add(dataset.id)
+        external = dataset.external
+        if external:
+            raise self._refuse(f"dataset {name!r}{via} stored in the external file {external[0][0]}")
+        if not dataset.is_virtual:
+            return
+        for source in dataset.virtual_sources():
+            if not self._same_file(source.file_name):
+                raise self._refuse(f"virtual dataset {name!r}{via} with a source in {source.file_name}")
+            # A source in this file can itself be external, or reached through an external link.
+            where = f"HDFData(path=...): the source {source.dset_name!r} of virtual dataset {name!r}"
+            target = self.follow(source.dset_name, where)
+            if isinstance(target, h5py.Dataset):
+                self.check(source.dset_name, target, f" (a source of virtual dataset {name!r})")
+
+    def _same_file(self, file_name: str) -> bool:
+        if file_name == ".":
+            return True
+        candidate = os.path.join(os.path.dirname(os.path.abspath(self.path)), file_name)
+        try:
+            return os.path.samefile(candidate, self.path)
+        except OSError:
+            return False
+
+
+def _describe_link(link: Any) -> str:
+    if isinstance(link, h5py.ExternalLink):
+        return f"an external link to {link.filename}:{link.path}"
+    return f"a {type(link).__name__} (a user-defined link)"
 
 
 def _datasets(group: h5py.Group) -> list[str]:

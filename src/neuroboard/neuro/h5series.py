@@ -4,6 +4,8 @@ A simulation rarely knows its step count in advance, and a copy of every step
 kept in memory is what makes long runs fail. :class:`H5Series` keeps one
 chunk of rows in a preallocated array and writes it out when it is full, so
 memory stays bounded by ``chunk_bytes`` whatever the length of the run.
+:func:`read_bounded` reads a dataset back the same way, at most ``READ_BYTES``
+per read, so that what HDF5 allocates besides the result stays one slab.
 """
 
 from __future__ import annotations
@@ -14,20 +16,31 @@ from typing import Any
 import h5py
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "H5Series", "check_chunk_bytes", "flush_and_close", "storable"]
+__all__ = [
+    "CHUNK_BYTES",
+    "READ_BYTES",
+    "H5Series",
+    "check_chunk_bytes",
+    "declared_bytes",
+    "flush_and_close",
+    "read_bounded",
+]
 
 #: Default bound of the rows held in memory per dataset, and of an HDF5 chunk.
 CHUNK_BYTES = 1 << 20
 
+#: Bound of one read from a dataset: a larger dataset is read in slabs of at most this many bytes.
+READ_BYTES = 16 << 20
 
-def check_chunk_bytes(chunk_bytes: Any, func: str) -> int:
-    """Return ``chunk_bytes`` if it is an int >= 1; else raise a ValueError naming ``func``'s argument.
+
+def check_chunk_bytes(chunk_bytes: Any, func: str, arg: str = "chunk_bytes") -> int:
+    """Return ``chunk_bytes`` if it is an int >= 1; else raise a ValueError naming ``func``'s ``arg``.
 
     >>> check_chunk_bytes(4096, "Observer")
     4096
     """
     if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < 1:
-        raise ValueError(f"{func}(chunk_bytes=...): expected an int >= 1, got {chunk_bytes!r}")
+        raise ValueError(f"{func}({arg}=...): expected an int >= 1, got {chunk_bytes!r}")
     return chunk_bytes
 
 
@@ -154,6 +167,57 @@ class H5Series:
         if self.dataset is None:
             return np.empty(0)
         return self.dataset[()]
+
+
+def _slabs(shape: tuple[int, ...], itemsize: int, chunks: tuple[int, ...] | None, limit: int) -> Any:
+    """Yield index tuples that cover ``shape`` in slabs of at most ``limit`` bytes (one element at least)."""
+    # Whole trailing axes as long as they fit; the axis before them is cut into runs of `count`.
+    inner = itemsize
+    axis = len(shape)
+    while axis > 0 and inner * shape[axis - 1] <= limit:
+        axis -= 1
+        inner *= shape[axis]
+    if axis == 0:
+        yield ()
+        return
+    split = axis - 1
+    count = max(1, limit // inner)
+    if chunks is not None and count >= chunks[split]:
+        # Whole HDF5 chunks per slab: a compressed chunk is then inflated once, not once per slab.
+        count -= count % chunks[split]
+    for outer in np.ndindex(*shape[:split]):
+        for start in range(0, shape[split], count):
+            yield (*outer, slice(start, min(start + count, shape[split])))
+
+
+def declared_bytes(dataset: h5py.Dataset) -> int:
+    """Return the bytes ``dataset`` takes once read, from its shape and dtype alone (0 for an empty one).
+
+    >>> import tempfile, os
+    >>> with h5py.File(os.path.join(tempfile.mkdtemp(), "a.h5"), "w") as f:
+    ...     declared_bytes(f.create_dataset("v", shape=(10**9,), dtype=np.float32))
+    4000000000
+    """
+    return 0 if dataset.shape is None else dataset.size * dataset.dtype.itemsize
+
+
+def read_bounded(dataset: h5py.Dataset, limit: int = READ_BYTES) -> Any:
+    """Return the whole of ``dataset`` as an array, read in slabs of at most ``limit`` bytes each.
+
+    Memory is the result plus one slab, however the file is chunked or filled.
+
+    >>> import tempfile, os
+    >>> with h5py.File(os.path.join(tempfile.mkdtemp(), "a.h5"), "w") as f:
+    ...     f["v"] = np.arange(12.0).reshape(3, 4); read_bounded(f["v"], limit=16)[2].tolist()
+    [8.0, 9.0, 10.0, 11.0]
+    """
+    shape = dataset.shape
+    if declared_bytes(dataset) <= limit:
+        return np.asarray(dataset[()])
+    out = np.empty(shape, dataset.dtype)
+    for where in _slabs(shape, dataset.dtype.itemsize, dataset.chunks, limit):
+        out[where] = dataset[where]
+    return out
 
 
 def flush_and_close(file: h5py.File, stores: Iterable[Any]) -> None:

@@ -1,0 +1,218 @@
+"""``neuroboard convert`` with hostile files and kills: nothing from outside FILE, nothing half-done."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing import io_wrapper
+
+import neuroboard
+from tests.neuro.test_accumulator import HOSTILE, SECRET, hostile_file
+from tests.tb import accumulator, multiplexer
+
+# The names of convert's private folders and .part files, as docs/cli.md states them.
+STAGING_PREFIX = "neuroboard-convert-"
+
+
+def run(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m neuroboard.cli.main convert ARGS`` and return what it did."""
+    command = [sys.executable, "-m", "neuroboard.cli.main", "convert", *map(str, args)]
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=120, env=env)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int = 1) -> str:
+    assert result.returncode == code, result.stderr
+    assert result.stderr.startswith("neuroboard convert: ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def secrets_in(logs: Path) -> list[str]:
+    """Return the tags of ``logs`` whose scalar series, read as bytes, hold the secret."""
+    frame = neuroboard.collect_events(logs, type="scalar")
+    found = []
+    for tag, rows in frame.groupby("tag"):
+        values = rows.sort_values("step")["value"].to_numpy()
+        if np.all((values >= 0) & (values < 256)) and SECRET in bytes(values.astype(np.uint8).tolist()):
+            found.append(tag)
+    return found
+
+
+def small_file(folder: Path) -> Path:
+    path = folder / "lif.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["identifier"] = "lif"
+        f["v"] = np.linspace(0.0, 1.0, 50)
+    return path
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_convert_refuses_data_kept_outside_the_file(tmp_path: Path, case: str) -> None:
+    path, name = hostile_file(tmp_path, case)
+    logs = tmp_path / "logs"
+    message = assert_one_line_error(run(path, logs / "run"))
+    assert repr(name) in message and str(path) in message and "--allow-external" in message
+    assert not logs.exists()
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_convert_reads_data_outside_the_file_with_allow_external(tmp_path: Path, case: str) -> None:
+    path, _ = hostile_file(tmp_path, case)
+    logs = tmp_path / "logs"
+    result = run(path, logs / "run", "--allow-external")
+    assert result.returncode == 0, result.stderr
+    assert secrets_in(logs), "the opt-in should have read the data outside the file"
+    assert f"{case}/ok" in accumulator(logs / "run").Tags()["scalars"]
+
+
+def test_convert_of_a_file_declaring_2_gb_stays_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "huge.h5"
+    with h5py.File(path, "w") as f:
+        # 2 GB declared in a 1.4 KB file: nothing is stored but the fill value.
+        f.create_dataset("v", shape=(500_000_000,), dtype=np.float32, chunks=(1 << 20,), fillvalue=0.5)
+    assert path.stat().st_size < 10_000
+    logs = tmp_path / "logs"
+    # Under a 1.5 GiB address space, reading the dataset whole would end in a MemoryError.
+    limit = 3 << 29
+    args = [str(path), str(logs / "run")]
+    script = textwrap.dedent(
+        f"""
+        import json, resource, subprocess, sys
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+        command = [sys.executable, "-m", "neuroboard.cli.main", "convert", *{args!r}]
+        done = subprocess.run(command, preexec_fn=limit, capture_output=True, text=True)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        print(json.dumps({{"code": done.returncode, "stderr": done.stderr, "peak": peak}}))
+        """
+    )
+    measured = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+    report = json.loads(measured.stdout)
+    result = subprocess.CompletedProcess([], report["code"], "", report["stderr"])
+    message = assert_one_line_error(result)
+    assert "--max-bytes" in message and "'v'" in message and "2000000000 bytes" in message
+    assert report["peak"] < 512 << 20, report["peak"]
+    assert not logs.exists()
+
+
+def test_convert_max_bytes_is_an_option(tmp_path: Path) -> None:
+    path = small_file(tmp_path)
+    message = assert_one_line_error(run(path, tmp_path / "logs" / "run", "--max-bytes", 100))
+    assert "max_bytes" in message and "400 bytes" in message
+    assert_one_line_error(run(path, tmp_path / "logs" / "run", "--max-bytes", 0), code=2)
+    assert not (tmp_path / "logs").exists()
+    assert run(path, tmp_path / "logs" / "run", "--max-bytes", 400).returncode == 0
+    from neuroboard.cli import convert
+
+    assert convert.MAX_BYTES == 256 << 20 and convert.STAGING_PREFIX == STAGING_PREFIX
+
+
+KILLED = """
+import sys
+import neuroboard.cli.convert as convert
+from neuroboard.cli.main import main
+
+class Paused(convert.TensorboardWriter):
+    # The run is complete in its staging folder and not yet moved: tell the parent, wait to be killed.
+    def __exit__(self, *exc):
+        super().__exit__(*exc)
+        print(self.log_dir, flush=True)
+        sys.stdin.readline()
+
+convert.TensorboardWriter = Paused
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def listed_runs(logs: Path) -> list[str]:
+    """Return the runs TensorBoard lists below ``logs``, by its own walk and by its multiplexer."""
+    walked = sorted(os.path.relpath(d, logs) for d in io_wrapper.GetLogdirSubdirectories(str(logs)))
+    assert sorted(multiplexer(logs).Runs()) == walked
+    return walked
+
+
+def test_a_killed_convert_leaves_nothing_tensorboard_lists(tmp_path: Path) -> None:
+    path = small_file(tmp_path)
+    logs, scratch = tmp_path / "logs", tmp_path / "scratch"
+    logs.mkdir()
+    scratch.mkdir()
+    (logs / "before").mkdir()
+    with neuroboard.SummaryWriter(logs / "before") as writer:
+        writer.add_scalar("x", 1.0, 0)
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED, "convert", str(path), str(logs / "run")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    staging = child.stdout.readline().strip()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    child.stdin.close()
+    child.stderr.close()
+    assert staging, "the child ended before its run was staged"
+    assert any("tfevents" in name for name in os.listdir(staging)), "killed before anything was written"
+
+    assert listed_runs(logs) == ["before"]
+    assert sorted(neuroboard.collect_events(logs)["run"].unique()) == ["before"]
+
+    result = run(path, logs / "run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not os.path.exists(staging), "the next convert clears what the killed one left"
+    assert [name for name in os.listdir(scratch) if name.startswith(STAGING_PREFIX)] == []
+    assert listed_runs(logs) == ["before", "run"]
+    assert sorted(neuroboard.collect_events(logs)["run"].unique()) == ["before", "run"]
+    assert accumulator(logs / "run").Tags()["scalars"] == ["lif/v"]
+
+
+def test_stale_part_files_of_a_killed_copy_are_cleared(tmp_path: Path) -> None:
+    path = small_file(tmp_path)
+    logs = tmp_path / "logs"
+    (logs / "run").mkdir(parents=True)
+    # What a copy across file systems, killed half-way, leaves: a hidden .part of a process that is gone.
+    getpid = [sys.executable, "-c", "import os; print(os.getpid())"]
+    dead = subprocess.run(getpid, capture_output=True, text=True, check=True)
+    stale = logs / "run" / f".{STAGING_PREFIX}{int(dead.stdout)}-0123.part"
+    stale.write_bytes(b"half an event file")
+    assert listed_runs(logs) == []
+    result = run(path, logs / "run", env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists()
+    assert listed_runs(logs) == ["run"]
+
+
+@pytest.mark.skipif(
+    not os.path.isdir("/dev/shm") or os.stat("/dev/shm").st_dev == os.stat(os.getcwd()).st_dev,
+    reason="needs a temporary directory on another file system",
+)
+def test_convert_with_the_temporary_directory_on_another_file_system(tmp_path: Path) -> None:
+    path = small_file(tmp_path)
+    logs = tmp_path / "logs"
+    scratch = Path("/dev/shm") / f"neuroboard-test-{os.getpid()}-{tmp_path.name}"
+    scratch.mkdir()
+    try:
+        for run_name in ("run", "run"):
+            result = run(path, logs / run_name, env={**os.environ, "TMPDIR": str(scratch)})
+            assert result.returncode == 0, result.stderr
+        assert os.listdir(scratch) == []
+    finally:
+        os.rmdir(scratch)
+    names = os.listdir(logs / "run")
+    assert len(names) == 2 and all(name.startswith("events.out.tfevents.") for name in names)
+    assert listed_runs(logs) == ["run"]
+    frame = neuroboard.collect_events(logs, type="scalar")
+    assert len(frame) == 100 and set(frame["tag"]) == {"lif/v"}

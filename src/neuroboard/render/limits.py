@@ -12,7 +12,7 @@ from __future__ import annotations
 __all__ = ["MAX_PIXELS", "check_pixels"]
 
 #: Pixels in one image asked for by its arguments: 4000 × 4000, eight times the 2000 × 1000 that
-#: TensorboardWriter draws at most by default, and twice a 4K screen. Drawing it costs about 100 MB.
+#: TensorboardWriter draws at most by default, and twice a 4K screen: 100 to 200 MB to draw.
 MAX_PIXELS = 16_000_000
 
 

@@ -312,7 +312,8 @@ class Observer:
         """Check what the fast path of record() takes on trust: an open Observer, the step, neuron indices."""
         if self._closed:
             raise ValueError(f"{_RECORD}(step={step!r}): the Observer is closed")
-        step = as_step(step, _RECORD, "step")
+        # NumPy's signed integers always fit int64: a loop over np.arange stays near the fast path.
+        step = int(step) if isinstance(step, np.signedinteger) else as_step(step, _RECORD, "step")
         if not self._unchecked or record_vars is None or step % self.sampling_steps:
             return step
         try:

@@ -160,3 +160,138 @@ def test_spike_counts_sum_every_window_so_no_spike_is_lost() -> None:
     np.testing.assert_array_equal(counts.to_numpy(), expected)
     assert counts.to_numpy().sum() == fired.sum()
     np.testing.assert_allclose(counts.index, obs.times(("lif", "v")))
+
+
+# -- what record() and the constructor take ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "error", "expected"),
+    [
+        ("a", TypeError, "an integer step, got str"),
+        (1.5, TypeError, "an integer step, got float"),
+        (True, TypeError, "an integer step, got bool"),
+        (2**63, ValueError, "a step within int64"),
+        (np.uint64(2**63), ValueError, "a step within int64"),
+    ],
+)
+@pytest.mark.parametrize("indices", [False, True])
+def test_the_step_is_checked_and_named_before_anything_is_recorded(
+    step: object, error: type, expected: str, indices: bool
+) -> None:
+    # With neuron indices the first calls take the checked path; without, the fast one: both refuse.
+    entry = ("n", "v", False, [0, 1]) if indices else ("n", "v", False)
+    obs = Observer(1.0, record_vars=[entry], record_spikes=[("n", "s")])
+    with pytest.raises(error, match=rf"Observer\.record\(step=\.\.\.\): expected {expected}"):
+        obs.record(step, output=1.0, loss=0.5, record_vars=[np.zeros(3)], record_spikes=[np.ones(3, bool)])
+    assert obs.recorded_variables == [] and obs.recorded_spikes == []
+    obs.record(np.int64(4), output=1.0, record_vars=[np.zeros(3)])
+    obs.record(5, output=2.0, record_vars=[np.ones(3)])
+    with pytest.raises(error, match=r"Observer\.record\(step=\.\.\.\)"):
+        obs.record(step, output=3.0, record_vars=[np.ones(3)])
+    assert obs.recorded_steps("out").tolist() == [4, 5] and obs.to_numpy("out").tolist() == [1.0, 2.0]
+    assert obs.recorded_steps(("n", "v")).tolist() == [4, 5]
+
+
+def test_a_step_past_int64_with_spikes_only_records_nothing() -> None:
+    obs = Observer(1.0, record_spikes=[("n", "s")])
+    obs.record(0, record_spikes=[np.ones(2, bool)])
+    with pytest.raises(ValueError, match=r"Observer\.record\(step=\.\.\.\): expected a step within int64"):
+        obs.record(2**64, record_spikes=[np.ones(2, bool)])
+    assert [a.tolist() for a in obs.spikes("n", "s")] == [[0, 0], [0, 1]]
+
+
+def test_record_vars_and_values_are_named() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", False)], record_spikes=[("n", "s")])
+    with pytest.raises(TypeError, match=r"Observer\.record\(record_vars=\.\.\.\): expected a list of values"):
+        obs.record(0, record_vars=5)
+    with pytest.raises(TypeError, match=r"Observer\.record\(output=\.\.\.\): expected numbers"):
+        obs.record(0, output="fast")
+    with pytest.raises(TypeError, match=r"record\(record_vars\[0\]=\.\.\.\) for n/v: expected numbers"):
+        obs.record(0, record_vars=[np.array(["a", "b"])])
+    with pytest.raises(TypeError, match=r"Observer\.record\(record_spikes=\.\.\.\): expected boolean"):
+        obs.record(0, record_spikes=[np.array(["x"])])
+    assert obs.recorded_variables == [] and obs.recorded_spikes == []
+    # A refused first value fixes neither shape nor dtype: the next good one records.
+    obs.record(0, output=1.0, record_vars=[np.zeros(2)])
+    with pytest.raises(TypeError, match=r"Observer\.record\(output=\.\.\.\): expected numbers .*float64"):
+        obs.record(1, output="fast")
+    assert obs.to_numpy("out").tolist() == [1.0] and obs.to_numpy(("n", "v")).shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("indices", "message"),
+    [
+        ([0, 7], r"neuron index 7 is out of range for 5 neurons \(valid: 0 to 4, or -5 to -1"),
+        ([-6], r"neuron index -6 is out of range for 5 neurons"),
+        ([True, False], r"a mask of 2 neurons cannot select from 5"),
+    ],
+)
+def test_an_out_of_range_neuron_index_is_refused_at_the_first_record(indices: list, message: str) -> None:
+    entries = [("n", "u", True), ("n", "v", "mean", indices)]
+    obs = Observer(1.0, record_vars=entries, record_spikes=[("n", "s")])
+    with pytest.raises(ValueError, match=rf"record\(record_vars\[1\]=\.\.\.\): {message}.*'n', 'v'"):
+        obs.record(
+            0, output=1.0, loss=2.0, record_vars=[np.zeros(5), np.zeros(5)], record_spikes=[np.ones(5, bool)]
+        )
+    # Nothing of that step was kept: not the output, the loss, the first variable nor the spikes.
+    assert obs.recorded_variables == [] and obs.recorded_spikes == []
+
+
+def test_an_out_of_range_neuron_index_writes_nothing_to_hdf5(tmp_path) -> None:
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "run.h5"
+    with Observer(1.0, record_vars=[("n", "v", False, [9])], hdf5=path) as obs:
+        with pytest.raises(ValueError, match=r"record_vars\[0\]=.*index 9 is out of range for 3 neurons"):
+            obs.record(0, output=1.0, record_vars=[np.zeros(3)])
+    with h5py.File(path, "r") as file:
+        assert list(file) == []
+
+
+def test_neuron_indices_in_range_record_and_a_later_shape_change_is_named() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", False, [0, -1]), ("n", "m", "sum", [4])])
+    obs.record(0, record_vars=[np.arange(5.0), np.arange(5.0)])
+    obs.record(1, record_vars=[np.arange(5.0) + 1, np.arange(5.0)])
+    assert obs.to_numpy(("n", "v")).tolist() == [[0.0, 4.0], [1.0, 5.0]]
+    # A reduced variable's input may change shape unnoticed by its store; the index still names itself.
+    with pytest.raises(ValueError, match=r"record_vars\[1\]=\.\.\.\) for n/m: neuron index 4 .* 3 neurons"):
+        obs.record(2, record_vars=[np.arange(5.0), np.arange(3.0)])
+
+
+@pytest.mark.parametrize("indices", [[0.5], [[0, 1]], np.True_, ["a"]])
+def test_neuron_indices_that_cannot_be_indices_are_refused_at_construction(indices: object) -> None:
+    with pytest.raises(TypeError, match=r"Observer\(record_vars\[0\]=\.\.\.\): expected the neurons to keep"):
+        Observer(1.0, record_vars=[("n", "v", False, indices)])
+
+
+def test_an_empty_index_list_keeps_no_neuron() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", False, [])])
+    obs.record(0, record_vars=[np.arange(3.0)])
+    assert obs.to_numpy(("n", "v")).shape == (1, 0)
+
+
+def test_a_closed_observer_refuses_records() -> None:
+    obs = Observer(1.0)
+    obs.close()
+    with pytest.raises(ValueError, match=r"Observer\.record\(step=0\): the Observer is closed"):
+        obs.record(0, output=1.0)
+    assert obs.recorded_variables == []
+
+
+@pytest.mark.parametrize(("hdf5", "error"), [(123, TypeError), ("run\0.h5", ValueError), ("", ValueError)])
+def test_the_hdf5_path_is_checked_naming_the_argument(
+    tmp_path, monkeypatch, hdf5: object, error: type
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=r"Observer\(hdf5=\.\.\.\): expected .*path"):
+        Observer(1.0, hdf5=hdf5)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_to_tensorboard_names_a_bad_logdir(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    obs = Observer(1.0)
+    obs.record(0, output=1.0)
+    with pytest.raises(ValueError, match=r"to_tensorboard\(writer_or_logdir=\.\.\.\): expected .*NUL"):
+        obs.to_tensorboard("runs\0x")
+    assert list(tmp_path.iterdir()) == []

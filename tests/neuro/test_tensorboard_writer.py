@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from neuroboard import collect_events
 from neuroboard.neuro.tensorboard_writer import TensorboardWriter
-from neuroboard.neuro.view_settings import TRACE_SIZE
+from neuroboard.neuro.view_settings import MAX_PIXELS, TRACE_SIZE, Where, parse_settings
 from neuroboard.render import heatmap_image, raster_image, trace_image
 from neuroboard.summary.image import decode_image
 from tests.tb import accumulator, scalar_arrays
@@ -155,16 +157,29 @@ def test_trace_2d_scalar_writes_one_series_per_neuron(tmp_path: Path) -> None:
         np.testing.assert_array_equal(values, v[:, j].astype(np.float32))
 
 
-def test_trace_time_axis_and_trailing_axes(tmp_path: Path) -> None:
-    # (neurons_a, neurons_b, time): time moves to the front, the rest flattens to 4 neurons.
-    v = RNG.normal(size=(2, 2, 30))
+def test_trace_time_axis(tmp_path: Path) -> None:
+    # (neurons, time): time moves to the front.
+    v = RNG.normal(size=(4, 30))
     with TensorboardWriter(tmp_path) as tw:
-        tw.trace("L1", "v", v, {"format": "scalar", "time_axis": 2})
-    flat = np.moveaxis(v, 2, 0).reshape(30, 4)
+        tw.trace("L1", "v", v, {"format": "scalar", "time_axis": 1})
     frame = collect_events(tmp_path, type="scalar")
     for j in range(4):
         rows = frame[frame.tag == f"L1/N{j}/v"].sort_values("step")
-        np.testing.assert_array_equal(rows.value.to_numpy(), flat[:, j].astype(np.float32))
+        np.testing.assert_array_equal(rows.value.to_numpy(), v[j].astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 30), (30, 2, 2, 1)])
+def test_trace_refuses_more_than_two_axes_naming_the_shape(tmp_path: Path, shape: tuple[int, ...]) -> None:
+    # Flattening the trailing axes into neurons used to be silent: N<j> then named no neuron the user knew.
+    v = RNG.normal(size=shape)
+    with TensorboardWriter(tmp_path) as tw:
+        got = re.escape(str(shape))
+        with pytest.raises(ValueError, match=rf"trace\(array=\.\.\.\): expected .*got shape {got}"):
+            tw.trace("L1", "v", v, {"format": "scalar", "time_axis": -1})
+        with pytest.raises(ValueError, match=r"write\(data\['v'\]=\.\.\.\): expected .*\(time, neurons\)"):
+            tw.write({"ok": np.ones(3), "v": v}, kind="trace")
+    assert tags(tmp_path) == set()
+    assert collect_events(tmp_path, type="scalar").empty
 
 
 def test_trace_2d_image_is_the_render(tmp_path: Path) -> None:
@@ -400,3 +415,86 @@ def test_hparams_still_written_when_the_block_fails(tmp_path: Path) -> None:
     assert session_hparams(tmp_path) == {"L1/tau": 2.0}
     content = accumulator(tmp_path).SummaryMetadata("_hparams_/session_end_info").plugin_data.content
     assert hparams_metadata.parse_session_end_info_plugin_data(content).status == 2  # STATUS_FAILURE
+
+
+# -- where values enter ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("log_dir", "error"), [(123, TypeError), (None, TypeError), ("runs\0x", ValueError), ("", ValueError)]
+)
+def test_log_dir_is_checked_as_a_path_naming_the_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log_dir: Any, error: type
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=r"TensorboardWriter\(log_dir=\.\.\.\): expected .*path"):
+        TensorboardWriter(log_dir)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", ["/../../x", "/../escaped", "\0"])
+def test_a_filename_suffix_that_leaves_the_run_is_refused(tmp_path: Path, suffix: str) -> None:
+    run = tmp_path / "logs" / "run"
+    with pytest.raises(ValueError, match=r"TensorboardWriter\(filename_suffix=\.\.\.\): expected a relative"):
+        TensorboardWriter(run, filename_suffix=suffix)
+    assert [files for _, _, files in os.walk(tmp_path) if files] == []
+    assert collect_events(tmp_path).empty
+
+
+def test_a_plain_filename_suffix_still_names_the_files(tmp_path: Path) -> None:
+    with TensorboardWriter(tmp_path, filename_suffix=".v1") as tw:
+        tw.trace("L1", "v", np.arange(3.0))
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".v1")]
+    assert scalar_arrays(accumulator(tmp_path), "L1/v")[1].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_dense_raster_extent_must_match_its_shape(tmp_path: Path) -> None:
+    spikes = RNG.random((30, 4)) < 0.2
+    with TensorboardWriter(tmp_path) as tw:
+        extent = r"expected 30 for a dense array of 30 steps × 4 neurons, got 100"
+        with pytest.raises(ValueError, match=rf"raster\(settings\['n_steps'\]=\.\.\.\): {extent}"):
+            tw.raster("L1", spikes, {"n_steps": 100})
+        with pytest.raises(ValueError, match=r"raster\(settings\['n_neurons'\]=\.\.\.\): expected 4 .* 30"):
+            tw.raster("L1", spikes.T, {"time_axis": 1, "n_neurons": 30})
+        with pytest.raises(ValueError, match=r"write\(n_neurons=\.\.\.\): expected 4 "):
+            tw.write({"spikes": spikes}, kind="raster", n_neurons=5)
+        # An extent that matches says nothing new and is accepted.
+        tw.raster("L2", spikes, {"n_steps": 30, "n_neurons": 4})
+    assert tags(tmp_path) == {"L2/raster"}
+    np.testing.assert_array_equal(images(tmp_path, "L2/raster")[0][1], raster_image(spikes))
+
+
+def _draw(tw: TensorboardWriter, kind: str, settings: dict[str, Any]) -> None:
+    if kind == "raster":
+        tw.raster("L1", np.ones((3, 4), dtype=bool), settings)
+    elif kind == "raster events":
+        tw.raster("L1", (np.array([0, 9]), np.array([1, 0])), settings)
+    elif kind == "trace":
+        tw.trace("L1", "v", np.ones((3, 2)), {"format": "image", **settings})
+    else:
+        tw.heatmap("L1", "w", np.ones((2, 3, 4)), settings)
+
+
+@pytest.mark.parametrize("kind", ["raster", "raster events", "trace", "heatmap"])
+@pytest.mark.parametrize("size", [(1000, 1000), (1e308, 1.0), (40.01, 40), (200_000, 0.01)])
+def test_a_size_beyond_the_cap_is_a_value_error_before_any_pixel(
+    tmp_path: Path, kind: str, size: tuple
+) -> None:
+    # (1000, 1000) inches used to ask for 74.5 GiB and raise MemoryError; (1e308, 1) an OverflowError.
+    method = "raster" if kind.startswith("raster") else kind
+    with TensorboardWriter(tmp_path) as tw:
+        cap = r"expected .*at most 16,000,000 pixels"
+        with pytest.raises(ValueError, match=rf"{method}\(settings\['size'\]=\.\.\.\): {cap}"):
+            _draw(tw, kind, {"size": size})
+        with pytest.raises(ValueError, match=rf"write\(size=\.\.\.\): {cap}"):
+            tw.write({"w": np.ones((2, 3, 4))}, size=size)
+    assert tags(tmp_path) == set()
+    assert collect_events(tmp_path, type="summary").empty
+
+
+def test_the_size_cap_is_40_by_40_inches() -> None:
+    assert MAX_PIXELS == 16_000_000
+    assert parse_settings({"size": (40, 40)}, Where("f")).size == (4000, 4000)
+    assert parse_settings({"size": (160, 1)}, Where("f")).size == (16000, 100)
+    with pytest.raises(ValueError, match=r"f\(settings\['size'\]=\.\.\.\)"):
+        parse_settings({"size": (40, 40.01)}, Where("f"))

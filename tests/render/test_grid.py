@@ -204,3 +204,10 @@ def test_make_grid_pad_value_ncols_beyond_n_and_float_input() -> None:
 def test_make_grid_rejects_bad_input(images: np.ndarray, kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_grid(images, **kwargs)
+
+
+def test_padding_that_would_dwarf_the_images_is_refused_before_allocating() -> None:
+    with pytest.raises(ValueError, match=r"make_grid\(padding=\.\.\.\): expected a grid of at most 16,000"):
+        make_grid(np.zeros((2, 3, 4, 1)), padding=10**5)
+    # Tiny tiles with the default padding stay a small grid, whatever the ratio.
+    assert make_grid(np.zeros((1000, 1, 1, 1))).shape == (94, 94, 1)  # 32 × 32 cells of 3 pixels

@@ -111,3 +111,46 @@ def test_the_png_round_trip_gives_back_the_pixels() -> None:
 def test_errors_name_the_argument(kwargs: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         heatmap_image(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "arg"),
+    [
+        ({"width": 10**5, "height": 10**5}, "width"),
+        ({"height": 10**9}, "height"),
+        ({"width": 10**9}, "width"),
+    ],
+)
+def test_an_image_beyond_the_pixel_cap_is_refused_before_allocating(kwargs: dict, arg: str) -> None:
+    with pytest.raises(
+        ValueError, match=rf"heatmap_image\({arg}=\.\.\.\): expected an image of at most 16,000,000 pixels"
+    ):
+        heatmap_image(np.ones((3, 4)), **kwargs)
+
+
+def test_one_pixel_per_entry_is_not_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("neuroboard.render.limits.MAX_PIXELS", 100)
+    assert heatmap_image(np.ones((20, 10)), colorbar=False).shape == (20, 10, 3)
+    with pytest.raises(ValueError, match=r"heatmap_image\(height=\.\.\.\): expected .*at most 100 pixels"):
+        heatmap_image(np.ones((20, 10)), height=20)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=6),
+        elements=st.floats(-5, 5) | st.just(np.nan),
+    ),
+    st.integers(1, 20),
+    st.integers(1, 20),
+)
+def test_a_larger_image_repeats_the_pixels_of_the_entries(
+    values: np.ndarray, width: int, height: int
+) -> None:
+    rows, cols = values.shape
+    width, height = max(width, cols), max(height, rows)
+    big = heatmap_image(values, width=width, height=height, colorbar=False)
+    small = heatmap_image(values, colorbar=False)
+    expected = small[np.arange(height) * rows // height][:, np.arange(width) * cols // width]
+    np.testing.assert_array_equal(big, expected)

@@ -105,3 +105,29 @@ def test_events_false_reads_an_integer_two_column_array_as_dense() -> None:
     counts = np.array([[0, 1], [1, 0], [0, 0]])
     assert raster_image(counts, events=False).shape == (2, 3, 3)
     assert raster_image(counts).shape == (2, 2, 3)  # read as (step, neuron) pairs
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "arg"),
+    [
+        ({"spikes": ([10**9], [0])}, "spikes"),  # the extent of one late event: 10**9 × 1 pixels
+        ({"spikes": ([0], [0]), "n_steps": 10**6, "n_neurons": 10**3}, "n_steps"),
+        ({"spikes": np.ones((2, 3), bool), "width": 10**5, "height": 10**5}, "width"),
+        ({"spikes": ([0], [0]), "height": 10**10}, "height"),
+    ],
+)
+def test_an_image_beyond_the_pixel_cap_is_refused_before_allocating(kwargs: dict, arg: str) -> None:
+    with pytest.raises(
+        ValueError, match=rf"raster_image\({arg}=\.\.\.\): expected an image of at most 16,000,000 pixels"
+    ):
+        raster_image(**kwargs)
+
+
+def test_one_pixel_per_entry_of_a_dense_array_is_not_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("neuroboard.render.limits.MAX_PIXELS", 100)
+    spikes = np.ones((20, 10), bool)
+    assert raster_image(spikes).shape == (10, 20, 3)
+    with pytest.raises(ValueError, match=r"raster_image\(width=\.\.\.\): expected .*at most 100 pixels"):
+        raster_image(spikes, width=20)
+    with pytest.raises(ValueError, match=r"raster_image\(spikes=\.\.\.\)"):
+        raster_image((np.array([19]), np.array([9])))

@@ -92,3 +92,13 @@ def test_the_png_round_trip_gives_back_the_pixels() -> None:
 def test_errors_name_the_argument(kwargs: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         trace_image(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "arg"), [({"width": 10**5, "height": 10**5}, "width"), ({"height": 10**9}, "height")]
+)
+def test_an_image_beyond_the_pixel_cap_is_refused_before_allocating(kwargs: dict, arg: str) -> None:
+    with pytest.raises(
+        ValueError, match=rf"trace_image\({arg}=\.\.\.\): expected an image of at most 16,000,000 pixels"
+    ):
+        trace_image(np.arange(5.0), **kwargs)

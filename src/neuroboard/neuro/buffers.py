@@ -15,7 +15,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, storable
 from neuroboard.summary.convert import is_tensor
 
 __all__ = ["SPIKES_GROUP", "STEPS_GROUP", "SeriesBuffer", "SpikeBuffer", "StoredSeries"]
@@ -49,9 +49,11 @@ class SeriesBuffer:
     ([0, 1, 2], [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
     """
 
-    def __init__(self, name: str, block_bytes: int = 64 << 20) -> None:
+    def __init__(self, name: str, block_bytes: int = 64 << 20, where: str | None = None) -> None:
         self.name = name
         self.block_bytes = block_bytes
+        # The call and argument that errors name.
+        self.where = where or f"Observer.record({name}=...)"
         # Full blocks of values; the current block is filled up to _fill. Steps go to one array.array,
         # whose append costs half a NumPy item assignment.
         self._full: list[np.ndarray] = []
@@ -73,18 +75,25 @@ class SeriesBuffer:
         if fill == self._limit:
             self._new_block()
             fill = 0
-        self._data[fill] = row  # type: ignore[index]
+        try:
+            self._data[fill] = row  # type: ignore[index]
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{self.where}: expected numbers or booleans like those of the first recorded step "
+                f"({self._dtype}), got {row.dtype}"
+            ) from None
+        # A step past int64 raises OverflowError here, before it is counted: the row is not recorded.
         self._steps.append(step)
         self._fill = fill + 1
 
     def _first_or_fail(self, row: np.ndarray) -> None:
         if self._shape is not None:
             raise ValueError(
-                f"Observer.record({self.name}=...): expected shape {self._shape} as at the first "
-                f"recorded step, got {row.shape}"
+                f"{self.where}: expected shape {self._shape} as at the first recorded step, got {row.shape}"
             )
+        # Text or dates are refused before they fix the shape and dtype of the recording.
+        self._dtype = storable(row, self.where).dtype
         self._shape = row.shape
-        self._dtype = row.dtype if row.dtype.kind in "biuf" else np.dtype(float)
 
     def _new_block(self) -> None:
         row_bytes = max(1, int(np.prod(self._shape)) * self._dtype.itemsize)
@@ -147,6 +156,10 @@ class SpikeBuffer:
     def append(self, step: int, fired: Any) -> None:
         """Add the spikes of one step: a boolean or count array over the neurons."""
         array = as_numpy(fired)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Observer.record(record_spikes=...): expected boolean or count arrays, got {array.dtype}"
+            )
         if array.ndim != 1:
             raise ValueError(
                 f"Observer.record(record_spikes=...): expected a 1-D array per step, got {array.shape}"
@@ -232,14 +245,17 @@ class StoredSeries:
     ([0, 2, 4], [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
     """
 
-    def __init__(self, file: h5py.Group, name: str, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self, file: h5py.Group, name: str, chunk_bytes: int = CHUNK_BYTES, where: str | None = None
+    ) -> None:
         self.name = name
         self.chunk_bytes = chunk_bytes
+        self.where = where or f"Observer.record({name}=...)"
         self.bind(file)
 
     def bind(self, file: h5py.Group) -> None:
         """Attach to ``file`` (the same file, reopened), picking up the datasets already there."""
-        where = f"Observer.record({self.name}=...)"
+        where = self.where
         self._values = H5Series(file, self.name, chunk_bytes=self.chunk_bytes, where=where)
         self._steps = H5Series(file, f"{STEPS_GROUP}/{self.name}", chunk_bytes=self.chunk_bytes, where=where)
 
@@ -248,8 +264,10 @@ class StoredSeries:
 
     def append(self, step: int, value: Any) -> None:
         """Add ``value`` as the entry of ``step``; its shape must not change between steps."""
+        # A step past int64 fails here, before the value is written.
+        stored_step = np.int64(step)
         self._values.append(value if type(value) is np.ndarray else as_numpy(value))
-        self._steps.append(np.int64(step))
+        self._steps.append(stored_step)
 
     def flush(self) -> None:
         """Write what waits in memory to the file."""

@@ -19,6 +19,7 @@ import pandas as pd
 
 from neuroboard.neuro.buffers import SPIKES_GROUP, SeriesBuffer, SpikeBuffer, StoredSeries, as_numpy
 from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close
+from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_path, as_step
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -41,7 +42,28 @@ def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
     return file
 
 
-def _transform(reducer: Callable | None, indices: np.ndarray | None) -> Callable | None:
+_RECORD = "Observer.record"
+
+
+def _out_of_range(indices: np.ndarray, shape: tuple[int, ...], where: str) -> str | None:
+    """Return why ``indices`` (ints or a mask) cannot select neurons from an array of ``shape``, or None."""
+    if not shape:
+        return f"{where}: expected an array of neurons to select from, got a scalar"
+    n = shape[0]
+    if indices.dtype.kind == "b":
+        if len(indices) != n:
+            return f"{where}: a mask of {len(indices)} neurons cannot select from {n}, got shape {shape}"
+        return None
+    bad = indices[(indices < -n) | (indices >= n)]
+    if bad.size:
+        return (
+            f"{where}: neuron index {int(bad[0])} is out of range for {n} neurons "
+            f"(valid: 0 to {n - 1}, or -{n} to -1 counting from the end)"
+        )
+    return None
+
+
+def _transform(reducer: Callable | None, indices: np.ndarray | None, where: str) -> Callable | None:
     """Return what turns a recorded value into the stored one, or None when it is stored as it is."""
     if reducer is None and indices is None:
         return None
@@ -49,7 +71,12 @@ def _transform(reducer: Callable | None, indices: np.ndarray | None) -> Callable
     def transform(value: Any) -> np.ndarray:
         array = as_numpy(value)
         if indices is not None:
-            array = array[indices]
+            try:
+                array = array[indices]
+            except IndexError:
+                # The first record checked the indices; a value whose shape changed since lands here.
+                problem = _out_of_range(indices, array.shape, where)
+                raise ValueError(problem or f"{where}: cannot select neurons from shape {array.shape}") from None
         return array if reducer is None else np.asarray(reducer(array))
 
     return transform
@@ -130,7 +157,7 @@ class Observer:
         self._spike_keys = [self._check_spikes(i, entry) for i, entry in enumerate(record_spikes or [])]
         check_chunk_bytes(chunk_bytes, "Observer")
         self.chunk_bytes = chunk_bytes
-        self.hdf5 = None if hdf5 is None else os.fspath(hdf5)
+        self.hdf5 = None if hdf5 is None else as_path(hdf5, "Observer", "hdf5")
         self._file: h5py.File | None = None
         self._closed = False
         # Flushing at exit needs the stores but not the Observer, so they live in a list of their own.
@@ -145,12 +172,22 @@ class Observer:
         self._buffers: dict[Key, SeriesBuffer | StoredSeries] = {}
         self._spikes: dict[tuple[str, str], SpikeBuffer] = {}
         self._stores.clear()
-        for key in ("out", "loss"):
-            self._buffer(key)
+        self._buffer("out", f"{_RECORD}(output=...)")
+        self._buffer("loss", f"{_RECORD}(loss=...)")
         # One (reducer, indices, store) slot per declared variable, so record() does no lookups.
-        self._slots = [
-            (_transform(reducer, indices), self._buffer(key).append) for key, reducer, indices in self._vars
-        ]
+        self._slots = []
+        for i, (key, reducer, indices) in enumerate(self._vars):
+            where = f"{_RECORD}(record_vars[{i}]=...) for {'/'.join(key)}"
+            self._slots.append((_transform(reducer, indices, where), self._buffer(key, where).append))
+        # Neuron indices wait for the shape they select from: the first record_vars checks them all.
+        self._unchecked = [i for i, (_, _, indices) in enumerate(self._vars) if indices is not None]
+        self._set_fast_path()
+
+    def _set_fast_path(self) -> None:
+        # record() tests one thing per call: that the step's type is this one. It is int while the
+        # Observer is open and every neuron index has been checked; otherwise no type is, and every
+        # call takes the checked path (_enter).
+        self._fast_step = int if not (self._closed or self._unchecked) else None
 
     @staticmethod
     def _check_spikes(index: int, entry: Any) -> tuple[str, str]:
@@ -187,7 +224,17 @@ class Observer:
                 f"Observer(record_vars[{index}]=...): expected reduce True/False, 'mean', 'sum', 'std' "
                 f"or a function, got {reduce!r}"
             )
-        indices = np.asarray(entry[3]) if len(entry) == 4 else None
+        indices = None
+        if len(entry) == 4:
+            indices = np.asarray(entry[3])
+            if indices.size == 0 and indices.dtype.kind == "f":
+                indices = indices.astype(np.int64)
+            mask = indices.dtype.kind == "b"
+            if indices.ndim > 1 or indices.dtype.kind not in "biu" or (mask and indices.ndim == 0):
+                raise TypeError(
+                    f"Observer(record_vars[{index}]=...): expected the neurons to keep as integer indices or "
+                    f"a boolean mask (1-D), got {indices.dtype} of shape {indices.shape}"
+                )
         return (node, var), reducer, indices
 
     @property
@@ -212,34 +259,78 @@ class Observer:
     ) -> None:
         """Record this step's values if ``step`` is a multiple of ``sampling_steps``.
 
-        ``record_vars`` holds one value per declared variable, in order.
-        ``record_spikes`` holds one boolean (or count) array per declared spike
-        variable; spikes are kept at every step, whatever ``sampling_steps``,
-        so none is lost between samples.
+        ``step`` is an int (or NumPy integer) within int64. ``record_vars``
+        holds one value per declared variable, in order. ``record_spikes``
+        holds one boolean (or count) array per declared spike variable; spikes
+        are kept at every step, whatever ``sampling_steps``, so none is lost
+        between samples. Neuron indices of ``record_vars`` entries are checked
+        against the first values they select from, before any of that step is
+        kept.
+
+        >>> obs = Observer(1.0, record_vars=[("lif", "v", False, [0, 2])])
+        >>> obs.record(0, output=0.5, record_vars=[np.array([1.0, 2.0, 3.0])]); obs.to_numpy(("lif", "v"))
+        array([[1., 3.]])
         """
+        if type(step) is not self._fast_step:
+            step = self._enter(step, record_vars)
+        try:
+            if record_spikes is not None:
+                self._record_spikes(step, record_spikes)
+            if step % self.sampling_steps:
+                return
+            if output is not None and self.record_output:
+                self._buffers["out"].append(step, output)
+            if loss is not None and self.record_loss:
+                self._buffers["loss"].append(step, loss)
+            if record_vars is None:
+                return
+            try:
+                count = len(record_vars)
+            except TypeError:
+                raise TypeError(
+                    f"{_RECORD}(record_vars=...): expected a list of values, one per declared variable, "
+                    f"got {type(record_vars).__name__}"
+                ) from None
+            if count != len(self._slots):
+                raise ValueError(
+                    f"{_RECORD}(record_vars=...): expected {len(self._slots)} values, one per declared "
+                    f"variable, got {count}"
+                )
+            # An index loop: zip() costs as much as the copy of a small array.
+            index = 0
+            for transform, append in self._slots:
+                value = record_vars[index]
+                append(step, value if transform is None else transform(value))
+                index += 1  # noqa: SIM113
+        except OverflowError:
+            # An int past int64 on the fast path fails in the first store, before anything is kept there.
+            if not INT64_MIN <= step <= INT64_MAX:
+                as_step(step, _RECORD, "step")
+            raise
+
+    def _enter(self, step: Any, record_vars: Sequence[Any] | None) -> int:
+        """Check what the fast path of record() takes on trust: an open Observer, the step, neuron indices."""
         if self._closed:
-            raise ValueError(f"Observer.record(step={step!r}): the Observer is closed")
-        if record_spikes is not None:
-            self._record_spikes(step, record_spikes)
-        if step % self.sampling_steps:
-            return
-        if output is not None and self.record_output:
-            self._buffer("out").append(step, output)
-        if loss is not None and self.record_loss:
-            self._buffer("loss").append(step, loss)
-        if record_vars is None:
-            return
-        if len(record_vars) != len(self._slots):
-            raise ValueError(
-                f"Observer.record(record_vars=...): expected {len(self._slots)} values, one per declared "
-                f"variable, got {len(record_vars)}"
-            )
-        # An index loop: zip() costs as much as the copy of a small array.
-        index = 0
-        for transform, append in self._slots:
-            value = record_vars[index]
-            append(step, value if transform is None else transform(value))
-            index += 1  # noqa: SIM113
+            raise ValueError(f"{_RECORD}(step={step!r}): the Observer is closed")
+        # NumPy's signed integers always fit int64: a loop over np.arange stays near the fast path.
+        step = int(step) if isinstance(step, np.signedinteger) else as_step(step, _RECORD, "step")
+        if not self._unchecked or record_vars is None or step % self.sampling_steps:
+            return step
+        try:
+            count = len(record_vars)
+        except TypeError:
+            return step  # record() names the argument
+        for i in self._unchecked:
+            if i < count:
+                key, _, indices = self._vars[i]
+                where = f"{_RECORD}(record_vars[{i}]=...)"
+                problem = _out_of_range(indices, as_numpy(record_vars[i]).shape, where)
+                if problem:
+                    raise ValueError(f"{problem}; record_vars[{i}] of the Observer is {key!r}")
+        if count == len(self._slots):
+            self._unchecked = []
+            self._set_fast_path()
+        return step
 
     def _record_spikes(self, step: int, record_spikes: Sequence[Any]) -> None:
         if len(record_spikes) != len(self._spike_keys):
@@ -247,6 +338,8 @@ class Observer:
                 f"Observer.record(record_spikes=...): expected {len(self._spike_keys)} arrays, one per "
                 f"declared spike variable, got {len(record_spikes)}"
             )
+        if not INT64_MIN <= step <= INT64_MAX:
+            as_step(step, _RECORD, "step")
         for key, fired in zip(self._spike_keys, record_spikes):
             buffer = self._spikes.get(key)
             if buffer is None:
@@ -263,14 +356,14 @@ class Observer:
                 self._stores.append(buffer)
             buffer.append(step, fired)
 
-    def _buffer(self, key: Key) -> SeriesBuffer | StoredSeries:
+    def _buffer(self, key: Key, where: str) -> SeriesBuffer | StoredSeries:
         buffer = self._buffers.get(key)
         if buffer is None:
             name = key if isinstance(key, str) else "/".join(key)
             if self._file is None:
-                buffer = SeriesBuffer(name)
+                buffer = SeriesBuffer(name, where=where)
             else:
-                buffer = StoredSeries(self._file, name, self.chunk_bytes)
+                buffer = StoredSeries(self._file, name, self.chunk_bytes, where=where)
             self._buffers[key] = buffer
             self._stores.append(buffer)
         return buffer
@@ -352,9 +445,11 @@ class Observer:
         """
         if self._file is None or self._closed:
             self._closed = True
+            self._set_fast_path()
             return
         self._finalizer()
         self._closed = True
+        self._set_fast_path()
         # Reads after close go through the same file, reopened read-only.
         self._file = h5py.File(self.hdf5, "r")
         for store in self._stores:
@@ -465,7 +560,8 @@ class Observer:
         >>> obs.record(0, record_spikes=[np.array([True])]); obs.recorded_spikes
         [('lif', 's')]
         """
-        return list(self._spikes)
+        # A buffer whose first array was refused holds nothing.
+        return [key for key, buffer in self._spikes.items() if buffer.first_step is not None]
 
     def to_tensorboard(self, writer_or_logdir: Any, prefix: str = "") -> None:
         """Write the recordings to TensorBoard: traces as scalars, neurons as heatmaps, spikes as rasters.
@@ -502,8 +598,12 @@ class Observer:
             )
         if isinstance(writer_or_logdir, TensorboardWriter):
             self._write_views(writer_or_logdir, prefix)
-        elif isinstance(writer_or_logdir, (str, os.PathLike, SummaryWriter)):
+        elif isinstance(writer_or_logdir, SummaryWriter):
             with TensorboardWriter(writer_or_logdir) as views:
+                self._write_views(views, prefix)
+        elif isinstance(writer_or_logdir, (str, os.PathLike)):
+            logdir = as_path(writer_or_logdir, "Observer.to_tensorboard", "writer_or_logdir")
+            with TensorboardWriter(logdir) as views:
                 self._write_views(views, prefix)
         else:
             raise TypeError(

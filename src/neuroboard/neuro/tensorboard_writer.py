@@ -19,7 +19,8 @@ another and need no metric: they are collected and written as one set on :meth:`
 step and per neuron, at most ``MAX_WIDTH`` × ``MAX_HEIGHT`` (beyond, steps and
 neurons share pixels and their spikes are summed); a heatmap one pixel per entry,
 capped the same way (beyond, blocks are averaged; the colorbar adds 8 pixels on
-the right); a trace image is ``TRACE_SIZE`` pixels.
+the right); a trace image is ``TRACE_SIZE`` pixels. A ``size`` of more than
+``MAX_PIXELS`` pixels (40 × 40 inches) is refused where it is given.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from neuroboard.neuro.view_settings import (
     time_axis_of,
 )
 from neuroboard.render import heatmap_image, raster_image, trace_image
-from neuroboard.summary.convert import as_array, as_tag, is_tensor
+from neuroboard.summary.convert import as_array, as_path, as_run_name, as_tag, is_tensor
 from neuroboard.summary.hparams import hparam_value
 
 if TYPE_CHECKING:
@@ -191,6 +192,12 @@ class TensorboardWriter:
                 )
             self._writer = log_dir
         else:
+            # The run folder and the suffix of its file names are checked here, so that the error names
+            # this call and nothing is created for a name that would not stay inside the folder.
+            log_dir = as_path(log_dir, _CLASS, "log_dir")
+            suffix = writer_kwargs.get("filename_suffix")
+            if suffix is not None and suffix != "":
+                as_run_name(suffix, _CLASS, "filename_suffix", name=f"events{suffix}")
             self._writer = SummaryWriter(log_dir, **writer_kwargs)
         self._hparams: dict[str, str | bool | int | float] = {}
         self._closed = False
@@ -228,7 +235,8 @@ class TensorboardWriter:
         read as pairs: pass a dense two-neuron array as bool or float.
         Settings: ``time_axis``, ``size``, ``global_step`` (default 0), and
         for event lists ``n_steps`` and ``n_neurons``, the raster's extent
-        (by default the largest indices plus one; needed for an empty raster).
+        (by default the largest indices plus one; needed for an empty raster;
+        for a dense array they must match its shape).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
@@ -239,8 +247,9 @@ class TensorboardWriter:
     def trace(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
         """Write time series as scalars (``<name>/<attr>``, ``<name>/N<j>/<attr>``) or one line image.
 
-        ``array`` is (time,) or (time, neurons); further axes are flattened
-        into neurons and ``time_axis`` names the time axis (default 0). With
+        ``array`` is (time,) or (time, neurons), ``time_axis`` naming the
+        time axis (default 0); other shapes are refused (a 3-D array is a
+        heatmap over time, or flatten its neurons into one axis). With
         ``format="scalar"`` (the default for 1-D) a 1-D array becomes the
         series ``<name>/<attr>`` and each neuron j of a 2-D one the series
         ``<name>/N<j>/<attr>``, at steps 0..T-1 or ``steps``. With
@@ -415,6 +424,16 @@ class TensorboardWriter:
             if time_axis_of(settings, 2, where) == 1:
                 spikes = spikes.T
             n_steps, n_neurons = spikes.shape
+            # A dense raster's extent is its shape: an extent that says otherwise is a mistake, not a wish.
+            for key, given, actual in (
+                ("n_steps", settings.n_steps, n_steps),
+                ("n_neurons", settings.n_neurons, n_neurons),
+            ):
+                if given is not None and given != actual:
+                    raise ValueError(
+                        f"{where.setting(key)}: expected {actual} for a dense {where.arg} of "
+                        f"{n_steps} steps × {n_neurons} neurons, got {given}"
+                    )
         width, height = settings.size or (min(n_steps, MAX_WIDTH), min(n_neurons, MAX_HEIGHT))
         tag = f"{name}/raster"
 
@@ -433,10 +452,14 @@ class TensorboardWriter:
 
     def _plan_trace(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
         values = _numeric(array, where)
-        if values.ndim == 0 or values.size == 0:
-            hint = "; write a single value with kind='hparam'" if values.ndim == 0 else ""
+        if values.ndim not in (1, 2) or values.size == 0:
+            hint = {
+                0: "; write a single value with kind='hparam'",
+                3: "; draw a matrix over time with kind='heatmap'",
+            }
             raise ValueError(
-                f"{where()}: expected a non-empty (time,) or (time, neurons) array, got shape {values.shape}{hint}"
+                f"{where()}: expected a non-empty (time,) or (time, neurons) array, got shape {values.shape}"
+                f"{hint.get(values.ndim, '')}"
             )
         series = np.moveaxis(values, time_axis_of(settings, values.ndim, where), 0)
         one = series.ndim == 1

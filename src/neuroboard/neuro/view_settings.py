@@ -13,12 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from neuroboard.render.limits import MAX_PIXELS
 from neuroboard.summary.convert import as_float, as_step, as_tag, is_tensor
 
 __all__ = [
     "FORMATS",
     "KINDS",
     "MAX_HEIGHT",
+    "MAX_PIXELS",
+    "MAX_SIZE_INCHES",
     "MAX_WIDTH",
     "PIXELS_PER_INCH",
     "SETTINGS",
@@ -34,6 +37,8 @@ PIXELS_PER_INCH = 100
 MAX_WIDTH = 2000
 MAX_HEIGHT = 1000
 TRACE_SIZE = (800, 240)
+#: A square ``size`` at the cap, in inches: MAX_PIXELS, 16 million pixels, is 4000 × 4000 at 100 per inch.
+MAX_SIZE_INCHES = 40
 
 KINDS = ("raster", "trace", "heatmap", "hparam")
 FORMATS = ("image", "scalar")
@@ -129,8 +134,17 @@ def _pixels(size: Any, where: str) -> tuple[int, int] | None:
         real = isinstance(value, numbers) and not isinstance(value, (bool, np.bool_))
         if not (real and math.isfinite(value) and value > 0):
             raise ValueError(f"{where}: expected (width, height) as two positive numbers, got {size!r}")
-    # A size under one pixel still draws one.
-    return max(1, round(width * PIXELS_PER_INCH)), max(1, round(height * PIXELS_PER_INCH))
+    # A size under one pixel still draws one. Far too large a size is refused in floats, before
+    # rounding: (1e308, 1) inches has no int, and (1000, 1000) is an image of 74 GiB.
+    floats = [max(1.0, float(value) * PIXELS_PER_INCH) for value in (width, height)]
+    fits = floats[0] * floats[1] <= 2 * MAX_PIXELS
+    pixels = (max(1, round(floats[0])), max(1, round(floats[1]))) if fits else (0, 0)
+    if not fits or pixels[0] * pixels[1] > MAX_PIXELS:
+        raise ValueError(
+            f"{where}: expected (width, height) in inches of at most {MAX_PIXELS:,} pixels at "
+            f"{PIXELS_PER_INCH} pixels per inch (e.g. {MAX_SIZE_INCHES} × {MAX_SIZE_INCHES}), got {size!r}"
+        )
+    return pixels
 
 
 def _limit(value: Any, where: Where, key: str) -> float | None:

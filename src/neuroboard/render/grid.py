@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from neuroboard.render.limits import MAX_PIXELS
+
 __all__ = ["MAX_DEFAULT_COLUMNS", "default_columns", "equalize", "make_grid", "transpose_layout"]
 
 # torch's and tensorboardX's add_images put 8 images per row; we do the same
@@ -110,7 +112,9 @@ def make_grid(images_nhwc: Any, ncols: int | None = None, padding: int = 2, pad_
     ``ncols`` images go in each row (default: :func:`default_columns`), with
     ``padding`` pixels of ``pad_value`` between neighbouring tiles and in the
     unused cells of the last row, but no border around the grid, so one
-    image tiles into itself. The grid keeps the input's dtype.
+    image tiles into itself. The grid keeps the input's dtype. A grid of more
+    than :data:`~neuroboard.render.limits.MAX_PIXELS` pixels that padding makes
+    over four times the size of its images is refused before it is allocated.
 
     >>> grid = make_grid(np.ones((5, 2, 3, 1), dtype=np.uint8), ncols=2, padding=1)
     >>> grid.shape
@@ -133,6 +137,14 @@ def make_grid(images_nhwc: Any, ncols: int | None = None, padding: int = 2, pad_
     ncols = min(int(ncols), count)
     nrows = -(-count // ncols)
     cell_h, cell_w = height + padding, width + padding
+    # The tiles themselves are already in memory; padding and empty cells may add to them only so much.
+    drawn = nrows * ncols * cell_h * cell_w
+    if drawn > max(MAX_PIXELS, 4 * count * height * width):
+        raise ValueError(
+            f"make_grid(padding=...): expected a grid of at most {MAX_PIXELS:,} pixels, or four times "
+            f"those of its {count} images of {height} × {width}, got padding {padding} for "
+            f"{nrows * cell_h - padding} × {ncols * cell_w - padding} pixels"
+        )
     # Every tile gets its padding below and to the right; the grid then drops
     # the last row's and column's padding, which would be an outer border.
     cells = np.full((nrows * ncols, cell_h, cell_w, channels), pad_value, dtype=array.dtype)

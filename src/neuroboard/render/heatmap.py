@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from neuroboard.render.limits import check_pixels
+
 __all__ = ["NAN_COLOR", "VIRIDIS", "heatmap_image", "viridis_lut"]
 
 _ANCHORS = np.array(
@@ -60,7 +62,7 @@ def _size(value: int | None, default: int, arg: str) -> int:
 
 
 def _block_mean(values: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Return ``values`` as (height, width): means of blocks ignoring NaN, or repeated entries."""
+    """Return ``values`` shrunk to (height, width), no larger than it is: means of blocks ignoring NaN."""
     present = ~np.isnan(values)
     sums, counts = np.where(present, values, 0.0), present.astype(np.int64)
     for axis, size in ((0, height), (1, width)):
@@ -72,10 +74,6 @@ def _block_mean(values: np.ndarray, height: int, width: int) -> np.ndarray:
             counts = np.add.reduceat(counts, starts, axis=axis)
     means = np.full(sums.shape, np.nan)
     np.divide(sums, counts, out=means, where=counts > 0)
-    for axis, size in ((0, height), (1, width)):
-        n = means.shape[axis]
-        if size > n:
-            means = np.take(means, np.arange(size) * n // size, axis=axis)
     return means
 
 
@@ -112,6 +110,8 @@ def heatmap_image(
     colour. ``width`` and ``height`` (of the heatmap itself) default to cols
     and rows; a smaller size averages blocks, ignoring NaN, a larger one
     repeats pixels. ``colorbar`` adds a strip on the right, vmax at its top.
+    A ``width`` × ``height`` of more than :data:`~neuroboard.render.limits.MAX_PIXELS`
+    is refused before anything is drawn.
 
     >>> img = heatmap_image([[0.0, 1.0]], colorbar=False)
     >>> img.shape, img[0, 0].tolist(), img[0, 1].tolist()
@@ -126,9 +126,14 @@ def heatmap_image(
         raise TypeError(f"heatmap_image(values=...): expected a numeric array, got dtype {array.dtype}")
     array = array.astype(np.float64)
     rows, cols = array.shape
+    asked = [arg for arg, value in (("width", width), ("height", height)) if value is not None]
     height, width = _size(height, rows, "height"), _size(width, cols, "width")
-    if (height, width) != (rows, cols):
-        array = _block_mean(array, height, width)
+    if asked:
+        check_pixels(width, height, "heatmap_image", asked[0])
+    # Colours are computed at most once per entry; a larger image repeats the coloured pixels.
+    bins_h, bins_w = min(height, rows), min(width, cols)
+    if (bins_h, bins_w) != (rows, cols):
+        array = _block_mean(array, bins_h, bins_w)
     low, high = _limits(array, vmin, vmax, symmetric)
 
     index = np.zeros(array.shape, dtype=np.intp)
@@ -139,6 +144,10 @@ def heatmap_image(
         index = scaled.astype(np.intp)
     pixels = VIRIDIS[index]
     pixels[nan] = NAN_COLOR
+    if height > bins_h:
+        pixels = pixels[np.arange(height) * bins_h // height]
+    if width > bins_w:
+        pixels = pixels[:, np.arange(width) * bins_w // width]
     if not colorbar:
         return pixels
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from neuroboard.render.limits import check_pixels
+
 __all__ = ["raster_image"]
 
 _EXPECTED = "expected a 2-D binary array or (steps, neurons) event lists"
@@ -120,15 +122,24 @@ def raster_image(
     and ``n_neurons`` say otherwise. ``width`` defaults to the number of steps
     and ``height`` to the number of neurons; a smaller size sums the spikes
     falling in each pixel, a larger one repeats pixels. Every pixel holding a
-    spike is dark (below 128), the fullest black.
+    spike is dark (below 128), the fullest black. An image of more than
+    :data:`~neuroboard.render.limits.MAX_PIXELS` pixels is refused unless it
+    is one pixel per entry of a dense array.
 
     >>> img = raster_image(([0, 2, 2], [1, 0, 1]))
     >>> img.shape, img[..., 0].tolist()
     ((2, 3, 3), [[255, 255, 0], [0, 255, 0]])
     """
+    given = {"width": width, "height": height, "n_steps": n_steps, "n_neurons": n_neurons, "spikes": spikes}
     steps, neurons, weights, n_steps, n_neurons = _as_events(spikes, n_steps, n_neurons, events)
     width = _size(width, n_steps, "width")
     height = _size(height, n_neurons, "height")
+    # One pixel per entry of a dense array costs what the array does; a size asked for, or the extent of
+    # events (a single spike at step 10**9), may be anything and is checked before pixels are allocated.
+    sizing = ("width", "height") if weights is not None else tuple(given)
+    asked = [arg for arg in sizing if given[arg] is not None]
+    if asked:
+        check_pixels(width, height, "raster_image", asked[0])
     # Bin at most one pixel per step (neuron); larger images repeat those bins.
     bins_x, bins_y = min(width, n_steps), min(height, n_neurons)
     flat = (neurons * bins_y // n_neurons) * bins_x + steps * bins_x // n_steps

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from neuroboard.render.limits import check_pixels
+
 __all__ = ["TRACE_COLORS", "trace_image"]
 
 # The Okabe-Ito colour-blind-safe palette, black moved last.
@@ -87,7 +89,9 @@ def trace_image(
     the full width, series i in ``TRACE_COLORS[i % 8]`` and drawn over the
     earlier ones. ``vmin`` (bottom row) and ``vmax`` (top row) default to the
     finite extremes of all series; values outside are clipped to the edge.
-    A constant plot lies on the middle row; NaN samples leave gaps.
+    A constant plot lies on the middle row; NaN samples leave gaps. A
+    ``width`` × ``height`` of more than :data:`~neuroboard.render.limits.MAX_PIXELS`
+    is refused before anything is drawn.
 
     >>> img = trace_image([1.0, 1.0, 1.0], width=5, height=3)
     >>> img.shape, bool((img[1] == TRACE_COLORS[0]).all()), bool((img[[0, 2]] == 255).all())
@@ -101,6 +105,7 @@ def trace_image(
     if array.dtype.kind not in "biuf":
         raise TypeError(f"trace_image(values=...): expected a numeric array, got dtype {array.dtype}")
     width, height = _size(width, "width"), _size(height, "height")
+    check_pixels(width, height, "trace_image", "height" if height > width else "width")
     array = array.astype(np.float64).reshape(array.shape[0], -1)
     low, high = _limits(array, vmin, vmax)
     if high > low:

@@ -16,11 +16,12 @@ import pytest
 from tensorboard.backend.event_processing import io_wrapper
 
 import neuroboard
+from neuroboard.cli.common import HOST
 from tests.neuro.test_accumulator import HOSTILE, SECRET, hostile_file
 from tests.tb import accumulator, multiplexer
 
 # The names of convert's private folders and .part files, as docs/cli.md states them.
-STAGING_PREFIX = "neuroboard-convert-"
+SCRATCH = "neuroboard-convert"
 
 
 def run(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -114,7 +115,7 @@ def test_convert_max_bytes_is_an_option(tmp_path: Path) -> None:
     assert run(path, tmp_path / "logs" / "run", "--max-bytes", 400).returncode == 0
     from neuroboard.cli import convert
 
-    assert convert.MAX_BYTES == 256 << 20 and convert.STAGING_PREFIX == STAGING_PREFIX
+    assert convert.MAX_BYTES == 1 << 30 and convert.SCRATCH == SCRATCH
 
 
 KILLED = """
@@ -173,7 +174,7 @@ def test_a_killed_convert_leaves_nothing_tensorboard_lists(tmp_path: Path) -> No
     result = run(path, logs / "run", env=env)
     assert result.returncode == 0, result.stderr
     assert not os.path.exists(staging), "the next convert clears what the killed one left"
-    assert [name for name in os.listdir(scratch) if name.startswith(STAGING_PREFIX)] == []
+    assert [name for name in os.listdir(scratch) if SCRATCH in name] == []
     assert listed_runs(logs) == ["before", "run"]
     assert sorted(neuroboard.collect_events(logs)["run"].unique()) == ["before", "run"]
     assert accumulator(logs / "run").Tags()["scalars"] == ["lif/v"]
@@ -186,7 +187,7 @@ def test_stale_part_files_of_a_killed_copy_are_cleared(tmp_path: Path) -> None:
     # What a copy across file systems, killed half-way, leaves: a hidden .part of a process that is gone.
     getpid = [sys.executable, "-c", "import os; print(os.getpid())"]
     dead = subprocess.run(getpid, capture_output=True, text=True, check=True)
-    stale = logs / "run" / f".{STAGING_PREFIX}{int(dead.stdout)}-0123.part"
+    stale = logs / "run" / f".{SCRATCH}.{HOST}.{int(dead.stdout)}-0123.part"
     stale.write_bytes(b"half an event file")
     assert listed_runs(logs) == []
     result = run(path, logs / "run", env={**os.environ, "TMPDIR": str(tmp_path)})

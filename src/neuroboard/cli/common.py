@@ -23,6 +23,7 @@ from neuroboard.summary.convert import as_path
 
 __all__ = [
     "CommandError",
+    "HOST",
     "check_logdir",
     "clear_scratch",
     "Path",
@@ -174,7 +175,7 @@ def check_logdir(logdir: str, *, urls: bool = False) -> str:
 
 
 # Scratch names are ``.<name>.<host>.<pid>-<random><suffix>``: whether their maker still runs.
-_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
 
 
 def scratch(folder: str, name: str, suffix: str, *, directory: bool = False) -> str:
@@ -188,7 +189,7 @@ def scratch(folder: str, name: str, suffix: str, *, directory: bool = False) -> 
     >>> os.path.basename(path).startswith(".a.csv."), path.endswith(".part")
     (True, True)
     """
-    prefix = f".{name}.{_HOST}.{os.getpid()}-"
+    prefix = f".{name}.{HOST}.{os.getpid()}-"
     if directory:
         path = tempfile.mkdtemp(suffix, prefix, folder)
         mode = 0o777
@@ -212,7 +213,7 @@ def clear_scratch(folder: str, name: str, suffix: str) -> list[str]:
     ([], True)
     """
     # Only this host's: a process of another host sharing the folder cannot be asked whether it runs.
-    pattern = re.compile(rf"\.{re.escape(name)}\.{re.escape(_HOST)}\.(\d+)-.*{re.escape(suffix)}\Z")
+    pattern = re.compile(rf"\.{re.escape(name)}\.{re.escape(HOST)}\.(\d+)-.*{re.escape(suffix)}\Z")
     try:
         entries = os.listdir(folder)
     except OSError:

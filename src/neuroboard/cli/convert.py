@@ -17,21 +17,21 @@ import contextlib
 import os
 import shutil
 import tempfile
-import uuid
 
 import click
 
-from neuroboard.cli.common import reports_errors
+from neuroboard.cli.common import HOST, clear_scratch, reports_errors, scratch
 from neuroboard.neuro import HDFData, TensorboardWriter
 from neuroboard.neuro.view_settings import FORMATS, KINDS
 
-__all__ = ["MAX_BYTES", "STAGING_PREFIX", "convert", "write_run"]
+__all__ = ["MAX_BYTES", "SCRATCH", "clear_stale", "convert", "write_run"]
 
 #: Default bound of the bytes the datasets of one file may declare (``--max-bytes``).
-MAX_BYTES = 256 << 20
+MAX_BYTES = 1 << 30
 
-#: The start of the names of convert's private folders and ``.part`` files; the pid follows.
-STAGING_PREFIX = "neuroboard-convert-"
+#: The name of convert's private folders and ``.part`` files (see :func:`~neuroboard.cli.common.scratch`).
+SCRATCH = "neuroboard-convert"
+_PART = ".part"
 
 
 def _missing_parents(folder: str) -> list[str]:
@@ -44,46 +44,18 @@ def _missing_parents(folder: str) -> list[str]:
     return missing[::-1]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        # Another user's process, or a name that only looks like ours: not ours to clear.
-        return True
-    return True
-
-
-def _stale(name: str) -> bool:
-    """Return whether ``name`` is a leftover of a convert whose process has ended."""
-    if not name.lstrip(".").startswith(STAGING_PREFIX):
-        return False
-    pid = name.lstrip(".")[len(STAGING_PREFIX) :].split("-", 1)[0]
-    return pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))
-
-
 def clear_stale(root: str, logdir: str) -> list[str]:
     """Remove what killed converts left: private folders in ``root``, ``.part`` files below ``logdir``.
 
     Returns the paths removed.
 
-    >>> import tempfile; d = tempfile.mkdtemp(); os.mkdir(os.path.join(d, STAGING_PREFIX + "999999999-x"))
-    >>> [os.path.basename(p) for p in clear_stale(d, d)]
-    ['neuroboard-convert-999999999-x']
+    >>> import tempfile; d = tempfile.mkdtemp(); os.mkdir(os.path.join(d, f".{SCRATCH}.{HOST}.999999999-x"))
+    >>> [os.path.basename(p) for p in clear_stale(d, d)] == [f".{SCRATCH}.{HOST}.999999999-x"]
+    True
     """
-    removed = []
-    with contextlib.suppress(OSError), os.scandir(root) as entries:
-        for entry in entries:
-            if _stale(entry.name) and entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-                removed.append(entry.path)
-    for folder, _, files in os.walk(logdir):
-        for name in files:
-            if name.endswith(".part") and _stale(name):
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(folder, name))
-                    removed.append(os.path.join(folder, name))
+    removed = clear_scratch(root, SCRATCH, "")
+    for folder, _, _ in os.walk(logdir):
+        removed += clear_scratch(folder, SCRATCH, _PART)
     return removed
 
 
@@ -103,7 +75,7 @@ def _move_into(source: str, target: str, rename: bool) -> None:
                 os.replace(os.path.join(folder, name), final)
                 continue
             # Across file systems a move is a copy: under a name TensorBoard skips until it is whole.
-            part = os.path.join(destination, f".{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.part")
+            part = scratch(destination, SCRATCH, _PART)
             try:
                 shutil.copyfile(os.path.join(folder, name), part)
                 os.replace(part, final)
@@ -129,12 +101,8 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
     created = _missing_parents(logdir)
     os.makedirs(os.path.dirname(logdir), exist_ok=True)
     try:
-        staging = tempfile.mkdtemp(dir=root, prefix=f"{STAGING_PREFIX}{os.getpid()}-")
+        staging = scratch(root, SCRATCH, "", directory=True)
         try:
-            # mkdtemp makes a private folder; the run gets the permissions of any new folder.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(staging, 0o777 & ~umask)
             with TensorboardWriter(staging) as views:
                 views.write(data, keys, **settings)
             rename = _same_device(staging, logdir)

@@ -336,10 +336,12 @@ def test_what_cannot_be_written_at_exit_is_logged_with_counts(tmp_path, monkeypa
     for step in range(3):
         writer.add_scalar("x", float(step), step, 1.0)
     _full_disk(monkeypatch)
-    monkeypatch.setattr(writer_module, "_open_writers", {writer})  # the other tests' writers are not ours to close
+    # The other tests' writers are not this test's to close.
+    monkeypatch.setattr(writer_module, "_open_writers", {writer})
     with caplog.at_level("ERROR", logger="neuroboard.io.writer"):
         writer_module._close_all()
-    assert re.search(rf"lost at exit.*: 3 events \(\d+ bytes\) wait for {re.escape(writer.path)}", caplog.text)
+    logged = rf"lost at exit.*: 3 events \(\d+ bytes\) wait for {re.escape(writer.path)}"
+    assert re.search(logged, caplog.text)
     monkeypatch.undo()
     writer.close()
     assert [e.step for e in read_events(writer.path) if e.summary.value] == [0, 1, 2]

@@ -178,7 +178,8 @@ def test_series_and_claimed_steps_past_int64_are_refused(tmp_path) -> None:
         writer.add_series("x", [1.0, 2.0])  # exactly up to the maximum
         with pytest.raises(ValueError, match=r"tag 'x'"):
             writer.add_text("x", "no step left")
-    assert collect_events(str(tmp_path), type="scalar")["step"].tolist() == [INT64_MAX - 2, INT64_MAX - 1, INT64_MAX]
+    steps = collect_events(str(tmp_path), type="scalar")["step"].tolist()
+    assert steps == [INT64_MAX - 2, INT64_MAX - 1, INT64_MAX]
     writer = EventWriter(str(tmp_path), flush_secs=0)
     with pytest.raises(ValueError, match="claim_steps"):
         writer.claim_steps("y", 2, first=INT64_MAX)

@@ -192,8 +192,10 @@ def check_writer_options(flush_secs: float, max_queue: int, filename_suffix: str
 
     >>> check_writer_options(2.0, 10_000, ".v2", "SummaryWriter")
     """
-    if isinstance(flush_secs, (bool, np.bool_)) or not isinstance(flush_secs, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{func}(flush_secs=...): expected seconds (a number), got {type(flush_secs).__name__}")
+    if isinstance(flush_secs, (bool, np.bool_)) or not isinstance(flush_secs, (int, float, np.number)):
+        raise TypeError(
+            f"{func}(flush_secs=...): expected seconds (a number), got {type(flush_secs).__name__}"
+        )
     # Written so that NaN fails too.
     if not (flush_secs == 0 or FLUSH_SECS_FLOOR <= flush_secs <= threading.TIMEOUT_MAX):
         raise ValueError(
@@ -215,7 +217,8 @@ def check_writer_options(flush_secs: float, max_queue: int, filename_suffix: str
 def _past_int64(func: str, tag: str, first: int, count: int, last: int | None) -> ValueError:
     return ValueError(
         f"{func}(step=None): expected steps within int64 (at most {INT64_MAX}), got {count} step(s) of tag "
-        f"{tag!r} from {first}, as its last step is {last}: pass the steps explicitly or log under another tag"
+        f"{tag!r} from {first}, as its last step is {last}: pass the steps explicitly or log under "
+        f"another tag"
     )
 
 

@@ -331,6 +331,30 @@ def test_close_on_a_full_disk_says_what_waits_and_a_second_close_writes_it(tmp_p
     assert len(df) == 300
 
 
+def test_a_retried_close_ends_the_hparams_session_once(tmp_path, monkeypatch) -> None:
+    writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.01)
+    writer.add_hparams({"lr": 0.1}, {"loss": 0.5})
+    writer.flush()  # nothing waits when the disk fills, so only the background flush meets it
+    failed = _full_disk(monkeypatch)
+    writer.add_scalar("x", 1.0, 0)
+    assert failed.wait(TIMEOUT)
+    with pytest.raises(OSError) as raised:
+        writer.close()
+    assert raised.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    writer.close()
+    paths = run_files(str(tmp_path))["."]
+    tags = [v.tag for path in paths for e in read_events(path) for v in e.summary.value]
+    assert tags.count("_hparams_/session_start_info") == 1
+    assert tags.count("_hparams_/session_end_info") == 1
+    assert _scalar_rows_of(tmp_path, "x") == [(0, 1.0)]
+
+
+def _scalar_rows_of(logdir, tag: str) -> list[tuple[int, float]]:
+    df = neuroboard.collect_events(str(logdir), type="scalar", tags=tag)
+    return list(zip(df["step"].tolist(), df["value"].tolist()))
+
+
 def test_what_cannot_be_written_at_exit_is_logged_with_counts(tmp_path, monkeypatch, caplog) -> None:
     writer = EventWriter(str(tmp_path), flush_secs=0)
     for step in range(3):

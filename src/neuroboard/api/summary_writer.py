@@ -644,16 +644,14 @@ class SummaryWriter:
         errors = []
         if first:
             for writer in self._sessions:
-                event = Event(wall_time=time.time(), summary=session_end(status))
+                # A background flush's error is reported, but does not keep the session's end out.
+                kept = writer.take_error()
+                if kept is not None:
+                    errors.append(kept)
                 try:
-                    writer.add_event(event)
+                    writer.add_event(Event(wall_time=time.time(), summary=session_end(status)))
                 except Exception as error:  # noqa: BLE001 - close every file first, raise after
                     errors.append(error)
-                    # That was an error kept from a background flush, raised once: the event can go now.
-                    try:
-                        writer.add_event(event)
-                    except Exception:  # noqa: BLE001, S110 - the first error says what went wrong
-                        pass
         for writer in self._writers():
             try:
                 # A writer closed earlier returns at once; one whose close failed tries again.

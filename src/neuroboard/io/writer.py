@@ -448,6 +448,17 @@ class EventWriter:
                 _open_writers.discard(self)
             self._release_file()
 
+    def take_error(self) -> BaseException | None:
+        """Return the error of a failed background flush and forget it (None if there was none).
+
+        What that flush could not write stays queued for the next one.
+
+        >>> import tempfile; w = EventWriter(tempfile.mkdtemp()); w.take_error(); w.close()
+        """
+        with self._lock:
+            error, self._error = self._error, None
+            return error
+
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has been called."""

@@ -24,7 +24,7 @@ from neuroboard import (
     value,
 )
 from neuroboard.format.codec import Event, Summary
-from tests.tb import multiplexer
+from tests.tb import accumulator, multiplexer, scalar_arrays
 
 TYPES = ("any", "summary", "scalar")
 # The string dtype of the scalar table's run and tag columns; every string column should have it.
@@ -813,3 +813,44 @@ def test_empty_logdir_gives_the_dtypes(tmp_path, type) -> None:
 @pytest.mark.parametrize("type", TYPES)
 def test_full_frames_have_the_dtypes(two_runs, type) -> None:
     assert collect_events(two_runs, type=type).dtypes.to_dict() == dtypes(type)
+
+
+def test_a_logdirs_write_error_surfaces_on_that_logdirs_next_call_only(tmp_path, monkeypatch) -> None:
+    import errno
+
+    from neuroboard.api.functional import flush_all, log_event, with_logdir, writer_for
+    from neuroboard.io import writer as writer_module
+
+    full, fine = tmp_path / "full", tmp_path / "fine"
+    with with_logdir(fine):
+        log_event(y=1.0, step=0)
+    with with_logdir(full):
+        log_event(x=1.0, step=0, run={"z": 2.0})
+    flush_all()
+    failing = writer_for(str(full))._fd
+    real = os.write
+
+    def write(fd: int, data) -> int:
+        if fd == failing:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+
+    monkeypatch.setattr(writer_module, "_write", write)
+    with with_logdir(full):
+        log_event(x=3.0, step=1, run={"z": 4.0})
+    # Other logdirs, the failing writer's own sub-run included, are read without its error.
+    assert collect_events(str(fine), type="scalar")["value"].tolist() == [1.0]
+    assert collect_events(str(full / "run"), type="scalar")["value"].tolist() == [2.0, 4.0]
+    with pytest.raises(OSError, match=r"1 event \(\d+ bytes\) wait for .*full") as raised:
+        collect_events(str(full), type="scalar")
+    assert raised.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    df = collect_events(str(full), type="scalar")
+    assert sorted(zip(df.run, df.tag, df.step, df.value)) == [
+        (".", "x", 0, 1.0),
+        (".", "x", 1, 3.0),
+        ("run", "z", 0, 2.0),
+        ("run", "z", 1, 4.0),
+    ]
+    steps, values, _ = scalar_arrays(accumulator(full), "x")
+    assert (steps.tolist(), values.tolist()) == ([0, 1], [1.0, 3.0])

@@ -15,6 +15,7 @@ from neuroboard import (
     get_global_step,
     local_logdir,
     log_event,
+    set_default_logdir,
     set_global_step,
     summary_histogram,
     summary_scalar,
@@ -24,7 +25,8 @@ from neuroboard import (
 )
 from neuroboard.api.functional import flush_all
 from neuroboard.format.codec import Event
-from tests.tb import multiplexer
+from neuroboard.summary.convert import INT64_MAX
+from tests.tb import accumulator, multiplexer, scalar_arrays
 
 
 def _scalars(logdir) -> list[tuple[str, str, int, float]]:
@@ -326,3 +328,92 @@ def test_unflushed_values_reach_the_file_at_exit(tmp_path) -> None:
     )
     subprocess.run([sys.executable, "-c", script], check=True)
     assert [s for *_, s, _ in _scalars(tmp_path)] == list(range(100))
+
+
+# -- names that become folders, tags, logdirs and global steps: checked before anything is written
+
+
+def _event_files(folder) -> list:
+    return [p for p in folder.rglob("*") if "tfevents" in p.name]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"../escape": {"x": 1.0}},
+        {"train": {"../../escape": {"x": 1.0}}},
+        {"a/../../escape": {"x": 1.0}},
+        {"<absolute>": {"x": 1.0}},
+        {"a//b": {"x": 1.0}},
+        {"a\0b": {"x": 1.0}},
+    ],
+)
+def test_a_run_name_that_leaves_the_logdir_is_refused_and_nothing_is_written(tmp_path, values) -> None:
+    logdir = tmp_path / "logs"
+    outside = tmp_path / "absolute"
+    values = {str(outside) if key == "<absolute>" else key: x for key, x in values.items()}
+    with with_logdir(logdir):
+        set_global_step(9)
+        refused = r"^log_event\(.*=\.\.\.\): expected a relative name inside the logdir"
+        with pytest.raises(ValueError, match=refused):
+            log_event(loss=0.5, **values)
+        assert get_global_step(increment=False) == 9  # the refused call took no step
+    flush_all()
+    assert _event_files(tmp_path) == []
+    assert not outside.exists()
+
+
+@pytest.mark.parametrize(
+    "values", [{"bad\ud800": 1.0}, {"ok": 1.0, "bad\ud800": 2.0}, {"r": {"t\udfff": 1.0}}]
+)
+def test_a_tag_utf8_cannot_encode_is_refused_at_the_call(tmp_path, values) -> None:
+    with with_logdir(tmp_path):
+        with pytest.raises(ValueError, match=r"^log_event\(.*=\.\.\.\): expected text that UTF-8 can encode"):
+            log_event(**values, step=0)
+        for step in range(1, 1001):
+            log_event(good=float(step), step=step)
+    flush_all()
+    df = collect_events(str(tmp_path), type="scalar")
+    assert df["tag"].unique().tolist() == ["good"]
+    assert df["step"].tolist() == list(range(1, 1001))
+    steps, values, _ = scalar_arrays(accumulator(tmp_path), "good")
+    assert steps.tolist() == list(range(1, 1001))
+    assert values.tolist() == [float(s) for s in range(1, 1001)]
+
+
+def test_tags_stay_as_given(tmp_path) -> None:
+    with with_logdir(tmp_path):
+        log_event(**{"../not/a/path": 1.0, "/also fine": 2.0}, step=0)
+    assert sorted(tag for _, tag, _, _ in _scalars(tmp_path)) == ["../not/a/path", "/also fine"]
+
+
+@pytest.mark.parametrize("func", [with_logdir, set_default_logdir])
+@pytest.mark.parametrize(("logdir", "kind"), [(123, TypeError), ("logs\0x", ValueError), ("", ValueError)])
+def test_a_logdir_that_is_no_path_is_refused_naming_logdir(func, logdir, kind) -> None:
+    before = get_default_logdir()
+    with pytest.raises(kind, match=rf"^{func.__name__}\(logdir=\.\.\.\): expected a"):
+        func(logdir)
+    assert get_default_logdir() == before
+
+
+def test_a_global_step_past_int64_is_refused_at_the_call(tmp_path) -> None:
+    other = tmp_path / "other"
+    with with_logdir(other):
+        log_event(y=1.0)
+    with with_logdir(tmp_path / "full"):
+        for step in range(1000):
+            log_event(good=float(step), step=step)
+        set_global_step(INT64_MAX)
+        with pytest.raises(ValueError, match=rf"^log_event\(step=None\): .*global step is {INT64_MAX}"):
+            log_event(x=1.0)
+        with pytest.raises(ValueError, match=r"^log_event\(step=None\)"):
+            log_event(x=1.0, run={"y": 2.0})
+        with pytest.raises(ValueError, match=r"^get_global_step\(step=None\)"):
+            get_global_step()
+        assert get_global_step(increment=False) == INT64_MAX
+        log_event(x=2.0, step=INT64_MAX)
+    # Nothing waits to fail a later call, here or elsewhere.
+    assert collect_events(str(other), type="scalar")["value"].tolist() == [1.0]
+    df = collect_events(str(tmp_path / "full"), type="scalar")
+    assert len(df) == 1001
+    assert df[df.tag == "x"]["step"].tolist() == [INT64_MAX]

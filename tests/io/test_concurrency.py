@@ -116,7 +116,7 @@ def test_64_processes_starting_together_in_one_run_folder(tmp_path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_logs_into_a_file_of_its_own(tmp_path) -> None:
-    writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.005, max_queue=7)
+    writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.01, max_queue=7)
     for step in range(100):
         writer.add_scalar("parent", float(step), step)
     writer.flush()

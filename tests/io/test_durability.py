@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import signal
 import stat
 import subprocess
@@ -34,7 +35,7 @@ CHILD = textwrap.dedent(
 
     logdir, batch, max_file_bytes, fsync = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
     sys.stdout.reconfigure(line_buffering=True)
-    writer = SummaryWriter(logdir, flush_secs=0.003, max_file_bytes=max_file_bytes or None, fsync=fsync)
+    writer = SummaryWriter(logdir, flush_secs=0.01, max_file_bytes=max_file_bytes or None, fsync=fsync)
     step = 0
     while True:
         for _ in range(batch):
@@ -198,7 +199,7 @@ def test_enospc_surfaces_on_flush_and_nothing_is_lost(tmp_path, monkeypatch) -> 
     assert values == [float(s) for s in range(11)]
 
 
-def test_enospc_in_the_background_surfaces_on_close(tmp_path, monkeypatch) -> None:
+def test_enospc_in_the_background_surfaces_on_close_and_close_can_be_retried(tmp_path, monkeypatch) -> None:
     writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.01)
     failed = _full_disk(monkeypatch)
     writer.add_scalar("x", 1.0, 0)
@@ -206,7 +207,12 @@ def test_enospc_in_the_background_surfaces_on_close(tmp_path, monkeypatch) -> No
     with pytest.raises(OSError) as raised:
         writer.close()
     assert raised.value.errno == errno.ENOSPC
-    writer.close()  # closed all the same; later calls do nothing
+    with pytest.raises(OSError, match=r"1 event \(\d+ bytes\) wait for .*events\.out\.tfevents"):
+        writer.close()  # still no space: still waiting, still said
+    monkeypatch.undo()
+    writer.close()  # space again: the retry writes what waited
+    writer.close()  # and from then on does nothing
+    assert _scalar_rows(tmp_path) == ([0], [1.0])
 
 
 def test_enospc_in_the_background_surfaces_on_the_next_call(tmp_path, monkeypatch) -> None:
@@ -239,6 +245,130 @@ def test_enospc_when_rotating_surfaces_and_nothing_is_lost(tmp_path, monkeypatch
     steps, values = _scalar_rows(tmp_path)
     assert (steps, values) == ([0, 1], [1.0, 2.0])
     assert len(run_files(str(tmp_path))["."]) == 2
+
+
+def test_a_failed_write_says_how_many_events_and_bytes_wait_for_which_file(tmp_path, monkeypatch) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    before = os.path.getsize(writer.path)
+    _full_disk(monkeypatch, after=50)  # the second record is cut
+    for step in range(10):
+        writer.add_scalar("x", float(step), step, 1.0)
+    with pytest.raises(OSError) as raised:
+        writer.flush()
+    assert raised.value.errno == errno.ENOSPC
+    assert isinstance(raised.value.__cause__, OSError)
+    cut = os.path.getsize(writer.path)
+    monkeypatch.undo()
+    writer.close()
+    waiting = os.path.getsize(writer.path) - cut
+    assert 0 < cut - before < waiting
+    assert f"9 events ({waiting} bytes) wait for {writer.path}" in str(raised.value)
+    assert [e.step for e in read_events(writer.path) if e.summary.value] == list(range(10))
+
+
+def test_an_encoding_failure_keeps_the_whole_batch_and_a_retry_writes_it(tmp_path, monkeypatch) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    for step in range(1000):
+        writer.add_scalar("x", float(step), step, 1.0)
+    real = writer_module.encode_scalar_records
+
+    def failing(*args):
+        raise MemoryError("no room to encode")
+
+    monkeypatch.setattr(writer_module, "encode_scalar_records", failing)
+    with pytest.raises(MemoryError) as raised:
+        writer.flush()
+    assert "1000 events (0 bytes, and 1000 scalars not yet encoded) wait for" in raised.value.__notes__[0]
+    monkeypatch.setattr(writer_module, "encode_scalar_records", real)
+    writer.add_scalar("x", 1000.0, 1000, 1.0)
+    writer.close()
+    steps, values = _scalar_rows(tmp_path)
+    assert steps == list(range(1001))
+    assert values == [float(s) for s in range(1001)]
+
+
+def test_full_disk_mid_batch_with_rotation_loses_no_record(tmp_path, monkeypatch) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0, max_queue=100_000, max_file_bytes=10_000)
+    for step in range(6000):
+        writer.add_scalar("x", expected(np.array(step)).item(), step, 1.0)
+        if step % 500 == 499:
+            if step == 2999:
+                _full_disk(monkeypatch, after=10_017)  # past max_file_bytes, inside a record
+                with pytest.raises(OSError) as raised:
+                    writer.flush()
+                assert raised.value.errno == errno.ENOSPC
+                monkeypatch.undo()
+            writer.flush()
+    writer.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a damaged record would be reported as a warning
+        df = neuroboard.collect_events(str(tmp_path), type="scalar", on_corrupt="raise")
+    assert df["step"].tolist() == list(range(6000))
+    assert df["value"].tolist() == expected(np.arange(6000)).tolist()
+    tb_steps, tb_values, _ = scalar_arrays(accumulator(tmp_path), "x")
+    assert tb_steps.tolist() == list(range(6000))
+    assert tb_values.tolist() == expected(np.arange(6000)).tolist()
+    assert len(run_files(str(tmp_path))["."]) > 5
+
+
+def test_close_on_a_full_disk_says_what_waits_and_a_second_close_writes_it(tmp_path, monkeypatch) -> None:
+    writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0)
+    for step in range(100):
+        writer.add_scalars("pair", {"a": float(step), "b": -float(step)}, step)
+        writer.add_scalar("x", float(step), step)
+    _full_disk(monkeypatch)
+    with pytest.raises(OSError) as raised:
+        writer.close()
+    assert raised.value.errno == errno.ENOSPC
+    assert re.search(r"\d+ events \(\d+ bytes\) wait for .*events\.out\.tfevents", str(raised.value))
+    monkeypatch.undo()
+    writer.close()
+    for run, tag, sign in ((".", "x", 1), ("pair_a", "pair", 1), ("pair_b", "pair", -1)):
+        steps, values, _ = scalar_arrays(accumulator(tmp_path / run), tag)
+        assert steps.tolist() == list(range(100))
+        assert values.tolist() == [sign * float(s) for s in range(100)]
+    df = neuroboard.collect_events(str(tmp_path), type="scalar")
+    assert len(df) == 300
+
+
+def test_a_retried_close_ends_the_hparams_session_once(tmp_path, monkeypatch) -> None:
+    writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.01)
+    writer.add_hparams({"lr": 0.1}, {"loss": 0.5})
+    writer.flush()  # nothing waits when the disk fills, so only the background flush meets it
+    failed = _full_disk(monkeypatch)
+    writer.add_scalar("x", 1.0, 0)
+    assert failed.wait(TIMEOUT)
+    with pytest.raises(OSError) as raised:
+        writer.close()
+    assert raised.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    writer.close()
+    paths = run_files(str(tmp_path))["."]
+    tags = [v.tag for path in paths for e in read_events(path) for v in e.summary.value]
+    assert tags.count("_hparams_/session_start_info") == 1
+    assert tags.count("_hparams_/session_end_info") == 1
+    assert _scalar_rows_of(tmp_path, "x") == [(0, 1.0)]
+
+
+def _scalar_rows_of(logdir, tag: str) -> list[tuple[int, float]]:
+    df = neuroboard.collect_events(str(logdir), type="scalar", tags=tag)
+    return list(zip(df["step"].tolist(), df["value"].tolist()))
+
+
+def test_what_cannot_be_written_at_exit_is_logged_with_counts(tmp_path, monkeypatch, caplog) -> None:
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    for step in range(3):
+        writer.add_scalar("x", float(step), step, 1.0)
+    _full_disk(monkeypatch)
+    # The other tests' writers are not this test's to close.
+    monkeypatch.setattr(writer_module, "_open_writers", {writer})
+    with caplog.at_level("ERROR", logger="neuroboard.io.writer"):
+        writer_module._close_all()
+    logged = rf"lost at exit.*: 3 events \(\d+ bytes\) wait for {re.escape(writer.path)}"
+    assert re.search(logged, caplog.text)
+    monkeypatch.undo()
+    writer.close()
+    assert [e.step for e in read_events(writer.path) if e.summary.value] == [0, 1, 2]
 
 
 # -- rotation ----------------------------------------------------------------------

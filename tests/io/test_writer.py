@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,8 +14,10 @@ import time
 
 import pytest
 
+from neuroboard import SummaryWriter, collect_events
 from neuroboard.io.reader import read_events, run_files
-from neuroboard.io.writer import EventWriter, WriterClosedError
+from neuroboard.io.writer import FLUSH_SECS_FLOOR, EventWriter, WriterClosedError
+from neuroboard.summary.convert import INT64_MAX
 from tests.tb import accumulator, scalar_arrays
 
 POLL_TIMEOUT = 30.0
@@ -128,15 +132,103 @@ def test_background_error_surfaces_and_nothing_is_lost(tmp_path) -> None:
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to act as a full disk")
-def test_flush_and_close_raise_write_errors(tmp_path) -> None:
+def test_flush_and_close_raise_write_errors_and_close_can_be_retried(tmp_path) -> None:
     writer = EventWriter(str(tmp_path), flush_secs=0)
     saved = _fill_disk(writer)
     writer.add_scalar("x", 1.0, 0, 1.0)
     with pytest.raises(OSError):
         writer.flush()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=f"1 event \\(\\d+ bytes\\) wait for {re.escape(writer.path)}"):
         writer.close()
-    os.close(saved)
+    with pytest.raises(WriterClosedError):
+        writer.add_scalar("x", 2.0, 1, 1.0)  # closed to new events, all the same
+    _free_disk(writer, saved)
+    writer.close()
+    writer.close()
+    assert _scalar_steps(writer.path) == [0]
+    steps, values, _ = scalar_arrays(accumulator(tmp_path), "x")
+    assert (steps.tolist(), values.tolist()) == ([0], [1.0])
+
+
+# -- steps past int64 and options, refused where they enter --------------------------
+
+
+def test_an_automatic_step_past_int64_is_refused_at_the_call(tmp_path) -> None:
+    writer = SummaryWriter(tmp_path, flush_secs=0)
+    for step in range(1000):
+        writer.add_scalar("good", float(step), step)
+    writer.add_scalar("x", 1.0, INT64_MAX)
+    with pytest.raises(ValueError, match=rf"step=None.*tag 'x'.*last step is {INT64_MAX}.*pass the steps"):
+        writer.add_scalar("x", 2.0)
+    with pytest.raises(ValueError, match=r"step=None.*tag 'x'"):
+        writer.add_scalars("x", {"a": 1.0})
+    writer.close()
+    df = collect_events(str(tmp_path), type="scalar")
+    assert len(df) == 1001
+    assert df[df.tag == "x"]["step"].tolist() == [INT64_MAX]
+    steps, _, _ = scalar_arrays(accumulator(tmp_path), "good")
+    assert steps.tolist() == list(range(1000))
+
+
+def test_series_and_claimed_steps_past_int64_are_refused(tmp_path) -> None:
+    with SummaryWriter(tmp_path, flush_secs=0) as writer:
+        writer.add_scalar("x", 1.0, INT64_MAX - 2)
+        with pytest.raises(ValueError, match=rf"got 3 step\(s\) of tag 'x' from {INT64_MAX - 1}"):
+            writer.add_series("x", [1.0, 2.0, 3.0])
+        writer.add_series("x", [1.0, 2.0])  # exactly up to the maximum
+        with pytest.raises(ValueError, match=r"tag 'x'"):
+            writer.add_text("x", "no step left")
+    steps = collect_events(str(tmp_path), type="scalar")["step"].tolist()
+    assert steps == [INT64_MAX - 2, INT64_MAX - 1, INT64_MAX]
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    with pytest.raises(ValueError, match="claim_steps"):
+        writer.claim_steps("y", 2, first=INT64_MAX)
+    assert writer.claim_steps("y") == 0  # the refused claim left the count as it was
+    writer.close()
+
+
+BAD_OPTIONS = [
+    ({"flush_secs": math.inf}, ValueError, "flush_secs"),
+    ({"flush_secs": math.nan}, ValueError, "flush_secs"),
+    ({"flush_secs": 1e308}, ValueError, "flush_secs"),
+    ({"flush_secs": 1e-9}, ValueError, "flush_secs"),
+    ({"flush_secs": -1.0}, ValueError, "flush_secs"),
+    ({"flush_secs": "2"}, TypeError, "flush_secs"),
+    ({"flush_secs": True}, TypeError, "flush_secs"),
+    ({"max_queue": True}, TypeError, "max_queue"),
+    ({"max_queue": 2.5}, TypeError, "max_queue"),
+    ({"max_queue": 0}, ValueError, "max_queue"),
+    ({"filename_suffix": 123}, TypeError, "filename_suffix"),
+    ({"filename_suffix": "/../x"}, ValueError, "filename_suffix"),
+    ({"filename_suffix": "a\0b"}, ValueError, "filename_suffix"),
+]
+
+
+@pytest.mark.parametrize("make", [EventWriter, SummaryWriter], ids=["EventWriter", "SummaryWriter"])
+@pytest.mark.parametrize(("options", "kind", "arg"), BAD_OPTIONS)
+def test_bad_options_are_refused_before_a_file_is_made(tmp_path, make, options, kind, arg) -> None:
+    with pytest.raises(kind, match=rf"^{make.__name__}\({arg}=\.\.\.\): expected .*got"):
+        make(str(tmp_path / "run"), **options)
+    assert not os.path.exists(tmp_path / "run")
+    assert [p for p in tmp_path.rglob("*") if "tfevents" in p.name] == []
+
+
+@pytest.mark.parametrize("flush_secs", [0, FLUSH_SECS_FLOOR, 3600])
+def test_flush_secs_zero_and_the_floor_are_accepted(tmp_path, flush_secs) -> None:
+    with SummaryWriter(tmp_path, flush_secs=flush_secs, max_queue=1, filename_suffix=".v2") as writer:
+        writer.add_scalar("x", 1.0, 0)
+    [path] = run_files(str(tmp_path))["."]
+    assert path.endswith(".v2")
+    assert _scalar_steps(path) == [0]
+
+
+@pytest.mark.parametrize("make", [EventWriter, SummaryWriter], ids=["EventWriter", "SummaryWriter"])
+@pytest.mark.parametrize(("logdir", "kind"), [(123, TypeError), ("runs\0x", ValueError), ("", ValueError)])
+def test_a_logdir_that_is_no_path_is_refused_naming_logdir(tmp_path, monkeypatch, make, logdir, kind) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(kind, match=rf"^{make.__name__}\(logdir=\.\.\.\): expected a"):
+        make(logdir)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_threads_share_one_writer(tmp_path) -> None:

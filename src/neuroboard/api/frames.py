@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neuroboard.api.functional import flush_all, get_default_logdir
+from neuroboard.api.functional import flush_logdir, get_default_logdir
 from neuroboard.format.codec import Event, Summary
 from neuroboard.io.logdir import EventsLogdir, Filters, ScalarBatch
 from neuroboard.io.remote import is_url
@@ -106,6 +106,15 @@ def _source(logdir: Any, storage_options: dict | None) -> EventsLogdir:
     return EventsLogdir(logdir, final=True)
 
 
+def _flush_writers_of(logdir: Any) -> None:
+    if logdir is None:
+        logdir = get_default_logdir()
+    if isinstance(logdir, EventsLogdir):
+        logdir = logdir.logdir
+    if isinstance(logdir, (str, os.PathLike)) and os.fspath(logdir):
+        flush_logdir(logdir)
+
+
 def _check_n(n: Any) -> int | None:
     if n is None:
         return None
@@ -156,9 +165,9 @@ def collect_events(
         )
     n = _check_n(n)
     filters = Filters.make(runs, tags, steps)
-    # What log_event wrote in this process is read back without waiting for the background flush
-    # (before listing: a remote writer's flush adds an object).
-    flush_all()
+    # What log_event wrote into this logdir is read back without waiting for the background flush
+    # (before listing: a remote writer's flush adds an object). Writers elsewhere keep their errors.
+    _flush_writers_of(logdir)
     source = _source(logdir, storage_options)
     options = {"verify": bool(verify), "on_corrupt": on_corrupt}
     if type == "scalar":

@@ -19,14 +19,25 @@ from typing import Any
 
 from neuroboard.api.summaries import summary_hparams, summary_hparams_config
 from neuroboard.format.codec import Event, Summary
+from neuroboard.io.files import is_event_file
 from neuroboard.io.remote import is_url
 from neuroboard.io.writer import EventWriter, Flusher
-from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_float, as_step, is_tensor
+from neuroboard.summary.convert import (
+    INT64_MAX,
+    INT64_MIN,
+    as_float,
+    as_path,
+    as_run_name,
+    as_step,
+    as_tag,
+    is_tensor,
+)
 from neuroboard.summary.text import text
 
 __all__ = [
     "as_event",
     "flush_all",
+    "flush_logdir",
     "get_default_logdir",
     "get_global_step",
     "local_logdir",
@@ -47,12 +58,6 @@ _writers: dict[str, EventWriter] = {}
 _flusher: Flusher | None = None
 
 
-def _as_logdir(logdir: Any, func: str) -> str:
-    if not isinstance(logdir, (str, os.PathLike)) or not os.fspath(logdir):
-        raise TypeError(f"{func}(logdir=...): expected a non-empty path, got {logdir!r}")
-    return os.fspath(logdir)
-
-
 def get_default_logdir() -> str:
     """Return the logdir that ``log_event`` writes to here and now.
 
@@ -71,7 +76,7 @@ def set_default_logdir(logdir: str | os.PathLike = "logs") -> None:
     'logs'
     """
     global _process_default
-    logdir = _as_logdir(logdir, "set_default_logdir")
+    logdir = as_path(logdir, "set_default_logdir", "logdir")
     _process_default = logdir
     if _logdir.get() is not None:
         _logdir.set(logdir)
@@ -88,7 +93,7 @@ class with_logdir(ContextDecorator):
     """
 
     def __init__(self, logdir: str | os.PathLike) -> None:
-        self.logdir = _as_logdir(logdir, "with_logdir")
+        self.logdir = as_path(logdir, "with_logdir", "logdir")
         self._tokens: list[contextvars.Token] = []
 
     def __enter__(self) -> str:
@@ -127,14 +132,20 @@ def get_global_step(increment: bool = True) -> int:
     ...     get_global_step(), get_global_step(), get_global_step(increment=False)
     (0, 1, 1)
     """
-    return _global_step(get_default_logdir(), increment)
+    return _global_step(get_default_logdir(), increment, "get_global_step")
 
 
-def _global_step(logdir: str, increment: bool) -> int:
+def _global_step(logdir: str, increment: bool, func: str = "log_event") -> int:
     key = _absolute(logdir)
     with _lock:
         step = _steps.get(key, -1)
         if increment:
+            if step == INT64_MAX:
+                raise ValueError(
+                    f"{func}(step=None): expected a global step within int64 (at most {INT64_MAX}), got "
+                    f"{step + 1} for logdir {logdir!r}, whose global step is {step}: pass step=... or "
+                    f"set_global_step() to a lower step"
+                )
             step += 1
             _steps[key] = step
         return step
@@ -247,8 +258,12 @@ def _collect(values: dict, folder: str, step: int, wall: float, path: str, out: 
             raise TypeError(f"log_event({path}...): expected names that are non-empty str, got {name!r}")
         where = f"{path}{name}"
         if isinstance(x, dict):
+            # A dict's key becomes a run folder: it must stay inside the logdir.
+            as_run_name(name, "log_event", where)
             _collect(x, os.path.join(folder, name), step, wall, f"{where}=...[", out)
-        elif type(x) is float or (type(x) is int and not isinstance(x, bool)):
+            continue
+        as_tag(name, "log_event", where)
+        if type(x) is float or (type(x) is int and not isinstance(x, bool)):
             out.append((folder, name, float(x)))
         else:
             try:
@@ -288,7 +303,8 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
     if len(values) == 1:
         # The common call, one plain number: no conversion machinery.
         ((name, x),) = values.items()
-        if type(x) is float and name:
+        # Non-ASCII names take the long way, which checks that UTF-8 can encode them.
+        if type(x) is float and name and name.isascii():
             if step is None:
                 step = _global_step(root, increment=True)
             writer_for(root).add_scalar(name, x, step, wall)
@@ -349,14 +365,44 @@ def log_hparams(
 def flush_all(close: bool = False) -> None:
     """Flush every writer the functional API opened (and close them with ``close``).
 
+    Every writer is tried; then the first error is raised.
+
     >>> flush_all()
     """
     with _lock:
         writers = list(_writers.values())
         if close:
             _writers.clear()
+    _flush(writers, close)
+
+
+def flush_logdir(logdir: str | os.PathLike) -> None:
+    """Flush the writers the functional API opened in ``logdir`` and its runs (or for that event file).
+
+    The error of a writer elsewhere is left for that writer's own next call.
+
+    >>> import tempfile; d = tempfile.mkdtemp()
+    >>> with with_logdir(d): _ = log_event(loss=0.5)
+    >>> flush_logdir(d)
+    """
+    root = _absolute(os.fspath(logdir))
+    prefix = root.rstrip("/" + os.sep) + ("/" if is_url(root) else os.sep)
+    # An event file's own run is its folder.
+    run = os.path.dirname(root) if is_event_file(os.path.basename(root)) else root
+    with _lock:
+        writers = [writer for key, writer in _writers.items() if key in (root, run) or key.startswith(prefix)]
+    _flush(writers, close=False)
+
+
+def _flush(writers: list[EventWriter], close: bool) -> None:
+    errors = []
     for writer in writers:
-        if close:
-            writer.close()
-        else:
-            writer.flush()
+        try:
+            if close:
+                writer.close()
+            else:
+                writer.flush()
+        except Exception as error:  # noqa: BLE001 - every writer is tried, then the first error raised
+            errors.append(error)
+    if errors:
+        raise errors[0]

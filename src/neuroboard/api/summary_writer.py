@@ -28,6 +28,7 @@ from neuroboard.io.writer import (
     EventWriter,
     Flusher,
     check_file_limits,
+    check_writer_options,
 )
 from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import (
@@ -35,6 +36,7 @@ from neuroboard.summary.convert import (
     INT64_MIN,
     as_array,
     as_float,
+    as_path,
     as_step,
     as_steps,
     as_run_name,
@@ -135,15 +137,10 @@ class SummaryWriter:
             logdir = log_dir
         if logdir is None:
             logdir = default_logdir(comment)
-        self.logdir = os.fspath(logdir)
-        if not isinstance(self.logdir, str) or not self.logdir:
-            raise TypeError(f"SummaryWriter(logdir=...): expected a non-empty path, got {logdir!r}")
+        self.logdir = as_path(logdir, "SummaryWriter", "logdir")
         if purge_step is not None:
             purge_step = as_step(purge_step, "SummaryWriter", "purge_step")
-        if not isinstance(flush_secs, (int, float)) or flush_secs < 0:
-            raise ValueError(f"SummaryWriter(flush_secs=...): expected seconds >= 0, got {flush_secs!r}")
-        if not isinstance(max_queue, int) or max_queue < 1:
-            raise ValueError(f"SummaryWriter(max_queue=...): expected an int >= 1, got {max_queue!r}")
+        check_writer_options(flush_secs, max_queue, filename_suffix, "SummaryWriter")
         check_file_limits(max_file_bytes, rotate_secs, "SummaryWriter")
         self.fsync = bool(fsync)
         self.max_file_bytes = max_file_bytes
@@ -629,11 +626,21 @@ class SummaryWriter:
         >>> import tempfile
         >>> w = SummaryWriter(tempfile.mkdtemp()); w.add_scalar("a", 1.0); w.flush(); w.close()
         """
+        errors = []
         for writer in self._writers():
-            writer.flush()
+            try:
+                writer.flush()
+            except Exception as error:  # noqa: BLE001 - every run is flushed, then the first error raised
+                errors.append(error)
+        if errors:
+            raise errors[0]
 
     def close(self) -> None:
-        """Flush and close every file of this writer; later calls do nothing.
+        """Flush and close every file of this writer; once that has succeeded, later calls do nothing.
+
+        If a file cannot be written (a full disk), the error says what waits
+        for it; what waits stays queued, and calling close() again (once space
+        is freed) writes it and closes the files that are left.
 
         >>> import tempfile
         >>> w = SummaryWriter(tempfile.mkdtemp()); w.close(); w.close()
@@ -642,21 +649,26 @@ class SummaryWriter:
 
     def _close(self, status: str) -> None:
         with self._lock:
-            if self._closed:
-                return
+            first = not self._closed
             self._closed = True
         errors = []
-        for writer in self._sessions:
-            try:
-                writer.add_event(Event(wall_time=time.time(), summary=session_end(status)))
-            except Exception as error:  # noqa: BLE001 - close every file first, raise after
-                errors.append(error)
+        if first:
+            for writer in self._sessions:
+                # A background flush's error is reported, but does not keep the session's end out.
+                kept = writer.take_error()
+                if kept is not None:
+                    errors.append(kept)
+                try:
+                    writer.add_event(Event(wall_time=time.time(), summary=session_end(status)))
+                except Exception as error:  # noqa: BLE001 - close every file first, raise after
+                    errors.append(error)
         for writer in self._writers():
             try:
+                # A writer closed earlier returns at once; one whose close failed tries again.
                 writer.close()
-            except Exception as error:  # noqa: BLE001 - every file is closed, then the first error raised
+            except Exception as error:  # noqa: BLE001 - every file is tried, then the first error raised
                 errors.append(error)
-        if self._flusher is not None:
+        if first and self._flusher is not None:
             self._flusher.stop()
         if errors:
             raise errors[0]

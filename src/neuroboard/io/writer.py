@@ -30,15 +30,26 @@ import weakref
 import numpy as np
 
 from neuroboard.format.codec import Event, encode_event, encode_scalar_records, file_version_event
+from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
 from neuroboard.io.files import create_event_file, next_event_name
 from neuroboard.io.remote import is_url, latest_event_name, url_fs
+from neuroboard.summary.convert import INT64_MAX, as_path, as_text
 
-__all__ = ["EventWriter", "Flusher", "WriterClosedError", "check_file_limits"]
+__all__ = [
+    "FLUSH_SECS_FLOOR",
+    "EventWriter",
+    "Flusher",
+    "WriterClosedError",
+    "check_file_limits",
+    "check_writer_options",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_SECS = 2.0
 DEFAULT_MAX_QUEUE = 10_000
+#: The shortest background flush interval: below it an idle writer's thread only spins.
+FLUSH_SECS_FLOOR = 0.01
 
 # Looked up at each call rather than bound: the seam where the tests inject a
 # full disk and count the syncs, and where rotation reads the time.
@@ -112,10 +123,14 @@ def _close_all() -> None:
     with _open_lock:
         writers = list(_open_writers)
     for writer in writers:
-        try:
-            writer.close()
-        except Exception as error:  # noqa: BLE001 - exit goes on, but says what was lost
-            logger.error("could not finish %s at exit: %s", writer.path, error)
+        # Twice: the first close() may only raise an error kept from a background flush.
+        for attempt in (1, 2):
+            try:
+                writer.close()
+                break
+            except Exception as error:  # noqa: BLE001 - exit goes on, but says what was lost
+                if attempt == 2:
+                    logger.error("lost at exit, could not finish %s: %s", writer.path, error)
 
 
 _early_exit_hook = False
@@ -168,6 +183,57 @@ def check_file_limits(max_file_bytes: int | None, rotate_secs: float | None, fun
         raise ValueError(f"{func}(rotate_secs=...): expected seconds > 0 or None, got {rotate_secs!r}")
 
 
+def check_writer_options(flush_secs: float, max_queue: int, filename_suffix: str, func: str) -> None:
+    """Raise a TypeError or ValueError naming ``func`` and the option unless all three are usable.
+
+    ``flush_secs`` is 0 (no background flush) or finite seconds from
+    :data:`FLUSH_SECS_FLOOR` to ``threading.TIMEOUT_MAX``; ``max_queue`` an int
+    >= 1; ``filename_suffix`` a str that can end a file name (no path separator, no NUL).
+
+    >>> check_writer_options(2.0, 10_000, ".v2", "SummaryWriter")
+    """
+    if isinstance(flush_secs, (bool, np.bool_)) or not isinstance(flush_secs, (int, float, np.number)):
+        raise TypeError(
+            f"{func}(flush_secs=...): expected seconds (a number), got {type(flush_secs).__name__}"
+        )
+    # Written so that NaN fails too.
+    if not (flush_secs == 0 or FLUSH_SECS_FLOOR <= flush_secs <= threading.TIMEOUT_MAX):
+        raise ValueError(
+            f"{func}(flush_secs=...): expected 0 (no background flush) or seconds from {FLUSH_SECS_FLOOR} "
+            f"to {threading.TIMEOUT_MAX:g}, got {flush_secs!r}"
+        )
+    if isinstance(max_queue, (bool, np.bool_)) or not isinstance(max_queue, (int, np.integer)):
+        raise TypeError(f"{func}(max_queue=...): expected an int >= 1, got {type(max_queue).__name__}")
+    if max_queue < 1:
+        raise ValueError(f"{func}(max_queue=...): expected an int >= 1, got {max_queue!r}")
+    as_text(filename_suffix, func, "filename_suffix")
+    if any(sep in filename_suffix for sep in {"/", "\0", os.sep, os.altsep or "/"}):
+        raise ValueError(
+            f"{func}(filename_suffix=...): expected the end of a file name (no path separator, no NUL), "
+            f"got {filename_suffix!r}"
+        )
+
+
+def _past_int64(func: str, tag: str, first: int, count: int, last: int | None) -> ValueError:
+    return ValueError(
+        f"{func}(step=None): expected steps within int64 (at most {INT64_MAX}), got {count} step(s) of tag "
+        f"{tag!r} from {first}, as its last step is {last}: pass the steps explicitly or log under "
+        f"another tag"
+    )
+
+
+def _record_ends(data: bytes | memoryview) -> list[int]:
+    """Return the end offset of each record in ``data``, which starts at a record boundary."""
+    ends = []
+    start = 0
+    while start + HEADER_SIZE <= len(data):
+        start += HEADER_SIZE + int.from_bytes(data[start : start + 8], "little") + FOOTER_SIZE
+        ends.append(start)
+    if start < len(data):
+        ends.append(len(data))
+    return ends
+
+
 def _sync_folder(path: str) -> None:
     # A new file's name is durable only once its folder is synced; Windows has no such call.
     if os.name != "posix":
@@ -215,8 +281,9 @@ class EventWriter:
         rotate_secs: float | None = None,
         storage_options: dict | None = None,
     ) -> None:
+        check_writer_options(flush_secs, max_queue, filename_suffix, "EventWriter")
         check_file_limits(max_file_bytes, rotate_secs, "EventWriter")
-        self.logdir = os.fspath(logdir)
+        self.logdir = as_path(logdir, "EventWriter", "logdir")
         self.filename_suffix = filename_suffix
         self.fsync = bool(fsync)
         self.max_file_bytes = max_file_bytes
@@ -238,11 +305,13 @@ class EventWriter:
         self._file_opened = _monotonic()
         if self.fsync and self._fs is None:
             _sync_folder(self.logdir)
-        self.max_queue = max(1, int(max_queue))
+        self.max_queue = int(max_queue)
         self._lock = threading.Lock()
         # A remote object gets its file-version event when it is put.
         self._chunks: list[bytes] = [] if self._fs else [encode_event(file_version_event(time.time()))]
         self._chunks.extend(encode_event(event) for event in first_events)
+        # The rest of a record that a failed write began: it goes into the same file before anything else.
+        self._tail = b""
         # Pending scalars, one list per column: cheaper to fill and to turn into arrays.
         self._tags: list[str] = []
         self._steps: list[int] = []
@@ -251,6 +320,8 @@ class EventWriter:
         self._queued = 0
         self._last_step: dict[str, int] = {}
         self._closed = False
+        # Set once close() has written everything and closed the file; until then close() can be retried.
+        self._done = False
         self._error: BaseException | None = None
         # Set in a forked child until the writer is used there: see _leave_parents_file.
         self._forked = False
@@ -275,6 +346,8 @@ class EventWriter:
         with self._lock:
             if first is None:
                 first = self._last_step.get(tag, -1) + 1
+            if first + count - 1 > INT64_MAX:
+                raise _past_int64("claim_steps", tag, first, count, self._last_step.get(tag))
             self._last_step[tag] = first + count - 1
             return first
 
@@ -290,6 +363,8 @@ class EventWriter:
                 self._check_usable()
             if step is None:
                 step = self._last_step.get(tag, -1) + 1
+                if step > INT64_MAX:
+                    raise _past_int64("add_scalar", tag, step, 1, step - 1)
             self._last_step[tag] = step
             self._tags.append(tag)
             self._steps.append(step)
@@ -334,40 +409,55 @@ class EventWriter:
     def flush(self) -> None:
         """Hand every queued event to the operating system, and with ``fsync`` to the disk.
 
-        Raises the error of a failed background flush, if there was one.
+        Raises the error of a failed background flush, if there was one. A
+        failed write keeps every event that did not reach the file, in order,
+        and says how many wait; the next flush that succeeds writes them.
         """
         with self._lock:
             if self._error is not None:
                 self._raise_pending()
-            if not self._closed:
+            if not self._done:
                 self._write_pending()
 
     def close(self) -> None:
-        """Flush and close the file; later calls do nothing.
+        """Flush and close the file; once that has succeeded, later calls do nothing.
 
-        Raises the error of a failed flush; the file is closed all the same.
+        A failed write raises its error, which says how many events and bytes
+        wait for which file; they stay queued and the file open, so close()
+        can be called again (once space is freed, say) and writes them all.
+        What is still queued at interpreter exit is tried once more, then logged.
         """
         with self._lock:
-            if self._closed:
+            if self._done:
                 return
+            first = not self._closed
             self._closed = True
+            if first and self._flusher is not None:
+                self._flusher.discard(self)
+        # Outside the lock: the thread may be waiting for it to flush this writer.
+        if first and self._own_flusher:
+            self._flusher.stop()
+        with self._lock:
+            if self._done:
+                return
+            if self._error is not None:
+                self._raise_pending()
+            self._write_pending()
+            self._done = True
             with _open_lock:
                 _open_writers.discard(self)
-            if self._flusher is not None:
-                self._flusher.discard(self)
-            try:
-                if self._error is not None:
-                    self._raise_pending()
-                self._write_pending()
-            except BaseException:
-                self._release_file(quietly=True)
-                raise
-            else:
-                self._release_file()
-            finally:
-                self._forget_queue()
-        if self._own_flusher:
-            self._flusher.stop()
+            self._release_file()
+
+    def take_error(self) -> BaseException | None:
+        """Return the error of a failed background flush and forget it (None if there was none).
+
+        What that flush could not write stays queued for the next one.
+
+        >>> import tempfile; w = EventWriter(tempfile.mkdtemp()); w.take_error(); w.close()
+        """
+        with self._lock:
+            error, self._error = self._error, None
+            return error
 
     @property
     def closed(self) -> bool:
@@ -399,6 +489,7 @@ class EventWriter:
         """In a forked child: drop the parent's queue, error and file without writing them."""
         self._lock = threading.Lock()
         self._forget_queue()
+        self._tail = b""
         self._error = None
         self._release_file(quietly=True)
         self._forked = True
@@ -438,40 +529,97 @@ class EventWriter:
     def _encode_scalars(self) -> None:
         if not self._tags:
             return
-        tags, steps, walls, values = self._tags, self._steps, self._walls, self._values
-        self._tags, self._steps, self._walls, self._values = [], [], [], []
-        self._chunks.append(
-            encode_scalar_records(
-                tags,
-                np.array(steps, np.int64),
-                np.array(walls, np.float64),
-                np.array(values, np.float64),
-            )
+        record = encode_scalar_records(
+            self._tags,
+            np.array(self._steps, np.int64),
+            np.array(self._walls, np.float64),
+            np.array(self._values, np.float64),
         )
+        # Cleared only once encoded: a failure leaves every scalar queued.
+        self._chunks.append(record)
+        self._tags, self._steps, self._walls, self._values = [], [], [], []
 
     def _write_pending(self) -> None:
-        self._encode_scalars()
-        self._queued = 0
-        if not self._chunks:
-            return
-        if self._fs is not None:
-            self._put_object()
-            return
-        if self._fd is None or self._rotation_due():
-            self._next_file()
-        data = memoryview(b"".join(self._chunks))
-        self._chunks = []
         try:
-            while data:
-                written = _write(self._fd, data)
+            self._encode_scalars()
+            self._queued = 0
+            if self._fs is not None:
+                if self._chunks:
+                    self._put_object()
+                return
+            if self._tail:
+                self._write_tail()
+            if not self._chunks:
+                return
+            if self._fd is None or self._rotation_due():
+                self._next_file()
+            self._write_chunks()
+            if self.fsync:
+                _fsync(self._fd)
+        except Exception as error:
+            explained = self._explained(error)
+            if explained is error:
+                raise
+            raise explained from error
+
+    def _write_tail(self) -> None:
+        view = memoryview(self._tail)
+        done = 0
+        try:
+            while done < len(view):
+                written = _write(self._fd, view[done:])
                 self._file_bytes += written
-                data = data[written:]
+                done += written
+        finally:
+            self._tail = bytes(view[done:])
+
+    def _write_chunks(self) -> None:
+        data = memoryview(b"".join(self._chunks))
+        done = 0
+        try:
+            while done < len(data):
+                written = _write(self._fd, data[done:])
+                self._file_bytes += written
+                done += written
         except BaseException:
-            # Keep what did not reach the file, so that a retry writes it in order.
-            self._chunks = [bytes(data)]
+            # A record the failure cut in two must be finished in this file, before any rotation;
+            # the records after it stay queued.
+            ends = _record_ends(data)
+            start = max((end for end in ends if end <= done), default=0)
+            end = start if start == done else next(end for end in ends if end > done)
+            self._tail = bytes(data[done:end])
+            self._chunks = [bytes(data[end:])] if end < len(data) else []
             raise
-        if self.fsync:
-            _fsync(self._fd)
+        self._chunks = []
+
+    def _waiting(self) -> str:
+        """Say how many events and bytes wait, and where they go."""
+        events = sum(len(_record_ends(chunk)) for chunk in self._chunks) + bool(self._tail)
+        size = len(self._tail) + sum(len(chunk) for chunk in self._chunks)
+        unencoded = f", and {len(self._tags)} scalars not yet encoded" if self._tags else ""
+        if self._fs is not None:
+            where = f"a new object in {self.logdir}"
+        elif self._fd is None:
+            where = f"a new file in {self.logdir}"
+        else:
+            where = self.path
+        events += len(self._tags)
+        return (
+            f"{events} event{'' if events == 1 else 's'} ({size} bytes{unencoded}) wait for {where}; "
+            f"the next flush() or close() that succeeds writes them, in order"
+        )
+
+    def _explained(self, error: Exception) -> Exception:
+        """Return ``error`` with what waits in the queue: an OSError of the same errno, else with a note."""
+        waiting = self._waiting()
+        if isinstance(error, OSError) and error.errno is not None:
+            try:
+                explained = type(error)(error.errno, f"{error.strerror}: {waiting}")
+            except TypeError:
+                explained = OSError(error.errno, f"{error.strerror}: {waiting}")
+            return explained
+        error.add_note(waiting)
+        return error
 
     def _put_object(self) -> None:
         """Put the queued events into a new object of the run, after a file-version event."""

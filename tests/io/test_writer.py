@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -11,12 +12,15 @@ import sys
 import textwrap
 import threading
 import time
+import tracemalloc
 
+import numpy as np
 import pytest
 
 from neuroboard import SummaryWriter, collect_events
 from neuroboard.io.reader import read_events, run_files
-from neuroboard.io.writer import FLUSH_SECS_FLOOR, EventWriter, WriterClosedError
+from neuroboard.io import writer as writer_module
+from neuroboard.io.writer import FLUSH_SECS_FLOOR, SERIES_BLOCK, EventWriter, WriterClosedError
 from neuroboard.summary.convert import INT64_MAX
 from tests.tb import accumulator, scalar_arrays
 
@@ -160,7 +164,7 @@ def test_an_automatic_step_past_int64_is_refused_at_the_call(tmp_path) -> None:
     writer.add_scalar("x", 1.0, INT64_MAX)
     with pytest.raises(ValueError, match=rf"step=None.*tag 'x'.*last step is {INT64_MAX}.*pass the steps"):
         writer.add_scalar("x", 2.0)
-    with pytest.raises(ValueError, match=r"step=None.*tag 'x'"):
+    with pytest.raises(ValueError, match=r"^add_scalars\(step=None\).*tag 'x'"):
         writer.add_scalars("x", {"a": 1.0})
     writer.close()
     df = collect_events(str(tmp_path), type="scalar")
@@ -173,10 +177,10 @@ def test_an_automatic_step_past_int64_is_refused_at_the_call(tmp_path) -> None:
 def test_series_and_claimed_steps_past_int64_are_refused(tmp_path) -> None:
     with SummaryWriter(tmp_path, flush_secs=0) as writer:
         writer.add_scalar("x", 1.0, INT64_MAX - 2)
-        with pytest.raises(ValueError, match=rf"got 3 step\(s\) of tag 'x' from {INT64_MAX - 1}"):
+        with pytest.raises(ValueError, match=rf"^add_series\(step=None\).*got 3 step\(s\) of tag 'x' from {INT64_MAX - 1}"):
             writer.add_series("x", [1.0, 2.0, 3.0])
         writer.add_series("x", [1.0, 2.0])  # exactly up to the maximum
-        with pytest.raises(ValueError, match=r"tag 'x'"):
+        with pytest.raises(ValueError, match=r"^add_text\(step=None\).*tag 'x'"):
             writer.add_text("x", "no step left")
     steps = collect_events(str(tmp_path), type="scalar")["step"].tolist()
     assert steps == [INT64_MAX - 2, INT64_MAX - 1, INT64_MAX]
@@ -331,3 +335,46 @@ def test_forked_child_writes_a_file_of_its_own(tmp_path) -> None:
     assert files[0] == writer.path and len(files) == 2
     assert values(writer.path) == [(0, 1.0)]
     assert values(files[1]) == [(1, 2.0)]
+
+
+def test_a_long_series_costs_a_bounded_work_space(tmp_path) -> None:
+    # Encoded whole, 4 million points took about 118 bytes each of work space (470 MB) at once.
+    count = 16 * SERIES_BLOCK
+    steps, walls = np.arange(count, dtype=np.int64), np.full(count, 1.7e9)
+    values = np.random.default_rng(0).random(count)
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    tracemalloc.start()
+    try:
+        writer.add_scalar_series("v", steps, walls, values)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    writer.close()
+    assert peak < 200 * SERIES_BLOCK, f"{peak / count:.1f} bytes a point"
+    frame = collect_events(str(tmp_path), type="scalar")
+    assert frame["step"].tolist() == steps.tolist()
+    assert np.array_equal(frame["value"].to_numpy(), values.astype(np.float32).astype(np.float64))
+
+
+def test_a_series_whose_write_fails_half_way_is_kept_whole(tmp_path, monkeypatch) -> None:
+    count = 3 * SERIES_BLOCK + 5
+    writer = EventWriter(str(tmp_path), flush_secs=0)
+    real = writer_module._write
+    calls = []
+
+    def full_once(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+
+    monkeypatch.setattr(writer_module, "_write", full_once)
+    values = np.arange(count, dtype=np.float64)
+    with pytest.raises(OSError, match=r"wait for") as raised:
+        writer.add_scalar_series("v", np.arange(count, dtype=np.int64), np.full(count, 1.0), values)
+    assert raised.value.errno == errno.ENOSPC
+    writer.close()
+    frame = collect_events(str(tmp_path), type="scalar")
+    assert frame["step"].tolist() == list(range(count))
+    assert frame["value"].tolist() == values.tolist()
+    assert accumulator(tmp_path).Scalars("v")[-1].step == count - 1

@@ -304,11 +304,11 @@ class SummaryWriter:
         self._check_open()
         if layout == "tags":
             self._extend_layout(main_tag, [key for key, _ in items])
-            global_step = self._writer.claim_steps(main_tag, first=global_step)
+            global_step = self._writer.claim_steps(main_tag, first=global_step, func=func)
             for key, value in items:
                 self._writer.add_scalar(f"{main_tag}/{key}", value, global_step, wall)
             return
-        global_step = self._writer.claim_steps(main_tag, first=global_step)
+        global_step = self._writer.claim_steps(main_tag, first=global_step, func=func)
         writers = self._key_writers.get(main_tag)
         if writers is None:
             writers = self._key_writers[main_tag] = {}
@@ -371,9 +371,9 @@ class SummaryWriter:
                 raise ValueError(f"{func}(walltimes=...): expected finite seconds since the epoch")
         self._check_open()
         if step_array is None:
-            step_array = np.arange(count, dtype=np.int64) + self._writer.claim_steps(tag, count)
+            step_array = np.arange(count, dtype=np.int64) + self._writer.claim_steps(tag, count, func=func)
         elif count:
-            self._writer.claim_steps(tag, first=int(step_array[-1]))
+            self._writer.claim_steps(tag, first=int(step_array[-1]), func=func)
         if array.ndim == 1:
             self._writer.add_scalar_series(tag, step_array, walls, array)
             return
@@ -615,7 +615,7 @@ class SummaryWriter:
             global_step = as_step(global_step, func)
         wall = time.time() if walltime is None else as_walltime(walltime, func)
         key = tag if tag is not None else (summary.value[0].tag if summary.value else "")
-        global_step = self._writer.claim_steps(key, first=global_step)
+        global_step = self._writer.claim_steps(key, first=global_step, func=func)
         self._writer.add_event(Event(wall_time=wall, step=global_step, summary=summary))
 
     # -- life cycle ------------------------------------------------------------

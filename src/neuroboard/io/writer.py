@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_SECS = 2.0
 DEFAULT_MAX_QUEUE = 10_000
+#: The points of a scalar series encoded at a time (about 30 MB of work space).
+SERIES_BLOCK = 1 << 18
 #: The shortest background flush interval: below it an idle writer's thread only spins.
 FLUSH_SECS_FLOOR = 0.01
 
@@ -335,8 +337,10 @@ class EventWriter:
 
     # -- steps ---------------------------------------------------------------
 
-    def claim_steps(self, tag: str, count: int = 1, first: int | None = None) -> int:
+    def claim_steps(self, tag: str, count: int = 1, first: int | None = None, func: str = "claim_steps") -> int:
         """Record ``count`` steps of ``tag`` from ``first`` (default: after its last); return the first.
+
+        Steps that would pass int64 raise a ValueError naming ``func``, the caller.
 
         >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
         >>> w.claim_steps("a", 3), w.claim_steps("a"), w.claim_steps("a", first=10), w.claim_steps("a")
@@ -347,7 +351,7 @@ class EventWriter:
             if first is None:
                 first = self._last_step.get(tag, -1) + 1
             if first + count - 1 > INT64_MAX:
-                raise _past_int64("claim_steps", tag, first, count, self._last_step.get(tag))
+                raise _past_int64(func, tag, first, count, self._last_step.get(tag))
             self._last_step[tag] = first + count - 1
             return first
 
@@ -377,17 +381,34 @@ class EventWriter:
     def add_scalar_series(
         self, tag: str, steps: np.ndarray, wall_times: np.ndarray, values: np.ndarray
     ) -> None:
-        """Queue a whole series of one tag (int64 steps, float64 wall times and values)."""
+        """Queue a whole series of one tag (int64 steps, float64 wall times and values).
+
+        A long series is encoded and written ``SERIES_BLOCK`` points at a time,
+        so that what it costs besides its arrays stays bounded. When a write
+        fails, the rest of the series is still queued before the error is
+        raised: the call keeps all of it or, with the error, says so.
+        """
         with self._lock:
             if self._closed or self._error is not None or self._forked:
                 self._check_usable()
             self._encode_scalars()
-            self._chunks.append(encode_scalar_records([tag], steps, wall_times, values))
-            if len(steps):
+            count = len(steps)
+            if count:
                 self._last_step[tag] = int(steps[-1])
-            self._queued += len(steps)
-            if self._queued >= self.max_queue:
-                self._write_pending()
+            failure = None
+            for start in range(0, count, SERIES_BLOCK):
+                stop = start + SERIES_BLOCK
+                self._chunks.append(
+                    encode_scalar_records([tag], steps[start:stop], wall_times[start:stop], values[start:stop])
+                )
+                self._queued += min(stop, count) - start
+                if failure is None and self._queued >= self.max_queue:
+                    try:
+                        self._write_pending()
+                    except Exception as error:  # noqa: BLE001 - raised once the whole series is queued
+                        failure = error
+            if failure is not None:
+                raise failure
 
     def add_event(self, event: Event) -> None:
         """Queue any Event message as it is.

@@ -37,6 +37,7 @@ from neuroboard.summary.convert import INT64_MAX, as_path, as_text
 
 __all__ = [
     "FLUSH_SECS_FLOOR",
+    "SERIES_BLOCK",
     "EventWriter",
     "Flusher",
     "WriterClosedError",

@@ -640,7 +640,10 @@ class EventWriter:
             except TypeError:
                 explained = OSError(error.errno, f"{error.strerror}: {waiting}")
             return explained
-        error.add_note(waiting)
+        if hasattr(error, "add_note"):
+            error.add_note(waiting)
+        else:  # Python 3.10 has no notes: the message carries it
+            error.args = (f"{error.args[0] if error.args else error}; {waiting}", *error.args[1:])
         return error
 
     def _put_object(self) -> None:

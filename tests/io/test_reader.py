@@ -295,3 +295,17 @@ def test_byte_ranges_read_every_record_once(tmp_path, change, chunk_size: int) -
             parts = [_read_range(path, start, stop, chunk_size) for start, stop in bounds]
             assert [p for payloads, _ in parts for p in payloads] == whole, bounds
             assert [w for _, found in parts for w in found] == reported, bounds
+
+
+# A length whose own checksum holds but whose payload checksum fails: the length may lie.
+
+
+@pytest.mark.parametrize("claim", [3 * _SIZE, 20 * _SIZE + 5, 28 * _SIZE - 16])
+def test_a_lying_length_inside_the_file_costs_its_record_alone(tmp_path, claim: int) -> None:
+    # The header of record 10 now claims ``claim`` bytes, with a valid checksum: every intact
+    # record inside the claimed span is still read, and only record 10 is reported.
+    path, _ = _damaged(tmp_path, _claim_length(10, claim))
+    by_record, by_array, found = _read_both(tmp_path, path)
+    expected = [s for s in range(1, 41) if s != 11]
+    assert by_record == expected and by_array == expected
+    assert {(w.path, w.offset, w.part) for w in found} == {(path, 10 * _SIZE, "payload")}

@@ -194,7 +194,9 @@ def _candidate(buffer: bytes, pos: int) -> tuple[bool, bool]:
     """Return whether a record may start at ``pos`` (its length checksum holds, and its payload's if
     it ends inside ``buffer``), and whether it ends inside ``buffer``."""
     end = len(buffer)
-    if pos + HEADER_SIZE > end or masked_crc32c(buffer[pos : pos + 8]) != _U32.unpack_from(buffer, pos + 8)[0]:
+    if pos + HEADER_SIZE > end:
+        return False, False
+    if masked_crc32c(buffer[pos : pos + 8]) != _U32.unpack_from(buffer, pos + 8)[0]:
         return False, False
     (length,) = _U64.unpack_from(buffer, pos)
     if length >> 32:

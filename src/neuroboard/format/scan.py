@@ -229,11 +229,10 @@ def find_record(buffer: bytes, start: int, stop: int | None = None) -> tuple[int
     limit = end - HEADER_SIZE + 1 if stop is None else min(stop, end - HEADER_SIZE + 1)
     for lo in range(start, max(start, limit), window):
         hi = min(lo + window, limit)
-        candidates = np.arange(lo, hi)
         # Lengths beyond 4 GiB are not records: their top four bytes must be zero.
         zero = data[lo + 4 : hi + 7] == 0
         plausible = zero[: hi - lo] & zero[1 : hi - lo + 1] & zero[2 : hi - lo + 2] & zero[3 : hi - lo + 3]
-        candidates = candidates[plausible]
+        candidates = lo + np.flatnonzero(plausible)
         if not len(candidates):
             continue
         stored = _stored_u32(data, candidates + 8)

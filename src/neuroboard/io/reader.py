@@ -208,7 +208,7 @@ class FileRecordReader:
             for data, base, blocks in chunks:
                 damage: list[tuple[int, str]] = []
                 entries = decode_chunk(
-                    data, base, blocks, verify=self.verify, on_bad=lambda offset, part: damage.append((offset, part))
+                    data, base, blocks, verify=self.verify, on_bad=lambda at, part: damage.append((at, part))
                 )
                 for offset, part in sorted(damage):
                     if part != "payload":
@@ -328,10 +328,11 @@ class FileRecordReader:
         """Report the record at ``offset`` whose payload checksum fails; return the first offset inside
         its claimed bytes, after its header, where reading resumes, or None for the end of its claim."""
         self.report(offset, "payload")
-        return self._first_candidate(offset + HEADER_SIZE, offset + HEADER_SIZE + length + FOOTER_SIZE, data, base)
+        claimed = offset + HEADER_SIZE + length + FOOTER_SIZE
+        return self._first_candidate(offset + HEADER_SIZE, claimed, data, base)
 
     def _open(self) -> tuple[Any, int] | None:
-        """Return the file open for reading and its size, or None for a local path that is not a regular file."""
+        """Return the file open for reading and its size, or None for a local non-regular file."""
         if self.fs is None:
             # stat() first: opening a FIFO waits for a writer, for ever if none comes.
             mode = os.stat(self.path).st_mode
@@ -595,7 +596,8 @@ def walk_runs(logdir: str, warned: set[str]) -> dict[str, list[str]]:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
-            _skip(warned, folder, f"cannot be listed ({error.strerror or error}); the runs in it are not read")
+            reason = error.strerror or str(error)
+            _skip(warned, folder, f"cannot be listed ({reason}); the runs in it are not read")
             continue
         names = []
         for entry in entries:
@@ -608,7 +610,8 @@ def walk_runs(logdir: str, warned: set[str]) -> dict[str, list[str]]:
                 if key in ancestors:
                     _skip(warned, entry.path, "a link back to a folder that holds it; not followed")
                     continue
-                pending.append((entry.path, entry.name if run == "." else f"{run}/{entry.name}", (*ancestors, key)))
+                name = entry.name if run == "." else f"{run}/{entry.name}"
+                pending.append((entry.path, name, (*ancestors, key)))
             elif is_event_file(entry.name):
                 kind = _not_regular(entry)
                 if kind:
@@ -621,7 +624,7 @@ def walk_runs(logdir: str, warned: set[str]) -> dict[str, list[str]]:
 
 
 def _not_regular(entry: os.DirEntry) -> str:
-    """Return what ``entry`` is when it is not a regular file (or a link to one), else ``""``; never opened."""
+    """Return what ``entry`` is if not a regular file (or a link to one), else ``""``; never opened."""
     try:
         if entry.is_file():
             return ""

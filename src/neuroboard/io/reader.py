@@ -164,7 +164,7 @@ class FileRecordReader:
         self.damaged = False
         self.chunk_size = max(1, chunk_size)
         # Searches and checksums of records larger than a chunk read this much at a time.
-        self._window = max(self.chunk_size, 1 << 16)
+        self._window = max(self.chunk_size, 1 << 14)
         # While chunks() runs: the open file, its size, the chunk handed out, and whether
         # the caller moved ``offset`` back into it (see payload_damaged).
         self._file: Any = None

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, decode_chunk, positions, select_scalars
+from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, positions, select_scalars
 from neuroboard.io.logdir import Filters, ScalarBatch
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start, run_files
 from neuroboard.io.remote import is_url, list_runs, url_fs
@@ -363,8 +363,7 @@ def _decode_part(
     registrations: Plugins = {}
     decoded = _Decoded(registrations)
     reader = _reader(part, verify, on_corrupt)
-    for data, base, blocks in reader.chunks():
-        entries = decode_chunk(data, base, blocks, verify=verify, on_bad=reader.report)
+    for entries in reader.scalar_entries():
         keep, registered = select_scalars(entries, registrations)
         for tag, plugin, _position in registered:
             registrations.setdefault(tag, plugin)

@@ -2,9 +2,12 @@
 
 Real files (neuroboard's own writer and tensorboardX) are mutated: flipped bits,
 truncation, inserted, deleted and overwritten bytes, lengths that claim far more
-than the file holds, duplicated and swapped records, and combinations. Whatever
-the damage, a read may only return intact records, report damage as
-documented, and finish in bounded time and memory.
+than the file holds, lengths with a valid checksum that claim a span inside the
+file (and so hide the records in it from a reader that trusts them), duplicated
+and swapped records, and combinations. Whatever the damage, a read may only
+return intact records, return what the plain reference walk
+(:func:`~neuroboard.format.records.walk_records`) returns at any chunk size,
+report damage as documented, and finish in bounded time and memory.
 
 ``NEUROBOARD_FUZZ_EXAMPLES`` sets the number of cases shared by the tests (CI
 keeps the default; ``make fuzz`` runs 10**5, not derandomized).
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import math
 import os
 import signal
@@ -37,14 +41,23 @@ from neuroboard.format.records import (
     CorruptRecordWarning,
     frame_record,
     masked_crc32c,
+    walk_records,
 )
 from neuroboard.format.scalars import scalar_values_reference, scalars_reference
+from neuroboard.io.logdir import EventsLogdir, Filters
 from neuroboard.io.reader import FileRecordReader, read_events, run_files
 
 _EXAMPLES = int(os.environ.get("NEUROBOARD_FUZZ_EXAMPLES", "200"))
 _LONG_RUN = _EXAMPLES > 1000
 # The readers read at most 16 MiB at a time, whatever a length field claims.
 _CHUNK_BOUND = 16 << 20
+# Read 16 KiB at a time, a record that lies about its length costs at most this much, however
+# much it claims: a small multiple of the 16 KiB its checks and searches read at a time.
+_SMALL_CHUNK = 16 << 10
+_WINDOW_BOUND = 384 << 10
+# The file the lying lengths are tried in, past the bound: a reader that took a claim at its
+# word read up to this much at once, and copied it.
+_LARGE_FILE = 512 << 10
 # A guard against hangs, far above the few milliseconds a case takes: not a timing assert.
 _HANG_SECONDS = 20
 _HUGE = (1 << 40, 1 << 63, 0xFFFFFFFFFFFFFFFF)
@@ -216,6 +229,13 @@ def _apply(data: bytes, mutation: tuple) -> bytes:
         where, length, valid_crc, at_record = args
         pos = frames[where % len(frames)][0] if at_record and frames else where % (n + 1)
         buf[pos : pos + HEADER_SIZE] = _header(length, valid_crc)
+    elif kind == "lie":
+        # A valid length checksum over a length that ends inside the file: only the payload's fails.
+        where, claim, at_record = args
+        pos = frames[where % len(frames)][0] if at_record and frames else where % (n + 1)
+        room = n - pos - HEADER_SIZE - FOOTER_SIZE
+        if room >= 0:
+            buf[pos : pos + HEADER_SIZE] = _header(claim % (room + 1), True)
     elif kind == "framed":
         # A correctly framed record of bytes that need not be an Event.
         pos, payload, at_record = args
@@ -249,6 +269,7 @@ _mutation = st.one_of(
         st.booleans(),
         st.booleans(),
     ),
+    st.tuples(st.just("lie"), _positions, _positions, st.booleans()),
     st.tuples(st.just("framed"), _positions, st.binary(max_size=48), st.booleans()),
     st.tuples(st.just("duplicate"), _positions, _positions),
     st.tuples(st.just("swap"), _positions, _positions),
@@ -337,12 +358,14 @@ def _parsed(payloads) -> list[Event]:
     return out
 
 
-def _read_records(path: str, data: bytes, on_corrupt: str) -> tuple[list[bytes], list, Exception | None]:
+def _read_records(
+    path: str, data: bytes, on_corrupt: str, chunk_size: int = 1 << 24
+) -> tuple[list[bytes], list, Exception | None]:
     """Return the payloads, the warnings and the error (with ``"raise"``) of one record read.
 
     Each payload is checked against the bytes it came from: its framing and both checksums.
     """
-    reader = FileRecordReader(path, on_corrupt=on_corrupt, final=True)
+    reader = FileRecordReader(path, on_corrupt=on_corrupt, final=True, chunk_size=chunk_size)
     payloads: list[bytes] = []
     error = None
     with warnings.catch_warnings(record=True) as caught:
@@ -378,12 +401,15 @@ def _check_reports(path: str, data: bytes, caught: list, error: Exception | None
         assert error.part not in ("truncated", "empty"), "a state of the file was raised as damage"
 
 
-def _check_record_readers(path: str, data: bytes) -> list[bytes]:
+def _check_record_readers(path: str, data: bytes, chunk_size: int) -> list[bytes]:
     skipped, caught, _ = _read_records(path, data, "skip")
     _check_reports(path, data, caught, None, "skip")
-    warned, caught, _ = _read_records(path, data, "warn")
+    warned, caught, _ = _read_records(path, data, "warn", chunk_size)
     _check_reports(path, data, caught, None, "warn")
     assert warned == skipped, "warn and skip return different records"
+    records, damage = walk_records(data)
+    assert skipped == [payload for _offset, payload in records], "the reader and the reference walk differ"
+    assert [(w.message.offset, w.message.part) for w in caught] == damage, "damage differs from the walk's"
     raised, caught, error = _read_records(path, data, "raise")
     _check_reports(path, data, caught, error, "raise")
     assert raised == skipped[: len(raised)], "raise returned records skip did not"
@@ -463,12 +489,15 @@ def _check_frames(source: Source, path: str, data: bytes, events: list[Event], r
 # -- the tests ---------------------------------------------------------------------------------------------
 
 
-@_settings(0.45)
+@_settings(0.4)
 @given(
-    choice=st.integers(0, 1 << 8), mutations=_mutations, raising=st.sampled_from(["scalar", "summary", "any"])
+    choice=st.integers(0, 1 << 8),
+    mutations=_mutations,
+    raising=st.sampled_from(["scalar", "summary", "any"]),
+    chunk_size=st.sampled_from([1, 7, 64, 1 << 24]),
 )
 def test_damaged_files_read_only_intact_records(
-    sources, target, failures, choice, mutations, raising
+    sources, target, failures, choice, mutations, raising, chunk_size
 ) -> None:
     source = sources[choice % len(sources)]
     data = source.data
@@ -476,7 +505,7 @@ def test_damaged_files_read_only_intact_records(
         data = _apply(data, mutation)
     path = _write(target, data)
     with _case(failures, data, f"{source.name} {mutations}"):
-        payloads = _check_record_readers(path, data)
+        payloads = _check_record_readers(path, data, chunk_size)
         events = _check_read_events(path, data, payloads)
         _check_frames(source, path, data, events, raising)
 
@@ -514,6 +543,62 @@ def test_a_huge_length_allocates_nothing_near_it(
     if data is intact:
         # Only the record whose length lies is lost.
         assert payloads == source.payloads[:k] + source.payloads[k + 1 :]
+
+
+@pytest.fixture(scope="module")
+def large(sources, tmp_path_factory) -> Source:
+    """One file past the memory bound: the records of the scalar run, over and over.
+
+    Scalars, whose records come in few sizes: a mix of many sizes read 16 KiB at a time
+    is decoded a few records per call, and would take seconds a case.
+    """
+    (source,) = (s for s in sources if s.name == "scalars")
+    records = [source.data[a:b] for a, b in _frames(source.data)[1:]]
+    parts = [source.data[slice(*_frames(source.data)[0])]]
+    size = len(parts[0])
+    while size < _LARGE_FILE:
+        parts.extend(records)
+        size += sum(len(r) for r in records)
+    data = b"".join(parts)
+    path = str(tmp_path_factory.mktemp("fuzz_large") / "events.out.tfevents.1.large")
+    with open(path, "wb") as file:
+        file.write(data)
+    return Source("large", data, path)
+
+
+@_settings(0.03)
+@given(where=_positions, claim=st.integers(0, 1 << 62))
+def test_a_lying_length_costs_its_record_alone_in_bounded_memory(
+    large, target, failures, where, claim
+) -> None:
+    # The header of record k keeps a valid checksum but claims ``claim`` bytes (cut to the file):
+    # a reader that trusted it read the claim whole and lost every record inside it.
+    frames = _frames(large.data)
+    k = 1 + where % (len(frames) - 1)
+    start, stop = frames[k]
+    claim %= len(large.data) - start - HEADER_SIZE - FOOTER_SIZE + 1
+    data = _apply(large.data, ("lie", start, claim, False))
+    path = _write(target, data)
+    expected = large.payloads if data == large.data else large.payloads[:k] + large.payloads[k + 1 :]
+    assert [payload for _offset, payload in walk_records(data)[0]] == expected
+    scalars = len(scalars_reference(_parsed(expected), {}))
+    with _case(failures, data, f"large: record {k} claims {claim} bytes"):
+        tracemalloc.start()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CorruptRecordWarning)
+                # Compared as they come: a list of them would hold the whole file.
+                reader = FileRecordReader(path, on_corrupt="skip", final=True, chunk_size=_SMALL_CHUNK)
+                same = all(a == b for a, b in itertools.zip_longest(reader, expected))
+                conn = EventsLogdir(path, final=True, chunk_size=_SMALL_CHUNK)
+                rows = sum(len(batch) for batch in conn.scalars(Filters(), on_corrupt="skip"))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < _WINDOW_BOUND, f"peak {peak} bytes reading a {len(data)}-byte file"
+    assert same, "the records read are not those of the file but the lying one"
+    # The scalar fast path keeps to the same records.
+    assert rows == scalars
 
 
 def _tensorboard_count(path: str) -> int:

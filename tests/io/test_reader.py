@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
 import struct
+import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 
+import neuroboard
+from tests import tb
+
 from neuroboard.format.codec import scalar_event_reference
-from neuroboard.format.records import CorruptRecordError, CorruptRecordWarning, frame_record, masked_crc32c
+from neuroboard.format.records import (
+    CorruptRecordError,
+    CorruptRecordWarning,
+    frame_record,
+    masked_crc32c,
+    walk_records,
+)
 from neuroboard.io.logdir import EventsLogdir, Filters
-from neuroboard.io.reader import FileRecordReader, iter_events, next_record_start, read_events, run_files
+from neuroboard.io.reader import (
+    FileRecordReader,
+    SkippedPathWarning,
+    iter_events,
+    next_record_start,
+    read_events,
+    run_files,
+)
 from neuroboard.io.writer import EventWriter
 
 
@@ -279,8 +299,9 @@ def _read_range(path: str, start: int, stop: int | None, chunk_size: int) -> tup
         _flip(11 * _SIZE + _SIZE // 2),
         lambda data: data.__setitem__(slice(20 * _SIZE, 20 * _SIZE + 5), b"\xff" * 5),
         lambda data: data.__delitem__(slice(30 * _SIZE + 4, 30 * _SIZE + 9)),
+        _claim_length(8, 12 * _SIZE + 3),
     ],
-    ids=["intact", "length", "payload", "overwritten", "deleted"],
+    ids=["intact", "length", "payload", "overwritten", "deleted", "lying length"],
 )
 @pytest.mark.parametrize("chunk_size", [1, 50, 1 << 20])
 def test_byte_ranges_read_every_record_once(tmp_path, change, chunk_size: int) -> None:
@@ -295,3 +316,252 @@ def test_byte_ranges_read_every_record_once(tmp_path, change, chunk_size: int) -
             parts = [_read_range(path, start, stop, chunk_size) for start, stop in bounds]
             assert [p for payloads, _ in parts for p in payloads] == whole, bounds
             assert [w for _, found in parts for w in found] == reported, bounds
+
+
+# A length whose own checksum holds but whose payload checksum fails: the length may lie.
+
+
+@pytest.mark.parametrize("claim", [3 * _SIZE, 20 * _SIZE + 5, 28 * _SIZE - 16])
+def test_a_lying_length_inside_the_file_costs_its_record_alone(tmp_path, claim: int) -> None:
+    # The header of record 10 now claims ``claim`` bytes, with a valid checksum: every intact
+    # record inside the claimed span is still read, and only record 10 is reported.
+    path, _ = _damaged(tmp_path, _claim_length(10, claim))
+    by_record, by_array, found = _read_both(tmp_path, path)
+    expected = [s for s in range(1, 41) if s != 11]
+    assert by_record == expected and by_array == expected
+    assert {(w.path, w.offset, w.part) for w in found} == {(path, 10 * _SIZE, "payload")}
+
+
+def _all_of(*changes):
+    def change(data: bytearray) -> None:
+        for one in changes:
+            one(data)
+
+    return change
+
+
+@pytest.mark.parametrize("chunk_size", [1, 50, 3 * _SIZE, 1 << 20])
+@pytest.mark.parametrize(
+    "change",
+    [
+        _claim_length(10, 3 * _SIZE),
+        _claim_length(10, 3 * _SIZE - 16),
+        _claim_length(0, 39 * _SIZE - 16),
+        _claim_length(10, 5),
+        _all_of(_claim_length(4, 9 * _SIZE), _flip(6 * _SIZE + 20), _flip(30 * _SIZE + 1)),
+    ],
+    ids=["misaligned", "aligned", "to the end", "short", "with more damage"],
+)
+def test_every_chunk_size_reads_what_the_reference_walk_reads(tmp_path, change, chunk_size: int) -> None:
+    path, data = _damaged(tmp_path, change)
+    records, damage = walk_records(data)
+    reader = FileRecordReader(path, final=True, chunk_size=chunk_size)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        payloads = list(reader)
+    assert payloads == [payload for _offset, payload in records]
+    assert [(w.message.offset, w.message.part) for w in caught] == damage
+    conn = EventsLogdir(str(tmp_path), final=True, chunk_size=chunk_size)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        steps = [int(s) for b in conn.scalars(Filters()) for s in b.step]
+    assert steps == [e.step for e in read_events(path, on_corrupt="skip")]
+    assert [(w.message.offset, w.message.part) for w in caught] == damage
+
+
+def test_a_lying_length_larger_than_a_chunk_is_checked_in_bounded_memory(tmp_path) -> None:
+    # A header that claims almost the whole file: it is checked a window at a time, never read whole.
+    # Steps of one varint length give records of one size; 4 MB, of which the header claims all but 3 records.
+    steps = range(1 << 14, (1 << 14) + 100_000)
+    records = [frame_record(scalar_event_reference("x", s, 1.0, s / 2)) for s in steps]
+    size = len(records[0])
+    data = bytearray(b"".join(records))
+    header = struct.pack("<Q", len(data) - 3 * size - 16)
+    data[2 * size : 2 * size + 12] = header + struct.pack("<I", masked_crc32c(header))
+    path = str(tmp_path / "events.out.tfevents.1.host")
+    with open(path, "wb") as file:
+        file.write(data)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            count = sum(1 for _ in FileRecordReader(path, final=True, chunk_size=1 << 14))
+            conn = EventsLogdir(str(tmp_path), final=True, chunk_size=1 << 14)
+            rows = sum(len(b) for b in conn.scalars(Filters()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == rows == 100_000 - 1
+    assert [(w.message.offset, w.message.part) for w in caught] == [(2 * size, "payload")] * 2
+    # A bound of the read window (64 KiB here), not of the claim: 4 MB claimed, 1 MiB allowed.
+    assert peak < 1 << 20, f"peak {peak} bytes reading a {len(data)}-byte file"
+
+
+def test_a_large_record_still_being_written_is_waited_for_without_reading_it(tmp_path) -> None:
+    # An honest writer half-way through a record far larger than a chunk: pending, not damage.
+    big = frame_record(scalar_event_reference("y" * 300_000, 5, 1.0, 2.0))
+    path = tmp_path / "events.out.tfevents.1.host"
+    path.write_bytes(b"".join(_RECORDS[:3]) + big[:100_000])
+    conn = EventsLogdir(str(tmp_path), chunk_size=1 << 12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [int(s) for b in conn.scalars(Filters()) for s in b.step] == [1, 2, 3]
+        assert [int(s) for b in conn.scalars(Filters()) for s in b.step] == []
+    with pytest.warns(CorruptRecordWarning) as caught:
+        assert len(list(FileRecordReader(str(path), final=True, chunk_size=1 << 12))) == 3
+    assert [(w.message.offset, w.message.part) for w in caught] == [(3 * _SIZE, "truncated")]
+    with open(path, "ab") as file:
+        file.write(big[100_000:] + _RECORDS[3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [int(s) for b in conn.scalars(Filters()) for s in b.step] == [5, 4]
+
+
+# Listing a logdir: what is not a regular file is never opened, links to folders are followed.
+
+
+@contextlib.contextmanager
+def _no_hang(seconds: int = 60):
+    """Fail a read that blocks (the old reader opened a FIFO and waited for a writer), instead of hanging."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"the read blocked for {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _one_run(folder) -> str:
+    with EventWriter(str(folder)) as writer:
+        writer.add_scalar("x", 1.0, 1, 1.0)
+    return writer.path
+
+
+def _skipped(caught) -> list[str]:
+    return [w.message.path for w in caught if issubclass(w.category, SkippedPathWarning)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_socket_or_device_named_like_an_event_file_is_passed_over_unopened(tmp_path) -> None:
+    run = tmp_path / "run"
+    _one_run(run)
+    fifo = run / "events.out.tfevents.2.fifo"
+    os.mkfifo(fifo)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(run / "events.out.tfevents.3.sock"))
+    (run / "events.out.tfevents.4.dev").symlink_to(os.devnull)
+    (run / "events.out.tfevents.5.gone").symlink_to(tmp_path / "nowhere")
+    try:
+        with _no_hang(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = neuroboard.collect_events(str(tmp_path), type="scalar")
+            events = list(iter_events(str(tmp_path)))
+    finally:
+        sock.close()
+    assert frame["step"].tolist() == [1] and len(events) == 2
+    names = ["events.out.tfevents.2.fifo", "events.out.tfevents.3.sock", "events.out.tfevents.4.dev"]
+    expected = [str(run / name) for name in [*names, "events.out.tfevents.5.gone"]] * 2
+    assert _skipped(caught) == expected
+    messages = [str(w.message) for w in caught]
+    assert all("\n" not in m for m in messages)
+    assert "a FIFO, not a regular file" in messages[0] and "a socket" in messages[1]
+    assert "character device" in messages[2] and "leads nowhere" in messages[3]
+    # The FIFO itself, as a file or as the logdir: passed over too, not waited on.
+    with _no_hang(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert list(read_events(str(fifo))) == []
+        assert neuroboard.collect_events(str(fifo)).empty
+    assert _skipped(caught) == [str(fifo)] * 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_follower_is_told_of_a_fifo_once(tmp_path) -> None:
+    path = _one_run(tmp_path / "run")
+    os.mkfifo(tmp_path / "run" / "events.out.tfevents.2.fifo")
+    conn = EventsLogdir(str(tmp_path))
+    with _no_hang(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = [int(s) for b in conn.scalars(Filters()) for s in b.step]
+        with EventWriter(os.path.dirname(path)) as writer:
+            writer.add_scalar("x", 2.0, 2, 1.0)
+        second = [int(s) for b in conn.scalars(Filters()) for s in b.step]
+        third = [int(s) for b in conn.scalars(Filters()) for s in b.step]
+    assert (first, second, third) == ([1], [2], [])
+    assert _skipped(caught) == [str(tmp_path / "run" / "events.out.tfevents.2.fifo")]
+
+
+def test_a_linked_run_folder_is_read_as_tensorboard_reads_it(tmp_path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    _one_run(elsewhere / "run")
+    _one_run(elsewhere / "run" / "inner")
+    logdir = tmp_path / "logdir"
+    _one_run(logdir / "own")
+    (logdir / "linked").symlink_to(elsewhere / "run", target_is_directory=True)
+    (logdir / "own" / "again").symlink_to(elsewhere, target_is_directory=True)
+    runs = run_files(str(logdir))
+    assert list(runs) == ["linked", "linked/inner", "own", "own/again/run", "own/again/run/inner"]
+    assert runs["linked/inner"][0].startswith(str(logdir / "linked" / "inner") + os.sep)
+    assert sorted(tb.multiplexer(logdir).Runs()) == sorted(runs)
+    frame = neuroboard.collect_events(str(logdir), type="scalar")
+    assert sorted(frame["run"]) == sorted(runs)
+
+
+def test_a_link_back_to_a_folder_that_holds_it_is_not_followed(tmp_path) -> None:
+    _one_run(tmp_path / "a")
+    (tmp_path / "a" / "up").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "a" / "self").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "b").symlink_to(tmp_path / "a", target_is_directory=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = run_files(str(tmp_path))
+    # "b" is "a" by another name, shown twice as TensorBoard does; "b/up" is the loop seen through "b".
+    assert list(runs) == ["a", "b"]
+    assert sorted(_skipped(caught)) == sorted(
+        str(tmp_path / run / name) for run in ("a", "b") for name in ("self", "up")
+    )
+    assert all("not followed" in str(w.message) for w in caught)
+
+
+def _unlistable(monkeypatch, folder) -> None:
+    """Make listing ``folder`` fail as a folder without read permission does (root reads through chmod)."""
+    real = os.scandir
+
+    def scandir(path=".", *args):
+        if os.fspath(path) == str(folder):
+            raise PermissionError(13, "Permission denied", str(folder))
+        return real(path, *args)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_a_run_folder_that_cannot_be_listed_is_named_in_a_warning(tmp_path, monkeypatch) -> None:
+    _one_run(tmp_path / "open")
+    _one_run(tmp_path / "locked" / "inner")
+    _unlistable(monkeypatch, tmp_path / "locked")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert list(run_files(str(tmp_path))) == ["open"]
+        conn = EventsLogdir(str(tmp_path))
+        for _ in range(3):
+            list(conn.scalars(Filters()))
+    assert _skipped(caught) == [str(tmp_path / "locked")] * 2
+    assert "cannot be listed (Permission denied)" in str(caught[0].message)
+
+
+def test_a_run_folder_without_read_permission_is_named_in_a_warning(tmp_path) -> None:
+    _one_run(tmp_path / "open")
+    locked = tmp_path / "locked"
+    _one_run(locked / "inner")
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("permissions do not stop this user (root): the scandir test covers the path")
+        with pytest.warns(SkippedPathWarning, match="locked: cannot be listed"):
+            assert list(run_files(str(tmp_path))) == ["open"]
+    finally:
+        locked.chmod(0o755)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import google_crc32c
@@ -29,8 +29,10 @@ __all__ = [
     "frame_rows_in_place",
     "mask_crc",
     "masked_crc32c",
+    "masked_crc32c_of",
     "payload_intact",
     "row_crcs",
+    "walk_records",
 ]
 
 HEADER_SIZE = 12
@@ -59,6 +61,18 @@ def masked_crc32c(data: bytes) -> int:
     """
     crc = _crc(data)
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def masked_crc32c_of(pieces: Iterable[bytes]) -> int:
+    """Return the masked CRC32C of the bytes of ``pieces`` one after another, without joining them.
+
+    >>> masked_crc32c_of([b"ab", b"c"]) == masked_crc32c(b"abc")
+    True
+    """
+    crc = 0
+    for piece in pieces:
+        crc = google_crc32c.extend(crc, piece)
+    return mask_crc(crc)
 
 
 def frame_record(payload: bytes) -> bytes:
@@ -174,6 +188,87 @@ class RecordReader:
             pos = stop + FOOTER_SIZE
             self.offset = pos
             yield payload
+
+
+def _candidate(buffer: bytes, pos: int) -> tuple[bool, bool]:
+    """Return whether a record may start at ``pos`` (its length checksum holds, and its payload's if
+    it ends inside ``buffer``), and whether it ends inside ``buffer``."""
+    end = len(buffer)
+    if pos + HEADER_SIZE > end:
+        return False, False
+    if masked_crc32c(buffer[pos : pos + 8]) != _U32.unpack_from(buffer, pos + 8)[0]:
+        return False, False
+    (length,) = _U64.unpack_from(buffer, pos)
+    if length >> 32:
+        # Not a record: no writer frames 4 GiB in one record (the search of scan.find_record agrees).
+        return False, False
+    stop = pos + HEADER_SIZE + length
+    if stop + FOOTER_SIZE > end:
+        return True, False
+    return payload_intact(buffer, pos + HEADER_SIZE, stop), True
+
+
+def _search(buffer: bytes, start: int, stop: int | None = None, *, complete: bool = False) -> int | None:
+    """Return the first offset in ``[start, stop)`` where a record may start (one that ends inside
+    ``buffer`` with ``complete``), or None."""
+    for pos in range(start, len(buffer) if stop is None else min(stop, len(buffer))):
+        found, whole = _candidate(buffer, pos)
+        if found and (whole or not complete):
+            return pos
+    return None
+
+
+def walk_records(buffer: bytes) -> tuple[list[tuple[int, bytes]], list[tuple[int, str]]]:
+    """Return the records a reader takes from a whole file's bytes and the damage it meets on the way.
+
+    Records are ``(offset, payload)``, damage is ``(offset, part)``. This is
+    the slow, plain statement of how readers resynchronise, and the reference
+    the fast readers are tested against:
+
+    - a length whose checksum fails: search for the next record from the byte after it;
+    - a length that holds but runs past the end: damage if an intact record
+      follows it, else the file ends inside its last record (``"truncated"``);
+    - a payload whose checksum fails: the length may lie, so the next record is
+      the first that starts inside the claimed span after the header, or else
+      the one at the span's end.
+
+    A search takes the first offset whose length checksum holds and whose
+    payload checksum holds too, or that runs past the end of the file.
+
+    >>> head = _U64.pack(18)  # a record of 1 byte that claims 18: "b" lies inside the claim
+    >>> lying = head + _U32.pack(masked_crc32c(head)) + frame_record(b"a")[HEADER_SIZE:]
+    >>> walk_records(lying + frame_record(b"b") + frame_record(b"c"))
+    ([(17, b'b'), (34, b'c')], [(0, 'payload')])
+    """
+    end = len(buffer)
+    records: list[tuple[int, bytes]] = []
+    damage: list[tuple[int, str]] = [(0, "empty")] if not end else []
+    pos: int | None = 0
+    while pos is not None and pos < end:
+        if end - pos < HEADER_SIZE:
+            damage.append((pos, "truncated"))
+            break
+        length, length_crc = _HEADER.unpack_from(buffer, pos)
+        if masked_crc32c(buffer[pos : pos + 8]) != length_crc:
+            damage.append((pos, "length"))
+            pos = _search(buffer, pos + 1)
+            continue
+        stop = pos + HEADER_SIZE + length
+        if stop + FOOTER_SIZE > end:
+            if _search(buffer, pos + 1, complete=True) is None:
+                damage.append((pos, "truncated"))
+                break
+            damage.append((pos, "length"))
+            pos = _search(buffer, pos + 1)
+            continue
+        if not payload_intact(buffer, pos + HEADER_SIZE, stop):
+            damage.append((pos, "payload"))
+            inside = _search(buffer, pos + HEADER_SIZE, stop + FOOTER_SIZE)
+            pos = stop + FOOTER_SIZE if inside is None else inside
+            continue
+        records.append((pos, buffer[pos + HEADER_SIZE : stop]))
+        pos = stop + FOOTER_SIZE
+    return records, damage
 
 
 # Batched framing. CRC32C is affine over GF(2): for messages of one length, the

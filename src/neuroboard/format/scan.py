@@ -210,28 +210,29 @@ def _header_crcs(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return _mask_array(crc)
 
 
-def find_record(buffer: bytes, start: int) -> tuple[int, bool] | None:
-    """Return the first offset from ``start`` where an intact record begins, after damage.
+def find_record(buffer: bytes, start: int, stop: int | None = None) -> tuple[int, bool] | None:
+    """Return the first offset in ``[start, stop)`` where an intact record begins, after damage.
 
     A candidate's length checksum must hold; if the whole record lies in
     ``buffer`` its payload checksum must hold too. Returns ``(offset,
     complete)``, where ``complete`` is false for a candidate whose record runs
-    past the buffer (the caller reads on to check it), or ``None``.
+    past the buffer (the caller reads on to check it), or ``None``. Without
+    ``stop``, candidates run to the end of ``buffer``.
 
     >>> from neuroboard.format.records import frame_record
-    >>> find_record(b"junk" + frame_record(b"ok"), 0)
-    (4, True)
+    >>> find_record(b"junk" + frame_record(b"ok"), 0), find_record(b"junk" + frame_record(b"ok"), 0, 4)
+    ((4, True), None)
     """
     data = np.frombuffer(buffer, np.uint8)
     end = len(buffer)
     window = 1 << 20
-    for lo in range(start, max(start, end - HEADER_SIZE + 1), window):
-        hi = min(lo + window, end - HEADER_SIZE + 1)
-        candidates = np.arange(lo, hi)
+    limit = end - HEADER_SIZE + 1 if stop is None else min(stop, end - HEADER_SIZE + 1)
+    for lo in range(start, max(start, limit), window):
+        hi = min(lo + window, limit)
         # Lengths beyond 4 GiB are not records: their top four bytes must be zero.
         zero = data[lo + 4 : hi + 7] == 0
         plausible = zero[: hi - lo] & zero[1 : hi - lo + 1] & zero[2 : hi - lo + 2] & zero[3 : hi - lo + 3]
-        candidates = candidates[plausible]
+        candidates = lo + np.flatnonzero(plausible)
         if not len(candidates):
             continue
         stored = _stored_u32(data, candidates + 8)

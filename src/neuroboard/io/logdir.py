@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -26,11 +27,10 @@ from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
 from neuroboard.format.scalars import (
     VALUES_PER_RECORD,
     Plugins,
-    decode_chunk,
     positions,
     select_scalars,
 )
-from neuroboard.io.reader import FileRecordReader, check_on_corrupt, run_files
+from neuroboard.io.reader import FileRecordReader, check_on_corrupt, walk_runs
 from neuroboard.io.remote import is_url, list_runs, url_fs
 
 __all__ = ["EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
@@ -172,6 +172,8 @@ class EventsLogdir:
         # Per file: (offset of a record, how many of its values were already returned).
         self._skip: dict[str, tuple[int, int]] = {}
         self._plugins: dict[str, Plugins] = {}
+        # Paths passed over with a warning: each is told once, not at every read.
+        self._warned: set[str] = set()
 
     def __repr__(self) -> str:
         return f"EventsLogdir({self.logdir!r}, files={len(self._readers)})"
@@ -187,11 +189,13 @@ class EventsLogdir:
             self._kept = listing if keep else None
             self._sizes = {path: size for files in listing.values() for path, size in files}
             return {run: [path for path, _size in files] for run, files in listing.items()}
-        if os.path.isfile(self.logdir):
-            return {".": [self.logdir]}
-        if not os.path.isdir(self.logdir):
+        try:
+            mode = os.stat(self.logdir).st_mode
+        except OSError:
             return {}
-        return run_files(self.logdir)
+        if stat.S_ISREG(mode):
+            return {".": [self.logdir]}
+        return walk_runs(self.logdir, self._warned)
 
     def _reader(self, path: str, verify: bool, on_corrupt: str) -> FileRecordReader:
         reader = self._readers.get(path)
@@ -249,9 +253,8 @@ class EventsLogdir:
         budget: int | None,
     ) -> Iterator[ScalarBatch]:
         saved = self._skip.pop(reader.path, None)
-        chunks = reader.chunks()
-        for data, base, blocks in chunks:
-            entries = decode_chunk(data, base, blocks, verify=reader.verify, on_bad=reader.report)
+        chunks = reader.scalar_entries()
+        for entries in chunks:
             keep, registrations = select_scalars(entries, plugins)
             position = positions(entries)
             if saved is not None:

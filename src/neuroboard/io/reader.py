@@ -15,12 +15,15 @@ Either names the file and the byte offset.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import stat
 import struct
 import warnings
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+import numpy as np
 from google.protobuf.message import DecodeError
 
 from neuroboard.format.codec import Event
@@ -30,8 +33,9 @@ from neuroboard.format.records import (
     CorruptRecordError,
     CorruptRecordWarning,
     masked_crc32c,
-    payload_intact,
+    masked_crc32c_of,
 )
+from neuroboard.format.scalars import ScalarRows, decode_chunk
 from neuroboard.format.scan import Block, blocks_before, find_record, record_positions, scan_records
 from neuroboard.io.files import is_event_file
 from neuroboard.io.remote import RangeFile, is_url, list_runs, url_fs
@@ -40,6 +44,7 @@ __all__ = [
     "ON_CORRUPT",
     "Chunk",
     "FileRecordReader",
+    "SkippedPathWarning",
     "iter_events",
     "next_record_start",
     "read_events",
@@ -76,6 +81,39 @@ def check_on_corrupt(on_corrupt: str, func: str) -> str:
     return on_corrupt
 
 
+class SkippedPathWarning(UserWarning):
+    """A file or folder of a logdir that is passed over: not a regular file, not listable, a loop.
+
+    ``path`` names it; the message, one line, says why.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def _skip(warned: set[str], path: str, reason: str) -> None:
+    """Warn that ``path`` is passed over, once per ``warned`` set: a follower asks again at every read."""
+    if path in warned:
+        return
+    warned.add(path)
+    warnings.warn(SkippedPathWarning(path, reason), stacklevel=4)
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
 class FileRecordReader:
     """Iterate the record payloads of one event file, from ``offset`` on, in bounded memory.
 
@@ -90,6 +128,8 @@ class FileRecordReader:
     after that byte, and reports no damage found beyond it: byte ranges that
     each begin at :func:`next_record_start` and end where the next one
     begins read every record of the file, and report its damage, once.
+    A local path that is not a regular file (a FIFO, a socket, a device) is
+    never opened: it is passed over with a :class:`SkippedPathWarning`.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> w = EventWriter(tempfile.mkdtemp()); w.close()
@@ -123,6 +163,15 @@ class FileRecordReader:
         # After damage, the next record is searched for rather than trusted at ``offset``.
         self.damaged = False
         self.chunk_size = max(1, chunk_size)
+        # Searches and checksums of records larger than a chunk read this much at a time.
+        self._window = max(self.chunk_size, 1 << 14)
+        # While chunks() runs: the open file, its size, the chunk handed out, and whether
+        # the caller moved ``offset`` back into it (see payload_damaged).
+        self._file: Any = None
+        self._size = 0
+        self._chunk: Chunk | None = None
+        self._rewound = False
+        self._warned: set[str] = set()
 
     def report(self, offset: int, part: str, detail: str = "") -> None:
         """Report a problem with the record at ``offset`` as ``on_corrupt`` says."""
@@ -143,19 +192,69 @@ class FileRecordReader:
                 # payload_intact() inlined: this loop runs once per record, and the
                 # payload is sliced once for both the check and the caller.
                 if verify and masked_crc32c(payload) != _U32.unpack_from(data, stop)[0]:
-                    self.report(base + start, "payload")
-                    continue
+                    if self.payload_damaged(base + start):
+                        continue
+                    break
                 yield payload
+
+    def scalar_entries(self) -> Iterator[ScalarRows]:
+        """Yield the summary values of each chunk that hold a number or name a plugin (see decode_chunk).
+
+        Damage is reported in file order, and a record whose payload checksum
+        fails costs that record alone, as in :meth:`__iter__`.
+        """
+        chunks = self.chunks()
+        try:
+            for data, base, blocks in chunks:
+                damage: list[tuple[int, str]] = []
+                entries = decode_chunk(
+                    data, base, blocks, verify=self.verify, on_bad=lambda at, part: damage.append((at, part))
+                )
+                for offset, part in sorted(damage):
+                    if part != "payload":
+                        self.report(offset, part)
+                    elif not self.payload_damaged(offset):
+                        entries = _entries_before(entries, offset)
+                        break
+                yield entries
+        finally:
+            chunks.close()
+
+    def payload_damaged(self, offset: int) -> bool:
+        """Report the record at ``offset`` of the current chunk, whose payload checksum fails; return
+        whether the chunk's records after it are still the file's.
+
+        Its length's checksum held, yet the length may lie: the next record is
+        the first intact one that starts inside the bytes it claims, after its
+        header, or else the one where its claim ends. When there is one
+        inside, reading resumes there once the caller lets go of the chunk,
+        and the caller drops the chunk's records after ``offset``.
+        """
+        data, base, _blocks = self._chunk
+        (length,) = _LENGTH.unpack_from(data, offset - base)
+        inside = self._after_bad_payload(offset, length, data, base)
+        if inside is None:
+            return True
+        self.offset = inside
+        self._rewound = True
+        return False
 
     def chunks(self) -> Iterator[Chunk]:
         """Yield the file's complete records from ``offset`` on, a chunk at a time.
 
         Length checksums are checked here; payload checksums are the
-        caller's to check (and to :meth:`report`). ``offset`` is moved past
-        each chunk before the next is read.
+        caller's to check, and a failed one is the caller's to hand to
+        :meth:`payload_damaged` (which may move ``offset`` back inside the
+        chunk) before it uses the records after it. Otherwise ``offset`` is
+        moved past each chunk before the next is read. A record larger than a
+        chunk is checked here, a window at a time, before it is read whole;
+        a length that runs past the end of the file is never read.
         """
         self.truncated = False
-        file, size = _open(self.path, self.fs, self.size)
+        opened = self._open()
+        if opened is None:
+            return
+        file, size = self._file, self._size = opened
         with contextlib.closing(file):
             if size == 0 and self.final:
                 self.report(0, "empty")
@@ -177,23 +276,41 @@ class FileRecordReader:
                     starts, sizes = record_positions(owned)
                     self.offset = start + int((starts + sizes).max()) if len(starts) else start
                     if owned:
-                        yield Chunk(data, start, owned)
+                        self._chunk, self._rewound = Chunk(data, start, owned), False
+                        yield self._chunk
+                        if self._rewound:
+                            continue
                     return
                 if scan.blocks:
-                    yield Chunk(data, start, scan.blocks)
+                    self._chunk, self._rewound = Chunk(data, start, scan.blocks), False
+                    yield self._chunk
+                    if self._rewound:
+                        continue
                 self.offset = start + scan.offset
                 if scan.status == "end":
                     continue
                 if scan.status == "corrupt":
                     self._damage(self.offset, "length")
                     continue
-                if start + len(data) < size:
-                    # The chunk ends inside a record: read on, the whole record at least.
-                    if scan.offset == 0:
-                        need = HEADER_SIZE
-                        if len(data) >= HEADER_SIZE:
-                            need = _LENGTH.unpack_from(data, 0)[0] + HEADER_SIZE + FOOTER_SIZE
+                if start + len(data) < size and scan.offset:
+                    # The chunk ends inside a record after complete ones: read on from it.
                     continue
+                if start + len(data) < size:
+                    # The chunk ends inside its first record: read it whole, once it is known to hold.
+                    if len(data) < HEADER_SIZE:
+                        need = HEADER_SIZE
+                        continue
+                    (length,) = _LENGTH.unpack_from(data, 0)
+                    record = HEADER_SIZE + length + FOOTER_SIZE
+                    if start + record <= size:
+                        if not self.verify or self._payload_holds(start, length):
+                            need = record
+                        else:
+                            # Checked a window at a time: a lying length costs no more than a window.
+                            inside = self._after_bad_payload(start, length)
+                            self.offset = start + record if inside is None else inside
+                        continue
+                    # Its length runs past the end of the file: decided without reading it.
                 # The file ends inside a record: one still being written, or a bad length.
                 if self._intact_record_after(file, size):
                     self._damage(
@@ -207,10 +324,81 @@ class FileRecordReader:
                     self.report(self.offset, "truncated")
                 return
 
+    def _after_bad_payload(self, offset: int, length: int, data: bytes = b"", base: int = 0) -> int | None:
+        """Report the record at ``offset`` whose payload checksum fails; return the first offset inside
+        its claimed bytes, after its header, where reading resumes, or None for the end of its claim."""
+        self.report(offset, "payload")
+        claimed = offset + HEADER_SIZE + length + FOOTER_SIZE
+        return self._first_candidate(offset + HEADER_SIZE, claimed, data, base)
+
+    def _open(self) -> tuple[Any, int] | None:
+        """Return the file open for reading and its size, or None for a local non-regular file."""
+        if self.fs is None:
+            # stat() first: opening a FIFO waits for a writer, for ever if none comes.
+            mode = os.stat(self.path).st_mode
+            if not stat.S_ISREG(mode):
+                _skip(self._warned, self.path, f"{_kind(mode)}, not a regular file; not read")
+                return None
+        return _open(self.path, self.fs, self.size)
+
     def _damage(self, offset: int, part: str, detail: str = "") -> None:
         self.report(offset, part, detail + "; reading resumes at the next intact record")
         self.offset = offset + 1
         self.damaged = True
+
+    def _payload_holds(self, offset: int, length: int) -> bool:
+        """Return whether the payload of the record at ``offset`` (of ``length`` bytes, inside the file)
+        matches its checksum, read a window at a time."""
+        file = self._file
+
+        def pieces() -> Iterator[bytes]:
+            file.seek(offset + HEADER_SIZE)
+            left = length
+            while left:
+                piece = file.read(min(self._window, left))
+                if not piece:
+                    return
+                left -= len(piece)
+                yield piece
+
+        crc = masked_crc32c_of(pieces())
+        file.seek(offset + HEADER_SIZE + length)
+        footer = file.read(FOOTER_SIZE)
+        return len(footer) == FOOTER_SIZE and crc == _U32.unpack(footer)[0]
+
+    def _checked(self, found: int) -> bool | None:
+        """Return whether the record at ``found``, whose length checksum holds, is intact: None when it
+        runs past the end of the file (a record still being written, as far as anyone can tell)."""
+        self._file.seek(found)
+        (length,) = _LENGTH.unpack_from(self._file.read(HEADER_SIZE))
+        if found + HEADER_SIZE + length + FOOTER_SIZE > self._size:
+            return None
+        return self._payload_holds(found, length)
+
+    def _first_candidate(self, start: int, stop: int, data: bytes = b"", base: int = 0) -> int | None:
+        """Return the first offset in ``[start, stop)`` where the resynchronisation would stop, or None.
+
+        That is a record whose length and payload checksums hold, or whose
+        length holds and runs past the end of the file. Bytes of ``data``
+        (read from ``base``) are searched where they reach.
+        """
+        size = self._size
+        pos = start
+        while pos < stop and pos <= size - HEADER_SIZE:
+            if base <= pos and pos + HEADER_SIZE <= base + len(data):
+                buffer, at = data, base
+            else:
+                self._file.seek(pos)
+                buffer, at = self._file.read(min(self._window, size - pos)), pos
+            hit = find_record(buffer, pos - at, stop - at)
+            if hit is None:
+                pos = max(pos + 1, at + len(buffer) - HEADER_SIZE + 1)
+                continue
+            found = at + hit[0]
+            if hit[1] or self._checked(found) is not False:
+                return found
+            pos = found + 1
+        return None
 
     def _candidates(self, file, size: int) -> Iterator[tuple[int, bool]]:
         """Yield ``(offset, complete)`` of each record from ``offset`` on whose checksums hold.
@@ -218,11 +406,10 @@ class FileRecordReader:
         ``complete`` is false for one that runs past the end of the file.
         ``offset`` is moved forward as the search goes.
         """
-        window = max(self.chunk_size, 1 << 16)
         pos = self.offset
         while pos <= size - HEADER_SIZE:
             file.seek(pos)
-            data = file.read(min(window, size - pos))
+            data = file.read(min(self._window, size - pos))
             hit = find_record(data, 0)
             if hit is None:
                 pos += len(data) - HEADER_SIZE + 1
@@ -230,16 +417,12 @@ class FileRecordReader:
                 continue
             found, complete = hit
             found += pos
-            if not complete and found + HEADER_SIZE <= size:
-                (length,) = _LENGTH.unpack_from(data, found - pos)
-                stop = found + HEADER_SIZE + length
-                if stop + FOOTER_SIZE <= size:
-                    file.seek(found)
-                    record = file.read(stop + FOOTER_SIZE - found)
-                    complete = payload_intact(record, HEADER_SIZE, len(record) - FOOTER_SIZE)
-                    if not complete:
-                        pos = found + 1
-                        continue
+            if not complete:
+                intact = self._checked(found)
+                if intact is False:
+                    pos = found + 1
+                    continue
+                complete = bool(intact)
             yield found, complete
             pos = found + 1
         self.offset = max(self.offset, pos)
@@ -260,6 +443,15 @@ class FileRecordReader:
             return any(complete for _found, complete in self._candidates(file, size))
         finally:
             self.offset = start
+
+
+def _entries_before(entries: ScalarRows, offset: int) -> ScalarRows:
+    """Return the entries of the records that start before ``offset``."""
+    keep = entries.order < offset
+    if keep.all():
+        return entries
+    arrays = [getattr(entries, f.name) for f in dataclasses.fields(entries)]
+    return ScalarRows(*(a[keep] if isinstance(a, np.ndarray) else a for a in arrays))
 
 
 def _open(path: str, fs: Any, size: int) -> tuple[Any, int]:
@@ -317,6 +509,7 @@ def next_record_start(path: str, offset: int, size: int | None = None, *, fs: An
         return size
     reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=1 << 16)
     file, _size = _open(path, fs, size)
+    reader._file, reader._size = file, size
     with contextlib.closing(file):
         return reader.offset if reader._resync(file, size) else size
 
@@ -351,8 +544,10 @@ def run_files(logdir: str, *, storage_options: dict | None = None) -> dict[str, 
 
     A run is a folder holding event files, named by its path relative to
     ``logdir`` with ``/`` separators (``"."`` for ``logdir`` itself). Files
-    whose names do not mark them as event files are not read. An fsspec URL
-    is listed once, and its files are given as URLs.
+    whose names do not mark them as event files are not read. Links to
+    folders are followed, and what cannot be read is passed over with a
+    warning (see :func:`walk_runs`). An fsspec URL is listed once, and its
+    files are given as URLs.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> d = tempfile.mkdtemp(); EventWriter(os.path.join(d, "train")).close()
@@ -366,14 +561,76 @@ def run_files(logdir: str, *, storage_options: dict | None = None) -> dict[str, 
             run: [fs.unstrip_protocol(path) for path, _size in files]
             for run, files in list_runs(fs, root).items()
         }
+    return walk_runs(logdir, set())
+
+
+def walk_runs(logdir: str, warned: set[str]) -> dict[str, list[str]]:
+    """Return the runs of the local folder ``logdir`` as :func:`run_files` does, warning once per ``warned``.
+
+    Links to folders are followed, as TensorBoard does, and runs are named by
+    the path through the link; a link back to a folder that holds it is not
+    (TensorBoard would loop). Nothing that is not a regular file is opened: a
+    FIFO, socket or device with an event file's name, a link that leads
+    nowhere, a folder that cannot be listed and such a loop are each passed
+    over with a :class:`SkippedPathWarning` naming them, once per path in
+    ``warned`` (a follower keeps its set, so it is not told at every read).
+
+    >>> import tempfile; from neuroboard.io import EventWriter
+    >>> d = tempfile.mkdtemp(); EventWriter(os.path.join(d, "a")).close()
+    >>> os.symlink(os.path.join(d, "a"), os.path.join(d, "b")); list(walk_runs(d, set()))
+    ['a', 'b']
+    """
     runs: dict[str, list[str]] = {}
-    for folder, dirs, files in os.walk(logdir):
-        dirs.sort()
-        names = sorted(name for name in files if is_event_file(name))
+    try:
+        top = os.stat(logdir)
+    except OSError:
+        return runs
+    if not stat.S_ISDIR(top.st_mode):
+        if not stat.S_ISREG(top.st_mode):
+            _skip(warned, logdir, f"{_kind(top.st_mode)}, not a folder or a regular file; not read")
+        return runs
+    pending = [(logdir, ".", ((top.st_dev, top.st_ino),))]
+    while pending:
+        folder, run, ancestors = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            _skip(warned, folder, f"cannot be listed ({reason}); the runs in it are not read")
+            continue
+        names = []
+        for entry in entries:
+            try:
+                info = entry.stat() if entry.is_dir() else None
+            except OSError:
+                info = None
+            if info is not None:
+                key = (info.st_dev, info.st_ino)
+                if key in ancestors:
+                    _skip(warned, entry.path, "a link back to a folder that holds it; not followed")
+                    continue
+                name = entry.name if run == "." else f"{run}/{entry.name}"
+                pending.append((entry.path, name, (*ancestors, key)))
+            elif is_event_file(entry.name):
+                kind = _not_regular(entry)
+                if kind:
+                    _skip(warned, entry.path, f"{kind}, not a regular file; not read")
+                else:
+                    names.append(entry.path)
         if names:
-            run = os.path.relpath(folder, logdir).replace(os.sep, "/")
-            runs[run] = [os.path.join(folder, name) for name in names]
+            runs[run] = names
     return dict(sorted(runs.items()))
+
+
+def _not_regular(entry: os.DirEntry) -> str:
+    """Return what ``entry`` is if not a regular file (or a link to one), else ``""``; never opened."""
+    try:
+        if entry.is_file():
+            return ""
+        return _kind(entry.stat().st_mode)
+    except OSError:
+        return "a link that leads nowhere"
 
 
 def iter_events(

@@ -31,6 +31,7 @@ from neuroboard.io.reader import (
     iter_events,
     next_record_start,
     read_events,
+    read_records,
     run_files,
 )
 from neuroboard.io.writer import EventWriter
@@ -565,3 +566,27 @@ def test_a_run_folder_without_read_permission_is_named_in_a_warning(tmp_path) ->
             assert list(run_files(str(tmp_path))) == ["open"]
     finally:
         locked.chmod(0o755)
+
+
+def test_a_file_swapped_for_a_fifo_after_its_check_is_not_waited_on(tmp_path, monkeypatch) -> None:
+    # Between the check of a path and its opening, a regular file can become a FIFO: the
+    # descriptor is opened without waiting and checked again.
+    run = tmp_path / "run"
+    with EventWriter(str(run)) as writer:
+        writer.add_scalar("x", 1.0, 0, 1.0)
+    (path,) = run_files(str(tmp_path))["run"]
+    real_stat = os.stat
+    seen = []
+
+    def stat_then_swap(target, *args, **kwargs):
+        result = real_stat(target, *args, **kwargs)
+        if os.fspath(target) == path and not seen:
+            seen.append(target)
+            os.remove(path)
+            os.mkfifo(path)
+        return result
+
+    monkeypatch.setattr(os, "stat", stat_then_swap)
+    with _no_hang(), pytest.warns(SkippedPathWarning, match=r"a FIFO, not a regular file; not read"):
+        assert list(read_records(path)) == []
+    assert seen

@@ -334,11 +334,15 @@ class FileRecordReader:
     def _open(self) -> tuple[Any, int] | None:
         """Return the file open for reading and its size, or None for a local non-regular file."""
         if self.fs is None:
-            # stat() first: opening a FIFO waits for a writer, for ever if none comes.
+            # stat() first, for what cannot be opened at all (a socket); _open checks again.
             mode = os.stat(self.path).st_mode
-            if not stat.S_ISREG(mode):
-                _skip(self._warned, self.path, f"{_kind(mode)}, not a regular file; not read")
-                return None
+            if stat.S_ISREG(mode):
+                try:
+                    return _open(self.path, self.fs, self.size)
+                except _NotRegularFile as swapped:
+                    mode = swapped.mode
+            _skip(self._warned, self.path, f"{_kind(mode)}, not a regular file; not read")
+            return None
         return _open(self.path, self.fs, self.size)
 
     def _damage(self, offset: int, part: str, detail: str = "") -> None:
@@ -454,12 +458,29 @@ def _entries_before(entries: ScalarRows, offset: int) -> ScalarRows:
     return ScalarRows(*(a[keep] if isinstance(a, np.ndarray) else a for a in arrays))
 
 
+class _NotRegularFile(OSError):
+    """A local path that turned out, once open, not to be a regular file."""
+
+    def __init__(self, mode: int) -> None:
+        super().__init__(f"{_kind(mode)}, not a regular file")
+        self.mode = mode
+
+
 def _open(path: str, fs: Any, size: int) -> tuple[Any, int]:
-    """Return ``path`` open for reading and its size: a local file, or an object of ``size`` bytes in ``fs``."""
+    """Return ``path`` open for reading and its size: a local file, or an object of ``size`` bytes in ``fs``.
+
+    A local path that is not a regular file raises ``_NotRegularFile``, and nothing is read from it.
+    """
     if fs is not None:
         return RangeFile(fs, path, size), size
-    file = open(path, "rb")  # noqa: SIM115 - the caller closes it
-    return file, os.fstat(file.fileno()).st_size
+    # Opened without waiting and checked on the open descriptor: a FIFO opened for reading waits
+    # for a writer, for ever if none comes, and a path checked before it is opened can change.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _NotRegularFile(info.st_mode)
+    return os.fdopen(fd, "rb"), info.st_size
 
 
 def _final_reader(path: str, verify: bool, on_corrupt: str, storage_options: dict | None) -> FileRecordReader:

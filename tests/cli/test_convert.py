@@ -18,6 +18,7 @@ from tensorboard.backend.event_processing import io_wrapper
 import neuroboard
 from neuroboard.cli.common import HOST
 from tests.neuro.test_accumulator import HOSTILE, SECRET, hostile_file
+from tests.stopping import signal_after_first_line
 from tests.tb import accumulator, multiplexer
 
 # The names of convert's private folders and .part files, as docs/cli.md states them.
@@ -151,21 +152,8 @@ def test_a_killed_convert_leaves_nothing_tensorboard_lists(tmp_path: Path) -> No
     with neuroboard.SummaryWriter(logs / "before") as writer:
         writer.add_scalar("x", 1.0, 0)
     env = {**os.environ, "TMPDIR": str(scratch)}
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILLED, "convert", str(path), str(logs / "run")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    staging = child.stdout.readline().strip()
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    child.stdout.close()
-    child.stdin.close()
-    child.stderr.close()
-    assert staging, "the child ended before its run was staged"
+    staging, code = signal_after_first_line(KILLED, ["convert", path, logs / "run"], signal.SIGKILL, env)
+    assert code == -signal.SIGKILL
     assert any("tfevents" in name for name in os.listdir(staging)), "killed before anything was written"
 
     assert listed_runs(logs) == ["before"]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import subprocess
-import sys
 
 import neuroboard
 from neuroboard.cli import demo as demo_module
 from neuroboard.cli.main import main
 from neuroboard.io import writer as writer_module
 from tests.cli.test_main import assert_one_line_error, run
+from tests.stopping import signal_after_first_line
 from tests.tb import multiplexer
 
 SMALL = ["--neurons", "10", "--steps", "20", "--runs", "2"]
@@ -85,22 +84,8 @@ def test_demo_into_a_full_disk_keeps_the_earlier_sweeps(tmp_path, monkeypatch) -
 
 def test_a_killed_demo_leaves_nothing_tensorboard_lists(tmp_path) -> None:
     logdir = tmp_path / "demo"
-    process = subprocess.Popen(
-        [sys.executable, "-c", STOPPED_DEMO, "demo", "--logdir", str(logdir), *SMALL],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout.readline() == "written\n", process.stderr.read()
-        process.kill()
-        assert process.wait(timeout=60) == -signal.SIGKILL
-    finally:
-        process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            stream.close()
+    line, code = signal_after_first_line(STOPPED_DEMO, ["demo", "--logdir", logdir, *SMALL], signal.SIGKILL)
+    assert (line, code) == ("written", -signal.SIGKILL)
     assert os.listdir(logdir) == []
     assert_nothing_listed(logdir)
     (staging,) = (name for name in os.listdir(tmp_path) if name != "demo")

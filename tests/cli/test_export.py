@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +13,7 @@ import neuroboard
 from neuroboard.cli.main import main
 from tests.cli.test_ls import s3_environment, unreachable_s3
 from tests.cli.test_main import assert_one_line_error, run
+from tests.stopping import signal_after_first_line
 
 # Runs the command with the CSV writer stopped once the table is in the temporary file: it says
 # "written" on stdout and waits for stdin, which the test never closes, until it is killed.
@@ -45,22 +44,9 @@ def logdir_of_scalars(folder: Path) -> Path:
 
 def killed_export(logdir: Path, output: Path, signum: int) -> int:
     """Start an export to ``output``, send it ``signum`` with its temporary file written; return its code."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", STOPPED_EXPORT, "export", str(logdir), "-o", str(output)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout.readline() == "written\n", process.stderr.read()
-        process.send_signal(signum)
-        return process.wait(timeout=60)
-    finally:
-        process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            stream.close()
+    line, code = signal_after_first_line(STOPPED_EXPORT, ["export", logdir, "-o", output], signum)
+    assert line == "written"
+    return code
 
 
 def test_export_with_an_unreachable_endpoint_is_one_line(tmp_path) -> None:

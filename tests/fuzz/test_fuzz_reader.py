@@ -20,7 +20,6 @@ import hashlib
 import itertools
 import math
 import os
-import signal
 import struct
 import tracemalloc
 import warnings
@@ -46,6 +45,7 @@ from neuroboard.format.records import (
 from neuroboard.format.scalars import scalar_values_reference, scalars_reference
 from neuroboard.io.logdir import EventsLogdir, Filters
 from neuroboard.io.reader import FileRecordReader, read_events, run_files
+from tests.stopping import Hang, fails_after
 
 _EXAMPLES = int(os.environ.get("NEUROBOARD_FUZZ_EXAMPLES", "200"))
 _LONG_RUN = _EXAMPLES > 1000
@@ -280,29 +280,6 @@ _mutations = st.lists(_mutation, min_size=1, max_size=4)
 # -- guards ---------------------------------------------------------------------------------------------
 
 
-class Hang(BaseException):
-    """A read that did not finish within the guard's time: a loop that does not advance."""
-
-
-@contextlib.contextmanager
-def _time_guard(seconds: int = _HANG_SECONDS) -> Iterator[None]:
-    """Fail a read that runs longer than ``seconds`` (POSIX), instead of hanging CI."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expire(signum, frame):
-        raise Hang(f"the read did not finish in {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _save(failures: str, data: bytes) -> str:
     path = os.path.join(failures, hashlib.sha1(data).hexdigest()[:16] + ".tfevents")
     with open(path, "wb") as file:
@@ -314,7 +291,7 @@ def _save(failures: str, data: bytes) -> str:
 def _case(failures: str, data: bytes, what: str) -> Iterator[None]:
     """Turn anything but an assertion into a failure that names the saved input."""
     try:
-        with _time_guard():
+        with fails_after(_HANG_SECONDS):
             yield
     except AssertionError:
         raise

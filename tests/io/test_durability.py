@@ -199,14 +199,19 @@ def test_enospc_surfaces_on_flush_and_nothing_is_lost(tmp_path, monkeypatch) -> 
     assert values == [float(s) for s in range(11)]
 
 
-def test_enospc_in_the_background_surfaces_on_close_and_close_can_be_retried(tmp_path, monkeypatch) -> None:
-    writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.01)
+def _background_flush_meets_a_full_disk(writer, monkeypatch) -> None:
+    """Log one scalar into a full disk, let the background flush fail, and check close() says so."""
     failed = _full_disk(monkeypatch)
     writer.add_scalar("x", 1.0, 0)
     assert failed.wait(TIMEOUT)
     with pytest.raises(OSError) as raised:
         writer.close()
     assert raised.value.errno == errno.ENOSPC
+
+
+def test_enospc_in_the_background_surfaces_on_close_and_close_can_be_retried(tmp_path, monkeypatch) -> None:
+    writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.01)
+    _background_flush_meets_a_full_disk(writer, monkeypatch)
     with pytest.raises(OSError, match=r"1 event \(\d+ bytes\) wait for .*events\.out\.tfevents"):
         writer.close()  # still no space: still waiting, still said
     monkeypatch.undo()
@@ -335,12 +340,7 @@ def test_a_retried_close_ends_the_hparams_session_once(tmp_path, monkeypatch) ->
     writer = neuroboard.SummaryWriter(tmp_path, flush_secs=0.01)
     writer.add_hparams({"lr": 0.1}, {"loss": 0.5})
     writer.flush()  # nothing waits when the disk fills, so only the background flush meets it
-    failed = _full_disk(monkeypatch)
-    writer.add_scalar("x", 1.0, 0)
-    assert failed.wait(TIMEOUT)
-    with pytest.raises(OSError) as raised:
-        writer.close()
-    assert raised.value.errno == errno.ENOSPC
+    _background_flush_meets_a_full_disk(writer, monkeypatch)
     monkeypatch.undo()
     writer.close()
     paths = run_files(str(tmp_path))["."]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import socket
 import struct
 import tracemalloc
@@ -14,8 +12,6 @@ import numpy as np
 import pytest
 
 import neuroboard
-from tests import tb
-
 from neuroboard.format.codec import scalar_event_reference
 from neuroboard.format.records import (
     CorruptRecordError,
@@ -35,6 +31,8 @@ from neuroboard.io.reader import (
     run_files,
 )
 from neuroboard.io.writer import EventWriter
+from tests import tb
+from tests.stopping import fails_after
 
 
 def _scalars(events) -> list[tuple[str, int, float]]:
@@ -421,22 +419,6 @@ def test_a_large_record_still_being_written_is_waited_for_without_reading_it(tmp
 # Listing a logdir: what is not a regular file is never opened, links to folders are followed.
 
 
-@contextlib.contextmanager
-def _no_hang(seconds: int = 60):
-    """Fail a read that blocks (the old reader opened a FIFO and waited for a writer), instead of hanging."""
-
-    def expire(signum, frame):
-        raise TimeoutError(f"the read blocked for {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _one_run(folder) -> str:
     with EventWriter(str(folder)) as writer:
         writer.add_scalar("x", 1.0, 1, 1.0)
@@ -458,7 +440,7 @@ def test_a_fifo_socket_or_device_named_like_an_event_file_is_passed_over_unopene
     (run / "events.out.tfevents.4.dev").symlink_to(os.devnull)
     (run / "events.out.tfevents.5.gone").symlink_to(tmp_path / "nowhere")
     try:
-        with _no_hang(), warnings.catch_warnings(record=True) as caught:
+        with fails_after(60), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             frame = neuroboard.collect_events(str(tmp_path), type="scalar")
             events = list(iter_events(str(tmp_path)))
@@ -473,7 +455,7 @@ def test_a_fifo_socket_or_device_named_like_an_event_file_is_passed_over_unopene
     assert "a FIFO, not a regular file" in messages[0] and "a socket" in messages[1]
     assert "character device" in messages[2] and "leads nowhere" in messages[3]
     # The FIFO itself, as a file or as the logdir: passed over too, not waited on.
-    with _no_hang(), warnings.catch_warnings(record=True) as caught:
+    with fails_after(60), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert list(read_events(str(fifo))) == []
         assert neuroboard.collect_events(str(fifo)).empty
@@ -485,7 +467,7 @@ def test_a_follower_is_told_of_a_fifo_once(tmp_path) -> None:
     path = _one_run(tmp_path / "run")
     os.mkfifo(tmp_path / "run" / "events.out.tfevents.2.fifo")
     conn = EventsLogdir(str(tmp_path))
-    with _no_hang(), warnings.catch_warnings(record=True) as caught:
+    with fails_after(60), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         first = [int(s) for b in conn.scalars(Filters()) for s in b.step]
         with EventWriter(os.path.dirname(path)) as writer:
@@ -587,6 +569,6 @@ def test_a_file_swapped_for_a_fifo_after_its_check_is_not_waited_on(tmp_path, mo
         return result
 
     monkeypatch.setattr(os, "stat", stat_then_swap)
-    with _no_hang(), pytest.warns(SkippedPathWarning, match=r"a FIFO, not a regular file; not read"):
+    with fails_after(60), pytest.warns(SkippedPathWarning, match=r"a FIFO, not a regular file; not read"):
         assert list(read_records(path)) == []
     assert seen

@@ -21,7 +21,7 @@ from neuroboard.api.summaries import summary_hparams, summary_hparams_config
 from neuroboard.format.codec import Event, Summary
 from neuroboard.io.files import is_event_file
 from neuroboard.io.remote import is_url
-from neuroboard.io.writer import EventWriter, Flusher
+from neuroboard.io.writer import EventWriter, Flusher, flush_each
 from neuroboard.summary.convert import (
     INT64_MAX,
     INT64_MIN,
@@ -395,14 +395,6 @@ def flush_logdir(logdir: str | os.PathLike) -> None:
 
 
 def _flush(writers: list[EventWriter], close: bool) -> None:
-    errors = []
-    for writer in writers:
-        try:
-            if close:
-                writer.close()
-            else:
-                writer.flush()
-        except Exception as error:  # noqa: BLE001 - every writer is tried, then the first error raised
-            errors.append(error)
+    errors = flush_each(writers, close=close)
     if errors:
         raise errors[0]

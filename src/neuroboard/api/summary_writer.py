@@ -29,6 +29,7 @@ from neuroboard.io.writer import (
     Flusher,
     check_file_limits,
     check_writer_options,
+    flush_each,
 )
 from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import (
@@ -626,12 +627,7 @@ class SummaryWriter:
         >>> import tempfile
         >>> w = SummaryWriter(tempfile.mkdtemp()); w.add_scalar("a", 1.0); w.flush(); w.close()
         """
-        errors = []
-        for writer in self._writers():
-            try:
-                writer.flush()
-            except Exception as error:  # noqa: BLE001 - every run is flushed, then the first error raised
-                errors.append(error)
+        errors = flush_each(self._writers())
         if errors:
             raise errors[0]
 
@@ -662,12 +658,8 @@ class SummaryWriter:
                     writer.add_event(Event(wall_time=time.time(), summary=session_end(status)))
                 except Exception as error:  # noqa: BLE001 - close every file first, raise after
                     errors.append(error)
-        for writer in self._writers():
-            try:
-                # A writer closed earlier returns at once; one whose close failed tries again.
-                writer.close()
-            except Exception as error:  # noqa: BLE001 - every file is tried, then the first error raised
-                errors.append(error)
+        # A writer closed earlier returns at once; one whose close failed tries again.
+        errors += flush_each(self._writers(), close=True)
         if first and self._flusher is not None:
             self._flusher.stop()
         if errors:

@@ -26,6 +26,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -43,6 +44,7 @@ __all__ = [
     "WriterClosedError",
     "check_file_limits",
     "check_writer_options",
+    "flush_each",
 ]
 
 logger = logging.getLogger(__name__)
@@ -235,6 +237,25 @@ def _record_ends(data: bytes | memoryview) -> list[int]:
     if start < len(data):
         ends.append(len(data))
     return ends
+
+
+def flush_each(writers: Iterable[EventWriter], *, close: bool = False) -> list[Exception]:
+    """Flush (with ``close``, close) every writer, also those after one that fails; return the errors.
+
+    >>> import tempfile
+    >>> flush_each([EventWriter(tempfile.mkdtemp()) for _ in range(2)], close=True)
+    []
+    """
+    errors = []
+    for writer in writers:
+        try:
+            if close:
+                writer.close()
+            else:
+                writer.flush()
+        except Exception as error:  # noqa: BLE001 - every writer is tried; the caller raises
+            errors.append(error)
+    return errors
 
 
 def _sync_folder(path: str) -> None:
@@ -584,26 +605,29 @@ class EventWriter:
                 raise
             raise explained from error
 
-    def _write_tail(self) -> None:
-        view = memoryview(self._tail)
-        done = 0
-        try:
-            while done < len(view):
-                written = _write(self._fd, view[done:])
-                self._file_bytes += written
-                done += written
-        finally:
-            self._tail = bytes(view[done:])
-
-    def _write_chunks(self) -> None:
-        data = memoryview(b"".join(self._chunks))
+    def _write_out(self, data: memoryview) -> tuple[int, BaseException | None]:
+        """Write ``data`` to the file; return how many bytes got there, and the error that stopped it."""
         done = 0
         try:
             while done < len(data):
                 written = _write(self._fd, data[done:])
                 self._file_bytes += written
                 done += written
-        except BaseException:
+        except BaseException as error:  # noqa: BLE001 - the caller keeps what did not get there, then raises
+            return done, error
+        return done, None
+
+    def _write_tail(self) -> None:
+        view = memoryview(self._tail)
+        done, error = self._write_out(view)
+        self._tail = bytes(view[done:])
+        if error is not None:
+            raise error
+
+    def _write_chunks(self) -> None:
+        data = memoryview(b"".join(self._chunks))
+        done, error = self._write_out(data)
+        if error is not None:
             # A record the failure cut in two must be finished in this file, before any rotation;
             # the records after it stay queued.
             ends = _record_ends(data)
@@ -611,7 +635,7 @@ class EventWriter:
             end = start if start == done else next(end for end in ends if end > done)
             self._tail = bytes(data[done:end])
             self._chunks = [bytes(data[end:])] if end < len(data) else []
-            raise
+            raise error
         self._chunks = []
 
     def _waiting(self) -> str:

@@ -463,3 +463,26 @@ def test_values_no_flush_could_write_are_refused(tmp_path, call, error, message)
             call(writer)
 
     _log_good_then(tmp_path, bad)
+
+
+def test_the_peers_write_such_names_outside_the_logdir(tmp_path, monkeypatch) -> None:
+    # What docs/from-tensorboardx.md says of the peers: the run lands where the name points.
+    tensorboardX = pytest.importorskip("tensorboardX")
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    monkeypatch.chdir(tmp_path)
+    writer = tensorboardX.SummaryWriter("logs/run")
+    writer.add_scalars("loss", {"../../../x": 1.0}, 0)
+    writer.close()
+    writer = torch_tensorboard.SummaryWriter("logs/run2")
+    writer.add_hparams({"lr": 0.1}, {"m": 1.0}, run_name="../../z")
+    writer.close()
+    assert any("tfevents" in name for name in os.listdir(tmp_path / "x"))
+    assert any("tfevents" in name for name in os.listdir(tmp_path / "z"))
+    with SummaryWriter("logs/ours") as ours:
+        for call in (
+            lambda: ours.add_scalars("loss", {"../../../x": 1.0}, 0),
+            lambda: ours.add_hparams({"lr": 0.1}, {"m": 1.0}, run_name="../../z"),
+        ):
+            with pytest.raises(ValueError, match="expected a relative name inside the logdir"):
+                call()
+    assert list(run_files("logs/ours")) == ["."]

@@ -85,8 +85,7 @@ def test_scratch_of_a_process_that_ended_is_cleared(tmp_path) -> None:
     from neuroboard.cli.common import clear_scratch
 
     script = (
-        "import sys; from neuroboard.cli.common import scratch\n"
-        "print(scratch(sys.argv[1], 'x.csv', '.part'))"
+        "import sys; from neuroboard.cli.common import scratch\nprint(scratch(sys.argv[1], 'x.csv', '.part'))"
     )
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True)
     left = result.stdout.strip()

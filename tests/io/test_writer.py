@@ -177,7 +177,9 @@ def test_an_automatic_step_past_int64_is_refused_at_the_call(tmp_path) -> None:
 def test_series_and_claimed_steps_past_int64_are_refused(tmp_path) -> None:
     with SummaryWriter(tmp_path, flush_secs=0) as writer:
         writer.add_scalar("x", 1.0, INT64_MAX - 2)
-        with pytest.raises(ValueError, match=rf"^add_series\(step=None\).*got 3 step\(s\) of tag 'x' from {INT64_MAX - 1}"):
+        with pytest.raises(
+            ValueError, match=rf"^add_series\(step=None\).*got 3 step\(s\) of tag 'x' from {INT64_MAX - 1}"
+        ):
             writer.add_series("x", [1.0, 2.0, 3.0])
         writer.add_series("x", [1.0, 2.0])  # exactly up to the maximum
         with pytest.raises(ValueError, match=r"^add_text\(step=None\).*tag 'x'"):

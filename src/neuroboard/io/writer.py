@@ -359,7 +359,9 @@ class EventWriter:
 
     # -- steps ---------------------------------------------------------------
 
-    def claim_steps(self, tag: str, count: int = 1, first: int | None = None, func: str = "claim_steps") -> int:
+    def claim_steps(
+        self, tag: str, count: int = 1, first: int | None = None, func: str = "claim_steps"
+    ) -> int:
         """Record ``count`` steps of ``tag`` from ``first`` (default: after its last); return the first.
 
         Steps that would pass int64 raise a ValueError naming ``func``, the caller.
@@ -421,7 +423,9 @@ class EventWriter:
             for start in range(0, count, SERIES_BLOCK):
                 stop = start + SERIES_BLOCK
                 self._chunks.append(
-                    encode_scalar_records([tag], steps[start:stop], wall_times[start:stop], values[start:stop])
+                    encode_scalar_records(
+                        [tag], steps[start:stop], wall_times[start:stop], values[start:stop]
+                    )
                 )
                 self._queued += min(stop, count) - start
                 if failure is None and self._queued >= self.max_queue:

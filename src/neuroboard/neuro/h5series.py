@@ -24,6 +24,7 @@ __all__ = [
     "declared_bytes",
     "flush_and_close",
     "read_bounded",
+    "storable",
 ]
 
 #: Default bound of the rows held in memory per dataset, and of an HDF5 chunk.

@@ -432,10 +432,12 @@ def test_log_dir_is_checked_as_a_path_naming_the_argument(
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("suffix", ["/../../x", "/../escaped", "\0"])
+@pytest.mark.parametrize("suffix", ["/../../x", "/../escaped", "\0", "/x"])
 def test_a_filename_suffix_that_leaves_the_run_is_refused(tmp_path: Path, suffix: str) -> None:
     run = tmp_path / "logs" / "run"
-    with pytest.raises(ValueError, match=r"TensorboardWriter\(filename_suffix=\.\.\.\): expected a relative"):
+    with pytest.raises(
+        ValueError, match=r"TensorboardWriter\(filename_suffix=\.\.\.\): expected the end of a file name"
+    ):
         TensorboardWriter(run, filename_suffix=suffix)
     assert [files for _, _, files in os.walk(tmp_path) if files] == []
     assert collect_events(tmp_path).empty

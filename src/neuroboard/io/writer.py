@@ -43,6 +43,7 @@ __all__ = [
     "Flusher",
     "WriterClosedError",
     "check_file_limits",
+    "check_filename_suffix",
     "check_writer_options",
     "flush_each",
 ]
@@ -211,6 +212,16 @@ def check_writer_options(flush_secs: float, max_queue: int, filename_suffix: str
         raise TypeError(f"{func}(max_queue=...): expected an int >= 1, got {type(max_queue).__name__}")
     if max_queue < 1:
         raise ValueError(f"{func}(max_queue=...): expected an int >= 1, got {max_queue!r}")
+    check_filename_suffix(filename_suffix, func)
+
+
+def check_filename_suffix(filename_suffix: str, func: str) -> None:
+    """Raise a TypeError or ValueError naming ``func`` unless ``filename_suffix`` can end a file name.
+
+    It becomes part of each event file's name, so it holds no path separator and no NUL.
+
+    >>> check_filename_suffix(".v2", "SummaryWriter")
+    """
     as_text(filename_suffix, func, "filename_suffix")
     if any(sep in filename_suffix for sep in {"/", "\0", os.sep, os.altsep or "/"}):
         raise ValueError(

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neuroboard.api.summary_writer import SummaryWriter
+from neuroboard.io.writer import check_filename_suffix
 from neuroboard.neuro.view_settings import (
     MAX_HEIGHT,
     MAX_WIDTH,
@@ -44,7 +45,7 @@ from neuroboard.neuro.view_settings import (
     time_axis_of,
 )
 from neuroboard.render import heatmap_image, raster_image, trace_image
-from neuroboard.summary.convert import as_array, as_path, as_run_name, as_tag, is_tensor
+from neuroboard.summary.convert import as_array, as_path, as_tag, is_tensor
 from neuroboard.summary.hparams import hparam_value
 
 if TYPE_CHECKING:
@@ -195,9 +196,8 @@ class TensorboardWriter:
             # The run folder and the suffix of its file names are checked here, so that the error names
             # this call and nothing is created for a name that would not stay inside the folder.
             log_dir = as_path(log_dir, _CLASS, "log_dir")
-            suffix = writer_kwargs.get("filename_suffix")
-            if suffix is not None and suffix != "":
-                as_run_name(suffix, _CLASS, "filename_suffix", name=f"events{suffix}")
+            if "filename_suffix" in writer_kwargs:
+                check_filename_suffix(writer_kwargs["filename_suffix"], _CLASS)
             self._writer = SummaryWriter(log_dir, **writer_kwargs)
         self._hparams: dict[str, str | bool | int | float] = {}
         self._closed = False

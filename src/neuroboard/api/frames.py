@@ -87,15 +87,23 @@ def events_logdir(
 
 
 def _source(logdir: Any, storage_options: dict | None) -> EventsLogdir:
+    """Return what ``collect_events`` reads, after flushing what ``log_event`` wrote into it.
+
+    Writers of other logdirs are left alone, with their errors. The flush comes before any
+    listing: a remote writer's flush adds an object.
+    """
     if logdir is None:
         logdir = get_default_logdir()
     if isinstance(logdir, EventsLogdir):
+        flush_logdir(logdir.logdir)
         return logdir
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(
             f"collect_events(logdir=...): expected a path or a connection from events_logdir(), "
             f"got {type(logdir).__name__}"
         )
+    if os.fspath(logdir):
+        flush_logdir(logdir)
     if is_url(logdir):
         source = EventsLogdir(logdir, final=True, storage_options=storage_options)
         if not source.runs(keep=True):
@@ -104,15 +112,6 @@ def _source(logdir: Any, storage_options: dict | None) -> EventsLogdir:
     if not os.path.exists(logdir):
         raise FileNotFoundError(f"collect_events(logdir={os.fspath(logdir)!r}): no such file or directory")
     return EventsLogdir(logdir, final=True)
-
-
-def _flush_writers_of(logdir: Any) -> None:
-    if logdir is None:
-        logdir = get_default_logdir()
-    if isinstance(logdir, EventsLogdir):
-        logdir = logdir.logdir
-    if isinstance(logdir, (str, os.PathLike)) and os.fspath(logdir):
-        flush_logdir(logdir)
 
 
 def _check_n(n: Any) -> int | None:
@@ -165,9 +164,7 @@ def collect_events(
         )
     n = _check_n(n)
     filters = Filters.make(runs, tags, steps)
-    # What log_event wrote into this logdir is read back without waiting for the background flush
-    # (before listing: a remote writer's flush adds an object). Writers elsewhere keep their errors.
-    _flush_writers_of(logdir)
+    # What log_event wrote into this logdir is read back without waiting for the background flush.
     source = _source(logdir, storage_options)
     options = {"verify": bool(verify), "on_corrupt": on_corrupt}
     if type == "scalar":

@@ -31,6 +31,10 @@ from neuroboard.io.writer import (
     check_writer_options,
     flush_each,
 )
+from neuroboard.api.writer_curves import CurveMethods
+from neuroboard.api.writer_graph import GraphMethods
+from neuroboard.api.writer_media import MediaMethods
+from neuroboard.api.writer_projector import ProjectorMethods
 from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import (
     INT64_MAX,
@@ -101,7 +105,7 @@ def _checked_key(main_tag: str, key: Any, layout: str, func: str) -> str:
     return as_run_name(key, func, "tag_scalar_dict key", _subrun_name(main_tag, key))
 
 
-class SummaryWriter:
+class SummaryWriter(GraphMethods, ProjectorMethods, CurveMethods, MediaMethods):
     """Write scalars (and, through the summary kinds, everything else) into one run.
 
     ``logdir`` defaults to :func:`default_logdir` with ``comment``;

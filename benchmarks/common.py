@@ -136,10 +136,11 @@ def compare(
     peer_items: int,
     target: float | None,
     repeats: int,
+    target_peer: str = "tensorboardX",
 ) -> list[Row]:
     """Time ``ours`` and each peer's work; print and return one row per peer.
 
-    Only the tensorboardX row carries ``target``: torch is reported for reference.
+    Only the ``target_peer`` row carries ``target``: the others are reported for reference.
     """
     ours_rate = ours_items / best_seconds(ours, repeats=repeats)
     rows = []
@@ -150,7 +151,7 @@ def compare(
             unit,
             ours_rate,
             peer_rate,
-            target if peer_name == "tensorboardX" else None,
+            target if peer_name == target_peer else None,
         )
         print_row(row)
         rows.append(row)

@@ -192,7 +192,8 @@ def pr_curve_data(
     # Truncation is floor here: every scaled prediction is >= 0. Negatives fill
     # keys [0, count), positives [count, 2 * count).
     keys = scaled.astype(np.intp)
-    keys[positive] += count
+    # A multiply-add, several times faster than adding through the boolean mask.
+    keys += positive * count
     sums = _bucket_sums(keys, flat_weights, 2 * count)
     curve = np.empty((6, count))
     tp, fp, tn, fn, precision, recall = curve

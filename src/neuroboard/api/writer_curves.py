@@ -17,8 +17,6 @@ class CurveMethods:
     They use the writer's ``_write_summary(summary, global_step, walltime, tag, func)``.
     """
 
-    _write_summary: Any
-
     @property
     def default_bins(self) -> list[float]:
         """TensorFlow's histogram bucket edges, as the peers' writers carry them: +-1e-12 * 1.1**k and 0.

@@ -9,7 +9,15 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from benchmarks import bench_dask, bench_images, bench_neuro, bench_read, bench_summaries, bench_write
+from benchmarks import (
+    bench_dask,
+    bench_images,
+    bench_media,
+    bench_neuro,
+    bench_read,
+    bench_summaries,
+    bench_write,
+)
 from benchmarks.common import markdown_table, print_header, print_table, write_results
 
 AREAS = {
@@ -17,6 +25,7 @@ AREAS = {
     "read": bench_read.run,
     "summaries": bench_summaries.run,
     "images": bench_images.run,
+    "media": bench_media.run,
     "neuro": bench_neuro.run,
     "dask": bench_dask.run,
 }

@@ -163,6 +163,11 @@ VERTICES = np.zeros((1, 4, 3))
             r"add_image_with_boxes\(box_tensor=...\): expected finite",
         ),
         (
+            lambda w: w.add_image_with_boxes("b", IMG, [[0, 0, 1e20, 4]]),
+            ValueError,
+            r"add_image_with_boxes\(box_tensor=...\): expected coordinates within ±2,147,483,647 pixels, got 1e\+20",
+        ),
+        (
             lambda w: w.add_image_with_boxes("b", IMG, [["a", "b", "c", "d"]]),
             TypeError,
             r"add_image_with_boxes\(box_tensor=...\)",

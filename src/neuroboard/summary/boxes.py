@@ -46,6 +46,8 @@ TEXT_COLOUR = (0, 0, 0)
 LINE_WIDTH = 2
 #: The label's margin, as a fraction of the text's height (rounded up to whole pixels).
 LABEL_MARGIN = 0.05
+#: The farthest a box corner may lie from the origin, in pixels.
+MAX_COORDINATE = 2**31 - 1
 
 _CHANNELS = (1, 3, 4)
 
@@ -117,6 +119,12 @@ def _as_boxes(box_tensor: Any, caller: str) -> np.ndarray:
     bad = int(np.count_nonzero(~np.isfinite(boxes)))
     if bad:
         raise ValueError(f"{caller}(box_tensor=...): expected finite coordinates, got {bad} NaN or infinite")
+    # Pillow draws at integer positions: beyond 64 bits it fails with a SystemError.
+    far = float(np.abs(boxes).max())
+    if far > MAX_COORDINATE:
+        raise ValueError(
+            f"{caller}(box_tensor=...): expected coordinates within ±{MAX_COORDINATE:,} pixels, got {far:g}"
+        )
     return boxes
 
 

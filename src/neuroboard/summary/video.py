@@ -104,6 +104,13 @@ def frame_delay(fps: Any, caller: str = "add_video") -> int:
     return max(MIN_DELAY, delay)
 
 
+def _grid(count: int) -> tuple[int, int]:
+    """Return the rows and columns of tiles for ``count`` clips: the peers' layout."""
+    tiles = 1 << (count - 1).bit_length()
+    rows = 1 << ((count.bit_length() - 1) // 2)
+    return rows, tiles // rows
+
+
 def tile_clips(clips: np.ndarray) -> np.ndarray:
     """Return N clips ``(N, T, H, W, C)`` tiled into one clip ``(T, H', W', C)``, as the peers lay them out.
 
@@ -113,9 +120,8 @@ def tile_clips(clips: np.ndarray) -> np.ndarray:
     count, frames, height, width, channels = clips.shape
     if count == 1:
         return clips[0]
-    tiles = 1 << (count - 1).bit_length()
-    rows = 1 << ((count.bit_length() - 1) // 2)
-    columns = tiles // rows
+    rows, columns = _grid(count)
+    tiles = rows * columns
     if tiles != count:
         padded = np.zeros((tiles, *clips.shape[1:]), dtype=clips.dtype)
         padded[:count] = clips
@@ -348,13 +354,11 @@ def _as_clips(vid_tensor: Any, dataformats: Any, caller: str) -> np.ndarray:
         raise ValueError(f"{where} with C = 1, 3 or 4, got shape {array.shape}")
     if min(sizes[letter] for letter in "NTHW") < 1:
         raise ValueError(f"{where} with N, T, H, W >= 1, got shape {array.shape}")
-    count = sizes["N"]
-    tiles = 1 << (count - 1).bit_length()
-    rows = 1 << ((count.bit_length() - 1) // 2)
-    height, width = rows * sizes["H"], tiles // rows * sizes["W"]
+    rows, columns = _grid(sizes["N"])
+    height, width = rows * sizes["H"], columns * sizes["W"]
     if max(height, width) > MAX_SIDE:
         raise ValueError(
-            f"{where} whose {count} clips tile into frames of at most {MAX_SIDE} pixels a side "
+            f"{where} whose {sizes['N']} clips tile into frames of at most {MAX_SIDE} pixels a side "
             f"(GIF's limit), got {height} × {width}"
         )
     clips = array.transpose([form.index(letter) for letter in "NTHWC"])

@@ -18,10 +18,10 @@ from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 from neuroboard.format.codec import Summary
 from neuroboard.summary.audio import audio_value
 from neuroboard.summary.histogram import histogram_value
-from neuroboard.summary.image import image_value
 from neuroboard.summary.scalar import scalar_value
 from neuroboard.summary.tensor import as_summary_value, holding, tensor_value
 from neuroboard.summary.text import text_value
+from neuroboard.summary.video import video_value
 
 __all__ = ["HPARAMS_PLUGIN_NAME", "decode_value"]
 
@@ -29,7 +29,8 @@ HPARAMS_PLUGIN_NAME = "hparams"
 
 _BY_KIND: dict[str, Callable[[Summary.Value], Any]] = {
     "simple_value": scalar_value,
-    "image": image_value,
+    # A GIF is a video: its frames; any other image as image_value reads it.
+    "image": video_value,
     "histo": histogram_value,
     "audio": audio_value,
 }
@@ -37,7 +38,7 @@ _BY_KIND: dict[str, Callable[[Summary.Value], Any]] = {
 # The plugin names, as each kind's module spells them in PLUGIN_NAME.
 _BY_PLUGIN: dict[str, Callable[[Summary.Value], Any]] = {
     "scalars": scalar_value,
-    "images": image_value,
+    "images": video_value,
     "histograms": histogram_value,
     "audio": audio_value,
     "text": text_value,
@@ -60,7 +61,8 @@ def decode_value(value: Summary.Value, plugin: str | None = None) -> Any:
     ``plugin`` names the plugin of the value's time series; without it the
     value's own ``metadata.plugin_data.plugin_name`` is used. Decoders:
     ``"scalars"`` :func:`~neuroboard.summary.scalar.scalar_value`,
-    ``"images"`` :func:`~neuroboard.summary.image.image_value`,
+    ``"images"`` :func:`~neuroboard.summary.image.image_value` (a GIF's frames:
+    :func:`~neuroboard.summary.video.video_value`),
     ``"histograms"`` :func:`~neuroboard.summary.histogram.histogram_value`,
     ``"audio"`` :func:`~neuroboard.summary.audio.audio_value`,
     ``"text"`` :func:`~neuroboard.summary.text.text_value`, ``"hparams"``

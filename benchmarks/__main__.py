@@ -15,6 +15,7 @@ from benchmarks import (
     bench_images,
     bench_media,
     bench_neuro,
+    bench_projector,
     bench_read,
     bench_summaries,
     bench_write,
@@ -30,6 +31,7 @@ AREAS = {
     "neuro": bench_neuro.run,
     "dask": bench_dask.run,
     "curves": bench_curves.run,
+    "projector": bench_projector.run,
 }
 QUICK_SCALE = 0.1
 #: The page whose results table a full run (every area, full sizes) rewrites.

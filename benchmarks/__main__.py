@@ -9,7 +9,15 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from benchmarks import bench_dask, bench_images, bench_neuro, bench_read, bench_summaries, bench_write
+from benchmarks import (
+    bench_dask,
+    bench_graph,
+    bench_images,
+    bench_neuro,
+    bench_read,
+    bench_summaries,
+    bench_write,
+)
 from benchmarks.common import markdown_table, print_header, print_table, write_results
 
 AREAS = {
@@ -19,6 +27,7 @@ AREAS = {
     "images": bench_images.run,
     "neuro": bench_neuro.run,
     "dask": bench_dask.run,
+    "graph": bench_graph.run,
 }
 QUICK_SCALE = 0.1
 #: The page whose results table a full run (every area, full sizes) rewrites.

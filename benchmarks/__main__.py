@@ -12,6 +12,7 @@ from pathlib import Path
 from benchmarks import (
     bench_curves,
     bench_dask,
+    bench_graph,
     bench_images,
     bench_media,
     bench_neuro,
@@ -32,6 +33,7 @@ AREAS = {
     "dask": bench_dask.run,
     "curves": bench_curves.run,
     "projector": bench_projector.run,
+    "graph": bench_graph.run,
 }
 QUICK_SCALE = 0.1
 #: The page whose results table a full run (every area, full sizes) rewrites.

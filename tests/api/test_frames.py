@@ -315,7 +315,7 @@ def test_plugin_column_names_each_kind(tmp_path) -> None:
         "tensor": "scalars",
         "frame": "images",
         "tone": "audio",
-        "notes": "text",
+        "notes/text_summary": "text",
         "weights": "histograms",
         "custom_scalars__config__": "custom_scalars",
         "_hparams_/session_start_info": "hparams",

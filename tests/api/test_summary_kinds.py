@@ -32,7 +32,7 @@ def test_every_kind_reads_back(tmp_path) -> None:
     (frame,) = acc.Images("frame")
     assert (frame.height, frame.width) == (8, 6)
     assert {"fields", "plot"} <= set(tags["images"])
-    assert {"notes", "tone"} <= set(tags["tensors"])
+    assert {"notes/text_summary", "tone"} <= set(tags["tensors"])
     assert plt.get_fignums() == []
 
 
@@ -42,12 +42,12 @@ def test_every_kind_reads_back(tmp_path) -> None:
         (
             lambda w: w.add_image("x", np.zeros((4, 5, 6, 7))),
             ValueError,
-            r"add_image\(img=\.\.\.\): expected .*got shape \(4, 5, 6, 7\)",
+            r"add_image\(img_tensor=\.\.\.\): expected .*got shape \(4, 5, 6, 7\)",
         ),
         (
             lambda w: w.add_image("x", np.zeros((5, 6)), dataformats="CHW"),
             ValueError,
-            r"add_image\(img=\.\.\.\).*'CHW'",
+            r"add_image\(img_tensor=\.\.\.\).*'CHW'",
         ),
         (
             lambda w: w.add_image("x", np.zeros((5, 6)), dataformats="XYZ"),
@@ -57,7 +57,7 @@ def test_every_kind_reads_back(tmp_path) -> None:
         (
             lambda w: w.add_images("x", np.zeros((5, 6)), dataformats="NCHW"),
             ValueError,
-            r"add_images\(imgs=\.\.\.\)",
+            r"add_images\(img_tensor=\.\.\.\)",
         ),
         (
             lambda w: w.add_histogram("x", ["a", "b"]),

@@ -145,7 +145,7 @@ def test_export_events_as_text_with_many_runs(tmp_path) -> None:
     back = pd.read_csv(output)
     expected = neuroboard.collect_events(logdir)
     pd.testing.assert_frame_equal(back.iloc[:, :4], expected.iloc[:, :4], check_dtype=False)
-    assert back["event"].str.contains('tag: "note"').sum() == 12
+    assert back["event"].str.contains('tag: "note/text_summary"').sum() == 12
 
 
 def make_hdf5(folder: Path) -> Path:
@@ -323,9 +323,9 @@ def test_ls_and_export_read_an_s3_logdir(tmp_path) -> None:
         rows = {tuple(line.split()[:3]): line.split()[3:] for line in listed.stdout.splitlines()[1:]}
         assert rows == {
             ("a", "loss", "scalars"): ["20", "0", "19"],
-            ("a", "note", "text"): ["1", "0", "0"],
+            ("a", "note/text_summary", "text"): ["1", "0", "0"],
             ("b", "loss", "scalars"): ["20", "0", "19"],
-            ("b", "note", "text"): ["1", "0", "0"],
+            ("b", "note/text_summary", "text"): ["1", "0", "0"],
         }
         output = tmp_path / "loss.csv"
         exported = subprocess.run(

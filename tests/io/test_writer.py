@@ -182,8 +182,8 @@ def test_series_and_claimed_steps_past_int64_are_refused(tmp_path) -> None:
         ):
             writer.add_series("x", [1.0, 2.0, 3.0])
         writer.add_series("x", [1.0, 2.0])  # exactly up to the maximum
-        with pytest.raises(ValueError, match=r"^add_text\(step=None\).*tag 'x'"):
-            writer.add_text("x", "no step left")
+        with pytest.raises(ValueError, match=r"^add_histogram\(step=None\).*tag 'x'"):
+            writer.add_histogram("x", [1.0])
     steps = collect_events(str(tmp_path), type="scalar")["step"].tolist()
     assert steps == [INT64_MAX - 2, INT64_MAX - 1, INT64_MAX]
     writer = EventWriter(str(tmp_path), flush_secs=0)
@@ -231,6 +231,10 @@ def test_flush_secs_zero_and_the_floor_are_accepted(tmp_path, flush_secs) -> Non
 @pytest.mark.parametrize("make", [EventWriter, SummaryWriter], ids=["EventWriter", "SummaryWriter"])
 @pytest.mark.parametrize(("logdir", "kind"), [(123, TypeError), ("runs\0x", ValueError), ("", ValueError)])
 def test_a_logdir_that_is_no_path_is_refused_naming_logdir(tmp_path, monkeypatch, make, logdir, kind) -> None:
+    if make is SummaryWriter and logdir == "":
+        pytest.skip(
+            "SummaryWriter, as both peers, takes '' for its default logdir (tests/api/test_writer_peers.py)"
+        )
     monkeypatch.chdir(tmp_path)
     with pytest.raises(kind, match=rf"^{make.__name__}\(logdir=\.\.\.\): expected a"):
         make(logdir)

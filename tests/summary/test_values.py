@@ -687,4 +687,4 @@ def test_a_logdir_written_by_us_decodes_raw_and_as_tensorboard_converts_it(
         for samples, rate in decoded["sound"]:
             assert rate == 8000
             np.testing.assert_allclose(samples[:, 0], tone(), rtol=0, atol=HALF_STEP)
-        assert decoded["notes"] == ["step 0", "step 1"]
+        assert decoded["notes/text_summary"] == ["step 0", "step 1"]

@@ -14,6 +14,7 @@ from neuroboard.api.summary_writer import SummaryWriter, run_name
 from neuroboard.io.writer import check_file_limits
 from neuroboard.render.grid import equalize as _equalize
 from neuroboard.summary.convert import as_array, as_path, as_run_name
+from neuroboard.summary.image import image, images
 
 __all__ = ["Logger"]
 
@@ -95,7 +96,9 @@ class Logger:
         array = as_array(img, "add_image", "img", dtype=None)
         if equalize:
             array = _equalize(array)
-        self._writer.add_image(tag, array, step, dataformats="HW" if array.ndim == 2 else "HWC")
+        # Built here so that an error names this method's argument, img.
+        summary = image(tag, array, "HW" if array.ndim == 2 else "HWC", arg="img")
+        self._writer.add_summary(summary, step, tag=tag)
 
     def add_images(
         self,
@@ -117,7 +120,8 @@ class Logger:
         array = as_array(img, "add_images", "img", dtype=None)
         if equalize or equalize_per_image:
             array = _equalize(array, per_image=equalize_per_image)
-        self._writer.add_images(tag, array, step, dataformats="NHW" if array.ndim == 3 else "NHWC")
+        summary = images(tag, array, "NHW" if array.ndim == 3 else "NHWC", arg="img")
+        self._writer.add_summary(summary, step, tag=tag)
 
     def add_histogram(self, tag: str, hist: Any, step: Any = None) -> None:
         """Log the distribution of values, e.g. a projection's weights.

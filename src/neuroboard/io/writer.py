@@ -295,7 +295,8 @@ class EventWriter:
     A ``logdir`` that is an fsspec URL, opened with ``storage_options``,
     gets one new object per flush that has data (see the module's notes);
     ``fsync``, ``max_file_bytes`` and ``rotate_secs`` do not apply there.
-    ``objects`` and ``bytes_uploaded`` count what it put.
+    ``objects`` and ``bytes_uploaded`` count what it put; ``paths`` lists
+    every file (or object) it has written into, oldest first.
 
     >>> import tempfile
     >>> with EventWriter(tempfile.mkdtemp()) as w:
@@ -334,8 +335,10 @@ class EventWriter:
             # Until the first object is put, the run folder stands for it.
             self.path, self._fd = self.logdir, None
             self._last_name = latest_event_name(self._fs, self._folder)
+            self.paths: list[str] = []
         else:
             self.path, self._fd = create_event_file(self.logdir, filename_suffix)
+            self.paths = [self.path]
         self._file_bytes = 0
         self._file_opened = _monotonic()
         if self.fsync and self._fs is None:
@@ -389,6 +392,20 @@ class EventWriter:
                 raise _past_int64(func, tag, first, count, self._last_step.get(tag))
             self._last_step[tag] = first + count - 1
             return first
+
+    def last_steps(self) -> dict[str, int]:
+        """Return the last step of every tag written or claimed so far (a copy).
+
+        A writer that continues the run in a new file starts its counters from these.
+
+        >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
+        >>> w.claim_steps("a", 3); w.last_steps()
+        0
+        {'a': 2}
+        >>> w.close()
+        """
+        with self._lock:
+            return dict(self._last_step)
 
     # -- writing -------------------------------------------------------------
 
@@ -571,6 +588,7 @@ class EventWriter:
         """Move to a new file of the run, which starts with a file-version event."""
         self._release_file()
         self.path, self._fd = create_event_file(self.logdir, self.filename_suffix)
+        self.paths.append(self.path)
         self._file_bytes = 0
         self._file_opened = _monotonic()
         self._chunks.insert(0, encode_event(file_version_event(time.time())))
@@ -703,6 +721,7 @@ class EventWriter:
             raise
         self._last_name = name
         self.path = self._fs.unstrip_protocol(path)
+        self.paths.append(self.path)
         self.objects += 1
         self.bytes_uploaded += len(data)
 

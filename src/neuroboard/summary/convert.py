@@ -56,14 +56,21 @@ def is_tensor(value: Any) -> bool:
 
 
 def _tensor_to_numpy(value: Any) -> np.ndarray:
-    return value.detach().cpu().numpy()
+    value = value.detach().cpu()
+    # NumPy has no bfloat16 or float8: float32 holds each of their values exactly.
+    if str(value.dtype).startswith(("torch.bfloat16", "torch.float8")):
+        value = value.float()
+    return value.numpy()
 
 
 def as_float(value: Any, func: str, arg: str) -> float:
-    """Return a real scalar (number, NumPy scalar or 0-d array, 0-d tensor) as a float.
+    """Return a real scalar (number, NumPy scalar, array or tensor of one element) as a float.
 
-    >>> as_float(np.float32(0.5), "add_scalar", "scalar_value")
-    0.5
+    An array of one element may have any shape, ``(1,)`` or ``(1, 1)`` as
+    well as ``()``: the peers squeeze it, so ``torch.rand(1)`` is a scalar.
+
+    >>> as_float(np.float32(0.5), "add_scalar", "scalar_value"), as_float(np.array([[2]]), "f", "x")
+    (0.5, 2.0)
     """
     if isinstance(value, _REAL_TYPES):
         try:
@@ -76,10 +83,10 @@ def as_float(value: Any, func: str, arg: str) -> float:
     if is_tensor(value):
         value = _tensor_to_numpy(value)
     if isinstance(value, np.ndarray):
-        if value.ndim == 0 and value.dtype.kind in _NUMERIC_KINDS:
-            return float(value)
+        if value.size == 1 and value.dtype.kind in _NUMERIC_KINDS:
+            return float(value.reshape(()))
         raise ValueError(
-            f"{_where(func, arg)}: expected a real scalar (0-d), got {value.dtype} of shape {value.shape}"
+            f"{_where(func, arg)}: expected a real scalar (one element), got {value.dtype} of shape {value.shape}"
         )
     raise TypeError(f"{_where(func, arg)}: expected a real number, got {_describe(value)}")
 

@@ -33,42 +33,43 @@ CONFIG_TAG = "custom_scalars__config__"
 LayoutDict = dict[str, dict[str, list]]
 
 
-def layout_from_dict(layout: LayoutDict) -> Layout:
+def layout_from_dict(layout: LayoutDict, func: str = "add_custom_scalars") -> Layout:
     """Return a Layout proto from ``{category: {chart: [kind, tags]}}``.
 
     ``kind`` is ``"Multiline"`` (``tags``: regular expressions of the tags to
     overlay) or ``"Margin"`` (``tags``: ``[value, lower, upper]`` tag names).
+    Errors name ``func``, the call that passed the layout.
 
     >>> layout = layout_from_dict({"loss": {"all": ["Multiline", ["loss/.*"]]}})
     >>> layout.category[0].chart[0].multiline.tag[0]
     'loss/.*'
     """
-    where = "add_custom_scalars(layout=...)"
+    where = f"{func}(layout=...)"
     if not isinstance(layout, Mapping):
         raise TypeError(f"{where}: expected a dict of categories, got {type(layout).__name__}")
     categories = []
     for title, charts in layout.items():
-        as_tag(title, "add_custom_scalars", "layout category")
+        as_tag(title, func, "layout category")
         if not isinstance(charts, Mapping):
             raise TypeError(
                 f"{where}: category {title!r} must be a dict of charts, got {type(charts).__name__}"
             )
         categories.append(
-            Category(title=title, chart=[_chart(title, name, chart) for name, chart in charts.items()])
+            Category(title=title, chart=[_chart(title, name, chart, func) for name, chart in charts.items()])
         )
     return Layout(category=categories)
 
 
-def _chart(category: str, title: Any, chart: Any) -> Chart:
+def _chart(category: str, title: Any, chart: Any, func: str) -> Chart:
     """Return the Chart proto of ``[kind, tags]``, checked whole."""
-    where = f"add_custom_scalars(layout[{category!r}][{title!r}]=...)"
-    as_tag(title, "add_custom_scalars", f"layout[{category!r}] chart title")
+    where = f"{func}(layout[{category!r}][{title!r}]=...)"
+    as_tag(title, func, f"layout[{category!r}] chart title")
     if isinstance(chart, (str, bytes)) or not isinstance(chart, Sequence) or len(chart) != 2:
         raise ValueError(f"{where}: expected [kind, tags], such as ['Multiline', ['loss/.*']], got {chart!r}")
     kind, tags = chart
     if isinstance(tags, (str, bytes)) or not isinstance(tags, Sequence):
         raise TypeError(f"{where}: expected a list of tags, got {type(tags).__name__}")
-    tags = [as_tag(tag, "add_custom_scalars", f"layout[{category!r}][{title!r}] tag") for tag in tags]
+    tags = [as_tag(tag, func, f"layout[{category!r}][{title!r}] tag") for tag in tags]
     if kind == "Multiline":
         return Chart(title=title, multiline=MultilineChartContent(tag=tags))
     if kind == "Margin":

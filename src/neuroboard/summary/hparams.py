@@ -29,7 +29,7 @@ from tensorboard.compat.proto.types_pb2 import DT_FLOAT
 from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
 from neuroboard.format.codec import Summary
-from neuroboard.summary.convert import is_tensor
+from neuroboard.summary.convert import as_float, as_tag, is_tensor
 from neuroboard.summary.metadata import plugin_metadata
 
 __all__ = [
@@ -37,6 +37,8 @@ __all__ = [
     "PLUGIN_NAME",
     "SESSION_END_TAG",
     "SESSION_START_TAG",
+    "check_domains",
+    "checked_metrics",
     "hparam",
     "hparam_value",
     "hparams_config",
@@ -81,6 +83,57 @@ def hparam_value(value: Any, func: str, arg: str) -> HParamValue:
     if isinstance(value, (str, bool, int, float)):
         return value
     raise TypeError(f"{func}({arg}=...): expected a str, bool, int or float, got {type(value).__name__}")
+
+
+def check_domains(
+    hparam_dict: Mapping[str, Any], domains: Mapping[str, Sequence[Any]] | None, func: str = "add_hparams"
+) -> None:
+    """Check ``domains`` (``{name: allowed values}``, torch's ``hparam_domain_discrete``) and the values in it.
+
+    >>> check_domains({"optimizer": "adam"}, {"optimizer": ["adam", "sgd"]})
+    >>> check_domains({"optimizer": "rmsprop"}, {"optimizer": ["adam", "sgd"]})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: add_hparams(hparam_dict['optimizer']=...): expected one of ['adam', 'sgd'], got 'rmsprop'
+    """
+    if domains is None:
+        return
+    if not isinstance(domains, Mapping):
+        # tensorboardX's third argument is the run's name: say where it goes here.
+        hint = " (a run name goes in run_name= or name=)" if isinstance(domains, str) else ""
+        raise TypeError(
+            f"{func}(hparam_domain_discrete=...): expected a dict of names to lists, "
+            f"got {type(domains).__name__}{hint}"
+        )
+    for name, allowed in domains.items():
+        arg = f"hparam_domain_discrete[{name!r}]"
+        if isinstance(allowed, (str, bytes)) or not isinstance(allowed, Sequence):
+            raise TypeError(f"{func}({arg}=...): expected a list of values, got {type(allowed).__name__}")
+        values = [hparam_value(v, func, arg) for v in allowed]
+        if (
+            name in hparam_dict
+            and hparam_value(hparam_dict[name], func, f"hparam_dict[{name!r}]") not in values
+        ):
+            raise ValueError(
+                f"{func}(hparam_dict[{name!r}]=...): expected one of {values!r}, got {hparam_dict[name]!r}"
+            )
+
+
+def checked_metrics(
+    metric_dict: Mapping[str, Any] | None, func: str = "add_hparams"
+) -> list[tuple[str, float]]:
+    """Return ``metric_dict`` (None: no metric) as ``(tag, value)`` pairs, each checked.
+
+    >>> checked_metrics({"accuracy": np.float32(0.5)})
+    [('accuracy', 0.5)]
+    """
+    if metric_dict is not None and not isinstance(metric_dict, Mapping):
+        raise TypeError(
+            f"{func}(metric_dict=...): expected a dict of tags to numbers, got {type(metric_dict).__name__}"
+        )
+    return [
+        (as_tag(tag, func, "metric_dict key"), as_float(value, func, f"metric_dict[{tag!r}]"))
+        for tag, value in (metric_dict or {}).items()
+    ]
 
 
 def _value(value: HParamValue) -> struct_pb2.Value:

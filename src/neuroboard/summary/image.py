@@ -208,14 +208,17 @@ def _as_nhwc(value: Any, dataformats: str, caller: str, arg: str) -> np.ndarray:
     return to_uint8(transpose_layout(array, dataformats, "NHWC"))
 
 
-def image(tag: str, img: ImageLike, dataformats: str = "CHW", *, caller: str = "add_image") -> Summary:
+def image(
+    tag: str, img: ImageLike, dataformats: str = "CHW", *, caller: str = "add_image", arg: str = "img"
+) -> Summary:
     """Return a Summary holding one image as PNG.
 
     ``img`` is a NumPy array, a nested list or a torch tensor laid out as
     ``dataformats``: ``"CHW"``, ``"HWC"`` or ``"HW"`` (any case), with 1
     (grey), 3 (RGB) or 4 (RGBA) channels. uint8 values are pixels as they
     are; any other dtype holds intensities in [0, 1], scaled by 255, rounded
-    and clipped to 0..255.
+    and clipped to 0..255. Errors name ``caller`` and ``arg``, the argument
+    that held the image.
 
     >>> summary = image("digit", np.eye(8), dataformats="HW")
     >>> summary.value[0].image.width, summary.value[0].image.colorspace
@@ -223,10 +226,12 @@ def image(tag: str, img: ImageLike, dataformats: str = "CHW", *, caller: str = "
     """
     tag = as_tag(tag, caller)
     dataformats = _check_dataformats(dataformats, IMAGE_FORMATS, caller)
-    return _summary(tag, _as_nhwc(img, dataformats, caller, "img")[0])
+    return _summary(tag, _as_nhwc(img, dataformats, caller, arg)[0])
 
 
-def images(tag: str, imgs: ImageLike, dataformats: str = "NCHW", *, caller: str = "add_images") -> Summary:
+def images(
+    tag: str, imgs: ImageLike, dataformats: str = "NCHW", *, caller: str = "add_images", arg: str = "imgs"
+) -> Summary:
     """Return a Summary holding a batch of images tiled into one grid image.
 
     ``imgs`` is laid out as ``dataformats``: ``"NCHW"``, ``"NHWC"`` or
@@ -240,7 +245,7 @@ def images(tag: str, imgs: ImageLike, dataformats: str = "NCHW", *, caller: str 
     """
     tag = as_tag(tag, caller)
     dataformats = _check_dataformats(dataformats, BATCH_FORMATS, caller)
-    return _summary(tag, make_grid(_as_nhwc(imgs, dataformats, caller, "imgs")))
+    return _summary(tag, make_grid(_as_nhwc(imgs, dataformats, caller, arg)))
 
 
 def _render(fig: Any) -> np.ndarray:

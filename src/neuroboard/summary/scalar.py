@@ -30,23 +30,40 @@ def scalar_metadata(display_name: str | None = None, description: str | None = N
     return plugin_metadata(PLUGIN_NAME, display_name=display_name, description=description)
 
 
-def scalar(tag: str, value: float, *, new_style: bool = False, double_precision: bool = False) -> Summary:
+def scalar(
+    tag: str,
+    value: float,
+    *,
+    new_style: bool = False,
+    double_precision: bool = False,
+    display_name: str = "",
+    description: str = "",
+) -> Summary:
     """Return a Summary holding one scalar.
 
     The classic form is a ``simple_value`` (float32); ``new_style`` stores a
     0-d tensor with the scalars plugin's metadata, in float64 with
-    ``double_precision``.
+    ``double_precision``. ``display_name`` (the chart's title) and
+    ``description`` (shown under its info icon) go into the value's metadata,
+    with the scalars plugin named there, as tensorboardX's
+    ``add_scalar(display_name=, summary_description=)`` writes them.
 
     >>> scalar("loss", 0.25).value[0].simple_value
     0.25
+    >>> scalar("loss", 0.25, display_name="Loss").value[0].metadata.display_name
+    'Loss'
     """
     if not new_style and not double_precision:
-        return Summary(value=[Summary.Value(tag=tag, simple_value=value)])
+        if not display_name and not description:
+            return Summary(value=[Summary.Value(tag=tag, simple_value=value)])
+        metadata = scalar_metadata(display_name, description)
+        return Summary(value=[Summary.Value(tag=tag, simple_value=value, metadata=metadata)])
     if double_precision:
         tensor = TensorProto(dtype=DT_DOUBLE, double_val=[value], tensor_shape=TensorShapeProto())
     else:
         tensor = TensorProto(dtype=DT_FLOAT, float_val=[value], tensor_shape=TensorShapeProto())
-    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=scalar_metadata())])
+    metadata = scalar_metadata(display_name, description)
+    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=metadata)])
 
 
 def scalar_value(value: Summary.Value) -> float:

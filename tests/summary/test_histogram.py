@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from neuroboard import SummaryWriter
-from neuroboard.summary.histogram import histogram, histogram_metadata, tensorflow_edges
+from neuroboard.summary.histogram import bucket_edges, histogram, histogram_metadata, tensorflow_edges
 from tests.tb import accumulator
 
 
@@ -83,8 +83,19 @@ def test_max_bins_merges_neighbours(values, max_bins) -> None:
     assert histo.num == sum(histo.bucket) == len(values)
     limits = list(histo.bucket_limit)
     assert limits == sorted(limits)
-    edges = np.histogram_bin_edges(values, 40)
+    edges = bucket_edges(values, 40)
     assert set(limits) <= set(edges.tolist())
+
+
+def test_a_range_of_subnormals_gets_the_buckets_of_equal_values() -> None:
+    # NumPy cannot cut [0, 5e-324] into 40 finite-sized buckets and raises.
+    values = np.array([5e-324, 0.0])
+    with pytest.raises(ValueError, match="Too many bins"):
+        np.histogram_bin_edges(values, 40)
+    histo = histo_of(values, 40)
+    assert histo.num == sum(histo.bucket) == 2
+    assert (histo.min, histo.max) == (0.0, 5e-324)
+    assert bucket_edges(values, 40).tolist() == np.histogram_bin_edges([0.0], 40).tolist()
 
 
 def test_tensorflow_edges_are_tensorboardx_default_bins(tmp_path) -> None:

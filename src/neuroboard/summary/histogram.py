@@ -193,10 +193,15 @@ def bucket_edges(values: np.ndarray, bins: str | int | np.ndarray) -> np.ndarray
         return tensorflow_edges()
     with np.errstate(over="ignore"):
         spread = values.max() - values.min()
-    if np.isfinite(spread):
+    if not np.isfinite(spread):
+        # The range overflows float64; bucket widths scale with the data, so halve it and double back.
+        return 2 * np.histogram_bin_edges(values / 2, bins=bins)
+    try:
         return np.histogram_bin_edges(values, bins=bins)
-    # The range overflows float64; bucket widths scale with the data, so halve it and double back.
-    return 2 * np.histogram_bin_edges(values / 2, bins=bins)
+    except ValueError:
+        # A range of a few subnormals cannot be cut into finite-sized buckets: NumPy's rule for
+        # values that are all equal, buckets over the smallest value +- 0.5, holds them all.
+        return np.histogram_bin_edges(np.array([values.min()]), bins=bins)
 
 
 def _estimated_edges(ordered: np.ndarray, bins: str, caller: str) -> np.ndarray:

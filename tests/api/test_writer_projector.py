@@ -234,13 +234,22 @@ def test_a_config_that_cannot_be_read_is_refused(tmp_path) -> None:
     assert (tmp_path / "projector_config.pbtxt").read_text() == "not a config"
 
 
-def test_a_closed_writer_refuses(tmp_path) -> None:
+def test_a_closed_writer_writes_again_as_the_peers(tmp_path) -> None:
     writer = SummaryWriter(tmp_path)
     writer.close()
-    before = listing(tmp_path)
-    with pytest.raises(ValueError, match="is closed"):
-        writer.add_embedding(np.eye(2))
-    assert listing(tmp_path) == before
+    writer.add_embedding(np.eye(2), global_step=3)
+    writer.close()
+    assert (tmp_path / "00003" / "default" / "tensors.tsv").read_text() == "1.0\t0.0\n0.0\t1.0\n"
+    assert "00003/default" in (tmp_path / "projector_config.pbtxt").read_text()
+
+
+def test_write_to_disk_false_writes_nothing_but_checks(tmp_path) -> None:
+    logdir = tmp_path / "run"
+    with SummaryWriter(logdir, write_to_disk=False) as writer:
+        writer.add_embedding(np.eye(2), metadata=["a", "b"])
+        with pytest.raises(ValueError, match="metadata"):
+            writer.add_embedding(np.eye(2), metadata=["a"])
+    assert not logdir.exists()
 
 
 # -- a real TensorBoard ---------------------------------------------------------------------------------

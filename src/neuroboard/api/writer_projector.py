@@ -24,7 +24,7 @@ __all__ = ["ProjectorMethods"]
 class ProjectorMethods:
     """Methods mixed into :class:`~neuroboard.api.summary_writer.SummaryWriter`.
 
-    They use the writer's ``logdir``, ``storage_options``, ``_lock`` and ``_check_open()``.
+    They use the writer's ``logdir``, ``storage_options``, ``write_to_disk``, ``_lock`` and ``_check_open()``.
     """
 
     def add_embedding(
@@ -59,6 +59,8 @@ class ProjectorMethods:
         if global_step is not None:
             global_step = as_step(global_step, func)
         built = embedding(mat, metadata, label_img, metadata_header, func=func)
+        if not self.write_to_disk:
+            return
         files = logdir_files(self.logdir, self.storage_options)
         # Read (and check) the config before any file is written: one that cannot be read is refused.
         existing = parse_config(files.read(CONFIG_FILE), func=func)

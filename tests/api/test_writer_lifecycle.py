@@ -425,3 +425,24 @@ def test_export_scalars_to_json_holds_every_scalar_this_writer_wrote(tmp_path) -
     assert [point[1:] for point in series[os.path.join("trial", "accuracy")]] == [[0, 0.5]]
     assert series[os.path.join("pair", "a")] == [[3.0, 0, 1.0]]
     assert len(collect_events(logdir, type="scalar")) == 40 + 1 + 4 + 1 + 1 + 1
+
+
+def test_the_hparams_recipe_through_get_file_writer_as_torch(tmp_path) -> None:
+    # A common torch recipe writes hparams into the run itself through the private _get_file_writer().
+    from torch.utils.tensorboard.summary import hparams
+
+    def recipe(writer_class, logdir) -> None:
+        writer = writer_class(str(logdir))
+        writer.close()  # after close() the method opens a new file, in torch as here
+        for summary in hparams({"lr": 0.1, "opt": "adam"}, {"loss": 0.5}):
+            writer._get_file_writer().add_summary(summary)
+        writer.add_scalar("loss", 0.5, 1)
+        writer.close()
+
+    recipe(TORCH, tmp_path / "torch")
+    recipe(SummaryWriter, tmp_path / "ours")
+    theirs, ours = accumulator(tmp_path / "torch"), accumulator(tmp_path / "ours")
+    assert ours.Tags()["tensors"] == theirs.Tags()["tensors"]
+    for tag in theirs.Tags()["tensors"]:
+        assert ours.SummaryMetadata(tag) == theirs.SummaryMetadata(tag)
+    assert scalar_arrays(ours, "loss")[1].tolist() == [0.5]

@@ -274,6 +274,20 @@ class RunWriter:
             return None
         return self._facade("")
 
+    def _get_file_writer(self) -> FileWriter:
+        """Return this run's ``FileWriter``, opening a new file after close(), as torch's method of that name.
+
+        It is private in torch, but the common recipe for writing hparams
+        summaries into the run itself calls it, so it is kept.
+
+        >>> import tempfile; from neuroboard import SummaryWriter
+        >>> w = SummaryWriter(tempfile.mkdtemp()); w.close()
+        >>> w._get_file_writer() is w.file_writer
+        True
+        """
+        self._check_open()
+        return self._facade("")
+
     @property
     def all_writers(self) -> dict[str, FileWriter] | None:
         """Each open run's folder and its ``FileWriter``, this run's first; None once closed."""

@@ -580,3 +580,10 @@ def test_a_bfloat16_scalar_keeps_its_value_where_torch_makes_it_inf(tmp_path) ->
     )
     assert scalar_arrays(accumulator(logdirs["torch"]), "x")[1].tolist() == [float("inf")]
     assert scalar_arrays(accumulator(logdirs["neuroboard"]), "x")[1].tolist() == [big.item()]
+
+
+def test_export_scalars_to_json_into_a_folder_names_the_call(tmp_path) -> None:
+    with SummaryWriter(tmp_path / "run") as writer:
+        writer.add_scalar("a", 1.0, 0)
+        with pytest.raises(IsADirectoryError, match=r"export_scalars_to_json\(path=\.\.\.\): cannot write"):
+            writer.export_scalars_to_json(tmp_path)

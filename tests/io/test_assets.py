@@ -43,3 +43,13 @@ def test_a_failed_local_write_keeps_the_old_file(tmp_path, monkeypatch) -> None:
         files.write("config.pbtxt", b"new")
     assert files.read("config.pbtxt") == b"old"
     assert os.listdir(tmp_path) == ["config.pbtxt"]
+
+
+def test_a_local_file_gets_the_mode_open_gives_it(tmp_path) -> None:
+    # Written under a temporary name and renamed: mkstemp's 0600 would keep other users out.
+    umask = os.umask(0o022)
+    try:
+        LocalFiles(str(tmp_path)).write("x/config.pbtxt", b"data")
+    finally:
+        os.umask(umask)
+    assert os.stat(tmp_path / "x" / "config.pbtxt").st_mode & 0o777 == 0o644

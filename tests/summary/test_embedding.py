@@ -53,7 +53,7 @@ def test_folder_and_name_as_torch_makes_them(tag, step) -> None:
     assert tensor_name(tag, step) == f"{tag}:{str(step).zfill(5)}"
 
 
-@pytest.mark.parametrize("tag", ["..", "a\0b", ""])
+@pytest.mark.parametrize("tag", ["..", ".", "a\0b", "", "x" * 256, "\u00e9" * 128])
 def test_tags_whose_folder_would_leave_the_logdir_are_refused(tag) -> None:
     with pytest.raises(ValueError, match=r"add_embedding\(tag=\.\.\.\)"):
         check_tag(tag, "add_embedding")

@@ -174,6 +174,7 @@ def test_the_peers_check_limits_and_counts_of_different_lengths(tmp_path) -> Non
         ({"num": -1}, "num", "expected a number of values >= 0, got -1"),
         ({"num": np.nan}, "num", "expected a finite number, got nan"),
         ({"sum": [1.0, 2.0]}, "sum", "expected a real number, got an array of shape (2,)"),
+        ({"sum_squares": -0.5}, "sum_squares", "expected a sum of squares >= 0, got -0.5"),
         ({"min": 3.6}, "min", "expected min <= max (3.5), got 3.6"),
         ({"min": 1.5}, "min", "expected at most 1, the right edge of the first non-empty bucket, got 1.5"),
         ({"max": 1.5}, "max", "expected at least 2, the left edge of the last non-empty bucket, got 1.5"),

@@ -278,3 +278,12 @@ def test_openvino_xml_that_is_not_a_model() -> None:
 def test_openvino_not_a_path() -> None:
     with pytest.raises(TypeError, match=r"^openvino_graph\(xmlname=\.\.\.\): expected the path"):
         openvino_graph(42)
+
+
+@pytest.mark.parametrize(
+    ("convert", "arg"), [(onnx_graph, "prototxt"), (openvino_graph, "xmlname")], ids=["onnx", "openvino"]
+)
+def test_a_missing_file_is_named_with_the_call_and_argument(tmp_path, convert, arg) -> None:
+    caller = "add_onnx_graph" if convert is onnx_graph else "add_openvino_graph"
+    with pytest.raises(FileNotFoundError, match=rf"{caller}\({arg}=\.\.\.\): cannot read .*missing"):
+        convert(str(tmp_path / "missing"), caller=caller, arg=arg)

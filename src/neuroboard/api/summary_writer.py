@@ -501,5 +501,10 @@ class SummaryWriter(RunWriter, GraphMethods, ProjectorMethods, CurveMethods, Med
         path = as_path(path, "export_scalars_to_json", "path")
         self.flush()
         series = scalar_series(self.logdir, self._files(), dict(self._keyed_runs), self.storage_options)
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump(series, file)
+        try:
+            with open(path, "w", encoding="utf-8") as file:
+                json.dump(series, file)
+        except OSError as error:
+            raise type(error)(
+                error.errno, f"export_scalars_to_json(path=...): cannot write {path!r}: {error.strerror}"
+            ) from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-import tempfile
+import uuid
 from typing import Any
 
 from neuroboard.io.remote import is_url, url_fs
@@ -58,7 +58,10 @@ class LocalFiles:
         path = self.path(name)
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        temporary = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
+        # Created as open() creates files (0666 less the umask), not mkstemp's 0600: a TensorBoard
+        # server running as another user must read the projector's files as it reads the events.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)

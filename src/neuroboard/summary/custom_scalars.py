@@ -7,6 +7,7 @@ therefore write the whole layout again each time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -71,6 +72,14 @@ def _chart(category: str, title: Any, chart: Any, func: str) -> Chart:
         raise TypeError(f"{where}: expected a list of tags, got {type(tags).__name__}")
     tags = [as_tag(tag, func, f"layout[{category!r}][{title!r}] tag") for tag in tags]
     if kind == "Multiline":
+        for tag in tags:
+            # The dashboard matches each one as a regular expression; a broken one only fails there.
+            try:
+                re.compile(tag)
+            except re.error as error:
+                raise ValueError(
+                    f"{where}: expected regular expressions of tags, got {tag!r} ({error})"
+                ) from None
         return Chart(title=title, multiline=MultilineChartContent(tag=tags))
     if kind == "Margin":
         if len(tags) != 3:

@@ -60,6 +60,8 @@ CONFIG_FILE = PROJECTOR_FILENAME
 TENSORS_FILE = "tensors.tsv"
 METADATA_FILE = "metadata.tsv"
 SPRITE_FILE = "sprite.png"
+#: The longest file name most file systems take (NAME_MAX), for the folder a tag becomes.
+MAX_FOLDER_BYTES = 255
 #: The largest sprite side the projector's frontend loads (tensorboardX refuses larger ones; we warn).
 SPRITE_SIDE_LIMIT = 8192
 
@@ -300,7 +302,15 @@ def check_tag(tag: Any, func: str) -> str:
     'layer/1'
     """
     as_tag(tag, func)
-    return as_run_name(tag, func, "tag", embedding_folder(tag, 0).partition("/")[2])
+    folder = embedding_folder(tag, 0).partition("/")[2]
+    if folder == ".":
+        raise ValueError(f"{func}(tag=...): expected a name for the embedding's folder, got '.'")
+    if len(folder.encode()) > MAX_FOLDER_BYTES:
+        raise ValueError(
+            f"{func}(tag=...): expected a tag whose folder name {folder[:20]!r}... fits in "
+            f"{MAX_FOLDER_BYTES} bytes, got {len(folder.encode())}"
+        )
+    return as_run_name(tag, func, "tag", folder)
 
 
 def embedding(

@@ -86,7 +86,7 @@ def histogram_raw(
     a ``ValueError`` naming the argument: limits and counts of different
     lengths (the peers' one check), limits that do not increase, negative or
     non-finite counts, non-finite ``min``, ``max`` or ``num``, a negative
-    ``num``, and, when a bucket is not empty, ``min > max`` or extremes that
+    ``num`` or ``sum_squares``, and, when a bucket is not empty, ``min > max`` or extremes that
     lie outside the non-empty buckets.
 
     >>> histo = histogram_raw("w", 0.5, 1.5, 3, 3.5, 4.75, [1.0, 2.0], [1, 2]).value[0].histo
@@ -101,6 +101,8 @@ def histogram_raw(
         raise ValueError(f"{caller}(num=...): expected a number of values >= 0, got {count:g}")
     total = _number(sum, caller, "sum")
     squares = _number(sum_squares, caller, "sum_squares")
+    if squares < 0:
+        raise ValueError(f"{caller}(sum_squares=...): expected a sum of squares >= 0, got {squares:g}")
     limits = _buckets(bucket_limits, caller, "bucket_limits")
     counts = _buckets(bucket_counts, caller, "bucket_counts")
     if len(limits) != len(counts):

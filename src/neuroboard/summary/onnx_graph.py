@@ -87,6 +87,11 @@ def _import_onnx(caller: str) -> Any:
     return onnx
 
 
+def _unreadable(error: OSError, path: Any, caller: str, arg: str) -> OSError:
+    """Return ``error`` again (the same type and errno) with a message that names the call and argument."""
+    return type(error)(error.errno, f"{caller}({arg}=...): cannot read {path!r}: {error.strerror}")
+
+
 def _load(model: Any, caller: str, arg: str) -> Any:
     onnx = _import_onnx(caller)
     if isinstance(model, onnx.ModelProto):
@@ -99,6 +104,8 @@ def _load(model: Any, caller: str, arg: str) -> Any:
             return onnx.load(model, load_external_data=False)
         except DecodeError as error:
             raise ValueError(f"{caller}({arg}=...): {model!r} is not an ONNX model ({error})") from None
+        except OSError as error:
+            raise _unreadable(error, model, caller, arg) from None
     raise TypeError(
         f"{caller}({arg}=...): expected the path of an .onnx file, a binary file or an onnx.ModelProto, "
         f"got {type(model).__name__}"
@@ -181,6 +188,8 @@ def _openvino_root(xmlname: Any, caller: str, arg: str) -> ElementTree.Element:
         root = ElementTree.parse(xmlname).getroot()
     except ElementTree.ParseError as error:
         raise ValueError(f"{caller}({arg}=...): {xmlname!r} is not XML ({error})") from None
+    except OSError as error:
+        raise _unreadable(error, xmlname, caller, arg) from None
     if root.find("layers") is None or root.find("edges") is None:
         raise ValueError(
             f"{caller}({arg}=...): expected an OpenVINO IR file, with <layers> and <edges> in <{root.tag}>, "

@@ -427,6 +427,22 @@ def test_export_scalars_to_json_holds_every_scalar_this_writer_wrote(tmp_path) -
     assert len(collect_events(logdir, type="scalar")) == 40 + 1 + 4 + 1 + 1 + 1
 
 
+def test_export_scalars_to_json_keeps_the_files_of_every_close(tmp_path) -> None:
+    # Each close() used to forget the files it closed: only the last two opens were exported.
+    writer = SummaryWriter(tmp_path)
+    for step in range(3):
+        writer.add_scalar("a", float(step), step, walltime=float(step))
+        writer.add_scalars("pair", {"k": float(step)}, step, walltime=float(step))
+        if step < 2:
+            writer.close()
+    out = tmp_path / "scalars.json"
+    writer.export_scalars_to_json(out)
+    writer.close()
+    series = {os.path.relpath(key, tmp_path): points for key, points in json.loads(out.read_text()).items()}
+    assert series["a"] == [[float(step), step, float(step)] for step in range(3)]
+    assert series[os.path.join("pair", "k")] == [[float(step), step, float(step)] for step in range(3)]
+
+
 def test_the_hparams_recipe_through_get_file_writer_as_torch(tmp_path) -> None:
     # A common torch recipe writes hparams into the run itself through the private _get_file_writer().
     from torch.utils.tensorboard.summary import hparams

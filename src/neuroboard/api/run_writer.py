@@ -139,6 +139,8 @@ class RunWriter:
         self._runs: dict[str, Any] = {}
         # Writers replaced by a new file of their run: a close that failed is retried with the others.
         self._retired: list[Any] = []
+        # The files of writers let go once closed, by run: export_scalars_to_json reads them all.
+        self._written: dict[str, list[str]] = {}
         # add_scalars' and add_series' sub-runs by (main tag, key), and their writers.
         self._keyed_runs: dict[str, tuple[str, str]] = {}
         self._key_writers: dict[str, dict[str, Any]] = {}
@@ -256,11 +258,20 @@ class RunWriter:
     def _files(self) -> dict[str, list[str]]:
         """Return every file this writer has written into, by run (``""``: this one), oldest first."""
         with self._lock:
-            folders = {self._run_folder(run): run for run in self._runs}
-            files: dict[str, list[str]] = {}
-            for writer in [*self._retired, *self._runs.values()]:
-                files.setdefault(folders[writer.logdir], []).extend(writer.paths)
+            files = {run: list(paths) for run, paths in self._written.items()}
+            for run, paths in self._paths_of(self._retired).items():
+                files.setdefault(run, []).extend(paths)
+            for run, writer in self._runs.items():
+                files.setdefault(run, []).extend(writer.paths)
         return files
+
+    def _paths_of(self, writers: list[Any]) -> dict[str, list[str]]:
+        """Return the files of ``writers`` (each a past writer of one of the runs) by run, in order."""
+        folders = {self._run_folder(run): run for run in self._runs}
+        paths: dict[str, list[str]] = {}
+        for writer in writers:
+            paths.setdefault(folders[writer.logdir], []).extend(writer.paths)
+        return paths
 
     def _check_open(self) -> None:
         """Make sure this run's file is open: after close(), open a new one (as the peers do)."""
@@ -414,7 +425,11 @@ class RunWriter:
         # A writer closed earlier returns at once; one whose close failed tries again.
         failed = flush_each(self._writers(), close=True)
         if not failed:
-            self._retired = []
+            with self._lock:
+                # The handles go, their files are remembered.
+                for run, paths in self._paths_of(self._retired).items():
+                    self._written.setdefault(run, []).extend(paths)
+                self._retired = []
         if flusher is not None:
             flusher.stop()
         errors += failed

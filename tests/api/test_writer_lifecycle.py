@@ -346,6 +346,26 @@ def test_use_metadata_nests_reaches_sub_runs_and_ends_with_its_block(tmp_path) -
     assert [(e.step, e.wall_time) for e in accumulator(tmp_path).Scalars("outer")] == [(0, 5.0), (1, 6.0)]
 
 
+def test_use_metadata_blocks_of_two_threads_that_overlap_end_each_its_own(tmp_path) -> None:
+    # Two threads' blocks, driven by hand: A opens, B opens, A closes (B still open), B closes.
+    with SummaryWriter(tmp_path) as writer:
+        block_a = writer.use_metadata(global_step=10, walltime=1.0)
+        block_b = writer.use_metadata(walltime=2.0)
+        block_a.__enter__()
+        block_b.__enter__()
+        writer.add_scalar("both", 1.0)
+        block_a.__exit__(None, None, None)
+        assert writer._defaults == (None, 2.0)  # B's own, A's step is gone with A
+        writer.add_scalar("b_only", 1.0)
+        block_b.__exit__(None, None, None)
+        assert writer._defaults is None
+        writer.add_scalar("after", 1.0, walltime=3.0)
+    acc = accumulator(tmp_path)
+    assert [(e.step, e.wall_time) for e in acc.Scalars("both")] == [(10, 2.0)]
+    assert [(e.step, e.wall_time) for e in acc.Scalars("b_only")] == [(0, 2.0)]
+    assert [(e.step, e.wall_time) for e in acc.Scalars("after")] == [(0, 3.0)]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

@@ -74,6 +74,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _merged(blocks: list[tuple[int | None, float | None]]) -> tuple[int | None, float | None] | None:
+    """Return the defaults of the open ``use_metadata`` blocks, oldest first: a later one wins where it names one."""
+    if not blocks:
+        return None
+    step = wall = None
+    for block_step, block_wall in blocks:
+        step = step if block_step is None else block_step
+        wall = wall if block_wall is None else block_wall
+    return step, wall
+
+
 class RunWriter:
     """The run folder ``logdir`` and its sub-runs, each with an event file that is opened when needed.
 
@@ -149,8 +160,9 @@ class RunWriter:
         self._hparam_runs: set[str] = set()
         self._layout: dict[str, dict[str, list]] = {}
         self._facades: dict[str, FileWriter] = {}
-        # use_metadata's (global_step, walltime), None outside it.
+        # use_metadata's (global_step, walltime), None outside it, built from the open blocks (any thread's).
         self._defaults: tuple[int | None, float | None] | None = None
+        self._blocks: list[tuple[int | None, float | None]] = []
         self._closed = False
         self._main = self._runs[""] = self._open("", None)
 
@@ -334,17 +346,18 @@ class RunWriter:
             raise ValueError(f"{func}(): expected global_step=, walltime= or both, got neither")
         step = None if global_step is None else as_step(global_step, func)
         wall = None if walltime is None else as_walltime(walltime, func)
+        # Blocks of two threads may end in any order: each takes out its own entry (a new tuple, so
+        # found by identity) and the defaults are rebuilt from the blocks still open.
+        block = (step, wall)
         with self._lock:
-            outer = self._defaults
-            if outer is not None:
-                step = outer[0] if step is None else step
-                wall = outer[1] if wall is None else wall
-            self._defaults = (step, wall)
+            self._blocks.append(block)
+            self._defaults = _merged(self._blocks)
         try:
             yield self
         finally:
             with self._lock:
-                self._defaults = outer
+                self._blocks = [open_block for open_block in self._blocks if open_block is not block]
+                self._defaults = _merged(self._blocks)
 
     def _when(self, global_step: Any, walltime: Any, func: str) -> tuple[int | None, float]:
         """Return the checked step (None: the tag's next) and wall time of a call, defaults filled in."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -482,3 +483,97 @@ def test_the_hparams_recipe_through_get_file_writer_as_torch(tmp_path) -> None:
     for tag in theirs.Tags()["tensors"]:
         assert ours.SummaryMetadata(tag) == theirs.SummaryMetadata(tag)
     assert scalar_arrays(ours, "loss")[1].tolist() == [0.5]
+
+
+# -- logging while another thread closes the writer -------------------------------------------------------------
+
+
+def _close_after_next_live(writer) -> None:
+    """Make the next ``_live`` hand out its writer, then have another thread close the SummaryWriter.
+
+    The call under test thus holds a writer that is closed before it writes: the interleaving of a
+    close() in another thread between the two steps, made certain.
+    """
+    live = writer._live
+
+    def live_then_closed(run):
+        got = live(run)
+        del writer._live  # once: close() and the retry use the real one
+        closer = threading.Thread(target=writer.close)
+        closer.start()
+        closer.join()
+        assert got.closed
+        return got
+
+    writer._live = live_then_closed
+
+
+def _graph_kinds(logdir) -> list[str]:
+    return [event.WhichOneof("what") for event in _events(logdir, "graph_def")]
+
+
+CLOSED_MEANWHILE = {
+    "add_text": (lambda w: w.add_text("notes", "hi", 4), lambda d: accumulator(d).Tags()["tensors"]),
+    "add_summary": (
+        lambda w: w.add_summary(scalar("raw", 1.0), 4),
+        lambda d: accumulator(d).Tags()["scalars"],
+    ),
+    "file_writer.add_event": (
+        lambda w: w.file_writer.add_event(Event(summary=scalar("raw", 1.0)), step=4),
+        lambda d: accumulator(d).Tags()["scalars"],
+    ),
+    "add_onnx_graph": (
+        lambda w: w.add_onnx_graph(_relu_onnx()),
+        lambda d: _graph_kinds(d),
+    ),
+    "add_hparams": (
+        lambda w: w.add_hparams({"lr": 0.1}, {"accuracy": 0.5}),
+        lambda d: sorted(accumulator(d).Tags()["scalars"] + accumulator(d).Tags()["tensors"]),
+    ),
+    "add_scalars_tags": (
+        lambda w: w.add_scalars("pair", {"a": 1.0, "b": 2.0}, 4, layout="tags"),
+        lambda d: accumulator(d).Tags()["scalars"],
+    ),
+    "add_scalars_runs": (
+        lambda w: w.add_scalars("pair", {"a": 1.0}, 4),
+        lambda d: accumulator(os.path.join(d, "pair_a")).Tags()["scalars"],
+    ),
+    "add_series": (lambda w: w.add_series("trace", np.ones(3)), lambda d: accumulator(d).Tags()["scalars"]),
+    "add_series_2d": (
+        lambda w: w.add_series("trace", np.ones((3, 2)), names=["x", "y"]),
+        lambda d: accumulator(os.path.join(d, "trace_y")).Tags()["scalars"],
+    ),
+}
+EXPECTED_AFTER_CLOSE = {
+    "add_text": ["notes/text_summary"],
+    "add_summary": ["raw"],
+    "file_writer.add_event": ["raw"],
+    "add_onnx_graph": ["graph_def"],
+    "add_hparams": ["_hparams_/session_end_info", "_hparams_/session_start_info", "accuracy"],
+    "add_scalars_tags": ["pair/a", "pair/b"],
+    "add_scalars_runs": ["pair"],
+    "add_series": ["trace"],
+    "add_series_2d": ["trace"],
+}
+
+
+def _relu_onnx():
+    onnx = pytest.importorskip("onnx")
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [4])
+    return helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], []))
+
+
+@pytest.mark.parametrize("call", sorted(CLOSED_MEANWHILE))
+def test_a_call_whose_writer_another_thread_closes_writes_into_a_new_file(tmp_path, call) -> None:
+    write, read = CLOSED_MEANWHILE[call]
+    writer = SummaryWriter(tmp_path)
+    if call == "add_scalars_tags":
+        writer.add_scalars("pair", {"a": 0.0, "b": 0.0}, 0, layout="tags")  # the layout is written first
+    if call == "add_scalars_runs":
+        writer.add_scalars("pair", {"a": 0.0}, 0)  # the key's sub-run is known
+    _close_after_next_live(writer)
+    write(writer)
+    writer.close()
+    assert "_live" not in vars(writer)  # the close did happen in between
+    assert read(str(tmp_path)) == EXPECTED_AFTER_CLOSE[call]

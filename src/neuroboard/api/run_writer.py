@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from neuroboard.io.writer import (
     DEFAULT_MAX_QUEUE,
     EventWriter,
     Flusher,
+    WriterClosedError,
     check_file_limits,
     check_writer_options,
     flush_each,
@@ -383,7 +384,9 @@ class RunWriter:
         key = tag if tag is not None else (summary.value[0].tag if summary.value else "")
         writer = self._live(run)
         step = writer.claim_steps(key, first=global_step, func=func)
-        writer.add_event(Event(wall_time=wall, step=step, summary=summary))
+        self._write_to(
+            run, writer, lambda live: live.add_event(Event(wall_time=wall, step=step, summary=summary))
+        )
 
     def _add_event_to(self, run: str, event: Any, step: Any, walltime: Any, func: str) -> None:
         copy = Event()
@@ -391,7 +394,27 @@ class RunWriter:
         given_step, copy.wall_time = self._when(step, walltime, func)
         if given_step is not None:
             copy.step = given_step
-        self._live(run).add_event(copy)
+        self._write_to(run, self._live(run), lambda live: live.add_event(copy))
+
+    def _write_to(self, run: str, writer: Any, write: Callable[[Any], None]) -> Any:
+        """Call ``write(writer)``, ``writer`` being ``run``'s; return the writer that took the write.
+
+        Another thread's close() may close ``writer`` between the moment it is
+        taken and the write: then the write goes, once, into the run's new
+        file, whose step counters are brought up to the closed one's (steps
+        claimed on it after the new file was opened included), and nothing is lost.
+        """
+        try:
+            write(writer)
+            return writer
+        except WriterClosedError:
+            live = self._live(run)
+            known = live.last_steps()
+            for tag, last in writer.last_steps().items():
+                if known.get(tag, -1) < last:
+                    live.claim_steps(tag, first=last)
+            write(live)
+            return live
 
     # -- life cycle -----------------------------------------------------------------
 

@@ -141,6 +141,21 @@ def test_file_writer_close_and_reopen_go_on_in_a_new_file(tmp_path) -> None:
             ValueError,
             r"^FileWriter\.add_summary\(walltime=\.\.\.\): expected finite",
         ),
+        (
+            lambda fw: fw.add_graph((1,)),
+            ValueError,
+            r"^FileWriter\.add_graph\(graph_profile=\.\.\.\): expected a \(GraphDef, RunMetadata\) pair, got 1 item",
+        ),
+        (
+            lambda fw: fw.add_graph(("x", "y")),
+            TypeError,
+            r"^FileWriter\.add_graph\(graph_profile=\.\.\.\): expected a \(GraphDef, RunMetadata\) pair, got \(str, str\)",
+        ),
+        (
+            lambda fw: fw.add_graph(None),
+            TypeError,
+            r"^FileWriter\.add_graph\(graph_profile=\.\.\.\): expected a \(GraphDef, RunMetadata\) pair, got NoneType",
+        ),
     ],
 )
 def test_file_writer_refuses_what_is_no_proto(tmp_path, call, error, message) -> None:

@@ -115,6 +115,29 @@ def test_tensorboardx_writes_the_same_graph_with_another_tag(tmp_path) -> None:
     assert ours.RunMetadata("step1") == theirs.RunMetadata("profiler")
 
 
+def test_use_metadata_gives_the_graph_events_their_step_and_walltime_as_tensorboardx(
+    tmp_path, onnx_file
+) -> None:
+    def timing(run_dir) -> list[tuple]:
+        frame = collect_events(str(run_dir))
+        kinds = [event.WhichOneof("what") for event in frame["event"]]
+        return [
+            (what, step, wall)
+            for what, step, wall in zip(kinds, frame["step"], frame["wall_time"])
+            if what != "file_version"
+        ]
+
+    model, x = Net(), torch.zeros(3, 4)
+    for name, make in {"ours": SummaryWriter, "tbx": TbxWriter}.items():
+        with make(str(tmp_path / name)) as writer, writer.use_metadata(global_step=5, walltime=7.0):
+            writer.add_graph(model, x)
+    with SummaryWriter(str(tmp_path / "onnx")) as writer, writer.use_metadata(global_step=2, walltime=3.0):
+        writer.add_onnx_graph(onnx_file)
+    assert timing(tmp_path / "ours") == timing(tmp_path / "tbx")
+    assert timing(tmp_path / "ours") == [("graph_def", 5, 7.0), ("tagged_run_metadata", 5, 7.0)]
+    assert timing(tmp_path / "onnx") == [("graph_def", 2, 3.0)]
+
+
 def test_a_dict_output_needs_a_non_strict_trace(tmp_path) -> None:
     model, x = DictOut(), torch.zeros(1, 4)
     with SummaryWriter(str(tmp_path / "ours")) as writer:

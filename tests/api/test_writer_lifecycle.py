@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -139,6 +140,21 @@ def test_file_writer_close_and_reopen_go_on_in_a_new_file(tmp_path) -> None:
             lambda fw: fw.add_summary(Summary(), walltime=float("nan")),
             ValueError,
             r"^FileWriter\.add_summary\(walltime=\.\.\.\): expected finite",
+        ),
+        (
+            lambda fw: fw.add_graph((1,)),
+            ValueError,
+            r"^FileWriter\.add_graph\(graph_profile=\.\.\.\): expected a \(GraphDef, RunMetadata\) pair, got 1 item",
+        ),
+        (
+            lambda fw: fw.add_graph(("x", "y")),
+            TypeError,
+            r"^FileWriter\.add_graph\(graph_profile=\.\.\.\): expected a \(GraphDef, RunMetadata\) pair, got \(str, str\)",
+        ),
+        (
+            lambda fw: fw.add_graph(None),
+            TypeError,
+            r"^FileWriter\.add_graph\(graph_profile=\.\.\.\): expected a \(GraphDef, RunMetadata\) pair, got NoneType",
         ),
     ],
 )
@@ -346,6 +362,26 @@ def test_use_metadata_nests_reaches_sub_runs_and_ends_with_its_block(tmp_path) -
     assert [(e.step, e.wall_time) for e in accumulator(tmp_path).Scalars("outer")] == [(0, 5.0), (1, 6.0)]
 
 
+def test_use_metadata_blocks_of_two_threads_that_overlap_end_each_its_own(tmp_path) -> None:
+    # Two threads' blocks, driven by hand: A opens, B opens, A closes (B still open), B closes.
+    with SummaryWriter(tmp_path) as writer:
+        block_a = writer.use_metadata(global_step=10, walltime=1.0)
+        block_b = writer.use_metadata(walltime=2.0)
+        block_a.__enter__()
+        block_b.__enter__()
+        writer.add_scalar("both", 1.0)
+        block_a.__exit__(None, None, None)
+        assert writer._defaults == (None, 2.0)  # B's own, A's step is gone with A
+        writer.add_scalar("b_only", 1.0)
+        block_b.__exit__(None, None, None)
+        assert writer._defaults is None
+        writer.add_scalar("after", 1.0, walltime=3.0)
+    acc = accumulator(tmp_path)
+    assert [(e.step, e.wall_time) for e in acc.Scalars("both")] == [(10, 2.0)]
+    assert [(e.step, e.wall_time) for e in acc.Scalars("b_only")] == [(0, 2.0)]
+    assert [(e.step, e.wall_time) for e in acc.Scalars("after")] == [(0, 3.0)]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -427,6 +463,22 @@ def test_export_scalars_to_json_holds_every_scalar_this_writer_wrote(tmp_path) -
     assert len(collect_events(logdir, type="scalar")) == 40 + 1 + 4 + 1 + 1 + 1
 
 
+def test_export_scalars_to_json_keeps_the_files_of_every_close(tmp_path) -> None:
+    # Each close() used to forget the files it closed: only the last two opens were exported.
+    writer = SummaryWriter(tmp_path)
+    for step in range(3):
+        writer.add_scalar("a", float(step), step, walltime=float(step))
+        writer.add_scalars("pair", {"k": float(step)}, step, walltime=float(step))
+        if step < 2:
+            writer.close()
+    out = tmp_path / "scalars.json"
+    writer.export_scalars_to_json(out)
+    writer.close()
+    series = {os.path.relpath(key, tmp_path): points for key, points in json.loads(out.read_text()).items()}
+    assert series["a"] == [[float(step), step, float(step)] for step in range(3)]
+    assert series[os.path.join("pair", "k")] == [[float(step), step, float(step)] for step in range(3)]
+
+
 def test_the_hparams_recipe_through_get_file_writer_as_torch(tmp_path) -> None:
     # A common torch recipe writes hparams into the run itself through the private _get_file_writer().
     from torch.utils.tensorboard.summary import hparams
@@ -446,3 +498,97 @@ def test_the_hparams_recipe_through_get_file_writer_as_torch(tmp_path) -> None:
     for tag in theirs.Tags()["tensors"]:
         assert ours.SummaryMetadata(tag) == theirs.SummaryMetadata(tag)
     assert scalar_arrays(ours, "loss")[1].tolist() == [0.5]
+
+
+# -- logging while another thread closes the writer -------------------------------------------------------------
+
+
+def _close_after_next_live(writer) -> None:
+    """Make the next ``_live`` hand out its writer, then have another thread close the SummaryWriter.
+
+    The call under test thus holds a writer that is closed before it writes: the interleaving of a
+    close() in another thread between the two steps, made certain.
+    """
+    live = writer._live
+
+    def live_then_closed(run):
+        got = live(run)
+        del writer._live  # once: close() and the retry use the real one
+        closer = threading.Thread(target=writer.close)
+        closer.start()
+        closer.join()
+        assert got.closed
+        return got
+
+    writer._live = live_then_closed
+
+
+def _graph_kinds(logdir) -> list[str]:
+    return [event.WhichOneof("what") for event in _events(logdir, "graph_def")]
+
+
+CLOSED_MEANWHILE = {
+    "add_text": (lambda w: w.add_text("notes", "hi", 4), lambda d: accumulator(d).Tags()["tensors"]),
+    "add_summary": (
+        lambda w: w.add_summary(scalar("raw", 1.0), 4),
+        lambda d: accumulator(d).Tags()["scalars"],
+    ),
+    "file_writer.add_event": (
+        lambda w: w.file_writer.add_event(Event(summary=scalar("raw", 1.0)), step=4),
+        lambda d: accumulator(d).Tags()["scalars"],
+    ),
+    "add_onnx_graph": (
+        lambda w: w.add_onnx_graph(_relu_onnx()),
+        lambda d: _graph_kinds(d),
+    ),
+    "add_hparams": (
+        lambda w: w.add_hparams({"lr": 0.1}, {"accuracy": 0.5}),
+        lambda d: sorted(accumulator(d).Tags()["scalars"] + accumulator(d).Tags()["tensors"]),
+    ),
+    "add_scalars_tags": (
+        lambda w: w.add_scalars("pair", {"a": 1.0, "b": 2.0}, 4, layout="tags"),
+        lambda d: accumulator(d).Tags()["scalars"],
+    ),
+    "add_scalars_runs": (
+        lambda w: w.add_scalars("pair", {"a": 1.0}, 4),
+        lambda d: accumulator(os.path.join(d, "pair_a")).Tags()["scalars"],
+    ),
+    "add_series": (lambda w: w.add_series("trace", np.ones(3)), lambda d: accumulator(d).Tags()["scalars"]),
+    "add_series_2d": (
+        lambda w: w.add_series("trace", np.ones((3, 2)), names=["x", "y"]),
+        lambda d: accumulator(os.path.join(d, "trace_y")).Tags()["scalars"],
+    ),
+}
+EXPECTED_AFTER_CLOSE = {
+    "add_text": ["notes/text_summary"],
+    "add_summary": ["raw"],
+    "file_writer.add_event": ["raw"],
+    "add_onnx_graph": ["graph_def"],
+    "add_hparams": ["_hparams_/session_end_info", "_hparams_/session_start_info", "accuracy"],
+    "add_scalars_tags": ["pair/a", "pair/b"],
+    "add_scalars_runs": ["pair"],
+    "add_series": ["trace"],
+    "add_series_2d": ["trace"],
+}
+
+
+def _relu_onnx():
+    onnx = pytest.importorskip("onnx")
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [4])
+    return helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], []))
+
+
+@pytest.mark.parametrize("call", sorted(CLOSED_MEANWHILE))
+def test_a_call_whose_writer_another_thread_closes_writes_into_a_new_file(tmp_path, call) -> None:
+    write, read = CLOSED_MEANWHILE[call]
+    writer = SummaryWriter(tmp_path)
+    if call == "add_scalars_tags":
+        writer.add_scalars("pair", {"a": 0.0, "b": 0.0}, 0, layout="tags")  # the layout is written first
+    if call == "add_scalars_runs":
+        writer.add_scalars("pair", {"a": 0.0}, 0)  # the key's sub-run is known
+    _close_after_next_live(writer)
+    write(writer)
+    writer.close()
+    assert "_live" not in vars(writer)  # the close did happen in between
+    assert read(str(tmp_path)) == EXPECTED_AFTER_CLOSE[call]

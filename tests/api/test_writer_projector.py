@@ -217,9 +217,17 @@ def test_a_file_where_the_folder_goes_is_refused(tmp_path) -> None:
     (tmp_path / "00000" / "default").write_text("")
     with SummaryWriter(tmp_path) as writer:
         before = listing(tmp_path)
-        with pytest.raises(NotADirectoryError, match=r"add_embedding: .*default is a file"):
+        with pytest.raises(NotADirectoryError, match=r"^add_embedding\(tag=\.\.\.\): .*default is a file"):
             writer.add_embedding(np.eye(2))
         assert listing(tmp_path) == before
+
+
+def test_use_metadata_gives_the_embedding_its_step(tmp_path) -> None:
+    with SummaryWriter(tmp_path) as writer, writer.use_metadata(global_step=7):
+        writer.add_embedding(np.eye(2), tag="points")
+        writer.add_embedding(np.eye(2), tag="points", global_step=9)  # the call's own step wins
+    assert sorted(e.tensor_name for e in config(tmp_path).embeddings) == ["points:00007", "points:00009"]
+    assert os.path.isdir(tmp_path / "00007" / "points")
 
 
 def test_a_config_that_cannot_be_read_is_refused(tmp_path) -> None:

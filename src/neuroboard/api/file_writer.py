@@ -95,7 +95,7 @@ class FileWriter:
         >>> with SummaryWriter(tempfile.mkdtemp()) as w:
         ...     w.file_writer.add_graph((GraphDef(), RunMetadata()))
         """
-        graph, run_metadata = graph_profile
+        graph, run_metadata = _graph_pair(graph_profile, "FileWriter.add_graph")
         self.add_event(Event(graph_def=graph.SerializeToString()), None, walltime)
         tagged = Event()
         tagged.tagged_run_metadata.tag = _GRAPH_RUN_METADATA_TAG
@@ -148,6 +148,20 @@ class FileWriter:
 
     def __repr__(self) -> str:
         return f"<FileWriter {self.get_logdir()!r}>"
+
+
+def _graph_pair(graph_profile: Any, func: str) -> tuple[Any, Any]:
+    """Return ``graph_profile`` as its (GraphDef, RunMetadata), checked before anything is written."""
+    expected = f"{func}(graph_profile=...): expected a (GraphDef, RunMetadata) pair"
+    if not isinstance(graph_profile, (tuple, list)):
+        raise TypeError(f"{expected}, got {type(graph_profile).__name__}")
+    if len(graph_profile) != 2:
+        raise ValueError(f"{expected}, got {len(graph_profile)} item{'' if len(graph_profile) == 1 else 's'}")
+    # Any protobuf message serialises: TensorBoard's protos and tensorboardX's alike.
+    if not all(callable(getattr(part, "SerializeToString", None)) for part in graph_profile):
+        names = ", ".join(type(part).__name__ for part in graph_profile)
+        raise TypeError(f"{expected}, got ({names})")
+    return graph_profile[0], graph_profile[1]
 
 
 class DiscardingWriter:

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from neuroboard.io.writer import (
     DEFAULT_MAX_QUEUE,
     EventWriter,
     Flusher,
+    WriterClosedError,
     check_file_limits,
     check_writer_options,
     flush_each,
@@ -72,6 +73,17 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _merged(blocks: list[tuple[int | None, float | None]]) -> tuple[int | None, float | None] | None:
+    """Return the defaults of the open ``use_metadata`` blocks, oldest first: a later one wins where it names one."""
+    if not blocks:
+        return None
+    step = wall = None
+    for block_step, block_wall in blocks:
+        step = step if block_step is None else block_step
+        wall = wall if block_wall is None else block_wall
+    return step, wall
 
 
 class RunWriter:
@@ -139,6 +151,8 @@ class RunWriter:
         self._runs: dict[str, Any] = {}
         # Writers replaced by a new file of their run: a close that failed is retried with the others.
         self._retired: list[Any] = []
+        # The files of writers let go once closed, by run: export_scalars_to_json reads them all.
+        self._written: dict[str, list[str]] = {}
         # add_scalars' and add_series' sub-runs by (main tag, key), and their writers.
         self._keyed_runs: dict[str, tuple[str, str]] = {}
         self._key_writers: dict[str, dict[str, Any]] = {}
@@ -147,8 +161,9 @@ class RunWriter:
         self._hparam_runs: set[str] = set()
         self._layout: dict[str, dict[str, list]] = {}
         self._facades: dict[str, FileWriter] = {}
-        # use_metadata's (global_step, walltime), None outside it.
+        # use_metadata's (global_step, walltime), None outside it, built from the open blocks (any thread's).
         self._defaults: tuple[int | None, float | None] | None = None
+        self._blocks: list[tuple[int | None, float | None]] = []
         self._closed = False
         self._main = self._runs[""] = self._open("", None)
 
@@ -256,11 +271,20 @@ class RunWriter:
     def _files(self) -> dict[str, list[str]]:
         """Return every file this writer has written into, by run (``""``: this one), oldest first."""
         with self._lock:
-            folders = {self._run_folder(run): run for run in self._runs}
-            files: dict[str, list[str]] = {}
-            for writer in [*self._retired, *self._runs.values()]:
-                files.setdefault(folders[writer.logdir], []).extend(writer.paths)
+            files = {run: list(paths) for run, paths in self._written.items()}
+            for run, paths in self._paths_of(self._retired).items():
+                files.setdefault(run, []).extend(paths)
+            for run, writer in self._runs.items():
+                files.setdefault(run, []).extend(writer.paths)
         return files
+
+    def _paths_of(self, writers: list[Any]) -> dict[str, list[str]]:
+        """Return the files of ``writers`` (each a past writer of one of the runs) by run, in order."""
+        folders = {self._run_folder(run): run for run in self._runs}
+        paths: dict[str, list[str]] = {}
+        for writer in writers:
+            paths.setdefault(folders[writer.logdir], []).extend(writer.paths)
+        return paths
 
     def _check_open(self) -> None:
         """Make sure this run's file is open: after close(), open a new one (as the peers do)."""
@@ -323,17 +347,18 @@ class RunWriter:
             raise ValueError(f"{func}(): expected global_step=, walltime= or both, got neither")
         step = None if global_step is None else as_step(global_step, func)
         wall = None if walltime is None else as_walltime(walltime, func)
+        # Blocks of two threads may end in any order: each takes out its own entry (a new tuple, so
+        # found by identity) and the defaults are rebuilt from the blocks still open.
+        block = (step, wall)
         with self._lock:
-            outer = self._defaults
-            if outer is not None:
-                step = outer[0] if step is None else step
-                wall = outer[1] if wall is None else wall
-            self._defaults = (step, wall)
+            self._blocks.append(block)
+            self._defaults = _merged(self._blocks)
         try:
             yield self
         finally:
             with self._lock:
-                self._defaults = outer
+                self._blocks = [open_block for open_block in self._blocks if open_block is not block]
+                self._defaults = _merged(self._blocks)
 
     def _when(self, global_step: Any, walltime: Any, func: str) -> tuple[int | None, float]:
         """Return the checked step (None: the tag's next) and wall time of a call, defaults filled in."""
@@ -359,7 +384,9 @@ class RunWriter:
         key = tag if tag is not None else (summary.value[0].tag if summary.value else "")
         writer = self._live(run)
         step = writer.claim_steps(key, first=global_step, func=func)
-        writer.add_event(Event(wall_time=wall, step=step, summary=summary))
+        self._write_to(
+            run, writer, lambda live: live.add_event(Event(wall_time=wall, step=step, summary=summary))
+        )
 
     def _add_event_to(self, run: str, event: Any, step: Any, walltime: Any, func: str) -> None:
         copy = Event()
@@ -367,7 +394,27 @@ class RunWriter:
         given_step, copy.wall_time = self._when(step, walltime, func)
         if given_step is not None:
             copy.step = given_step
-        self._live(run).add_event(copy)
+        self._write_to(run, self._live(run), lambda live: live.add_event(copy))
+
+    def _write_to(self, run: str, writer: Any, write: Callable[[Any], None]) -> Any:
+        """Call ``write(writer)``, ``writer`` being ``run``'s; return the writer that took the write.
+
+        Another thread's close() may close ``writer`` between the moment it is
+        taken and the write: then the write goes, once, into the run's new
+        file, whose step counters are brought up to the closed one's (steps
+        claimed on it after the new file was opened included), and nothing is lost.
+        """
+        try:
+            write(writer)
+            return writer
+        except WriterClosedError:
+            live = self._live(run)
+            known = live.last_steps()
+            for tag, last in writer.last_steps().items():
+                if known.get(tag, -1) < last:
+                    live.claim_steps(tag, first=last)
+            write(live)
+            return live
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -414,7 +461,11 @@ class RunWriter:
         # A writer closed earlier returns at once; one whose close failed tries again.
         failed = flush_each(self._writers(), close=True)
         if not failed:
-            self._retired = []
+            with self._lock:
+                # The handles go, their files are remembered.
+                for run, paths in self._paths_of(self._retired).items():
+                    self._written.setdefault(run, []).extend(paths)
+                self._retired = []
         if flusher is not None:
             flusher.stop()
         errors += failed

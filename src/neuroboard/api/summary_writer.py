@@ -181,21 +181,27 @@ class SummaryWriter(RunWriter, GraphMethods, ProjectorMethods, CurveMethods, Med
             main = self._live("")
             global_step = main.claim_steps(main_tag, first=global_step, func=func)
             for key, value in items:
-                main.add_scalar(f"{main_tag}/{key}", value, global_step, wall)
+                main = self._write_to(
+                    "",
+                    main,
+                    lambda live, key=key, value=value: live.add_scalar(
+                        f"{main_tag}/{key}", value, global_step, wall
+                    ),
+                )
             return
         global_step = self._live("").claim_steps(main_tag, first=global_step, func=func)
         writers = self._key_writers.get(main_tag, {})
         for key, value in items:
             writer = writers.get(key)
+            name = subrun_name(main_tag, key)
             if writer is None:
-                writer = self._key_writer(main_tag, key, subrun_name(main_tag, key))
-            try:
-                writer.add_scalar(main_tag, value, global_step, wall)
-            except WriterClosedError:
-                # Closed since: the key's sub-run goes on in a new file.
-                self._key_writer(main_tag, key, subrun_name(main_tag, key)).add_scalar(
-                    main_tag, value, global_step, wall
-                )
+                writer = self._key_writer(main_tag, key, name)
+            # Closed since: the key's sub-run goes on in a new file, which becomes the key's writer.
+            live = self._write_to(
+                name, writer, lambda live, value=value: live.add_scalar(main_tag, value, global_step, wall)
+            )
+            if live is not writer:
+                self._key_writer(main_tag, key, name)
 
     def add_series(
         self,
@@ -229,11 +235,15 @@ class SummaryWriter(RunWriter, GraphMethods, ProjectorMethods, CurveMethods, Med
         elif count:
             main.claim_steps(tag, first=int(step_array[-1]), func=func)
         if array.ndim == 1:
-            main.add_scalar_series(tag, step_array, walls, array)
+            self._write_to("", main, lambda live: live.add_scalar_series(tag, step_array, walls, array))
             return
         for column, name in enumerate(names):
-            self._key_writer(tag, name, subrun_name(tag, name)).add_scalar_series(
-                tag, step_array, walls, np.ascontiguousarray(array[:, column])
+            run = subrun_name(tag, name)
+            column_values = np.ascontiguousarray(array[:, column])
+            self._write_to(
+                run,
+                self._key_writer(tag, name, run),
+                lambda live, values=column_values: live.add_scalar_series(tag, step_array, walls, values),
             )
 
     # -- custom scalars --------------------------------------------------------
@@ -446,9 +456,13 @@ class SummaryWriter(RunWriter, GraphMethods, ProjectorMethods, CurveMethods, Med
                 UserWarning,
                 stacklevel=2,
             )
-        writer.add_event(Event(wall_time=wall, step=0, summary=summary))
+        writer = self._write_to(
+            run, writer, lambda live: live.add_event(Event(wall_time=wall, step=0, summary=summary))
+        )
         for tag, value in metrics:
-            writer.add_scalar(tag, value, global_step, wall)
+            writer = self._write_to(
+                run, writer, lambda live, tag=tag, value=value: live.add_scalar(tag, value, global_step, wall)
+            )
 
     def add_hparams_config(
         self, hparams: Sequence[Any], metrics: Sequence[Any] = (), time_created_secs: float | None = None

@@ -41,7 +41,8 @@ def graph_events(
 class GraphMethods:
     """Methods mixed into :class:`~neuroboard.api.summary_writer.SummaryWriter`.
 
-    They write events straight to the run's writer (``self._writer``), once ``self._check_open()`` passes.
+    They write their events through the writer's ``_add_event_to``, which gives them ``use_metadata``'s
+    step and wall time (as tensorboardX's ``FileWriter.add_event`` does) and a new file after ``close()``.
     """
 
     def add_graph(
@@ -70,7 +71,7 @@ class GraphMethods:
         graph_def, metadata = torch_graph(
             model, input_to_model, verbose, use_strict_trace, check_trace=check_trace, caller="add_graph"
         )
-        self._write_graph_events(graph_events(graph_def, metadata))
+        self._write_graph_events(graph_events(graph_def, metadata), "add_graph")
 
     def add_onnx_graph(self, prototxt: Any = None, *, onnx_model_file: Any = None) -> None:
         """Write the graph of an ONNX model: a path (torch's ``prototxt``, tensorboardX's ``onnx_model_file``).
@@ -86,7 +87,7 @@ class GraphMethods:
         """
         func = "add_onnx_graph"
         arg, model = _one_of(func, prototxt=prototxt, onnx_model_file=onnx_model_file)
-        self._write_graph_events(graph_events(onnx_graph(model, caller=func, arg=arg)))
+        self._write_graph_events(graph_events(onnx_graph(model, caller=func, arg=arg)), func)
 
     def add_openvino_graph(self, xmlname: Any) -> None:
         """Write the graph of an OpenVINO IR model, from its ``.xml`` file (tensorboardX's call).
@@ -96,13 +97,14 @@ class GraphMethods:
         >>> with SummaryWriter(tempfile.mkdtemp()) as w:
         ...     w.add_openvino_graph(xml)
         """
-        self._write_graph_events(graph_events(openvino_graph(xmlname, caller="add_openvino_graph")))
+        func = "add_openvino_graph"
+        self._write_graph_events(graph_events(openvino_graph(xmlname, caller=func)), func)
 
-    def _write_graph_events(self, events: list[Event]) -> None:
-        self._check_open()
-        writer = self._writer
+    def _write_graph_events(self, events: list[Event], func: str) -> None:
+        # One wall time for the graph and its run metadata; the step is use_metadata's, else the events' 0.
+        wall = self._when(None, None, func)[1]
         for event in events:
-            writer.add_event(event)
+            self._add_event_to("", event, None, wall, func)
 
 
 def _one_of(func: str, **given: Any) -> tuple[str, Any]:

@@ -24,7 +24,8 @@ __all__ = ["ProjectorMethods"]
 class ProjectorMethods:
     """Methods mixed into :class:`~neuroboard.api.summary_writer.SummaryWriter`.
 
-    They use the writer's ``logdir``, ``storage_options``, ``write_to_disk``, ``_lock`` and ``_check_open()``.
+    They use the writer's ``logdir``, ``storage_options``, ``write_to_disk``, ``_lock``, ``_defaults``
+    (``use_metadata``'s) and ``_check_open()``.
     """
 
     def add_embedding(
@@ -56,6 +57,10 @@ class ProjectorMethods:
         func = "add_embedding"
         self._check_open()
         check_tag(tag, func)
+        # use_metadata's step stands in for one left out (its wall time has no place in the files).
+        defaults = self._defaults
+        if global_step is None and defaults is not None:
+            global_step = defaults[0]
         if global_step is not None:
             global_step = as_step(global_step, func)
         built = embedding(mat, metadata, label_img, metadata_header, func=func)
@@ -69,7 +74,7 @@ class ProjectorMethods:
         kind = files.kind(folder)
         if kind == "file":
             raise NotADirectoryError(
-                f"{func}: {files.path(folder)} is a file, where the embedding's folder goes"
+                f"{func}(tag=...): {files.path(folder)} is a file, where the embedding's folder goes"
             )
         if kind == "dir":
             warnings.warn(

@@ -45,14 +45,20 @@ OTHER_DEFAULT = {
     ("tensorboardX", "__init__", "max_queue"): "10,000 events: a queue of 10 flushes every 10 scalars",
     ("torch", "__init__", "flush_secs"): "2 s: a crash costs seconds, not two minutes",
     ("tensorboardX", "__init__", "flush_secs"): "2 s: a crash costs seconds, not two minutes",
-    ("tensorboardX", "__init__", "comet_config"): "None: there is no comet here, and a dict default is shared",
+    (
+        "tensorboardX",
+        "__init__",
+        "comet_config",
+    ): "None: there is no comet here, and a dict default is shared",
     ("tensorboardX", "add_scalar", "display_name"): "None: the tag is the display name unless one is given",
     ("tensorboardX", "add_scalar", "summary_description"): "None: no description unless one is given",
 }
 
 
 def _public_calls(cls: type) -> list[str]:
-    names = [name for name, member in inspect.getmembers(cls) if callable(member) and not name.startswith("_")]
+    names = [
+        name for name, member in inspect.getmembers(cls) if callable(member) and not name.startswith("_")
+    ]
     return ["__init__", *names]
 
 

@@ -181,26 +181,32 @@ class SummaryWriter(RunWriter, GraphMethods, ProjectorMethods, CurveMethods, Med
             main = self._live("")
             global_step = main.claim_steps(main_tag, first=global_step, func=func)
             for key, value in items:
-                main = self._write_to(
-                    "",
-                    main,
-                    lambda live, key=key, value=value: live.add_scalar(
-                        f"{main_tag}/{key}", value, global_step, wall
-                    ),
-                )
+                try:
+                    main.add_scalar(f"{main_tag}/{key}", value, global_step, wall)
+                except WriterClosedError:
+                    main = self._write_to(
+                        "",
+                        main,
+                        lambda live, key=key, value=value: live.add_scalar(
+                            f"{main_tag}/{key}", value, global_step, wall
+                        ),
+                    )
             return
         global_step = self._live("").claim_steps(main_tag, first=global_step, func=func)
         writers = self._key_writers.get(main_tag, {})
         for key, value in items:
             writer = writers.get(key)
-            name = subrun_name(main_tag, key)
             if writer is None:
-                writer = self._key_writer(main_tag, key, name)
-            # Closed since: the key's sub-run goes on in a new file, which becomes the key's writer.
-            live = self._write_to(
-                name, writer, lambda live, value=value: live.add_scalar(main_tag, value, global_step, wall)
-            )
-            if live is not writer:
+                writer = self._key_writer(main_tag, key, subrun_name(main_tag, key))
+            # The hot path writes straight away; only a writer closed since goes through the retry.
+            try:
+                writer.add_scalar(main_tag, value, global_step, wall)
+            except WriterClosedError:
+                # The key's sub-run goes on in a new file, which becomes the key's writer.
+                name = subrun_name(main_tag, key)
+                self._write_to(
+                    name, writer, lambda live, value=value: live.add_scalar(main_tag, value, global_step, wall)
+                )
                 self._key_writer(main_tag, key, name)
 
     def add_series(

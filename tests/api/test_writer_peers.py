@@ -54,20 +54,7 @@ def _only_file_version(logdir) -> bool:
 
 # -- signatures ----------------------------------------------------------------------------------------------
 
-# Where our signature departs from a peer's, and why (docs/from-tensorboardx.md says the same).
-DIFFERENCES = {
-    (
-        "torch",
-        "__init__",
-    ): "first argument logdir (tensorboardX's name; log_dir= works); defaults max_queue, flush_secs",
-    ("tensorboardX", "__init__"): "defaults max_queue, flush_secs; comet_config None",
-    (
-        "tensorboardX",
-        "add_scalar",
-    ): "torch's positional new_style, double_precision; display_name= keyword-only",
-    ("tensorboardX", "add_hparams"): "torch's positional order; tensorboardX's name= is an alias of run_name",
-    ("torch", "add_hparams"): "metric_dict may be left out",
-}
+# SummaryWriter's own signatures: tests/api/test_peer_signatures.py.
 
 
 def _compatible(ours: inspect.Signature, peer: inspect.Signature) -> list[str]:
@@ -87,42 +74,6 @@ def _compatible(ours: inspect.Signature, peer: inspect.Signature) -> list[str]:
         if mine[index].default != theirs.default:
             problems.append(f"{theirs.name} defaults to {mine[index].default!r}")
     return problems
-
-
-MINE = [
-    "__init__",
-    "add_scalar",
-    "add_scalars",
-    "add_histogram",
-    "add_image",
-    "add_images",
-    "add_figure",
-    "add_text",
-    "add_audio",
-    "add_tensor",
-    "add_hparams",
-    "add_custom_scalars",
-    "add_custom_scalars_multilinechart",
-    "add_custom_scalars_marginchart",
-    "export_scalars_to_json",
-    "use_metadata",
-    "get_logdir",
-    "flush",
-    "close",
-]
-
-
-@pytest.mark.parametrize("peer", ["torch", "tensorboardX"])
-@pytest.mark.parametrize("method", MINE)
-def test_signature_takes_every_call_the_peer_takes(peer, method) -> None:
-    theirs = getattr(WRITERS[peer], method, None)
-    if theirs is None:
-        pytest.skip(f"{peer} has no {method}")
-    problems = _compatible(inspect.signature(getattr(SummaryWriter, method)), inspect.signature(theirs))
-    if (peer, method) in DIFFERENCES:
-        assert problems, f"{peer}'s {method} now matches: drop it from DIFFERENCES"
-    else:
-        assert problems == []
 
 
 def test_file_writer_has_the_peers_file_writer_methods(tmp_path) -> None:

@@ -295,3 +295,34 @@ def test_to_tensorboard_names_a_bad_logdir(tmp_path, monkeypatch) -> None:
     with pytest.raises(ValueError, match=r"to_tensorboard\(writer_or_logdir=\.\.\.\): expected .*NUL"):
         obs.to_tensorboard("runs\0x")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the first value does not fix a dtype that loses later ones -------------------------------------------
+
+
+def test_an_int_first_loss_is_widened_not_truncated() -> None:
+    obs = Observer(dt=1.0, record_loss=True)
+    for step, loss in enumerate([0, 0.7, 1.5]):
+        obs.record(step, loss=loss)
+    assert obs.to_numpy("loss").tolist() == [0.0, 0.7, 1.5]
+
+
+@pytest.mark.parametrize(
+    ("first", "later", "dtype"),
+    [
+        (np.array([1, 2]), np.array([1.5, 2.5]), np.float64),
+        (np.array([1, 2], np.uint8), np.array([300, -1]), np.int64),
+        (np.array([True, False]), np.array([2, 3]), np.int64),
+        # A float32 recording stays float32: later float64 values are rounded to it, as chosen.
+        (np.array([1, 2], np.float32), np.array([1.5, 2.5]), np.float32),
+    ],
+)
+def test_later_values_keep_their_value(first, later, dtype) -> None:
+    obs = Observer(dt=1.0, record_output=True)
+    for step in range(40):  # past the first block, so that earlier blocks are widened too
+        obs.record(step, output=first)
+    obs.record(40, output=later)
+    values = obs.to_numpy("out")
+    assert values.dtype == dtype
+    assert values[-1].tolist() == later.astype(dtype).tolist()
+    assert (values[:-1] == first).all()

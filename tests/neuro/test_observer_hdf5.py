@@ -154,3 +154,13 @@ def test_recording_past_memory_stays_bounded(tmp_path) -> None:
     assert int(rows) == 100_000
     assert float(grown) < 200, f"resident memory grew by {grown} MB"
     assert os.path.getsize(tmp_path / "big.h5") >= 100_000 * 1000 * 4
+
+
+def test_a_value_the_file_cannot_hold_is_refused_not_truncated(tmp_path) -> None:
+    # An HDF5 dataset keeps the dtype of its first step: 0 then 0.7 would store 0.
+    obs = Observer(0.1, record_loss=True, hdf5=tmp_path / "run.h5")
+    obs.record(0, loss=0)
+    with pytest.raises(TypeError, match=r"Observer\.record\(loss=\.\.\.\): expected values that fit .*int64"):
+        obs.record(1, loss=0.7)
+    obs.record(2, loss=3)
+    assert obs.to_numpy("loss").tolist() == [0, 3]

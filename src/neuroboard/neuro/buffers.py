@@ -15,7 +15,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, storable
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, loses_values, storable
 from neuroboard.summary.convert import is_tensor
 
 __all__ = ["SPIKES_GROUP", "STEPS_GROUP", "SeriesBuffer", "SpikeBuffer", "StoredSeries"]
@@ -71,6 +71,9 @@ class SeriesBuffer:
         row = value if type(value) is np.ndarray else as_numpy(value)
         if row.shape != self._shape:
             self._first_or_fail(row)
+        # Numbers the recording's dtype would truncate or wrap widen it; anything else fails below.
+        if row.dtype is not self._dtype and row.dtype.kind in "biuf" and loses_values(self._dtype, row.dtype):
+            self._promote(row)
         fill = self._fill
         if fill == self._limit:
             self._new_block()
@@ -94,6 +97,14 @@ class SeriesBuffer:
         # Text or dates are refused before they fix the shape and dtype of the recording.
         self._dtype = storable(row, self.where).dtype
         self._shape = row.shape
+
+    def _promote(self, row: np.ndarray) -> None:
+        """Widen what is recorded to a dtype that holds ``row`` too: 0 then 0.7 is 0.0 and 0.7, not 0 and 0."""
+        dtype = np.result_type(self._dtype, row.dtype)
+        self._full = [block.astype(dtype) for block in self._full]
+        if self._data is not None:
+            self._data = self._data.astype(dtype)
+        self._dtype = dtype
 
     def _new_block(self) -> None:
         row_bytes = max(1, int(np.prod(self._shape)) * self._dtype.itemsize)

@@ -23,6 +23,7 @@ __all__ = [
     "check_chunk_bytes",
     "declared_bytes",
     "flush_and_close",
+    "loses_values",
     "read_bounded",
     "storable",
 ]
@@ -61,6 +62,30 @@ def storable(array: np.ndarray, where: str) -> np.ndarray:
     raise TypeError(
         f"{where}: expected numbers or booleans (a number, array or tensor), got dtype {array.dtype}"
     )
+
+
+def loses_values(recorded: np.dtype, row: np.dtype) -> bool:
+    """Return whether storing values of ``row``'s dtype as ``recorded`` would change them.
+
+    Floats stored in a float recording of less precision are rounded, as the
+    recording's first value chose; anything else that is not a safe cast
+    (floats into integers, wider integers into narrower or unsigned ones) would
+    truncate or wrap.
+
+    >>> i8, f4, f8 = np.dtype(np.int64), np.dtype(np.float32), np.dtype(np.float64)
+    >>> loses_values(i8, f8), loses_values(f4, f8), loses_values(f8, i8)
+    (True, False, False)
+    """
+    return not (np.can_cast(row, recorded, "safe") or row.kind == recorded.kind == "f")
+
+
+def _check_kind(recorded: np.dtype, row: np.dtype, where: str) -> None:
+    if row is not recorded and loses_values(recorded, row):
+        raise TypeError(
+            f"{where}: expected values that fit the HDF5 dataset's {recorded} (the first step's dtype), "
+            f"got {row}: the file cannot change its dtype, so record the first step as {row} "
+            "(e.g. 0.0 for a loss)"
+        )
 
 
 class H5Series:
@@ -124,6 +149,7 @@ class H5Series:
             raise ValueError(
                 f"{self.where}: expected shape {self._pending.shape[1:]} as at the first step, got {row.shape}"
             )
+        _check_kind(self._pending.dtype, row.dtype, self.where)
         self._pending[self._count] = row
         self._count += 1
         if self._count == len(self._pending):
@@ -143,6 +169,7 @@ class H5Series:
             raise ValueError(
                 f"{self.where}: expected rows of shape {self._pending.shape[1:]}, got {block.shape[1:]}"
             )
+        _check_kind(self._pending.dtype, block.dtype, self.where)
         if self._count + len(block) < len(self._pending):
             self._pending[self._count : self._count + len(block)] = block
             self._count += len(block)

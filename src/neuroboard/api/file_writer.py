@@ -13,22 +13,20 @@ reach the disk: it checks and counts steps as one does, and keeps nothing.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.api.writer_graph import graph_events
 from neuroboard.format.codec import Event
-from neuroboard.io.writer import WriterClosedError
-from neuroboard.summary.convert import INT64_MAX
+from neuroboard.io.writer import StepCounts, WriterClosedError
 
 if TYPE_CHECKING:
     from neuroboard.api.run_writer import RunWriter
 
 __all__ = ["DiscardingWriter", "FileWriter"]
-
-# torch tags the run metadata of a traced graph "step1" (tensorboardX: "profiler").
-_GRAPH_RUN_METADATA_TAG = "step1"
 
 
 class FileWriter:
@@ -96,11 +94,8 @@ class FileWriter:
         ...     w.file_writer.add_graph((GraphDef(), RunMetadata()))
         """
         graph, run_metadata = _graph_pair(graph_profile, "FileWriter.add_graph")
-        self.add_event(Event(graph_def=graph.SerializeToString()), None, walltime)
-        tagged = Event()
-        tagged.tagged_run_metadata.tag = _GRAPH_RUN_METADATA_TAG
-        tagged.tagged_run_metadata.run_metadata = run_metadata.SerializeToString()
-        self.add_event(tagged, None, walltime)
+        for event in graph_events(graph, run_metadata):
+            self.add_event(event, None, walltime)
 
     def add_onnx_graph(self, graph: Any, walltime: Any = None) -> None:
         """Write a GraphDef as a graph event.
@@ -109,7 +104,8 @@ class FileWriter:
         >>> from tensorboard.compat.proto.graph_pb2 import GraphDef
         >>> with SummaryWriter(tempfile.mkdtemp()) as w: w.file_writer.add_onnx_graph(GraphDef())
         """
-        self.add_event(Event(graph_def=graph.SerializeToString()), None, walltime)
+        for event in graph_events(graph):
+            self.add_event(event, None, walltime)
 
     def flush(self) -> None:
         """Hand the run's queued events to the operating system.
@@ -164,7 +160,7 @@ def _graph_pair(graph_profile: Any, func: str) -> tuple[Any, Any]:
     return graph_profile[0], graph_profile[1]
 
 
-class DiscardingWriter:
+class DiscardingWriter(StepCounts):
     """An EventWriter that writes nothing: it checks steps and counts them per tag, and drops every event.
 
     >>> w = DiscardingWriter("/"); w.add_scalar("loss", 0.5, None, 1.0); w.last_steps()
@@ -175,6 +171,7 @@ class DiscardingWriter:
         self.logdir = logdir
         self.path = logdir
         self.paths: list[str] = []
+        self._lock = threading.Lock()
         self._last_step: dict[str, int] = {}
         self._closed = False
 
@@ -186,21 +183,6 @@ class DiscardingWriter:
     def _check_open(self) -> None:
         if self._closed:
             raise WriterClosedError(f"the writer of {self.logdir} is closed: open a new writer to log more")
-
-    def claim_steps(
-        self, tag: str, count: int = 1, first: int | None = None, func: str = "claim_steps"
-    ) -> int:
-        """Count ``count`` steps of ``tag`` from ``first`` (default: after its last); return the first."""
-        if first is None:
-            first = self._last_step.get(tag, -1) + 1
-        if first + count - 1 > INT64_MAX:
-            raise ValueError(f"{func}: the steps of tag {tag!r} would pass int64 ({INT64_MAX})")
-        self._last_step[tag] = first + count - 1
-        return first
-
-    def last_steps(self) -> dict[str, int]:
-        """Return the last step of every tag so far (a copy)."""
-        return dict(self._last_step)
 
     def add_scalar(self, tag: str, value: float, step: int | None, wall_time: float) -> None:
         """Count the step of one scalar, and drop it."""

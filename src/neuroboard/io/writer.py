@@ -41,6 +41,7 @@ __all__ = [
     "SERIES_BLOCK",
     "EventWriter",
     "Flusher",
+    "StepCounts",
     "WriterClosedError",
     "check_file_limits",
     "check_filename_suffix",
@@ -280,7 +281,54 @@ def _sync_folder(path: str) -> None:
         os.close(fd)
 
 
-class EventWriter:
+class StepCounts:
+    """The last step of each tag a run's writer has written or claimed, and the claiming of new ones.
+
+    A base of :class:`EventWriter` (and of any writer that stands in for one):
+    the subclass sets ``_lock`` (a lock) and ``_last_step`` (a dict) in its
+    ``__init__``, and its hot paths may read and update ``_last_step`` under
+    that lock themselves.
+    """
+
+    _lock: threading.Lock
+    _last_step: dict[str, int]
+
+    def claim_steps(
+        self, tag: str, count: int = 1, first: int | None = None, func: str = "claim_steps"
+    ) -> int:
+        """Record ``count`` steps of ``tag`` from ``first`` (default: after its last); return the first.
+
+        Steps that would pass int64 raise a ValueError naming ``func``, the caller.
+
+        >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
+        >>> w.claim_steps("a", 3), w.claim_steps("a"), w.claim_steps("a", first=10), w.claim_steps("a")
+        (0, 3, 10, 11)
+        >>> w.close()
+        """
+        with self._lock:
+            if first is None:
+                first = self._last_step.get(tag, -1) + 1
+            if first + count - 1 > INT64_MAX:
+                raise _past_int64(func, tag, first, count, self._last_step.get(tag))
+            self._last_step[tag] = first + count - 1
+            return first
+
+    def last_steps(self) -> dict[str, int]:
+        """Return the last step of every tag written or claimed so far (a copy).
+
+        A writer that continues the run in a new file starts its counters from these.
+
+        >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
+        >>> w.claim_steps("a", 3); w.last_steps()
+        0
+        {'a': 2}
+        >>> w.close()
+        """
+        with self._lock:
+            return dict(self._last_step)
+
+
+class EventWriter(StepCounts):
     """Write events into one new event file in ``logdir``.
 
     ``flush_secs`` sets the background flush interval (``0`` turns it off);
@@ -372,40 +420,6 @@ class EventWriter:
             self._flusher.add(self)
 
     # -- steps ---------------------------------------------------------------
-
-    def claim_steps(
-        self, tag: str, count: int = 1, first: int | None = None, func: str = "claim_steps"
-    ) -> int:
-        """Record ``count`` steps of ``tag`` from ``first`` (default: after its last); return the first.
-
-        Steps that would pass int64 raise a ValueError naming ``func``, the caller.
-
-        >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
-        >>> w.claim_steps("a", 3), w.claim_steps("a"), w.claim_steps("a", first=10), w.claim_steps("a")
-        (0, 3, 10, 11)
-        >>> w.close()
-        """
-        with self._lock:
-            if first is None:
-                first = self._last_step.get(tag, -1) + 1
-            if first + count - 1 > INT64_MAX:
-                raise _past_int64(func, tag, first, count, self._last_step.get(tag))
-            self._last_step[tag] = first + count - 1
-            return first
-
-    def last_steps(self) -> dict[str, int]:
-        """Return the last step of every tag written or claimed so far (a copy).
-
-        A writer that continues the run in a new file starts its counters from these.
-
-        >>> import tempfile; w = EventWriter(tempfile.mkdtemp(), flush_secs=0)
-        >>> w.claim_steps("a", 3); w.last_steps()
-        0
-        {'a': 2}
-        >>> w.close()
-        """
-        with self._lock:
-            return dict(self._last_step)
 
     # -- writing -------------------------------------------------------------
 

@@ -408,13 +408,17 @@ class RunWriter:
             write(writer)
             return writer
         except WriterClosedError:
-            live = self._live(run)
-            known = live.last_steps()
-            for tag, last in writer.last_steps().items():
-                if known.get(tag, -1) < last:
-                    live.claim_steps(tag, first=last)
-            write(live)
-            return live
+            return self._write_again(run, writer, write)
+
+    def _write_again(self, run: str, closed: Any, write: Callable[[Any], None]) -> Any:
+        """Call ``write`` on ``run``'s new file, once ``closed`` (its old writer) refused it; return the new writer."""
+        live = self._live(run)
+        known = live.last_steps()
+        for tag, last in closed.last_steps().items():
+            if known.get(tag, -1) < last:
+                live.claim_steps(tag, first=last)
+        write(live)
+        return live
 
     # -- life cycle -----------------------------------------------------------------
 

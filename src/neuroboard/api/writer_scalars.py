@@ -86,10 +86,11 @@ class ScalarMethods:
         ):
             global_step = as_step(global_step, "add_scalar")
         wall = _now() if walltime is None else as_walltime(walltime, "add_scalar")
+        main = self._main
         try:
-            self._main.add_scalar(tag, value, global_step, wall)
+            main.add_scalar(tag, value, global_step, wall)
         except WriterClosedError:
-            self._live("").add_scalar(tag, value, global_step, wall)
+            self._write_again("", main, lambda live: live.add_scalar(tag, value, global_step, wall))
 
     def add_scalars(
         self,
@@ -138,7 +139,7 @@ class ScalarMethods:
                 try:
                     main.add_scalar(f"{main_tag}/{key}", value, global_step, wall)
                 except WriterClosedError:
-                    main = self._write_to(
+                    main = self._write_again(
                         "",
                         main,
                         lambda live, key=key, value=value: live.add_scalar(
@@ -158,7 +159,7 @@ class ScalarMethods:
             except WriterClosedError:
                 # The key's sub-run goes on in a new file, which becomes the key's writer.
                 name = subrun_name(main_tag, key)
-                self._write_to(
+                self._write_again(
                     name,
                     writer,
                     lambda live, value=value: live.add_scalar(main_tag, value, global_step, wall),

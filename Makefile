@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test fuzz bench setup clean
+.PHONY: demo test fuzz bench compat setup clean
 
 demo: $(VENV)/.stamp-base
 	$(BIN)/neuroboard demo
@@ -18,6 +18,11 @@ fuzz: $(VENV)/.stamp-test
 
 bench: $(VENV)/.stamp-bench
 	$(BIN)/python -m benchmarks
+
+# Side by side with ANNarchy's Logger (tests/compat): ANNarchy builds from source and compiles a
+# network with g++ and CMake, which look for `python3` on PATH: the venv's comes first.
+compat: $(VENV)/.stamp-compat
+	PATH="$(abspath $(BIN)):$$PATH" NEUROBOARD_COMPAT=1 $(BIN)/python -m pytest tests/compat -q -p no:cacheprovider
 
 setup: $(VENV)/.stamp-base
 
@@ -35,6 +40,10 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-base
 
 $(VENV)/.stamp-bench: $(VENV)/.stamp-base
 	$(BIN)/python -m pip install --quiet --editable '.[bench]' '$(TORCH)'
+	touch $@
+
+$(VENV)/.stamp-compat: $(VENV)/.stamp-test
+	$(BIN)/python -m pip install --quiet --editable '.[test,compat]' '$(TORCH)'
 	touch $@
 
 clean:

@@ -156,7 +156,7 @@ def test_a_simulated_network_logs_the_same(tmp_path, network) -> None:
         # bucket before the first (docs/summaries.md), so the non-empty ones are compared.
         assert filled(ours_h) == filled(theirs_h)
 
-    # hparams: the session start, the experiment summary and the end, in the child run.
+    # hparams: the start record, the experiment summary and the end record, in the child run.
     records = {name: hparams_records(muxes[name]) for name in LOGGERS}
     mine, peer = records["neuroboard"], records["annarchy"]
     assert mine["run"] == peer["run"] == "run/<time>"

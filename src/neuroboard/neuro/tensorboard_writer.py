@@ -3,24 +3,27 @@
 A :class:`TensorboardWriter` owns one :class:`~neuroboard.api.summary_writer.SummaryWriter`
 and turns arrays recorded during a simulation into TensorBoard data: :meth:`~TensorboardWriter.raster`
 draws spikes as an image, :meth:`~TensorboardWriter.trace` writes time series as scalars or as
-a line plot, :meth:`~TensorboardWriter.heatmap` draws a matrix (or one image per frame of a
+line plots, :meth:`~TensorboardWriter.heatmap` draws a matrix (or one image per frame of a
 matrix over time, on TensorBoard's step slider) and :meth:`~TensorboardWriter.hparam` collects
 single values as hyperparameters. :meth:`~TensorboardWriter.write` hands every array of a
 buffer (a dict, or an ``HDFData`` with ``.buffer``) to one of these, inferring the kind when
 it is not given.
 
-Tags are Sapicore's: ``<name>/raster``, ``<name>/<attr>``, and ``<name>/N<j>/<attr>`` for the
-scalar series of neuron ``j``. Unlike Sapicore's, hyperparameters may be added one after
-another and need no metric: they are collected and written as one set on :meth:`~TensorboardWriter.close`.
+Tags and runs are Sapicore's: ``<name>/raster``; ``<name>/<attr>`` for a heatmap; for
+neuron ``j`` of a trace, the image ``<name>/N<j>/<attr>`` or the scalar tag ``<name>/N<j>``
+in the sub-run ``<name>_N<j>_<attr>``. Unlike Sapicore's, hyperparameters may be added one
+after another and need no metric: they are collected and written as one set on
+:meth:`~TensorboardWriter.close`.
 
 ``size=(width, height)`` is in inches, like matplotlib's ``figsize``, drawn at
 ``PIXELS_PER_INCH`` pixels per inch (the sizes are constants of
-:mod:`neuroboard.neuro.view_settings`). Without it a raster takes one pixel per
-step and per neuron, at most ``MAX_WIDTH`` × ``MAX_HEIGHT`` (beyond, steps and
-neurons share pixels and their spikes are summed); a heatmap one pixel per entry,
-capped the same way (beyond, blocks are averaged; the colorbar adds 8 pixels on
-the right); a trace image is ``TRACE_SIZE`` pixels. A ``size`` of more than
-``MAX_PIXELS`` pixels (40 × 40 inches) is refused where it is given.
+:mod:`neuroboard.neuro.view_settings`). Without it a dense raster is ``RASTER_SIZE``
+(Sapicore's 15 × 10 inches) and an event raster takes one pixel per step and per
+neuron, at most ``MAX_WIDTH`` × ``MAX_HEIGHT`` (beyond, steps and neurons share
+pixels and their spikes are summed); a heatmap one pixel per entry, capped the
+same way (beyond, blocks are averaged; the colorbar adds 8 pixels on the right);
+a trace image is ``TRACE_SIZE`` pixels (Sapicore's 10 × 5 inches). A ``size`` of
+more than ``MAX_PIXELS`` pixels (40 × 40 inches) is refused where it is given.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from neuroboard.io.writer import check_filename_suffix
 from neuroboard.neuro.view_settings import (
     MAX_HEIGHT,
     MAX_WIDTH,
+    RASTER_LINE,
+    RASTER_SIZE,
     TRACE_SIZE,
     Settings,
     Where,
@@ -141,6 +146,22 @@ def _singleton(value: Any, where: Where) -> str | bool | int | float:
     return hparam_value(value, where.func, where.arg)
 
 
+def _hparam_array(value: Any, where: Where) -> np.ndarray:
+    """Return the numbers of a hyperparameter as a 1-D array: one for a singleton, one per neuron for a 1-D array."""
+    if is_tensor(value):
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where()}: expected a number, bool, str or 1-D array, got {type(value).__name__}") from None
+    if array.size != 1 and (array.ndim != 1 or array.dtype.kind not in "biuf"):
+        raise ValueError(
+            f"{where()}: expected a singleton or a 1-D numeric array (one value per neuron), got "
+            f"{array.dtype} of shape {array.shape}; write other arrays with kind='trace' or kind='heatmap'"
+        )
+    return array.reshape(-1)
+
+
 def _infer_kind(value: Any, where: Where) -> str:
     if isinstance(value, (str, bytes)):
         return "hparam"
@@ -168,6 +189,58 @@ def _infer_kind(value: Any, where: Where) -> str:
         f"{where()}: cannot infer what to draw from shape {array.shape}; "
         "pass kind='raster', 'trace', 'heatmap' or 'hparam'"
     )
+
+
+class _Source:
+    """What :meth:`TensorboardWriter.write` reads: the buffer, the identifier, the file's attributes."""
+
+    def __init__(
+        self,
+        buffer: Mapping[str, Any],
+        identifier: str | None,
+        attrs: Mapping[str, Any],
+        described_by: frozenset[str],
+        missing: frozenset[str],
+    ) -> None:
+        self.buffer = buffer
+        self.identifier = identifier
+        self.attrs = attrs
+        self.described_by = described_by
+        self.missing = missing
+
+    @classmethod
+    def of(cls, data: Any, func: str) -> _Source:
+        """Return what ``data`` (a dict, or an object with a ``.buffer`` dict) holds, checked."""
+        if isinstance(data, Mapping):
+            identifier = data.get("identifier")
+            if isinstance(identifier, str):
+                as_tag(identifier, func, "data['identifier']")
+                return cls(data, identifier, {}, frozenset({"identifier"}), frozenset())
+            return cls(data, None, {}, frozenset(), frozenset())
+        buffer = getattr(data, "buffer", None)
+        if not isinstance(buffer, Mapping):
+            raise TypeError(
+                f"{func}(data=...): expected a dict of arrays or an object with a .buffer dict (HDFData), "
+                f"got {type(data).__name__}"
+            )
+        identifier = getattr(data, "identifier", None)
+        if identifier is None and isinstance(buffer.get("identifier"), str):
+            identifier = buffer["identifier"]
+        if identifier is not None:
+            as_tag(identifier, func, "data.identifier")
+        attrs = getattr(data, "attrs", None)
+        if attrs is None:
+            attrs = {}
+        elif not isinstance(attrs, Mapping):
+            raise TypeError(
+                f"{func}(data.attrs=...): expected a dict of file attributes, got {type(attrs).__name__}"
+            )
+        # Buffer entries that are the file's attributes, or its identifier, describe the data.
+        described = {k for k in buffer if k in attrs and buffer[k] is attrs[k]}
+        if identifier is not None and isinstance(buffer.get("identifier"), str):
+            described.add("identifier")
+        missing = getattr(data, "missing", None) or ()
+        return cls(buffer, identifier, attrs, frozenset(described), frozenset(missing))
 
 
 class TensorboardWriter:
@@ -233,29 +306,33 @@ class TensorboardWriter:
         tuple ``(steps, neurons)`` of 1-D integer arrays or an (n, 2) integer
         array of (step, neuron) pairs. Note that any (n, 2) integer array is
         read as pairs: pass a dense two-neuron array as bool or float.
-        Settings: ``time_axis``, ``size``, ``global_step`` (default 0), and
-        for event lists ``n_steps`` and ``n_neurons``, the raster's extent
-        (by default the largest indices plus one; needed for an empty raster;
-        for a dense array they must match its shape).
+        Settings: ``time_axis``, ``size``, ``global_step`` (default 0),
+        ``line_size`` (the share of a neuron's row a spike covers: 0.25 for a
+        dense array, as Sapicore draws it, else 1), and for event lists
+        ``n_steps`` and ``n_neurons``, the raster's extent (by default the
+        largest indices plus one; needed for an empty raster; for a dense
+        array they must match its shape).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
-        ...     tw.raster("L1", np.random.rand(500, 40) < 0.02, {"global_step": 1})
+        ...     tw.raster("L1", np.random.rand(500, 40) < 0.02, {"global_step": 1, "line_size": 0.5})
         """
         self._draw("raster", name, None, array, settings)
 
     def trace(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
-        """Write time series as scalars (``<name>/<attr>``, ``<name>/N<j>/<attr>``) or one line image.
+        """Write time series as scalars or line images, one per neuron, under Sapicore's tags and runs.
 
         ``array`` is (time,) or (time, neurons), ``time_axis`` naming the
         time axis (default 0); other shapes are refused (a 3-D array is a
         heatmap over time, or flatten its neurons into one axis). With
-        ``format="scalar"`` (the default for 1-D) a 1-D array becomes the
-        series ``<name>/<attr>`` and each neuron j of a 2-D one the series
-        ``<name>/N<j>/<attr>``, at steps 0..T-1 or ``steps``. With
-        ``format="image"`` (the default for 2-D) all neurons are drawn in one
-        image ``<name>/<attr>`` at ``global_step`` (default 0), ``size``
-        :data:`TRACE_SIZE` pixels unless given, y limits ``vmin``/``vmax``.
+        ``format="scalar"`` (the default for 1-D) neuron j of a 2-D array is
+        the tag ``<name>/N<j>`` in the sub-run ``<name>_N<j>_<attr>`` (so that
+        the attributes of one neuron overlay in one chart), and a 1-D array
+        the tag ``<name>/<attr>``, at steps 0..T-1 or ``steps``. With
+        ``format="image"`` (the default for 2-D) neuron j is the image
+        ``<name>/N<j>/<attr>`` (a 1-D array ``<name>/<attr>``) at
+        ``global_step`` (default 0), :data:`TRACE_SIZE` pixels unless ``size``
+        says otherwise, all on one y scale (``vmin``/``vmax``, else the array's extremes).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
@@ -280,15 +357,19 @@ class TensorboardWriter:
         self._draw("heatmap", name, attr, array, settings)
 
     def hparam(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
-        """Collect a single value as the hyperparameter ``<name>/<attr>``; all are written on close.
+        """Collect a value as the hyperparameter ``<name>/<attr>`` (all are written on close), or one per neuron.
 
         ``array`` is a number, bool, str, or any array or tensor of size 1;
         NumPy values become Python ones. A later value for the same name
-        replaces the earlier one. Settings are checked but unused.
+        replaces the earlier one. A 1-D array gives one hyperparameter per
+        neuron, ``<name>/N<i>/<attr>``; with ``format="scalar"`` its values are
+        written instead as Sapicore writes them, the scalar ``<name>/N<i>`` in
+        the sub-run ``<name>_N<i>_<attr>`` at ``global_step`` (default 0).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.hparam("L1", "tau", np.float32(20.0)); tw.hparam("L1", "model", "LIF")
+        ...     tw.hparam("L1", "thresh", np.array([-55.0, -50.0]), {"format": "scalar"})
         """
         self._draw("hparam", name, attr, array, settings)
 
@@ -298,18 +379,21 @@ class TensorboardWriter:
         """Write the arrays of a buffer under ``key`` (one key, a list, or None for all) with ``settings``.
 
         ``data`` is a dict of arrays or an object with a ``.buffer`` dict, such
-        as ``HDFData``; its ``.identifier`` names the tags and, with
-        ``kind="hparam"``, keys missing from the buffer are read from its
-        ``.attrs``. ``name`` defaults to the identifier, else to the key, and
-        each key is the ``attr`` of its tags. ``kind`` ("raster", "trace",
-        "heatmap", "hparam") is inferred per array when absent: size 1 is an
-        hparam, a 2-D array of 0/1 or bools or a ``(steps, neurons)`` tuple
-        a raster, other 1-D and 2-D arrays traces, 3-D heatmaps ((n, 2)
-        event pairs need ``kind="raster"``). The other settings (``format``, ``size``,
-        ``step``, ``time_axis``, ``global_step``, ``vmin``, ``vmax``,
-        ``symmetric``, ``colorbar``, ``steps``) go to every key, each kind
-        using those that concern it. Every key is checked before anything is
-        written.
+        as ``HDFData``. Its identifier (``.identifier``, else a str
+        ``buffer["identifier"]``) names the tags, else ``name``, else the key;
+        each key is the ``attr`` of its tags. With ``kind="hparam"``, keys
+        missing from the buffer are read from its ``.attrs``. ``key=None``
+        writes every entry but the file's attributes (identifier, class,
+        version); a key that an ``HDFData`` was asked for and its file lacks is
+        passed over, as in Sapicore, while any other missing key is a KeyError.
+        ``kind`` ("raster", "trace", "heatmap", "hparam") is inferred per array
+        when absent, where Sapicore writes nothing: size 1 is an hparam, a 2-D
+        array of 0/1 or bools or a ``(steps, neurons)`` tuple a raster, other
+        1-D and 2-D arrays traces, 3-D heatmaps ((n, 2) event pairs need
+        ``kind="raster"``). The other settings (``format``, ``size``, ``step``,
+        ``time_axis``, ``global_step``, ``vmin``, ``vmax``, ``symmetric``,
+        ``colorbar``, ``steps``, ``line_size``) go to every key, each kind using
+        those that concern it. Every key is checked before anything is written.
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
@@ -317,51 +401,25 @@ class TensorboardWriter:
         """
         func = f"{_CLASS}.write"
         self._check_open(func)
-        buffer, identifier, attrs = self._unpack(data, func)
+        source = _Source.of(data, func)
         parsed = parse_settings(settings, Where(func, nested=False))
         plans = []
-        for k in self._keys(key, buffer, attrs, parsed.kind, func):
+        for k in self._keys(key, source, parsed.kind, func):
             where = Where(func, f"data[{k!r}]", nested=False)
-            value = buffer[k] if k in buffer else attrs[k]
-            name = parsed.name or (identifier if identifier is not None else k)
+            value = source.buffer[k] if k in source.buffer else source.attrs[k]
+            name = parsed.name or (source.identifier if source.identifier is not None else k)
             kind = parsed.kind or _infer_kind(value, where)
             plans.append(self._plan(kind, where, name, k, value, parsed))
         for plan in plans:
             plan()
 
     @staticmethod
-    def _unpack(data: Any, func: str) -> tuple[Mapping[str, Any], str | None, Mapping[str, Any]]:
-        if isinstance(data, Mapping):
-            return data, None, {}
-        buffer = getattr(data, "buffer", None)
-        if not isinstance(buffer, Mapping):
-            raise TypeError(
-                f"{func}(data=...): expected a dict of arrays or an object with a .buffer dict (HDFData), "
-                f"got {type(data).__name__}"
-            )
-        identifier = getattr(data, "identifier", None)
-        if identifier is not None:
-            as_tag(identifier, func, "data.identifier")
-        attrs = getattr(data, "attrs", None)
-        if attrs is None:
-            attrs = {}
-        elif not isinstance(attrs, Mapping):
-            raise TypeError(
-                f"{func}(data.attrs=...): expected a dict of file attributes, got {type(attrs).__name__}"
-            )
-        return buffer, identifier, attrs
-
-    @staticmethod
-    def _keys(
-        key: str | Iterable[str] | None,
-        buffer: Mapping[str, Any],
-        attrs: Mapping[str, Any],
-        kind: str | None,
-        func: str,
-    ) -> list[str]:
+    def _keys(key: str | Iterable[str] | None, source: _Source, kind: str | None, func: str) -> list[str]:
+        buffer, attrs = source.buffer, source.attrs
         if key is None:
-            keys = list(buffer)
-        elif isinstance(key, str):
+            # The file's own attributes (identifier, class, version) describe the data; they are not data.
+            return [k for k in buffer if k not in source.described_by]
+        if isinstance(key, str):
             keys = [key]
         elif isinstance(key, (list, tuple)):
             keys = list(key)
@@ -369,10 +427,15 @@ class TensorboardWriter:
             raise TypeError(
                 f"{func}(key=...): expected a str, a list of str or None, got {type(key).__name__}"
             )
+        found = []
         for k in keys:
             if not isinstance(k, str) or not k:
                 raise TypeError(f"{func}(key=...): expected non-empty str keys, got {k!r}")
             if k in buffer or (kind == "hparam" and k in attrs):
+                found.append(k)
+                continue
+            if k in source.missing:
+                # Asked of the file and not in it: passed over, so that one loop may ask every file.
                 continue
             known = f"data has keys {sorted(buffer)!r}"
             if kind == "hparam":
@@ -380,7 +443,7 @@ class TensorboardWriter:
             elif k in attrs:
                 known += f"; {k!r} is a file attribute: pass kind='hparam' to write it"
             raise KeyError(f"{func}(key=...): no {k!r} in data; {known}")
-        return keys
+        return found
 
     # -- checking, then writing ---------------------------------------------------
     # Each _plan_* checks and converts everything, then returns the function that
@@ -408,7 +471,7 @@ class TensorboardWriter:
             return self._plan_trace(where, name, attr, value, settings)
         if kind == "heatmap":
             return self._plan_heatmap(where, name, attr, value, settings)
-        return self._plan_hparam(where, name, attr, value)
+        return self._plan_hparam(where, name, attr, value, settings)
 
     def _plan_raster(self, where: Where, name: str, array: Any, settings: Settings) -> _Plan:
         events = _events(array, settings, where)
@@ -434,7 +497,13 @@ class TensorboardWriter:
                         f"{where.setting(key)}: expected {actual} for a dense {where.arg} of "
                         f"{n_steps} steps × {n_neurons} neurons, got {given}"
                     )
-        width, height = settings.size or (min(n_steps, MAX_WIDTH), min(n_neurons, MAX_HEIGHT))
+        if events is None:
+            # A dense array is what Sapicore draws: its figure's size and line size.
+            width, height = settings.size or RASTER_SIZE
+            line_size = RASTER_LINE if settings.line_size is None else settings.line_size
+        else:
+            width, height = settings.size or (min(n_steps, MAX_WIDTH), min(n_neurons, MAX_HEIGHT))
+            line_size = 1.0 if settings.line_size is None else settings.line_size
         tag = f"{name}/raster"
 
         def run() -> None:
@@ -445,6 +514,7 @@ class TensorboardWriter:
                 width=width,
                 height=height,
                 events=events is not None,
+                line_size=line_size,
             )
             self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
 
@@ -465,14 +535,19 @@ class TensorboardWriter:
         one = series.ndim == 1
         series = series.reshape(series.shape[0], -1)
         count = series.shape[0]
-        if (settings.format or ("scalar" if one else "image")) == "image":
+        image = (settings.format or ("scalar" if one else "image")) == "image"
+        if image:
+            # One y scale for every neuron, so that their images compare.
             low, high = color_limits(series[None], settings, where)
             width, height = settings.size or TRACE_SIZE
-            tag = f"{name}/{attr}"
+            drawn = [(f"{name}/{attr}", series)] if one else [
+                (f"{name}/N{j}/{attr}", series[:, j]) for j in range(series.shape[1])
+            ]
 
             def draw() -> None:
-                image = trace_image(series, width=width, height=height, vmin=low, vmax=high)
-                self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
+                for tag, values in drawn:
+                    image = trace_image(values, width=width, height=height, vmin=low, vmax=high)
+                    self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
 
             return draw
 
@@ -481,11 +556,14 @@ class TensorboardWriter:
             raise ValueError(
                 f"{where.setting('steps')}: expected {count} steps, one per time point of {where.arg}, got {len(steps)}"
             )
-        tags = [f"{name}/{attr}"] if one else [f"{name}/N{j}/{attr}" for j in range(series.shape[1])]
 
         def log() -> None:
-            for j, tag in enumerate(tags):
-                self._writer.add_series(tag, np.ascontiguousarray(series[:, j]), steps)
+            if one:
+                self._writer.add_series(f"{name}/{attr}", np.ascontiguousarray(series[:, 0]), steps)
+                return
+            # Sapicore's runs: neuron j is the tag <name>/N<j> in the sub-run <name>_N<j>_<attr>.
+            for j in range(series.shape[1]):
+                self._writer.add_series(f"{name}/N{j}", series[:, j : j + 1], steps, names=[attr])
 
         return log
 
@@ -523,7 +601,23 @@ class TensorboardWriter:
 
         return run
 
-    def _plan_hparam(self, where: Where, name: str, attr: str, array: Any) -> _Plan:
+    def _plan_hparam(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
+        if not isinstance(array, (str, bytes)):
+            values = _hparam_array(array, where)
+            if settings.format == "scalar":
+                # Sapicore's: element i is the tag <name>/N<i> in the sub-run <name>_N<i>_<attr>, at step 0.
+                def log() -> None:
+                    for i, value in enumerate(values):
+                        self._writer.add_scalars(f"{name}/N{i}", {attr: value}, settings.global_step)
+
+                return log
+            if values.size > 1:
+                items = {f"{name}/N{i}/{attr}": _singleton(value, where) for i, value in enumerate(values)}
+
+                def collect() -> None:
+                    self._hparams.update(items)
+
+                return collect
         value = _singleton(array, where)
         key = f"{name}/{attr}"
 

@@ -24,8 +24,11 @@ __all__ = [
     "MAX_SIZE_INCHES",
     "MAX_WIDTH",
     "PIXELS_PER_INCH",
+    "RASTER_LINE",
+    "RASTER_SIZE",
     "SETTINGS",
     "TRACE_SIZE",
+    "HEATMAP_STEP",
     "Settings",
     "Where",
     "color_limits",
@@ -36,7 +39,13 @@ __all__ = [
 PIXELS_PER_INCH = 100
 MAX_WIDTH = 2000
 MAX_HEIGHT = 1000
-TRACE_SIZE = (800, 240)
+#: Sapicore's figure sizes at matplotlib's 100 dpi: a raster of 15 × 10 inches, a trace of 10 × 5.
+RASTER_SIZE = (1500, 1000)
+TRACE_SIZE = (1000, 500)
+#: The height of a spike's mark in a dense raster, as a share of its neuron's row (Sapicore's line size).
+RASTER_LINE = 0.25
+#: A heatmap over time draws every 100th frame unless ``step`` says otherwise, as Sapicore's does.
+HEATMAP_STEP = 100
 #: A square ``size`` at the cap, in inches: MAX_PIXELS, 16 million pixels, is 4000 × 4000 at 100 per inch.
 MAX_SIZE_INCHES = 40
 
@@ -57,6 +66,7 @@ SETTINGS = (
     "steps",
     "n_steps",
     "n_neurons",
+    "line_size",
 )
 
 # Values scanned at once for a heatmap's colour limits: the scan stays within a few dozen MB.
@@ -91,14 +101,14 @@ class Settings:
     """Plot settings, checked: sizes in pixels, limits as floats, steps as an int64 array.
 
     >>> Settings().step, Settings().colorbar
-    (1, True)
+    (100, True)
     """
 
     name: str | None = None
     kind: str | None = None
     format: str | None = None
     size: tuple[int, int] | None = None  # pixels
-    step: int = 1
+    step: int = HEATMAP_STEP
     time_axis: int | None = None
     global_step: int = 0
     vmin: float | None = None
@@ -108,6 +118,7 @@ class Settings:
     steps: np.ndarray | None = None
     n_steps: int | None = None
     n_neurons: int | None = None
+    line_size: float | None = None
 
 
 def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str | None:
@@ -175,7 +186,7 @@ def parse_settings(settings: Mapping[str, Any] | None, where: Where) -> Settings
     name = get("name")
     if name is not None:
         as_tag(name, where.func, where.setting_arg("name"))
-    step = get("step", 1)
+    step = get("step", HEATMAP_STEP)
     if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
         raise TypeError(f"{where.setting('step')}: expected an int >= 1, got {type(step).__name__}")
     if step < 1:
@@ -200,6 +211,11 @@ def parse_settings(settings: Mapping[str, Any] | None, where: Where) -> Settings
                 f"{where.setting('steps')}: expected a 1-D array of integer steps, "
                 f"got {steps.dtype} of shape {steps.shape}"
             )
+    line_size = _limit(get("line_size"), where, "line_size")
+    if line_size is not None and not 0 < line_size <= 1:
+        raise ValueError(
+            f"{where.setting('line_size')}: expected a share of a neuron's row, 0 < line_size <= 1, got {line_size}"
+        )
     extent = {}
     for key in ("n_steps", "n_neurons"):
         count = get(key)
@@ -220,6 +236,7 @@ def parse_settings(settings: Mapping[str, Any] | None, where: Where) -> Settings
         symmetric=_flag(get("symmetric", False), where.setting("symmetric")),
         colorbar=_flag(get("colorbar", True), where.setting("colorbar")),
         steps=steps,
+        line_size=line_size,
         **extent,
     )
 

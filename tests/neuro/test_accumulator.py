@@ -395,7 +395,9 @@ def test_constructor_errors(tmp_path: Path) -> None:
     # Configurables live in /configuration, so that a name such as "class" clashes with nothing.
     with pytest.raises(ValueError, match=re.escape("configurables['']")):
         DataAccumulator(tmp_path, "c", configurables={"": "x"})
-    with pytest.raises(ValueError, match=re.escape("DataAccumulator(entries=...): expected the number of steps")):
+    with pytest.raises(
+        ValueError, match=re.escape("DataAccumulator(entries=...): expected the number of steps")
+    ):
         DataAccumulator(tmp_path, "c", entries=0)
     with pytest.raises(TypeError, match=re.escape("DataAccumulator(dtype=...)")):
         DataAccumulator(tmp_path, "c", dtype="U3")

@@ -505,7 +505,9 @@ class DataAccumulatorHook:
         log_dir = as_path(log_dir, "DataAccumulatorHook", "log_dir")
         _entries(entries, "DataAccumulatorHook")
         kwargs.setdefault("dtype", HOOK_DTYPE)
-        self.accumulator = DataAccumulator.for_component(component, log_dir, attributes, entries=entries, **kwargs)
+        self.accumulator = DataAccumulator.for_component(
+            component, log_dir, attributes, entries=entries, **kwargs
+        )
         self.entries = self.accumulator.entries
         # The module holds the hook; holding the module weakly avoids a cycle that only gc can free.
         try:

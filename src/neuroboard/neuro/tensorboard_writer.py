@@ -146,20 +146,22 @@ def _singleton(value: Any, where: Where) -> str | bool | int | float:
     return hparam_value(value, where.func, where.arg)
 
 
-def _hparam_array(value: Any, where: Where) -> np.ndarray:
-    """Return the numbers of a hyperparameter as a 1-D array: one for a singleton, one per neuron for a 1-D array."""
+def _hparam_array(value: Any, where: Where) -> tuple[np.ndarray, bool]:
+    """Return the values of a hyperparameter as a 1-D array (one per neuron) and whether it was 1-D."""
     if is_tensor(value):
         value = value.detach().cpu().numpy()
     try:
         array = np.asarray(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{where()}: expected a number, bool, str or 1-D array, got {type(value).__name__}") from None
+        raise TypeError(
+            f"{where()}: expected a number, bool, str or 1-D array, got {type(value).__name__}"
+        ) from None
     if array.size != 1 and (array.ndim != 1 or array.dtype.kind not in "biuf"):
         raise ValueError(
             f"{where()}: expected a singleton or a 1-D numeric array (one value per neuron), got "
             f"{array.dtype} of shape {array.shape}; write other arrays with kind='trace' or kind='heatmap'"
         )
-    return array.reshape(-1)
+    return array.reshape(-1), array.ndim == 1
 
 
 def _infer_kind(value: Any, where: Where) -> str:
@@ -362,8 +364,8 @@ class TensorboardWriter:
         ``array`` is a number, bool, str, or any array or tensor of size 1;
         NumPy values become Python ones. A later value for the same name
         replaces the earlier one. A 1-D array gives one hyperparameter per
-        neuron, ``<name>/N<i>/<attr>``; with ``format="scalar"`` its values are
-        written instead as Sapicore writes them, the scalar ``<name>/N<i>`` in
+        neuron, ``<name>/N<i>/<attr>``; with ``format="scalar"`` a 1-D array's values
+        are written instead as Sapicore writes them, the scalar ``<name>/N<i>`` in
         the sub-run ``<name>_N<i>_<attr>`` at ``global_step`` (default 0).
 
         >>> import tempfile, numpy as np
@@ -540,9 +542,11 @@ class TensorboardWriter:
             # One y scale for every neuron, so that their images compare.
             low, high = color_limits(series[None], settings, where)
             width, height = settings.size or TRACE_SIZE
-            drawn = [(f"{name}/{attr}", series)] if one else [
-                (f"{name}/N{j}/{attr}", series[:, j]) for j in range(series.shape[1])
-            ]
+            drawn = (
+                [(f"{name}/{attr}", series)]
+                if one
+                else [(f"{name}/N{j}/{attr}", series[:, j]) for j in range(series.shape[1])]
+            )
 
             def draw() -> None:
                 for tag, values in drawn:
@@ -603,8 +607,8 @@ class TensorboardWriter:
 
     def _plan_hparam(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
         if not isinstance(array, (str, bytes)):
-            values = _hparam_array(array, where)
-            if settings.format == "scalar":
+            values, one_d = _hparam_array(array, where)
+            if settings.format == "scalar" and one_d:
                 # Sapicore's: element i is the tag <name>/N<i> in the sub-run <name>_N<i>_<attr>, at step 0.
                 def log() -> None:
                     for i, value in enumerate(values):

@@ -18,6 +18,7 @@ from neuroboard.summary.convert import as_float, as_step, as_tag, is_tensor
 
 __all__ = [
     "FORMATS",
+    "HEATMAP_STEP",
     "KINDS",
     "MAX_HEIGHT",
     "MAX_PIXELS",
@@ -28,7 +29,6 @@ __all__ = [
     "RASTER_SIZE",
     "SETTINGS",
     "TRACE_SIZE",
-    "HEATMAP_STEP",
     "Settings",
     "Where",
     "color_limits",

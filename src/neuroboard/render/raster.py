@@ -163,7 +163,9 @@ def raster_image(
 
 
 def _line_size(value: Any) -> float:
-    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
     if not (real and 0 < value <= 1):
         raise ValueError(f"raster_image(line_size=...): expected a number in (0, 1], got {value!r}")
     return float(value)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -644,3 +645,49 @@ def test_hook_log_dir_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=re.escape("DataAccumulator(identifier=...)")):
         DataAccumulatorHook(module, tmp_path, ["v"])
     assert os.listdir(tmp_path) == []
+
+
+def test_entries_writes_the_file_out_and_releases_it(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "run", ["v"], entries=3, dtype="float32")
+    for step in range(3):
+        acc.append(v=np.full(2, step, np.float64))
+    # Complete without a close, and open to another process (HDF5 locks a file open for writing).
+    script = f"import h5py; print(h5py.File({str(acc.path)!r}, 'r')['v'][()].sum())"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == 6.0
+    # Steps past the expected number are still logged, each written at once.
+    acc.append(v=np.full(2, 3.0))
+    data = HDFData(acc.path)
+    assert data["v"].dtype == np.float32 and data["v"][:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert len(acc.series["v"]) == 4 and not acc.closed
+    acc.close()
+    assert acc.closed
+
+
+def test_hook_reads_the_forward_dict_then_the_attributes(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+
+    class Soma(torch.nn.Module):
+        identifier = "soma"
+
+        def __init__(self, returns_dict: bool) -> None:
+            super().__init__()
+            self.returns_dict = returns_dict
+            self.v = torch.zeros(2)
+            self.u = torch.ones(2)
+
+        def forward(self, x: torch.Tensor) -> Any:
+            self.u = self.u + 1
+            return {"v": x} if self.returns_dict else x
+
+    for returns_dict, expected in ((True, [5.0, 5.0]), (False, [0.0, 0.0])):
+        soma = Soma(returns_dict)
+        # Positional, as Sapicore's Network.add_data_hook passes them; dtype=None keeps the values' own.
+        with DataAccumulatorHook(soma, tmp_path / str(returns_dict), ["v", "u"], 1, dtype=None) as hook:
+            soma(torch.full((2,), 5.0))
+        data = HDFData(hook.accumulator.path)
+        assert data["v"].tolist() == [expected] and data["u"].tolist() == [[2.0, 2.0]]
+    with pytest.raises(ValueError, match=re.escape("DataAccumulatorHook(entries=...)")):
+        DataAccumulatorHook(Soma(True), tmp_path / "bad", ["v"], 0)
+    assert not (tmp_path / "bad").exists()

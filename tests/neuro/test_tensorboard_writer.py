@@ -567,3 +567,18 @@ def test_the_size_cap_is_40_by_40_inches() -> None:
     assert parse_settings({"size": (160, 1)}, Where("f")).size == (16000, 100)
     with pytest.raises(ValueError, match=r"f\(settings\['size'\]=\.\.\.\)"):
         parse_settings({"size": (40, 40.01)}, Where("f"))
+
+
+def test_write_passes_over_keys_the_file_lacks_and_its_attributes(tmp_path: Path) -> None:
+    from neuroboard.neuro import DataAccumulator, HDFData
+
+    with DataAccumulator(tmp_path / "data", "L1", component_class="LIFEnsemble") as acc:
+        for _ in range(5):
+            acc.append(v=np.arange(3.0))
+    with TensorboardWriter(tmp_path / "tb") as tw:
+        # Sapicore's plot_tensorboard asks every file for every key: one it lacks writes nothing.
+        tw.write(HDFData(acc.path, key="weights"), "weights", kind="heatmap")
+        tw.write(HDFData(acc.path), None, kind="trace", format="image")
+        with pytest.raises(KeyError, match=r"no 'weights' in data"):
+            tw.write(HDFData(acc.path), "weights", kind="heatmap")
+    assert tags(tmp_path / "tb") == {"L1/N0/v", "L1/N1/v", "L1/N2/v"}

@@ -582,3 +582,20 @@ def test_write_passes_over_keys_the_file_lacks_and_its_attributes(tmp_path: Path
         with pytest.raises(KeyError, match=r"no 'weights' in data"):
             tw.write(HDFData(acc.path), "weights", kind="heatmap")
     assert tags(tmp_path / "tb") == {"L1/N0/v", "L1/N1/v", "L1/N2/v"}
+
+
+def test_raster_events_are_bars_in_their_colours(tmp_path: Path) -> None:
+    spikes = np.zeros((10, 2), dtype=bool)
+    with TensorboardWriter(tmp_path) as tw:
+        tw.raster("L1", spikes, {"size": (0.1, 0.02), "events": [2, 7], "event_colors": ["red", (0, 0, 1)]})
+        tw.raster("L2", spikes, {"size": (0.1, 0.02), "events": [5]})
+        with pytest.raises(ValueError, match=r"settings\['event_colors'\]=.*one colour per event \(2\)"):
+            tw.raster("L3", spikes, {"events": [2, 7], "event_colors": ["red"]})
+        with pytest.raises(ValueError, match=r"settings\['event_colors'\]=.*not a colour"):
+            tw.raster("L3", spikes, {"events": [2], "event_colors": ["no such colour"]})
+    pixels = images(tmp_path, "L1/raster")[0][1]
+    # Half-transparent over white, as Sapicore's axvline(alpha=0.5).
+    assert pixels[:, 2].tolist() == [[255, 127, 127]] * 2 and pixels[:, 7].tolist() == [[127, 127, 255]] * 2
+    assert (pixels[:, [0, 1, 3, 4, 5, 6, 8, 9]] == 255).all()
+    # Without colours, matplotlib's first one (Sapicore raises: its default colour 0 is none).
+    assert images(tmp_path, "L2/raster")[0][1][0, 5].tolist() == [143, 187, 217]

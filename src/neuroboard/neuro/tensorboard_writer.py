@@ -38,6 +38,7 @@ import numpy as np
 from neuroboard.api.summary_writer import SummaryWriter
 from neuroboard.io.writer import check_filename_suffix
 from neuroboard.neuro.view_settings import (
+    EVENT_COLOR,
     MAX_HEIGHT,
     MAX_WIDTH,
     RASTER_LINE,
@@ -122,6 +123,18 @@ def _dense_spikes(array: Any, where: Where) -> np.ndarray:
         if spikes.min() < 0:
             raise ValueError(f"{where()}: {_RASTER}, {got} with negative values")
     return spikes
+
+
+def _mark_events(
+    image: np.ndarray, times: np.ndarray, colors: tuple[tuple[int, int, int], ...] | None, n_steps: int
+) -> None:
+    """Draw a half-transparent vertical bar at each event time (in steps) across the raster, in place."""
+    width = image.shape[1]
+    for index, time in enumerate(times):
+        column = int(time * width // n_steps)
+        if 0 <= column < width:
+            color = np.array(EVENT_COLOR if colors is None else colors[index], dtype=np.uint16)
+            image[:, column] = ((image[:, column].astype(np.uint16) + color) // 2).astype(np.uint8)
 
 
 def _singleton(value: Any, where: Where) -> str | bool | int | float:
@@ -310,7 +323,10 @@ class TensorboardWriter:
         read as pairs: pass a dense two-neuron array as bool or float.
         Settings: ``time_axis``, ``size``, ``global_step`` (default 0),
         ``line_size`` (the share of a neuron's row a spike covers: 0.25 for a
-        dense array, as Sapicore draws it, else 1), and for event lists
+        dense array, as Sapicore draws it, else 1), ``events`` (times, in
+        steps, marked by a half-transparent vertical bar each) and
+        ``event_colors`` (one colour per event: a matplotlib name, which needs
+        matplotlib, or ``(r, g, b)`` in 0..1), and for event lists
         ``n_steps`` and ``n_neurons``, the raster's extent (by default the
         largest indices plus one; needed for an empty raster; for a dense
         array they must match its shape).
@@ -518,6 +534,8 @@ class TensorboardWriter:
                 events=events is not None,
                 line_size=line_size,
             )
+            if settings.events is not None:
+                _mark_events(image, settings.events, settings.event_colors, n_steps)
             self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
 
         return run

@@ -37,8 +37,17 @@ import numpy as np
 
 from neuroboard.api.summary_writer import SummaryWriter
 from neuroboard.io.writer import check_filename_suffix
+from neuroboard.neuro.view_inputs import (
+    Source,
+    dense_spikes,
+    event_lists,
+    hparam_array,
+    infer_kind,
+    mark_events,
+    numeric,
+    singleton,
+)
 from neuroboard.neuro.view_settings import (
-    EVENT_COLOR,
     MAX_HEIGHT,
     MAX_WIDTH,
     RASTER_LINE,
@@ -51,8 +60,7 @@ from neuroboard.neuro.view_settings import (
     time_axis_of,
 )
 from neuroboard.render import heatmap_image, raster_image, trace_image
-from neuroboard.summary.convert import as_array, as_path, as_tag, is_tensor
-from neuroboard.summary.hparams import hparam_value
+from neuroboard.summary.convert import as_path, as_tag
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -60,202 +68,7 @@ if TYPE_CHECKING:
 __all__ = ["TensorboardWriter"]
 
 _CLASS = "TensorboardWriter"
-_RASTER = "expected a 2-D binary array (time × neurons) or event lists"
-
 _Plan = Callable[[], None]
-
-
-def _numeric(array: Any, where: Where) -> np.ndarray:
-    return as_array(array, where.func, where.arg, dtype=None)
-
-
-def _events(array: Any, settings: Settings, where: Where) -> tuple[Any, int, int] | None:
-    """Return (spikes, n_steps, n_neurons) for event lists, None for a dense array.
-
-    The extent is ``n_steps``/``n_neurons`` from the settings, else the largest indices plus one.
-    """
-    if isinstance(array, tuple):
-        if len(array) != 2:
-            raise ValueError(f"{where()}: {_RASTER}, got a tuple of {len(array)} items")
-        parts = [_numeric(part, where) for part in array]
-        if any(part.ndim != 1 for part in parts) or parts[0].shape != parts[1].shape:
-            raise ValueError(
-                f"{where()}: {_RASTER} (two 1-D integer arrays of equal length), "
-                f"got shapes {parts[0].shape} and {parts[1].shape}"
-            )
-        steps, neurons = parts
-    else:
-        pairs = _numeric(array, where)
-        if not (pairs.ndim == 2 and pairs.shape[1] == 2 and pairs.dtype.kind in "iu"):
-            return None
-        steps, neurons = pairs[:, 0], pairs[:, 1]
-    for part, what in ((steps, "step"), (neurons, "neuron")):
-        if part.size and part.dtype.kind not in "iu":
-            raise ValueError(f"{where()}: {_RASTER}, got {what} indices of dtype {part.dtype}")
-        if part.size and part.min() < 0:
-            raise ValueError(f"{where()}: {_RASTER}, got a negative {what} index {part.min()}")
-    if steps.size == 0 and (settings.n_steps is None or settings.n_neurons is None):
-        raise ValueError(f"{where()}: {_RASTER}, got no events (an empty raster needs n_steps and n_neurons)")
-    steps, neurons = steps.astype(np.int64, copy=False), neurons.astype(np.int64, copy=False)
-    extent = []
-    for part, given, key in (
-        (steps, settings.n_steps, "n_steps"),
-        (neurons, settings.n_neurons, "n_neurons"),
-    ):
-        largest = int(part.max()) + 1 if part.size else 0
-        if given is not None and given < largest:
-            raise ValueError(f"{where.setting(key)}: the events reach index {largest - 1}, got {given}")
-        extent.append(largest if given is None else given)
-    return (steps, neurons), extent[0], extent[1]
-
-
-def _dense_spikes(array: Any, where: Where) -> np.ndarray:
-    spikes = _numeric(array, where)
-    got = f"got shape {spikes.shape} and dtype {spikes.dtype}"
-    if spikes.ndim != 2 or spikes.size == 0:
-        raise ValueError(f"{where()}: {_RASTER}, {got}")
-    if spikes.dtype.kind != "b":
-        # Counts are allowed; anything that cannot be a count is not spikes.
-        if spikes.dtype.kind == "f" and not (
-            np.isfinite(spikes).all() and (spikes == np.round(spikes)).all()
-        ):
-            raise ValueError(f"{where()}: {_RASTER}, {got} with values that are not whole numbers")
-        if spikes.min() < 0:
-            raise ValueError(f"{where()}: {_RASTER}, {got} with negative values")
-    return spikes
-
-
-def _mark_events(
-    image: np.ndarray, times: np.ndarray, colors: tuple[tuple[int, int, int], ...] | None, n_steps: int
-) -> None:
-    """Draw a half-transparent vertical bar at each event time (in steps) across the raster, in place."""
-    width = image.shape[1]
-    for index, time in enumerate(times):
-        column = int(time * width // n_steps)
-        if 0 <= column < width:
-            color = np.array(EVENT_COLOR if colors is None else colors[index], dtype=np.uint16)
-            image[:, column] = ((image[:, column].astype(np.uint16) + color) // 2).astype(np.uint8)
-
-
-def _singleton(value: Any, where: Where) -> str | bool | int | float:
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    if not isinstance(value, (str, bytes)):
-        try:
-            array = np.asarray(value)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{where()}: expected a single number, bool or str, got {type(value).__name__}"
-            ) from None
-        if array.size != 1:
-            raise ValueError(
-                f"{where()}: expected a singleton (a number, bool, str or array of size 1), got shape "
-                f"{array.shape}; write arrays with kind='trace' or kind='heatmap'"
-            )
-        value = array.reshape(()).item()
-    if isinstance(value, bytes):
-        # HDF5 attributes often hold strings as bytes.
-        value = value.decode("utf-8", errors="replace")
-    return hparam_value(value, where.func, where.arg)
-
-
-def _hparam_array(value: Any, where: Where) -> tuple[np.ndarray, bool]:
-    """Return the values of a hyperparameter as a 1-D array (one per neuron) and whether it was 1-D."""
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{where()}: expected a number, bool, str or 1-D array, got {type(value).__name__}"
-        ) from None
-    if array.size != 1 and (array.ndim != 1 or array.dtype.kind not in "biuf"):
-        raise ValueError(
-            f"{where()}: expected a singleton or a 1-D numeric array (one value per neuron), got "
-            f"{array.dtype} of shape {array.shape}; write other arrays with kind='trace' or kind='heatmap'"
-        )
-    return array.reshape(-1), array.ndim == 1
-
-
-def _infer_kind(value: Any, where: Where) -> str:
-    if isinstance(value, (str, bytes)):
-        return "hparam"
-    if isinstance(value, tuple) and len(value) == 2:
-        return "raster"
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{where()}: expected an array, a number or a str, got {type(value).__name__}"
-        ) from None
-    if array.size == 1:
-        return "hparam"
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{where()}: expected a numeric array, got dtype {array.dtype}")
-    if array.ndim == 2 and (array.dtype.kind == "b" or ((array == 0) | (array == 1)).all()):
-        return "raster"
-    if array.ndim in (1, 2):
-        return "trace"
-    if array.ndim == 3:
-        return "heatmap"
-    raise ValueError(
-        f"{where()}: cannot infer what to draw from shape {array.shape}; "
-        "pass kind='raster', 'trace', 'heatmap' or 'hparam'"
-    )
-
-
-class _Source:
-    """What :meth:`TensorboardWriter.write` reads: the buffer, the identifier, the file's attributes."""
-
-    def __init__(
-        self,
-        buffer: Mapping[str, Any],
-        identifier: str | None,
-        attrs: Mapping[str, Any],
-        described_by: frozenset[str],
-        missing: frozenset[str],
-    ) -> None:
-        self.buffer = buffer
-        self.identifier = identifier
-        self.attrs = attrs
-        self.described_by = described_by
-        self.missing = missing
-
-    @classmethod
-    def of(cls, data: Any, func: str) -> _Source:
-        """Return what ``data`` (a dict, or an object with a ``.buffer`` dict) holds, checked."""
-        if isinstance(data, Mapping):
-            identifier = data.get("identifier")
-            if isinstance(identifier, str):
-                as_tag(identifier, func, "data['identifier']")
-                return cls(data, identifier, {}, frozenset({"identifier"}), frozenset())
-            return cls(data, None, {}, frozenset(), frozenset())
-        buffer = getattr(data, "buffer", None)
-        if not isinstance(buffer, Mapping):
-            raise TypeError(
-                f"{func}(data=...): expected a dict of arrays or an object with a .buffer dict (HDFData), "
-                f"got {type(data).__name__}"
-            )
-        identifier = getattr(data, "identifier", None)
-        if identifier is None and isinstance(buffer.get("identifier"), str):
-            identifier = buffer["identifier"]
-        if identifier is not None:
-            as_tag(identifier, func, "data.identifier")
-        attrs = getattr(data, "attrs", None)
-        if attrs is None:
-            attrs = {}
-        elif not isinstance(attrs, Mapping):
-            raise TypeError(
-                f"{func}(data.attrs=...): expected a dict of file attributes, got {type(attrs).__name__}"
-            )
-        # Buffer entries that are the file's attributes, or its identifier, describe the data.
-        described = {k for k in buffer if k in attrs and buffer[k] is attrs[k]}
-        if identifier is not None and isinstance(buffer.get("identifier"), str):
-            described.add("identifier")
-        missing = getattr(data, "missing", None) or ()
-        return cls(buffer, identifier, attrs, frozenset(described), frozenset(missing))
 
 
 class TensorboardWriter:
@@ -419,20 +232,20 @@ class TensorboardWriter:
         """
         func = f"{_CLASS}.write"
         self._check_open(func)
-        source = _Source.of(data, func)
+        source = Source.of(data, func)
         parsed = parse_settings(settings, Where(func, nested=False))
         plans = []
         for k in self._keys(key, source, parsed.kind, func):
             where = Where(func, f"data[{k!r}]", nested=False)
             value = source.buffer[k] if k in source.buffer else source.attrs[k]
             name = parsed.name or (source.identifier if source.identifier is not None else k)
-            kind = parsed.kind or _infer_kind(value, where)
+            kind = parsed.kind or infer_kind(value, where)
             plans.append(self._plan(kind, where, name, k, value, parsed))
         for plan in plans:
             plan()
 
     @staticmethod
-    def _keys(key: str | Iterable[str] | None, source: _Source, kind: str | None, func: str) -> list[str]:
+    def _keys(key: str | Iterable[str] | None, source: Source, kind: str | None, func: str) -> list[str]:
         buffer, attrs = source.buffer, source.attrs
         if key is None:
             # The file's own attributes (identifier, class, version) describe the data; they are not data.
@@ -492,7 +305,7 @@ class TensorboardWriter:
         return self._plan_hparam(where, name, attr, value, settings)
 
     def _plan_raster(self, where: Where, name: str, array: Any, settings: Settings) -> _Plan:
-        events = _events(array, settings, where)
+        events = event_lists(array, settings, where)
         if events is not None:
             if settings.time_axis not in (None, 0):
                 raise ValueError(
@@ -501,7 +314,7 @@ class TensorboardWriter:
                 )
             spikes, n_steps, n_neurons = events
         else:
-            spikes = _dense_spikes(array, where)
+            spikes = dense_spikes(array, where)
             if time_axis_of(settings, 2, where) == 1:
                 spikes = spikes.T
             n_steps, n_neurons = spikes.shape
@@ -535,13 +348,13 @@ class TensorboardWriter:
                 line_size=line_size,
             )
             if settings.events is not None:
-                _mark_events(image, settings.events, settings.event_colors, n_steps)
+                mark_events(image, settings.events, settings.event_colors, n_steps)
             self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
 
         return run
 
     def _plan_trace(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
-        values = _numeric(array, where)
+        values = numeric(array, where)
         if values.ndim not in (1, 2) or values.size == 0:
             hint = {
                 0: "; write a single value with kind='hparam'",
@@ -590,7 +403,7 @@ class TensorboardWriter:
         return log
 
     def _plan_heatmap(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
-        values = _numeric(array, where)
+        values = numeric(array, where)
         if values.ndim not in (2, 3) or values.size == 0:
             raise ValueError(
                 f"{where()}: expected a non-empty 2-D (rows × columns) or 3-D (time × rows × columns) array, "
@@ -625,7 +438,7 @@ class TensorboardWriter:
 
     def _plan_hparam(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
         if not isinstance(array, (str, bytes)):
-            values, one_d = _hparam_array(array, where)
+            values, one_d = hparam_array(array, where)
             if settings.format == "scalar" and one_d:
                 # Sapicore's: element i is the tag <name>/N<i> in the sub-run <name>_N<i>_<attr>, at step 0.
                 def log() -> None:
@@ -634,13 +447,13 @@ class TensorboardWriter:
 
                 return log
             if values.size > 1:
-                items = {f"{name}/N{i}/{attr}": _singleton(value, where) for i, value in enumerate(values)}
+                items = {f"{name}/N{i}/{attr}": singleton(value, where) for i, value in enumerate(values)}
 
                 def collect() -> None:
                     self._hparams.update(items)
 
                 return collect
-        value = _singleton(array, where)
+        value = singleton(array, where)
         key = f"{name}/{attr}"
 
         def run() -> None:

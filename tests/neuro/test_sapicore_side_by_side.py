@@ -290,8 +290,12 @@ class DictOnly(torch.nn.Module):
 
 def test_the_hook_logs_what_the_forward_returns(tmp_path: Path) -> None:
     component = DictOnly()
-    SapicoreHook(component, str(tmp_path / "sapicore"), ["x"], 3)
-    DataAccumulatorHook(component, tmp_path / "ours", ["x"], 3)
+    theirs = SapicoreHook(component, str(tmp_path / "sapicore"), ["x"], 3)
+    ours = DataAccumulatorHook(component, tmp_path / "ours", ["x"], 3)
+    assert os.path.relpath(ours.hdf_file_path, tmp_path / "ours") == "dict_only.h5"
+    assert os.path.relpath(theirs.hdf_file_path, tmp_path / "sapicore") == "dict_only.h5"
+    assert list(ours.attributes) == theirs.attributes and ours.entries == theirs.entries == 3
+    assert ours.component is theirs.component is component
     for value in (1.0, 2.0, 3.0):
         component(torch.tensor([value]))
     for folder in ("sapicore", "ours"):

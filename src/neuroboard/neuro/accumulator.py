@@ -470,7 +470,8 @@ class DataAccumulatorHook:
     module's attribute of that name. The file is ``<log_dir>/<identifier>.h5``
     as in :meth:`DataAccumulator.for_component`, every value stored as
     ``float32`` as Sapicore stores it (``dtype=None`` keeps each one's own);
-    other keyword arguments go to the accumulator. Only
+    other keyword arguments go to the accumulator. ``component``, ``attributes``,
+    ``entries`` and ``hdf_file_path`` are Sapicore's attribute names. Only
     ``component.register_forward_hook`` is needed, so torch is never imported here.
 
     >>> import tempfile, torch
@@ -527,6 +528,29 @@ class DataAccumulatorHook:
         True
         """
         return self._module()
+
+    component = module
+
+    @property
+    def hdf_file_path(self) -> str:
+        """Return the path of the HDF5 file as a str (Sapicore's name for it).
+
+        >>> import tempfile, torch
+        >>> hook = DataAccumulatorHook(torch.nn.Identity(), tempfile.mkdtemp(), ["training"])
+        >>> hook.hdf_file_path.endswith("identity.h5")
+        True
+        """
+        return str(self.accumulator.path)
+
+    @property
+    def attributes(self) -> tuple[str, ...] | None:
+        """Return the names logged at each step.
+
+        >>> import tempfile, torch
+        >>> DataAccumulatorHook(torch.nn.Identity(), tempfile.mkdtemp(), ["training"]).attributes
+        ('training',)
+        """
+        return self.accumulator.attributes
 
     def __call__(self, module: Any, inputs: Any, output: Any) -> None:
         """Log the step: values from ``output`` when it is a dict, else ``module``'s attributes (the hook itself).

@@ -165,8 +165,18 @@ def test_convert_writes_the_datasets_as_tags(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     runs = multiplexer(tmp_path / "logs").Runs()
-    assert sorted(runs["run"]["images"]) == ["lif/raster", "lif/v", "lif/w"]
-    assert sorted(runs["traces"]["scalars"]) == [f"L1/N{j}/v" for j in range(4)]
+    assert sorted(runs["run"]["images"]) == [
+        "lif/N0/v",
+        "lif/N1/v",
+        "lif/N2/v",
+        "lif/N3/v",
+        "lif/raster",
+        "lif/w",
+    ]
+    # Sapicore's runs: neuron j is the tag L1/N<j> of the sub-run L1_N<j>_v.
+    assert {run: runs[run]["scalars"] for run in runs if runs[run]["scalars"]} == {
+        f"traces/L1_N{j}_v": [f"L1/N{j}"] for j in range(4)
+    }
     assert sorted(os.listdir(tmp_path / "logs")) == ["run", "traces"]
 
 

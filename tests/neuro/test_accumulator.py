@@ -9,29 +9,40 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 import pytest
 
+import neuroboard
 from neuroboard.neuro.accumulator import DataAccumulator, DataAccumulatorHook, HDFData
+
+# What Sapicore's DataAccumulatorHook puts at the root, besides the datasets.
+ROOT = ["class", "identifier", "version"]
 
 T, N = 23, 5
 
 
 def _sapicore_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Write a file the way Sapicore's DataAccumulatorHook lays it out, with h5py directly."""
+    """Write a file the way Sapicore's DataAccumulatorHook lays it out, with h5py directly.
+
+    float32 datasets, lzf, identifier/class/version at the root and the configurables, as the
+    repr strings Sapicore writes, in /configuration (tests/neuro/test_sapicore_side_by_side.py
+    compares with a file Sapicore itself writes).
+    """
     rng = np.random.default_rng(0)
     voltage = rng.normal(size=(T, N)).astype(np.float32)
     spiked = rng.random((T, N)) < 0.3
     with h5py.File(path, "w") as f:
         f.attrs["identifier"] = "L5"
         f.attrs["class"] = "LIFNeuron"
-        f.attrs["tau_mem"] = np.float32(20.0)
-        f.attrs["thresh"] = np.array([-55.0, -50.0])
-        f.attrs["learning"] = np.bool_(True)
-        f.create_dataset("voltage", data=voltage, maxshape=(None, N), chunks=(4, N))
-        f.create_dataset("spiked", data=spiked.astype(np.uint8), maxshape=(None, N), chunks=(4, N))
+        f.attrs["version"] = "0.4.1"
+        configuration = f.create_group("configuration").attrs
+        configuration["tau_mem"] = "tensor([20., 20.])"
+        configuration["cycle_length"] = "None"
+        for name, data in {"voltage": voltage, "spiked": spiked.astype(np.float32)}.items():
+            f.create_dataset(name, data=data, maxshape=(None, N), chunks=(4, N), compression="lzf")
     return voltage, spiked
 
 
@@ -46,25 +57,39 @@ def _rows(path: Path) -> dict[str, int]:
 def test_hdfdata_reads_sapicore_layout_value_for_value(tmp_path: Path) -> None:
     voltage, spiked = _sapicore_file(tmp_path / "L5.h5")
     data = HDFData(tmp_path / "L5.h5")
+    # Read at construction, root attributes in the buffer, as Sapicore's HDFData.
+    assert sorted(data.keys()) == sorted([*ROOT, "spiked", "voltage"])
+    assert data["identifier"] == "L5" and data["class"] == "LIFNeuron" and data["version"] == "0.4.1"
+    assert all(isinstance(data[name], str) for name in ROOT)
     buffer = data.read()
     assert buffer is data.buffer
-    assert sorted(data.keys()) == ["spiked", "voltage"]
     np.testing.assert_array_equal(data["voltage"], voltage)
     assert data["voltage"].dtype == np.float32
     np.testing.assert_array_equal(data["spiked"].astype(bool), spiked)
     assert data.identifier == "L5"
-    assert data.attrs["class"] == "LIFNeuron" and isinstance(data.attrs["class"], str)
-    assert data.attrs["tau_mem"] == 20.0 and isinstance(data.attrs["tau_mem"], float)
-    assert data.attrs["learning"] is True
-    np.testing.assert_array_equal(data.attrs["thresh"], [-55.0, -50.0])
-    assert "voltage" in data and "current" not in data
+    assert data.configuration == {"tau_mem": "tensor([20., 20.])", "cycle_length": "None"}
+    assert data.attrs["class"] == "LIFNeuron" and data.attrs["tau_mem"] == "tensor([20., 20.])"
+    assert "voltage" in data and "current" not in data and data.missing == ()
 
 
 def test_hdfdata_key_reads_one_dataset(tmp_path: Path) -> None:
     voltage, _ = _sapicore_file(tmp_path / "L5.h5")
     data = HDFData(str(tmp_path / "L5.h5"), key="voltage")
-    assert list(data.read()) == ["voltage"]
+    assert list(data.read()) == ["identifier", "class", "voltage"]
     np.testing.assert_array_equal(data["voltage"], voltage)
+
+
+def test_hdfdata_key_may_name_an_attribute_or_nothing(tmp_path: Path) -> None:
+    _sapicore_file(tmp_path / "L5.h5")
+    assert HDFData(tmp_path / "L5.h5", key="version").buffer == {
+        "identifier": "L5",
+        "class": "LIFNeuron",
+        "version": "0.4.1",
+    }
+    assert HDFData(tmp_path / "L5.h5", key="tau_mem")["tau_mem"] == "tensor([20., 20.])"
+    # A key the file lacks is no error, as in Sapicore (its plot_tensorboard asks every file).
+    absent = HDFData(tmp_path / "L5.h5", key="weights")
+    assert absent.missing == ("weights",) and list(absent) == ["identifier", "class"]
 
 
 def test_hdfdata_nested_groups_and_group_key(tmp_path: Path) -> None:
@@ -75,7 +100,6 @@ def test_hdfdata_nested_groups_and_group_key(tmp_path: Path) -> None:
         f["layer1/deep/w"] = np.zeros(4)
         f["layer2/v"] = np.full(2, 7.0)
     data = HDFData(path)
-    data.read()
     assert sorted(data.keys()) == ["layer1/deep/w", "layer1/v", "layer2/v", "top"]
     np.testing.assert_array_equal(data["layer2/v"], [7.0, 7.0])
     assert data.identifier == "net"  # no identifier attribute: the file stem
@@ -88,10 +112,10 @@ def test_hdfdata_nested_groups_and_group_key(tmp_path: Path) -> None:
 def test_hdfdata_buffer_kept_and_copied(tmp_path: Path) -> None:
     _sapicore_file(tmp_path / "L5.h5")
     initial = {"dt": 0.1, "seed": 4}
+    assert HDFData(buffer=initial).identifier is None
     data = HDFData(tmp_path / "L5.h5", buffer=initial)
-    assert data["dt"] == 0.1 and data.identifier is None
-    data.read()
-    assert sorted(data.keys()) == ["dt", "seed", "spiked", "voltage"]
+    assert data["dt"] == 0.1 and data.identifier == "L5"
+    assert sorted(data.keys()) == sorted(["dt", "seed", *ROOT, "spiked", "voltage"])
     assert initial == {"dt": 0.1, "seed": 4}
 
 
@@ -106,8 +130,10 @@ def test_hdfdata_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=re.escape(f"HDFData(path=...): not an HDF5 file: {text}")):
         HDFData(text).read()
     _sapicore_file(tmp_path / "L5.h5")
-    with pytest.raises(KeyError, match=r"current.*spiked.*voltage"):
-        HDFData(tmp_path / "L5.h5", key="current").read()
+    with h5py.File(tmp_path / "link.h5", "w") as f:
+        f["v"] = h5py.SoftLink("/nowhere")
+    with pytest.raises(KeyError, match=r"nowhere.*link.h5"):
+        HDFData(tmp_path / "link.h5", key="v")
 
 
 # --- DataAccumulator ----------------------------------------------------------------------------------
@@ -133,14 +159,16 @@ def test_accumulator_writes_sapicore_layout(tmp_path: Path) -> None:
     assert acc.path == out / "L5.h5"
 
     with h5py.File(acc.path, "r") as f:
-        assert dict(f.attrs).keys() == {"identifier", "class", "tau_mem", "thresh", "learning"}
+        assert sorted(f.attrs) == ROOT
         assert f.attrs["identifier"] == "L5" and f.attrs["class"] == "LIFNeuron"
-        assert f.attrs["tau_mem"] == np.float32(20.0)
-        np.testing.assert_array_equal(f.attrs["thresh"], [-55.0, -50.0])
-        assert sorted(f) == ["spiked", "voltage"]
-        for name in f:
-            assert f[name].maxshape[0] is None
-            assert f[name].chunks is not None
+        assert f.attrs["version"] == neuroboard.__version__
+        configuration = f["configuration"].attrs
+        assert sorted(configuration) == ["learning", "tau_mem", "thresh"]
+        assert configuration["tau_mem"] == np.float32(20.0)
+        np.testing.assert_array_equal(configuration["thresh"], [-55.0, -50.0])
+        assert sorted(f) == ["configuration", "spiked", "voltage"]
+        for name in ("spiked", "voltage"):
+            assert f[name].maxshape[0] is None and f[name].compression == "lzf"
             assert len(f[name]) == T
         assert f["voltage"].dtype == np.float32
         assert f["voltage"].chunks == (5, N)
@@ -148,7 +176,6 @@ def test_accumulator_writes_sapicore_layout(tmp_path: Path) -> None:
         np.testing.assert_array_equal(f["spiked"][()].astype(bool), spiked)
 
     data = HDFData(acc.path)
-    data.read()
     assert data.identifier == "L5" and data.attrs["class"] == "LIFNeuron" and data.attrs["learning"] is True
     np.testing.assert_array_equal(data["voltage"], voltage)
 
@@ -282,8 +309,9 @@ def test_hook_logs_each_forward(tmp_path: Path) -> None:
     data.read()
     assert data["voltage"].shape == (7, 3)
     np.testing.assert_array_equal(data["voltage"], np.stack(expected_v))
+    # Stored as float32, as Sapicore's hook stores every attribute.
     np.testing.assert_array_equal(data["spiked"], np.stack(expected_s))
-    assert data["spiked"].dtype == bool
+    assert data["spiked"].dtype == np.float32 and data["voltage"].dtype == np.float32
     assert data.identifier == "lif0" and data.attrs["class"] == "LIF" and data.attrs["tau"] == 20.0
     np.testing.assert_allclose(data.attrs["thresh"], [1.0, 1.5, 2.0])
     hook.close()
@@ -365,8 +393,17 @@ def test_constructor_errors(tmp_path: Path) -> None:
         DataAccumulator(tmp_path, "c", configurables={"delays": {"a": 1}})
     with pytest.raises(TypeError, match=re.escape("configurables['w']")):
         DataAccumulator(tmp_path, "c", configurables={"w": np.zeros((2, 2))})
-    with pytest.raises(ValueError, match=re.escape("configurables['class']")):
-        DataAccumulator(tmp_path, "c", configurables={"class": "x"})
+    # Configurables live in /configuration, so that a name such as "class" clashes with nothing.
+    with pytest.raises(ValueError, match=re.escape("configurables['']")):
+        DataAccumulator(tmp_path, "c", configurables={"": "x"})
+    with pytest.raises(
+        ValueError, match=re.escape("DataAccumulator(entries=...): expected the number of steps")
+    ):
+        DataAccumulator(tmp_path, "c", entries=0)
+    with pytest.raises(TypeError, match=re.escape("DataAccumulator(dtype=...)")):
+        DataAccumulator(tmp_path, "c", dtype="U3")
+    with pytest.raises(ValueError, match=re.escape("DataAccumulator(compression=...)")):
+        DataAccumulator(tmp_path, "c", compression="zstd")
     with pytest.raises(ValueError, match=re.escape("DataAccumulator(identifier=...)")):
         DataAccumulator(tmp_path, "a/b")
     with pytest.raises(ValueError, match=re.escape("DataAccumulator(attributes=...)")):
@@ -453,13 +490,16 @@ def _holds_secret(buffer: dict) -> bool:
 @pytest.mark.parametrize("key", [None, "leak"])
 def test_hdfdata_refuses_data_kept_outside_the_file(tmp_path: Path, case: str, key: str | None) -> None:
     path, name = hostile_file(tmp_path, case)
-    data = HDFData(path, key=key)
     with pytest.raises(ValueError) as error:
-        data.read()
+        HDFData(path, key=key)
     message = str(error.value)
     assert message.startswith("HDFData(path=...): expected an HDF5 file whose data stays inside it")
     assert repr(name) in message and str(path) in message and "allow_external=True" in message
     # Checked before anything is read: not even the innocent dataset came in.
+    data = HDFData()
+    data.path, data.key = str(path), key
+    with pytest.raises(ValueError):
+        data.read()
     assert data.buffer == {} and data.attrs == {}
     assert not _holds_secret(data.buffer)
 
@@ -489,13 +529,11 @@ def test_hdfdata_refuses_a_file_that_declares_more_than_max_bytes(tmp_path: Path
         # 2 GB declared, nothing stored: only the fill value exists.
         f.create_dataset("v", shape=(500_000_000,), dtype=np.float32, chunks=(1 << 20,), fillvalue=0.5)
     assert path.stat().st_size < 10_000
-    data = HDFData(path, max_bytes=1 << 30)
     with pytest.raises(ValueError) as error:
-        data.read()
+        HDFData(path, max_bytes=1 << 30)
     message = str(error.value)
     assert message.startswith("HDFData(max_bytes=...): expected datasets of at most 1073741824 bytes")
     assert "2000000000 bytes" in message and "'v'" in message and str(path) in message
-    assert data.buffer == {}
 
 
 def test_hdfdata_reads_in_bounded_slabs(tmp_path: Path) -> None:
@@ -592,7 +630,7 @@ def test_accumulator_first_append_names_are_checked(tmp_path: Path) -> None:
             acc.append(**{name: 1.0})
     acc.append(v=1.0)
     acc.close()
-    assert {name: value.tolist() for name, value in HDFData(acc.path).read().items()} == {"v": [1.0]}
+    assert HDFData(acc.path)["v"].tolist() == [1.0]
 
 
 def test_hook_log_dir_is_checked(tmp_path: Path) -> None:
@@ -607,3 +645,49 @@ def test_hook_log_dir_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=re.escape("DataAccumulator(identifier=...)")):
         DataAccumulatorHook(module, tmp_path, ["v"])
     assert os.listdir(tmp_path) == []
+
+
+def test_entries_writes_the_file_out_and_releases_it(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "run", ["v"], entries=3, dtype="float32")
+    for step in range(3):
+        acc.append(v=np.full(2, step, np.float64))
+    # Complete without a close, and open to another process (HDF5 locks a file open for writing).
+    script = f"import h5py; print(h5py.File({str(acc.path)!r}, 'r')['v'][()].sum())"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == 6.0
+    # Steps past the expected number are still logged, each written at once.
+    acc.append(v=np.full(2, 3.0))
+    data = HDFData(acc.path)
+    assert data["v"].dtype == np.float32 and data["v"][:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert len(acc.series["v"]) == 4 and not acc.closed
+    acc.close()
+    assert acc.closed
+
+
+def test_hook_reads_the_forward_dict_then_the_attributes(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+
+    class Soma(torch.nn.Module):
+        identifier = "soma"
+
+        def __init__(self, returns_dict: bool) -> None:
+            super().__init__()
+            self.returns_dict = returns_dict
+            self.v = torch.zeros(2)
+            self.u = torch.ones(2)
+
+        def forward(self, x: torch.Tensor) -> Any:
+            self.u = self.u + 1
+            return {"v": x} if self.returns_dict else x
+
+    for returns_dict, expected in ((True, [5.0, 5.0]), (False, [0.0, 0.0])):
+        soma = Soma(returns_dict)
+        # Positional, as Sapicore's Network.add_data_hook passes them; dtype=None keeps the values' own.
+        with DataAccumulatorHook(soma, tmp_path / str(returns_dict), ["v", "u"], 1, dtype=None) as hook:
+            soma(torch.full((2,), 5.0))
+        data = HDFData(hook.accumulator.path)
+        assert data["v"].tolist() == [expected] and data["u"].tolist() == [[2.0, 2.0]]
+    with pytest.raises(ValueError, match=re.escape("DataAccumulatorHook(entries=...)")):
+        DataAccumulatorHook(Soma(True), tmp_path / "bad", ["v"], 0)
+    assert not (tmp_path / "bad").exists()

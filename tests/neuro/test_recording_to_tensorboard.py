@@ -174,8 +174,17 @@ def sapicore_file(tmp_path) -> Path:
 
 def test_a_sapicore_file_through_hdfdata_and_every_kind(sapicore_file, tmp_path) -> None:
     data = HDFData(str(sapicore_file))
-    data.read()
-    assert data.identifier == "L1" and set(data.keys()) == {"voltage", "spiked", "weights"}
+    # The root attributes are in the buffer, as Sapicore's HDFData puts them.
+    assert data.identifier == "L1" and set(data.keys()) == {
+        "voltage",
+        "spiked",
+        "weights",
+        "identifier",
+        "class",
+        "tau_mem",
+        "num_units",
+        "mode",
+    }
     run = tmp_path / "tb"
     with TensorboardWriter(run) as tw:
         tw.write(data, "spiked", kind="raster")
@@ -183,14 +192,20 @@ def test_a_sapicore_file_through_hdfdata_and_every_kind(sapicore_file, tmp_path)
         tw.write(data, "voltage", kind="trace", format="image", name="L1/plot")
         tw.write(data, "weights", kind="heatmap", step=10, time_axis=0)
         tw.write(data, ["tau_mem", "num_units", "mode"], kind="hparam")
-    expected = {"L1/raster", "L1/plot/voltage", "L1/weights"} | {f"L1/N{j}/voltage" for j in range(8)}
+    # Sapicore's tags and runs: an image per neuron, scalars in one sub-run per neuron and attribute.
+    expected = {"L1/raster", "L1/weights"} | {f"L1/plot/N{j}/voltage" for j in range(8)}
     assert tags(run) >= expected
     [(_, raster)] = images(run, "L1/raster")
-    np.testing.assert_array_equal(raster, raster_image(data["spiked"]))
-    [(_, plot)] = images(run, "L1/plot/voltage")
-    np.testing.assert_array_equal(plot, trace_image(data["voltage"], width=800, height=240))
+    np.testing.assert_array_equal(
+        raster, raster_image(data["spiked"], width=1500, height=1000, line_size=0.25)
+    )
+    [(_, plot)] = images(run, "L1/plot/N2/voltage")
+    low, high = float(data["voltage"].min()), float(data["voltage"].max())
+    np.testing.assert_array_equal(
+        plot, trace_image(data["voltage"][:, 2], width=1000, height=500, vmin=low, vmax=high)
+    )
     assert [step for step, _ in images(run, "L1/weights")] == [0, 10, 20, 30]
-    scalars = collect_events(run, type="scalar", tags=["L1/N3/voltage"])
+    scalars = collect_events(run / "L1_N3_voltage", type="scalar", tags=["L1/N3"])
     np.testing.assert_array_equal(scalars.value, data["voltage"][:, 3])
     assert session_hparams(run) == {"L1/tau_mem": 20.0, "L1/num_units": 8.0, "L1/mode": "spiking"}
     with pytest.raises(ValueError, match="time_axis"):

@@ -13,10 +13,17 @@ from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from neuroboard import collect_events
 from neuroboard.neuro.tensorboard_writer import TensorboardWriter
-from neuroboard.neuro.view_settings import MAX_PIXELS, TRACE_SIZE, Where, parse_settings
+from neuroboard.neuro.view_settings import (
+    MAX_PIXELS,
+    RASTER_LINE,
+    RASTER_SIZE,
+    TRACE_SIZE,
+    Where,
+    parse_settings,
+)
 from neuroboard.render import heatmap_image, raster_image, trace_image
 from neuroboard.summary.image import decode_image
-from tests.tb import accumulator, scalar_arrays
+from tests.tb import accumulator, multiplexer, scalar_arrays
 
 RNG = np.random.default_rng(7)
 
@@ -42,6 +49,18 @@ def tags(run: Path) -> set[str]:
     return set(found["scalars"]) | set(found["images"]) | set(found["tensors"])
 
 
+def run_scalars(logdir: Path) -> dict[str, set[str]]:
+    """Return the scalar tags of every run of ``logdir`` that has any, by run."""
+    mux = multiplexer(logdir)
+    return {run: set(found["scalars"]) for run, found in mux.Runs().items() if found["scalars"]}
+
+
+def sapicore_raster(spikes: Any) -> np.ndarray:
+    """Return the pixels of a dense raster at Sapicore's default size and line size."""
+    width, height = RASTER_SIZE
+    return raster_image(spikes, width=width, height=height, line_size=RASTER_LINE)
+
+
 def session_hparams(run: Path) -> dict[str, Any]:
     acc = accumulator(run)
     content = acc.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
@@ -59,11 +78,27 @@ def test_raster_dense_is_the_render_pixel_for_pixel(tmp_path: Path) -> None:
         tw.raster("L2", spikes.T.astype(np.float32), {"time_axis": 1})
     [(step, pixels)] = images(tmp_path, "L1/raster")
     assert step == 4
-    np.testing.assert_array_equal(pixels, raster_image(spikes))
+    # Sapicore's figure: 15 × 10 inches, each spike a quarter of its neuron's row.
+    assert pixels.shape == (1000, 1500, 3)
+    np.testing.assert_array_equal(pixels, sapicore_raster(spikes))
     # Neurons × time with time_axis=1 draws the same raster.
     [(step, pixels)] = images(tmp_path, "L2/raster")
     assert step == 0
-    np.testing.assert_array_equal(pixels, raster_image(spikes))
+    np.testing.assert_array_equal(pixels, sapicore_raster(spikes))
+
+
+def test_raster_line_size(tmp_path: Path) -> None:
+    spikes = np.eye(4, dtype=bool)
+    with TensorboardWriter(tmp_path) as tw:
+        tw.raster("full", spikes, {"line_size": 1.0, "size": (0.04, 0.4)})
+        tw.raster("thin", spikes, {"line_size": 0.5, "size": (0.04, 0.4)})
+        with pytest.raises(ValueError, match=r"raster\(settings\['line_size'\]=\.\.\.\): expected .*got 1.5"):
+            tw.raster("bad", spikes, {"line_size": 1.5})
+    full = images(tmp_path, "full/raster")[0][1][..., 0]
+    thin = images(tmp_path, "thin/raster")[0][1][..., 0]
+    # 10 rows per neuron: a full line covers them all, a half line the 5 in the middle.
+    assert (full[:10, 0] == 0).all() and (full[10:, 0] == 255).all()
+    assert (thin[:, 0] == 0).nonzero()[0].tolist() == [2, 3, 4, 5, 6]
 
 
 def test_raster_event_lists_and_counts(tmp_path: Path) -> None:
@@ -74,17 +109,18 @@ def test_raster_event_lists_and_counts(tmp_path: Path) -> None:
         tw.raster("tuple", (steps, neurons))
         tw.raster("pairs", np.stack([steps, neurons], axis=1))
         tw.raster("counts", counts)
+    # Event lists keep one pixel per step and neuron; a dense array of counts is drawn as Sapicore's.
     expected = raster_image((steps, neurons))
     assert expected.shape == (5, 10, 3)
     np.testing.assert_array_equal(images(tmp_path, "tuple/raster")[0][1], expected)
     np.testing.assert_array_equal(images(tmp_path, "pairs/raster")[0][1], expected)
-    np.testing.assert_array_equal(images(tmp_path, "counts/raster")[0][1], raster_image(counts))
+    np.testing.assert_array_equal(images(tmp_path, "counts/raster")[0][1], sapicore_raster(counts))
 
 
 def test_raster_size_and_default_cap(tmp_path: Path) -> None:
     spikes = RNG.random((2500, 8)) < 0.1
     with TensorboardWriter(tmp_path) as tw:
-        tw.raster("capped", spikes)
+        tw.raster("capped", np.argwhere(spikes), {"n_steps": 2500, "n_neurons": 8})
         tw.raster("sized", spikes, {"size": (3, 0.5)})
     capped = images(tmp_path, "capped/raster")[0][1]
     np.testing.assert_array_equal(capped, raster_image(spikes, width=2000, height=8))
@@ -149,10 +185,16 @@ def test_trace_2d_scalar_writes_one_series_per_neuron(tmp_path: Path) -> None:
     v = RNG.normal(size=(40, 3)).astype(np.float64)
     with TensorboardWriter(tmp_path) as tw:
         tw.trace("L1", "v", v, {"format": "scalar"})
-    acc = accumulator(tmp_path)
-    assert set(acc.Tags()["scalars"]) == {"L1/N0/v", "L1/N1/v", "L1/N2/v"}
+        tw.trace("L1", "u", v[:, :1], {"format": "scalar"})
+    # Sapicore's runs: neuron j is the tag L1/N<j> of the sub-run L1_N<j>_<attr>, the main run has none.
+    assert run_scalars(tmp_path) == {
+        "L1_N0_v": {"L1/N0"},
+        "L1_N1_v": {"L1/N1"},
+        "L1_N2_v": {"L1/N2"},
+        "L1_N0_u": {"L1/N0"},
+    }
     for j in range(3):
-        steps, values, _ = scalar_arrays(acc, f"L1/N{j}/v")
+        steps, values, _ = scalar_arrays(accumulator(tmp_path / f"L1_N{j}_v"), f"L1/N{j}")
         np.testing.assert_array_equal(steps, np.arange(40))
         np.testing.assert_array_equal(values, v[:, j].astype(np.float32))
 
@@ -162,10 +204,9 @@ def test_trace_time_axis(tmp_path: Path) -> None:
     v = RNG.normal(size=(4, 30))
     with TensorboardWriter(tmp_path) as tw:
         tw.trace("L1", "v", v, {"format": "scalar", "time_axis": 1})
-    frame = collect_events(tmp_path, type="scalar")
     for j in range(4):
-        rows = frame[frame.tag == f"L1/N{j}/v"].sort_values("step")
-        np.testing.assert_array_equal(rows.value.to_numpy(), v[j].astype(np.float32))
+        _, values, _ = scalar_arrays(accumulator(tmp_path / f"L1_N{j}_v"), f"L1/N{j}")
+        np.testing.assert_array_equal(values, v[j].astype(np.float32))
 
 
 @pytest.mark.parametrize("shape", [(2, 2, 30), (30, 2, 2, 1)])
@@ -187,12 +228,19 @@ def test_trace_2d_image_is_the_render(tmp_path: Path) -> None:
     with TensorboardWriter(tmp_path) as tw:
         tw.trace("L1", "v", v, {"global_step": 2})
         tw.trace("L1", "w", v, {"size": (2, 1), "vmin": -1, "vmax": 1})
-    [(step, pixels)] = images(tmp_path, "L1/v")
-    assert step == 2
-    np.testing.assert_array_equal(pixels, trace_image(v, width=TRACE_SIZE[0], height=TRACE_SIZE[1]))
-    [(_, pixels)] = images(tmp_path, "L1/w")
-    np.testing.assert_array_equal(pixels, trace_image(v, width=200, height=100, vmin=-1, vmax=1))
-    assert "L1/v" not in accumulator(tmp_path).Tags()["scalars"]
+    # One image per neuron, as Sapicore's, all on the y scale of the whole array.
+    assert {tag for tag in accumulator(tmp_path).Tags()["images"]} == {
+        f"L1/N{j}/{attr}" for j in range(3) for attr in ("v", "w")
+    }
+    low, high = float(v.min()), float(v.max())
+    for j in range(3):
+        [(step, pixels)] = images(tmp_path, f"L1/N{j}/v")
+        assert step == 2 and pixels.shape == (500, 1000, 3) and TRACE_SIZE == (1000, 500)
+        expected = trace_image(v[:, j], width=TRACE_SIZE[0], height=TRACE_SIZE[1], vmin=low, vmax=high)
+        np.testing.assert_array_equal(pixels, expected)
+        [(_, pixels)] = images(tmp_path, f"L1/N{j}/w")
+        np.testing.assert_array_equal(pixels, trace_image(v[:, j], width=200, height=100, vmin=-1, vmax=1))
+    assert accumulator(tmp_path).Tags()["scalars"] == []
 
 
 def test_trace_rejects_bad_input(tmp_path: Path) -> None:
@@ -234,11 +282,18 @@ def test_heatmap_3d_step_gives_frames_on_one_scale(tmp_path: Path) -> None:
         np.testing.assert_array_equal(pixels, heatmap_image(w[step], vmin=low, vmax=high))
 
 
+def test_heatmap_draws_every_100th_frame_by_default(tmp_path: Path) -> None:
+    w = RNG.normal(size=(300, 2, 3))
+    with TensorboardWriter(tmp_path) as tw:
+        tw.heatmap("L1", "w", w)
+    assert [step for step, _ in images(tmp_path, "L1/w")] == [0, 100, 200]
+
+
 def test_heatmap_time_axis_and_limits(tmp_path: Path) -> None:
     # (rows, columns, time): time is the last axis.
     w = RNG.random((3, 4, 5))
     with TensorboardWriter(tmp_path) as tw:
-        tw.heatmap("L1", "w", w, {"time_axis": -1, "vmin": 0.0, "vmax": 2.0, "size": (0.08, 0.06)})
+        tw.heatmap("L1", "w", w, {"time_axis": -1, "vmin": 0.0, "vmax": 2.0, "size": (0.08, 0.06), "step": 1})
     frames = images(tmp_path, "L1/w")
     assert [step for step, _ in frames] == [0, 1, 2, 3, 4]
     for step, pixels in frames:
@@ -290,12 +345,25 @@ def test_hparams_are_collected_and_written_once_on_close(tmp_path: Path) -> None
     assert (events.tag == "_hparams_/session_start_info").sum() == 1
 
 
+def test_hparam_of_an_array_is_one_per_neuron_or_sapicore_scalars(tmp_path: Path) -> None:
+    with TensorboardWriter(tmp_path) as tw:
+        tw.hparam("L1", "thresh", np.array([-55.0, -50.0]))
+        tw.hparam("L1", "tau", np.array([5.0, 6.0, 7.0]), {"format": "scalar"})
+        tw.hparam("L1", "n", 3, {"format": "scalar"})
+    assert session_hparams(tmp_path) == {"L1/N0/thresh": -55.0, "L1/N1/thresh": -50.0, "L1/n": 3.0}
+    assert run_scalars(tmp_path) == {f"L1_N{i}_tau": {f"L1/N{i}"} for i in range(3)}
+    for i, value in enumerate([5.0, 6.0, 7.0]):
+        steps, values, _ = scalar_arrays(accumulator(tmp_path / f"L1_N{i}_tau"), f"L1/N{i}")
+        assert steps.tolist() == [0] and values.tolist() == [value]
+
+
 def test_hparam_rejects_arrays(tmp_path: Path) -> None:
     with TensorboardWriter(tmp_path) as tw:
         with pytest.raises(
-            ValueError, match=r"hparam\(array=\.\.\.\).*got shape \(3,\).*kind='trace' or kind='heatmap'"
+            ValueError,
+            match=r"hparam\(array=\.\.\.\).*got float64 of shape \(3, 2\).*kind='trace' or kind='heatmap'",
         ):
-            tw.hparam("L1", "delays", np.ones(3))
+            tw.hparam("L1", "delays", np.ones((3, 2)))
         with pytest.raises(TypeError, match=r"hparam\(array=\.\.\.\)"):
             tw.hparam("L1", "z", 1j)
         assert dict(tw.hparams) == {}
@@ -313,11 +381,15 @@ def test_write_mapping_infers_kinds(tmp_path: Path) -> None:
     with TensorboardWriter(tmp_path) as tw:
         tw.write({"spikes": spikes, "v": v, "i": i, "w": w, "tau": 10.0})
         assert dict(tw.hparams) == {"tau/tau": 10.0}
-    assert tags(tmp_path) >= {"spikes/raster", "v/v", "i/i", "w/w"}
-    np.testing.assert_array_equal(images(tmp_path, "spikes/raster")[0][1], raster_image(spikes))
+    assert tags(tmp_path) >= {"spikes/raster", "v/v", "i/N0/i", "i/N1/i", "w/w"}
+    np.testing.assert_array_equal(images(tmp_path, "spikes/raster")[0][1], sapicore_raster(spikes))
     np.testing.assert_array_equal(scalar_arrays(accumulator(tmp_path), "v/v")[1], v.astype(np.float32))
-    np.testing.assert_array_equal(images(tmp_path, "i/i")[0][1], trace_image(i, width=800, height=240))
-    assert [step for step, _ in images(tmp_path, "w/w")] == [0, 1, 2, 3]
+    low, high = float(i.min()), float(i.max())
+    np.testing.assert_array_equal(
+        images(tmp_path, "i/N1/i")[0][1], trace_image(i[:, 1], width=1000, height=500, vmin=low, vmax=high)
+    )
+    # Every 100th frame, as Sapicore draws a heatmap over time.
+    assert [step for step, _ in images(tmp_path, "w/w")] == [0]
     assert session_hparams(tmp_path) == {"tau/tau": 10.0}
 
 
@@ -331,15 +403,10 @@ def test_write_hdfdata_uses_identifier_keys_and_attrs(tmp_path: Path) -> None:
         tw.write(data, ["v", "u"], kind="trace", format="scalar")
         tw.write(data, "tau", kind="hparam")
         tw.write(data, "spikes", name="exc")
-    assert {t for t in tags(tmp_path) if not t.startswith("_")} == {
-        "L1/N0/v",
-        "L1/N1/v",
-        "L1/N0/u",
-        "L1/N1/u",
-        "exc/raster",
-    }
+    assert {t for t in tags(tmp_path) if not t.startswith("_")} == {"exc/raster"}
+    assert run_scalars(tmp_path) == {f"L1_N{j}_{attr}": {f"L1/N{j}"} for j in range(2) for attr in "vu"}
     np.testing.assert_array_equal(
-        scalar_arrays(accumulator(tmp_path), "L1/N1/u")[1], u[:, 1].astype(np.float32)
+        scalar_arrays(accumulator(tmp_path / "L1_N1_u"), "L1/N1")[1], u[:, 1].astype(np.float32)
     )
     assert session_hparams(tmp_path) == {"L1/tau": 5.0}
 
@@ -358,9 +425,9 @@ def test_write_accepts_torch_tensors(tmp_path: Path) -> None:
     with TensorboardWriter(tmp_path) as tw:
         tw.write({"spikes": spikes, "v": v, "tau": torch.tensor(3.0)}, name="L1", format="scalar")
         tw.raster("L2", (torch.tensor([0, 1]), torch.tensor([1, 0])))
-    np.testing.assert_array_equal(images(tmp_path, "L1/raster")[0][1], raster_image(spikes.numpy()))
+    np.testing.assert_array_equal(images(tmp_path, "L1/raster")[0][1], sapicore_raster(spikes.numpy()))
     np.testing.assert_array_equal(
-        scalar_arrays(accumulator(tmp_path), "L1/N1/v")[1], v[:, 1].numpy().astype(np.float32)
+        scalar_arrays(accumulator(tmp_path / "L1_N1_v"), "L1/N1")[1], v[:, 1].numpy().astype(np.float32)
     )
     assert images(tmp_path, "L2/raster")[0][1].shape == (2, 2, 3)
     assert session_hparams(tmp_path) == {"L1/tau": 3.0}
@@ -380,8 +447,8 @@ def test_write_checks_every_key_before_writing_any(tmp_path: Path) -> None:
             tw.write(data, ["good", "missing"])
         with pytest.raises(KeyError, match=r"'tau' is a file attribute: pass kind='hparam'"):
             tw.write(data, "tau")
-        with pytest.raises(ValueError, match=r"write\(data\['good'\]=\.\.\.\).*kind='trace'"):
-            tw.write(data, ["good"], kind="hparam")
+        with pytest.raises(ValueError, match=r"write\(data\['bad'\]=\.\.\.\).*kind='trace'"):
+            tw.write(data, ["good", "bad"], kind="hparam")
         with pytest.raises(ValueError, match=r"write\(kind=\.\.\.\).*'spikes'"):
             tw.write(data, kind="spikes")
         with pytest.raises(TypeError, match=r"write\(colour=\.\.\.\): unknown setting"):
@@ -463,7 +530,7 @@ def test_a_dense_raster_extent_must_match_its_shape(tmp_path: Path) -> None:
         # An extent that matches says nothing new and is accepted.
         tw.raster("L2", spikes, {"n_steps": 30, "n_neurons": 4})
     assert tags(tmp_path) == {"L2/raster"}
-    np.testing.assert_array_equal(images(tmp_path, "L2/raster")[0][1], raster_image(spikes))
+    np.testing.assert_array_equal(images(tmp_path, "L2/raster")[0][1], sapicore_raster(spikes))
 
 
 def _draw(tw: TensorboardWriter, kind: str, settings: dict[str, Any]) -> None:
@@ -500,3 +567,35 @@ def test_the_size_cap_is_40_by_40_inches() -> None:
     assert parse_settings({"size": (160, 1)}, Where("f")).size == (16000, 100)
     with pytest.raises(ValueError, match=r"f\(settings\['size'\]=\.\.\.\)"):
         parse_settings({"size": (40, 40.01)}, Where("f"))
+
+
+def test_write_passes_over_keys_the_file_lacks_and_its_attributes(tmp_path: Path) -> None:
+    from neuroboard.neuro import DataAccumulator, HDFData
+
+    with DataAccumulator(tmp_path / "data", "L1", component_class="LIFEnsemble") as acc:
+        for _ in range(5):
+            acc.append(v=np.arange(3.0))
+    with TensorboardWriter(tmp_path / "tb") as tw:
+        # Sapicore's plot_tensorboard asks every file for every key: one it lacks writes nothing.
+        tw.write(HDFData(acc.path, key="weights"), "weights", kind="heatmap")
+        tw.write(HDFData(acc.path), None, kind="trace", format="image")
+        with pytest.raises(KeyError, match=r"no 'weights' in data"):
+            tw.write(HDFData(acc.path), "weights", kind="heatmap")
+    assert tags(tmp_path / "tb") == {"L1/N0/v", "L1/N1/v", "L1/N2/v"}
+
+
+def test_raster_events_are_bars_in_their_colours(tmp_path: Path) -> None:
+    spikes = np.zeros((10, 2), dtype=bool)
+    with TensorboardWriter(tmp_path) as tw:
+        tw.raster("L1", spikes, {"size": (0.1, 0.02), "events": [2, 7], "event_colors": ["red", (0, 0, 1)]})
+        tw.raster("L2", spikes, {"size": (0.1, 0.02), "events": [5]})
+        with pytest.raises(ValueError, match=r"settings\['event_colors'\]=.*one colour per event \(2\)"):
+            tw.raster("L3", spikes, {"events": [2, 7], "event_colors": ["red"]})
+        with pytest.raises(ValueError, match=r"settings\['event_colors'\]=.*not a colour"):
+            tw.raster("L3", spikes, {"events": [2], "event_colors": ["no such colour"]})
+    pixels = images(tmp_path, "L1/raster")[0][1]
+    # Half-transparent over white, as Sapicore's axvline(alpha=0.5).
+    assert pixels[:, 2].tolist() == [[255, 127, 127]] * 2 and pixels[:, 7].tolist() == [[127, 127, 255]] * 2
+    assert (pixels[:, [0, 1, 3, 4, 5, 6, 8, 9]] == 255).all()
+    # Without colours, matplotlib's first one (Sapicore raises: its default colour 0 is none).
+    assert images(tmp_path, "L2/raster")[0][1][0, 5].tolist() == [143, 187, 217]

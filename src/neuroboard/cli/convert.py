@@ -158,13 +158,13 @@ def convert(
     """Write the datasets of the HDF5 FILE as the TensorBoard run LOGDIR.
 
     Spikes become rasters, traces scalars or line images, 3-D arrays heatmaps, single values
-    hyperparameters (see TensorboardWriter.write). Tags are <name>/<key>. Data kept outside FILE
+    hyperparameters (see TensorboardWriter.write), under Sapicore's tags. Data kept outside FILE
     is refused unless --allow-external is given.
     """
     data = HDFData(file, allow_external=allow_external, max_bytes=max_bytes)
-    data.read()
     given = {"kind": kind, "format": format_, "step": step, "time_axis": time_axis, "name": name}
     settings = {key: value for key, value in given.items() if value is not None}
     write_run(data, logdir, list(keys) or None, settings)
-    written = ", ".join(keys or data.keys())
+    # The file's attributes describe the run; only the datasets become tags.
+    written = ", ".join(keys or [key for key in data.keys() if key not in data.attrs])
     click.echo(f"wrote {written} from {file} to {os.path.abspath(logdir)}")

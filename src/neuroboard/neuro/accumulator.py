@@ -1,19 +1,22 @@
-"""Log a component's state step by step into HDF5 and read it back (Sapicore's layout and names).
+"""Log a component's state step by step into HDF5, in Sapicore's layout and names.
 
-:class:`DataAccumulator` writes one file per component, ``<directory>/<identifier>.h5``:
-the root carries the attributes ``identifier``, ``class`` and one attribute per
-configurable property, and each logged attribute is a chunked dataset that grows
-along axis 0, one row per step. Rows go through :class:`~neuroboard.neuro.h5series.H5Series`,
-so memory stays bounded by ``chunk_bytes`` per attribute however long the run.
-:class:`DataAccumulatorHook` drives an accumulator from a torch forward hook, and
-:class:`HDFData` reads such a file (or any HDF5 file, nested groups included) into a dict.
+:class:`DataAccumulator` writes one file per component, ``<directory>/<identifier>.h5``,
+laid out as Sapicore's data hook lays it out: the root carries the attributes
+``identifier``, ``class`` and ``version``, a ``/configuration`` group one attribute
+per configurable property, and each logged attribute is a chunked, lzf-compressed
+dataset that grows along axis 0, one row per step. Rows go through
+:class:`~neuroboard.neuro.h5series.H5Series`, so memory stays bounded by
+``chunk_bytes`` per attribute however long the run. :class:`DataAccumulatorHook`
+drives an accumulator from a torch forward hook, with the arguments Sapicore's
+``Network.add_data_hook`` passes; :class:`~neuroboard.neuro.hdf_data.HDFData`
+reads such a file back.
 """
 
 from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -21,16 +24,10 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
+import neuroboard
 from neuroboard.neuro.buffers import as_numpy
-from neuroboard.neuro.h5series import (
-    CHUNK_BYTES,
-    H5Series,
-    check_chunk_bytes,
-    declared_bytes,
-    flush_and_close,
-    read_bounded,
-    storable,
-)
+from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close, storable
+from neuroboard.neuro.hdf_data import CONFIGURATION, HDFData
 from neuroboard.summary.convert import as_path, as_run_name, as_text, is_tensor
 
 if TYPE_CHECKING:
@@ -39,6 +36,14 @@ if TYPE_CHECKING:
 __all__ = ["DataAccumulator", "DataAccumulatorHook", "HDFData"]
 
 _NUMERIC_KINDS = "biuf"
+
+#: What the data hook stores every attribute as, as Sapicore's does (``dtype=None`` keeps each one's own).
+HOOK_DTYPE = np.dtype(np.float32)
+
+#: The compression of every dataset, Sapicore's: fast, built into h5py, readable wherever HDF5 is.
+COMPRESSION = "lzf"
+
+_ROOT = ("identifier", "class", "version")
 
 
 def _as_attribute(value: Any, func: str, arg: str) -> Any:
@@ -66,13 +71,21 @@ class DataAccumulator:
     names of the first :meth:`append` are fixed for the run, so that every
     dataset keeps one row per step. Rows wait in memory up to ``chunk_bytes``
     per attribute; :meth:`close` (or leaving a ``with`` block, dropping the last
-    reference, or the interpreter exiting) writes the rest. The file is created
-    afresh, replacing one of the same name.
+    reference, or the interpreter exiting) writes the rest. With ``entries``,
+    the expected number of steps, the file is also written out and released
+    once that many steps have come, so that it is complete and readable by any
+    process without a close (later steps are still logged, each written at once).
+    The file is created afresh, replacing one of the same name.
+
+    Values are stored with their own dtype, or as ``dtype`` (e.g. ``"float32"``,
+    what Sapicore stores); datasets are ``compression``-compressed (lzf). The
+    root attributes are ``identifier``, ``class`` and ``version`` (neuroboard's);
+    ``configurables``, when given, are the attributes of a ``/configuration`` group.
 
     >>> import tempfile
     >>> with DataAccumulator(tempfile.mkdtemp(), "lif", ["voltage"]) as acc:
     ...     for step in range(3): acc.append(voltage=np.full(2, step, np.float32))
-    >>> HDFData(acc.path).read()["voltage"].tolist()
+    >>> HDFData(acc.path)["voltage"].tolist()
     [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
     """
 
@@ -85,20 +98,39 @@ class DataAccumulator:
         component_class: str | None = None,
         configurables: Mapping[str, Any] | None = None,
         chunk_bytes: int = CHUNK_BYTES,
+        entries: int | None = None,
+        dtype: Any = None,
+        compression: str | None = COMPRESSION,
     ) -> None:
-        directory = as_path(directory, "DataAccumulator", "directory")
-        _file_name(identifier, "DataAccumulator", "identifier")
-        names = None if attributes is None else _attribute_names(attributes, "DataAccumulator", "attributes")
+        func = "DataAccumulator"
+        directory = as_path(directory, func, "directory")
+        _file_name(identifier, func, "identifier")
+        names = None if attributes is None else _attribute_names(attributes, func, "attributes")
         if component_class is not None:
-            as_text(component_class, "DataAccumulator", "component_class")
-        root_attrs: dict[str, Any] = {"identifier": identifier, "class": component_class or ""}
-        for key, value in (configurables or {}).items():
-            where = f"DataAccumulator(configurables[{key!r}]=...)"
-            if not isinstance(key, str) or key in root_attrs:
-                raise ValueError(f"{where}: expected a str key other than 'identifier' and 'class'")
-            as_text(key, "DataAccumulator", "configurables")
-            root_attrs[key] = _as_attribute(value, "DataAccumulator", f"configurables[{key!r}]")
-        check_chunk_bytes(chunk_bytes, "DataAccumulator")
+            as_text(component_class, func, "component_class")
+        root_attrs: dict[str, Any] = {
+            "identifier": identifier,
+            "class": component_class or "",
+            "version": neuroboard.__version__,
+        }
+        configuration: dict[str, Any] | None = None
+        if configurables is not None:
+            if not isinstance(configurables, Mapping):
+                raise TypeError(
+                    f"{func}(configurables=...): expected a dict of name to value, "
+                    f"got {type(configurables).__name__}"
+                )
+            configuration = {}
+            for key, value in configurables.items():
+                if not isinstance(key, str) or not key:
+                    raise ValueError(f"{func}(configurables[{key!r}]=...): expected a non-empty str key")
+                as_text(key, func, "configurables")
+                configuration[key] = _as_attribute(value, func, f"configurables[{key!r}]")
+        check_chunk_bytes(chunk_bytes, func)
+        self.entries = _entries(entries, func)
+        self.dtype = _dtype(dtype, func)
+        if compression not in (None, "lzf", "gzip"):
+            raise ValueError(f"{func}(compression=...): expected 'lzf', 'gzip' or None, got {compression!r}")
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -106,11 +138,14 @@ class DataAccumulator:
         self.identifier = identifier
         self.attributes: tuple[str, ...] | None = names
         self.chunk_bytes = chunk_bytes
+        self.compression = compression
         self._steps = 0
-        self._file = h5py.File(self._path, "w")
-        self._file.attrs.update(root_attrs)
-        self._series: dict[str, H5Series] = {}
-        self._finalizer = weakref.finalize(self, flush_and_close, self._file, self._series.values())
+        self._store = _Store(h5py.File(self._path, "w"))
+        file = self._store.file
+        file.attrs.update(root_attrs)
+        if configuration is not None:
+            file.create_group(CONFIGURATION).attrs.update(configuration)
+        self._finalizer = weakref.finalize(self, self._store.release)
 
     @classmethod
     def for_component(
@@ -123,8 +158,11 @@ class DataAccumulator:
         """Return an accumulator named and described by ``component`` (Sapicore's conventions).
 
         The identifier is ``component.identifier``, else the class name in lower
-        case; ``attributes`` default to ``component.loggable_props``; the values of
-        the names in ``component.configurable_props`` become root attributes.
+        case; ``attributes`` (when empty) default to ``component.loggable_props``;
+        the names in ``component.configurable_props`` (Sapicore's ``_config_props``)
+        become attributes of the ``/configuration`` group, each value stored as
+        it is when HDF5 can hold it (a number, bool, str or 1-D array) and as its
+        ``repr`` otherwise, as Sapicore stores every one.
 
         >>> import tempfile
         >>> class Soma:
@@ -136,11 +174,16 @@ class DataAccumulator:
         identifier = getattr(component, "identifier", None)
         if identifier is None:
             identifier = type(component).__name__.lower()
-        if attributes is None:
-            attributes = getattr(component, "loggable_props", None)
+        if not attributes:
+            attributes = getattr(component, "loggable_props", None) or attributes
         if "configurables" not in kwargs:
-            props = getattr(component, "configurable_props", None) or ()
-            kwargs["configurables"] = {name: getattr(component, name) for name in props}
+            props = getattr(component, "configurable_props", None)
+            if props is None:
+                props = getattr(component, "_config_props", None)
+            if props is not None:
+                kwargs["configurables"] = {
+                    name: _storable_or_repr(getattr(component, name, None)) for name in props
+                }
         kwargs.setdefault("component_class", type(component).__name__)
         return cls(directory, identifier, attributes, **kwargs)
 
@@ -184,11 +227,13 @@ class DataAccumulator:
         >>> len(acc.series["v"]), acc.series["v"].row_shape
         (1, (2,))
         """
-        return MappingProxyType(self._series)
+        self._store.open()
+        return MappingProxyType(self._store.series)
 
     def _check_open(self, func: str) -> None:
         if self.closed:
             raise ValueError(f"DataAccumulator.{func}(): {self._path} is closed; open a new DataAccumulator")
+        self._store.open()
 
     def append(self, **values: Any) -> None:
         """Log one step: one value (number, array or tensor) per attribute.
@@ -202,7 +247,8 @@ class DataAccumulator:
         1
         """
         self._check_open("append")
-        expected = self.attributes if self.attributes is not None else tuple(self._series) or None
+        store = self._store
+        expected = self.attributes if self.attributes is not None else tuple(store.series) or None
         if expected is not None:
             unknown = [name for name in values if name not in expected]
             if unknown:
@@ -222,7 +268,9 @@ class DataAccumulator:
         for name, value in values.items():
             where = f"DataAccumulator.append({name}=...)"
             row = storable(as_numpy(value), where)
-            series = self._series.get(name)
+            if self.dtype is not None and row.dtype != self.dtype:
+                row = row.astype(self.dtype)
+            series = store.series.get(name)
             if series is not None and series.dataset is not None:
                 if row.shape != series.row_shape:
                     raise ValueError(
@@ -237,14 +285,29 @@ class DataAccumulator:
             rows[name] = row
 
         for name, row in rows.items():
-            series = self._series.get(name)
+            series = store.series.get(name)
             if series is None:
-                where = f"DataAccumulator.append({name}=...)"
-                series = self._series[name] = H5Series(
-                    self._file, name, chunk_bytes=self.chunk_bytes, where=where
-                )
+                series = store.series[name] = self._new_series(name, row)
             series.append(row)
         self._steps += 1
+        if self.entries is not None and self._steps >= self.entries:
+            # The run is complete (or past it): written out and released, the file is whole for any reader.
+            store.release()
+
+    def _new_series(self, name: str, row: np.ndarray) -> H5Series:
+        """Create ``name``'s dataset for rows like ``row`` (compressed), and its series."""
+        rows = max(1, self.chunk_bytes // max(1, row.nbytes))
+        self._store.file.create_dataset(
+            name,
+            shape=(0, *row.shape),
+            maxshape=(None, *row.shape),
+            dtype=row.dtype,
+            chunks=(rows, *row.shape),
+            compression=self.compression,
+        )
+        return H5Series(
+            self._store.file, name, chunk_bytes=self.chunk_bytes, where=f"DataAccumulator.append({name}=...)"
+        )
 
     def log(self, obj: Any) -> None:
         """Log one step with ``getattr(obj, name)`` for each attribute.
@@ -254,21 +317,37 @@ class DataAccumulator:
         >>> acc.log(types.SimpleNamespace(v=np.zeros(3))); acc.steps
         1
         """
+        self.log_from(obj, None)
+
+    def log_from(self, obj: Any, values: Mapping[str, Any] | None) -> None:
+        """Log one step with ``values[name]`` for each attribute, else ``getattr(obj, name)``.
+
+        >>> import tempfile, types
+        >>> acc = DataAccumulator(tempfile.mkdtemp(), "n1", ["v", "s"])
+        >>> acc.log_from(types.SimpleNamespace(s=1.0), {"v": np.zeros(3)}); acc.steps
+        1
+        """
         self._check_open("log")
-        names = self.attributes if self.attributes is not None else tuple(self._series)
+        names = self.attributes if self.attributes is not None else tuple(self._store.series)
         if not names:
             raise ValueError(
                 "DataAccumulator.log(obj=...): no attributes to read; pass attributes= or append() first"
             )
-        values = {}
+        found = {}
         for name in names:
+            if values is not None and name in values:
+                found[name] = values[name]
+                continue
             try:
-                values[name] = getattr(obj, name)
+                found[name] = getattr(obj, name)
             except AttributeError:
+                where = "the dict its forward returned nor " if values is not None else ""
                 raise AttributeError(
-                    f"DataAccumulator.log(obj=...): {type(obj).__name__} has no attribute {name!r}"
+                    f"DataAccumulator.log(obj=...): neither {where}{type(obj).__name__} has {name!r}"
+                    if where
+                    else f"DataAccumulator.log(obj=...): {type(obj).__name__} has no attribute {name!r}"
                 ) from None
-        self.append(**values)
+        self.append(**found)
 
     def flush(self) -> None:
         """Write the rows waiting in memory to the file and flush it to disk.
@@ -279,9 +358,9 @@ class DataAccumulator:
         1
         """
         self._check_open("flush")
-        for series in self._series.values():
+        for series in self._store.series.values():
             series.flush()
-        self._file.flush()
+        self._store.file.flush()
 
     def close(self) -> None:
         """Write the rows waiting in memory and close the file; calling it again does nothing.
@@ -300,6 +379,60 @@ class DataAccumulator:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self._steps} steps"
         return f"DataAccumulator({str(self._path)!r}, {state})"
+
+
+class _Store:
+    """The open file of an accumulator and its series; released between writes once a run is complete.
+
+    The finalizer holds this, never the accumulator, so that the accumulator can still be collected.
+    """
+
+    def __init__(self, file: h5py.File) -> None:
+        self.path = file.filename
+        self.file: Any = file
+        self.series: dict[str, H5Series] = {}
+
+    def open(self) -> None:
+        """Open the file again (to append) if it was released; the series go on where they stopped."""
+        if self.file is None:
+            self.file = h5py.File(self.path, "a")
+            for name in list(self.series):
+                self.series[name] = H5Series(
+                    self.file, name, chunk_bytes=self.series[name].chunk_bytes, where=self.series[name].where
+                )
+
+    def release(self) -> None:
+        """Write what waits in memory and close the file; a later :meth:`open` reopens it."""
+        if self.file is not None:
+            file, self.file = self.file, None
+            flush_and_close(file, self.series.values())
+
+
+def _entries(entries: Any, func: str) -> int | None:
+    if entries is None:
+        return None
+    if isinstance(entries, bool) or not isinstance(entries, (int, np.integer)) or entries < 1:
+        raise ValueError(f"{func}(entries=...): expected the number of steps, an int >= 1, got {entries!r}")
+    return int(entries)
+
+
+def _dtype(dtype: Any, func: str) -> np.dtype | None:
+    if dtype is None:
+        return None
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{func}(dtype=...): expected a NumPy dtype or None, got {dtype!r}") from None
+    if found.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"{func}(dtype=...): expected a numeric or bool dtype, got {found}")
+    return found
+
+
+def _storable_or_repr(value: Any) -> Any:
+    try:
+        return _as_attribute(value, "DataAccumulator", "configurables")
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _file_name(value: Any, func: str, arg: str) -> str:
@@ -325,20 +458,30 @@ def _attribute_names(attributes: Iterable[str], func: str, arg: str) -> tuple[st
 
 
 class DataAccumulatorHook:
-    """Log a module's attributes after each forward call into an HDF5 file (a torch forward hook).
+    """Log a module's state after each forward call into an HDF5 file (a torch forward hook), as Sapicore's.
 
-    Only ``component.register_forward_hook`` is needed, so torch is never
-    imported here. The file is ``<log_dir>/<identifier>.h5`` as in
-    :meth:`DataAccumulator.for_component`; keyword arguments go to it.
+    The arguments are those Sapicore's ``Network.add_data_hook`` passes,
+    positionally or by name: ``attributes`` (when empty, the component's
+    ``loggable_props``) and ``entries``, the number of steps of the run, after
+    which the file is complete on disk without a close (see
+    :class:`DataAccumulator`). Each value comes from the dict the forward call
+    returns, as in Sapicore; a name that dict lacks, or any name when the
+    forward returns something else (a tensor, a tuple), is read from the
+    module's attribute of that name. The file is ``<log_dir>/<identifier>.h5``
+    as in :meth:`DataAccumulator.for_component`, every value stored as
+    ``float32`` as Sapicore stores it (``dtype=None`` keeps each one's own);
+    other keyword arguments go to the accumulator. ``component``, ``attributes``,
+    ``entries`` and ``hdf_file_path`` are Sapicore's attribute names. Only
+    ``component.register_forward_hook`` is needed, so torch is never imported here.
 
     >>> import tempfile, torch
     >>> class Soma(torch.nn.Module):
-    ...     def forward(self, x): self.v = x * 2; return self.v
+    ...     def forward(self, x): return {"v": x * 2}
     >>> soma = Soma()
-    >>> with DataAccumulatorHook(soma, tempfile.mkdtemp(), ["v"]) as hook:
-    ...     for _ in range(3): _ = soma(torch.ones(2))
-    >>> HDFData(hook.accumulator.path).read()["v"].shape
-    (3, 2)
+    >>> hook = DataAccumulatorHook(soma, tempfile.mkdtemp(), ["v"], 3)
+    >>> for _ in range(3): _ = soma(torch.ones(2))
+    >>> HDFData(hook.accumulator.path)["v"].tolist()
+    [[2.0, 2.0], [2.0, 2.0], [2.0, 2.0]]
     """
 
     def __init__(
@@ -346,6 +489,7 @@ class DataAccumulatorHook:
         component: Any,
         log_dir: str | os.PathLike[str],
         attributes: Iterable[str] | None = None,
+        entries: int | None = None,
         **kwargs: Any,
     ) -> None:
         if not callable(getattr(component, "register_forward_hook", None)):
@@ -353,14 +497,19 @@ class DataAccumulatorHook:
                 "DataAccumulatorHook(component=...): expected a module with register_forward_hook, "
                 f"got {type(component).__name__}"
             )
-        if attributes is None and getattr(component, "loggable_props", None) is None:
+        if not attributes and not getattr(component, "loggable_props", None):
             # Checked before the file exists, so a refused hook leaves no empty file behind.
             raise ValueError(
                 "DataAccumulatorHook(attributes=...): expected names to log, "
-                f"got none and {type(component).__name__} has no loggable_props"
+                f"got {attributes!r} and {type(component).__name__} has no loggable_props"
             )
         log_dir = as_path(log_dir, "DataAccumulatorHook", "log_dir")
-        self.accumulator = DataAccumulator.for_component(component, log_dir, attributes, **kwargs)
+        _entries(entries, "DataAccumulatorHook")
+        kwargs.setdefault("dtype", HOOK_DTYPE)
+        self.accumulator = DataAccumulator.for_component(
+            component, log_dir, attributes, entries=entries, **kwargs
+        )
+        self.entries = self.accumulator.entries
         # The module holds the hook; holding the module weakly avoids a cycle that only gc can free.
         try:
             self._module: Any = weakref.ref(component)
@@ -380,16 +529,39 @@ class DataAccumulatorHook:
         """
         return self._module()
 
+    component = module
+
+    @property
+    def hdf_file_path(self) -> str:
+        """Return the path of the HDF5 file as a str (Sapicore's name for it).
+
+        >>> import tempfile, torch
+        >>> hook = DataAccumulatorHook(torch.nn.Identity(), tempfile.mkdtemp(), ["training"])
+        >>> hook.hdf_file_path.endswith("identity.h5")
+        True
+        """
+        return str(self.accumulator.path)
+
+    @property
+    def attributes(self) -> tuple[str, ...] | None:
+        """Return the names logged at each step.
+
+        >>> import tempfile, torch
+        >>> DataAccumulatorHook(torch.nn.Identity(), tempfile.mkdtemp(), ["training"]).attributes
+        ('training',)
+        """
+        return self.accumulator.attributes
+
     def __call__(self, module: Any, inputs: Any, output: Any) -> None:
-        """Log ``module``'s attributes as they stand after its forward call (the hook itself).
+        """Log the step: values from ``output`` when it is a dict, else ``module``'s attributes (the hook itself).
 
         >>> import tempfile, types
         >>> hook = DataAccumulatorHook(types.SimpleNamespace(register_forward_hook=lambda f: None, v=1.0),
         ...                            tempfile.mkdtemp(), ["v"])
-        >>> hook(hook.module, (), None); hook.accumulator.steps
-        1
+        >>> hook(hook.module, (), {"v": 2.0}); hook(hook.module, (), None); hook.accumulator.steps
+        2
         """
-        self.accumulator.log(module)
+        self.accumulator.log_from(module, output if isinstance(output, Mapping) else None)
 
     def remove(self) -> None:
         """Detach the hook from the module and close the file; calling it again does nothing.
@@ -411,239 +583,3 @@ class DataAccumulatorHook:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, np.ndarray) and value.dtype.kind in "OS":
-        return [_plain(item) for item in value.tolist()]
-    return value
-
-
-class HDFData:
-    """Read the datasets of an HDF5 file into a dict of NumPy arrays (Sapicore's reader).
-
-    ``buffer`` starts as a copy of the given dict. :meth:`read` adds every
-    dataset, or only ``key`` (a dataset, or a group read whole); datasets in
-    groups are keyed ``"group/dataset"``. ``attrs`` and ``identifier`` describe
-    the file once read.
-
-    Data stays inside the file: a dataset stored in an external raw file, an
-    external link, or a virtual dataset with a source in another file is refused
-    (a ValueError naming it) before anything is read, unless ``allow_external=True``.
-    Datasets are read in slabs of at most ``READ_BYTES`` (16 MiB); ``max_bytes``
-    bounds the sum of the sizes the datasets declare, checked before reading.
-
-    >>> import tempfile
-    >>> with DataAccumulator(tempfile.mkdtemp(), "lif", ["v"]) as acc:
-    ...     acc.append(v=[1.0, 2.0])
-    >>> data = HDFData(acc.path, buffer={"dt": 0.1}); _ = data.read()
-    >>> sorted(data.keys()), data.identifier, data["v"].shape
-    (['dt', 'v'], 'lif', (1, 2))
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str] | None = None,
-        key: str | None = None,
-        buffer: dict | None = None,
-        *,
-        allow_external: bool = False,
-        max_bytes: int | None = None,
-    ) -> None:
-        self.path = None if path is None else as_path(path, "HDFData", "path")
-        self.key = None if key is None else as_text(key, "HDFData", "key")
-        if buffer is not None and not isinstance(buffer, Mapping):
-            raise TypeError(f"HDFData(buffer=...): expected a dict or None, got {type(buffer).__name__}")
-        if not isinstance(allow_external, bool):
-            raise TypeError(
-                f"HDFData(allow_external=...): expected True or False, got {type(allow_external).__name__}"
-            )
-        if max_bytes is not None:
-            check_chunk_bytes(max_bytes, "HDFData", "max_bytes")
-        self.allow_external = allow_external
-        self.max_bytes = max_bytes
-        self.buffer: dict[str, Any] = dict(buffer) if buffer else {}
-        self.attrs: dict[str, Any] = {}
-        self.identifier: str | None = None
-
-    def read(self) -> dict[str, Any]:
-        """Read the datasets (all, or ``key``) and root attributes into the buffer and return it.
-
-        >>> import tempfile
-        >>> with DataAccumulator(tempfile.mkdtemp(), "lif") as acc:
-        ...     acc.append(v=1.0, i=2.0)
-        >>> HDFData(acc.path, key="i").read()
-        {'i': array([2.])}
-        """
-        if self.path is None:
-            raise ValueError("HDFData(path=...): expected the path of an HDF5 file to read, got None")
-        path = self.path
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"HDFData(path=...): no such file: {path}")
-        if not os.path.isfile(path) or not h5py.is_hdf5(path):
-            raise ValueError(f"HDFData(path=...): not an HDF5 file: {path}")
-        with h5py.File(path, "r") as file:
-            inside = _Inside(file, path, self.allow_external)
-            found = inside.datasets(self.key)
-            declared = sum(declared_bytes(dataset) for dataset in found.values())
-            if self.max_bytes is not None and declared > self.max_bytes:
-                name, largest = max(found.items(), key=lambda item: declared_bytes(item[1]))
-                raise ValueError(
-                    f"HDFData(max_bytes=...): expected datasets of at most {self.max_bytes} bytes in all, "
-                    f"got {declared} bytes declared by {path} (the largest, {name!r}: shape {largest.shape}, "
-                    f"{largest.dtype}); pass a larger max_bytes (neuroboard convert: --max-bytes) to read it"
-                )
-            for name, dataset in found.items():
-                self.buffer[name] = read_bounded(dataset)
-            self.attrs = {name: _plain(value) for name, value in file.attrs.items()}
-        identifier = self.attrs.get("identifier")
-        self.identifier = identifier if isinstance(identifier, str) else Path(path).stem
-        return self.buffer
-
-    def __getitem__(self, key: str) -> Any:
-        return self.buffer[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.buffer
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.buffer)
-
-    def __len__(self) -> int:
-        return len(self.buffer)
-
-    def keys(self) -> Any:
-        """Return the keys of the buffer.
-
-        >>> HDFData(buffer={"a": 1}).keys()
-        dict_keys(['a'])
-        """
-        return self.buffer.keys()
-
-    def __repr__(self) -> str:
-        return f"HDFData(path={self.path!r}, key={self.key!r}, keys={list(self.buffer)})"
-
-
-_OPT_IN = "pass allow_external=True (neuroboard convert: --allow-external) to read it anyway"
-
-# HDF5's own bound on the soft and external links one path may pass through.
-_MAX_HOPS = 16
-
-
-class _Inside:
-    """The datasets of one open file that :class:`HDFData` reads, found without following links out.
-
-    Links are looked at with ``getlink=True`` before anything behind them is
-    opened, so a refused external link never opens the file it names.
-    """
-
-    def __init__(self, file: h5py.File, path: str, allow_external: bool) -> None:
-        self.file = file
-        self.path = path
-        self.allow_external = allow_external
-        self._checked: set[Any] = set()
-
-    def _refuse(self, what: str) -> ValueError:
-        return ValueError(
-            "HDFData(path=...): expected an HDF5 file whose data stays inside it, "
-            f"got {what} in {self.path}; {_OPT_IN}"
-        )
-
-    def datasets(self, key: str | None) -> dict[str, h5py.Dataset]:
-        """Return the datasets under ``key`` (all without it), by name, each checked."""
-        found: dict[str, h5py.Dataset] = {}
-        name = (key or "").strip("/")
-        item = self.file if not name else self.follow(name, "HDFData(key=...)")
-        if isinstance(item, h5py.Dataset):
-            self.check(name, item)
-            found[name] = item
-        else:
-            self._walk(item, f"{name}/" if name else "", found, set())
-        return found
-
-    def follow(self, name: str, where: str, hops: int = 0) -> Any:
-        """Return the object at ``name``, refusing (or, allowed, following) external links on the way."""
-        if hops > _MAX_HOPS:
-            raise ValueError(f"{where}: {name!r} passes through more than {_MAX_HOPS} links in {self.path}")
-        item: Any = self.file
-        parts = [part for part in name.split("/") if part]
-        for index, part in enumerate(parts):
-            link = item.get(part, getlink=True) if isinstance(item, h5py.Group) else None
-            if link is None:
-                found = sorted(_datasets(self.file))
-                raise KeyError(f"{where}: {name!r} is not in {self.path}; the file holds {found}")
-            if isinstance(link, h5py.SoftLink):
-                target = link.path if link.path.startswith("/") else f"{item.name}/{link.path}"
-                item = self.follow(target, where, hops + 1)
-            elif isinstance(link, h5py.HardLink):
-                item = item[part]
-            elif self.allow_external:
-                item = item[part]
-            else:
-                at = "/".join(parts[: index + 1])
-                raise self._refuse(f"{at!r}, {_describe_link(link)}")
-        return item
-
-    def _walk(self, group: h5py.Group, prefix: str, found: dict[str, h5py.Dataset], seen: set[Any]) -> None:
-        # Each object once, by its first hard-linked name, as h5py's visititems lists them.
-        if group.id in seen:
-            return
-        seen.add(group.id)
-        for part in group:
-            name = f"{prefix}{part}"
-            link = group.get(part, getlink=True)
-            if isinstance(link, h5py.SoftLink):
-                continue
-            if not isinstance(link, h5py.HardLink) and not self.allow_external:
-                raise self._refuse(f"{name!r}, {_describe_link(link)}")
-            item = group.get(part)
-            if isinstance(item, h5py.Group):
-                self._walk(item, f"{name}/", found, seen)
-            elif isinstance(item, h5py.Dataset) and item.id not in seen:
-                seen.add(item.id)
-                self.check(name, item)
-                found[name] = item
-
-    def check(self, name: str, dataset: h5py.Dataset, via: str = "") -> None:
-        """Raise a ValueError if reading ``dataset`` would read data outside the file (unless allowed)."""
-        if self.allow_external or dataset.id in self._checked:
-            return
-        self._checked.add(dataset.id)
-        external = dataset.external
-        if external:
-            raise self._refuse(f"dataset {name!r}{via} stored in the external file {external[0][0]}")
-        if not dataset.is_virtual:
-            return
-        for source in dataset.virtual_sources():
-            if not self._same_file(source.file_name):
-                raise self._refuse(f"virtual dataset {name!r}{via} with a source in {source.file_name}")
-            # A source in this file can itself be external, or reached through an external link.
-            where = f"HDFData(path=...): the source {source.dset_name!r} of virtual dataset {name!r}"
-            target = self.follow(source.dset_name, where)
-            if isinstance(target, h5py.Dataset):
-                self.check(source.dset_name, target, f" (a source of virtual dataset {name!r})")
-
-    def _same_file(self, file_name: str) -> bool:
-        if file_name == ".":
-            return True
-        candidate = os.path.join(os.path.dirname(os.path.abspath(self.path)), file_name)
-        try:
-            return os.path.samefile(candidate, self.path)
-        except OSError:
-            return False
-
-
-def _describe_link(link: Any) -> str:
-    if isinstance(link, h5py.ExternalLink):
-        return f"an external link to {link.filename}:{link.path}"
-    return f"a {type(link).__name__} (a user-defined link)"
-
-
-def _datasets(group: h5py.Group) -> list[str]:
-    names: list[str] = []
-    group.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
-    return names

@@ -3,24 +3,27 @@
 A :class:`TensorboardWriter` owns one :class:`~neuroboard.api.summary_writer.SummaryWriter`
 and turns arrays recorded during a simulation into TensorBoard data: :meth:`~TensorboardWriter.raster`
 draws spikes as an image, :meth:`~TensorboardWriter.trace` writes time series as scalars or as
-a line plot, :meth:`~TensorboardWriter.heatmap` draws a matrix (or one image per frame of a
+line plots, :meth:`~TensorboardWriter.heatmap` draws a matrix (or one image per frame of a
 matrix over time, on TensorBoard's step slider) and :meth:`~TensorboardWriter.hparam` collects
 single values as hyperparameters. :meth:`~TensorboardWriter.write` hands every array of a
 buffer (a dict, or an ``HDFData`` with ``.buffer``) to one of these, inferring the kind when
 it is not given.
 
-Tags are Sapicore's: ``<name>/raster``, ``<name>/<attr>``, and ``<name>/N<j>/<attr>`` for the
-scalar series of neuron ``j``. Unlike Sapicore's, hyperparameters may be added one after
-another and need no metric: they are collected and written as one set on :meth:`~TensorboardWriter.close`.
+Tags and runs are Sapicore's: ``<name>/raster``; ``<name>/<attr>`` for a heatmap; for
+neuron ``j`` of a trace, the image ``<name>/N<j>/<attr>`` or the scalar tag ``<name>/N<j>``
+in the sub-run ``<name>_N<j>_<attr>``. Unlike Sapicore's, hyperparameters may be added one
+after another and need no metric: they are collected and written as one set on
+:meth:`~TensorboardWriter.close`.
 
 ``size=(width, height)`` is in inches, like matplotlib's ``figsize``, drawn at
 ``PIXELS_PER_INCH`` pixels per inch (the sizes are constants of
-:mod:`neuroboard.neuro.view_settings`). Without it a raster takes one pixel per
-step and per neuron, at most ``MAX_WIDTH`` × ``MAX_HEIGHT`` (beyond, steps and
-neurons share pixels and their spikes are summed); a heatmap one pixel per entry,
-capped the same way (beyond, blocks are averaged; the colorbar adds 8 pixels on
-the right); a trace image is ``TRACE_SIZE`` pixels. A ``size`` of more than
-``MAX_PIXELS`` pixels (40 × 40 inches) is refused where it is given.
+:mod:`neuroboard.neuro.view_settings`). Without it a dense raster is ``RASTER_SIZE``
+(Sapicore's 15 × 10 inches) and an event raster takes one pixel per step and per
+neuron, at most ``MAX_WIDTH`` × ``MAX_HEIGHT`` (beyond, steps and neurons share
+pixels and their spikes are summed); a heatmap one pixel per entry, capped the
+same way (beyond, blocks are averaged; the colorbar adds 8 pixels on the right);
+a trace image is ``TRACE_SIZE`` pixels (Sapicore's 10 × 5 inches). A ``size`` of
+more than ``MAX_PIXELS`` pixels (40 × 40 inches) is refused where it is given.
 """
 
 from __future__ import annotations
@@ -34,9 +37,21 @@ import numpy as np
 
 from neuroboard.api.summary_writer import SummaryWriter
 from neuroboard.io.writer import check_filename_suffix
+from neuroboard.neuro.view_inputs import (
+    Source,
+    dense_spikes,
+    event_lists,
+    hparam_array,
+    infer_kind,
+    mark_events,
+    numeric,
+    singleton,
+)
 from neuroboard.neuro.view_settings import (
     MAX_HEIGHT,
     MAX_WIDTH,
+    RASTER_LINE,
+    RASTER_SIZE,
     TRACE_SIZE,
     Settings,
     Where,
@@ -45,8 +60,7 @@ from neuroboard.neuro.view_settings import (
     time_axis_of,
 )
 from neuroboard.render import heatmap_image, raster_image, trace_image
-from neuroboard.summary.convert import as_array, as_path, as_tag, is_tensor
-from neuroboard.summary.hparams import hparam_value
+from neuroboard.summary.convert import as_path, as_tag
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -54,120 +68,7 @@ if TYPE_CHECKING:
 __all__ = ["TensorboardWriter"]
 
 _CLASS = "TensorboardWriter"
-_RASTER = "expected a 2-D binary array (time × neurons) or event lists"
-
 _Plan = Callable[[], None]
-
-
-def _numeric(array: Any, where: Where) -> np.ndarray:
-    return as_array(array, where.func, where.arg, dtype=None)
-
-
-def _events(array: Any, settings: Settings, where: Where) -> tuple[Any, int, int] | None:
-    """Return (spikes, n_steps, n_neurons) for event lists, None for a dense array.
-
-    The extent is ``n_steps``/``n_neurons`` from the settings, else the largest indices plus one.
-    """
-    if isinstance(array, tuple):
-        if len(array) != 2:
-            raise ValueError(f"{where()}: {_RASTER}, got a tuple of {len(array)} items")
-        parts = [_numeric(part, where) for part in array]
-        if any(part.ndim != 1 for part in parts) or parts[0].shape != parts[1].shape:
-            raise ValueError(
-                f"{where()}: {_RASTER} (two 1-D integer arrays of equal length), "
-                f"got shapes {parts[0].shape} and {parts[1].shape}"
-            )
-        steps, neurons = parts
-    else:
-        pairs = _numeric(array, where)
-        if not (pairs.ndim == 2 and pairs.shape[1] == 2 and pairs.dtype.kind in "iu"):
-            return None
-        steps, neurons = pairs[:, 0], pairs[:, 1]
-    for part, what in ((steps, "step"), (neurons, "neuron")):
-        if part.size and part.dtype.kind not in "iu":
-            raise ValueError(f"{where()}: {_RASTER}, got {what} indices of dtype {part.dtype}")
-        if part.size and part.min() < 0:
-            raise ValueError(f"{where()}: {_RASTER}, got a negative {what} index {part.min()}")
-    if steps.size == 0 and (settings.n_steps is None or settings.n_neurons is None):
-        raise ValueError(f"{where()}: {_RASTER}, got no events (an empty raster needs n_steps and n_neurons)")
-    steps, neurons = steps.astype(np.int64, copy=False), neurons.astype(np.int64, copy=False)
-    extent = []
-    for part, given, key in (
-        (steps, settings.n_steps, "n_steps"),
-        (neurons, settings.n_neurons, "n_neurons"),
-    ):
-        largest = int(part.max()) + 1 if part.size else 0
-        if given is not None and given < largest:
-            raise ValueError(f"{where.setting(key)}: the events reach index {largest - 1}, got {given}")
-        extent.append(largest if given is None else given)
-    return (steps, neurons), extent[0], extent[1]
-
-
-def _dense_spikes(array: Any, where: Where) -> np.ndarray:
-    spikes = _numeric(array, where)
-    got = f"got shape {spikes.shape} and dtype {spikes.dtype}"
-    if spikes.ndim != 2 or spikes.size == 0:
-        raise ValueError(f"{where()}: {_RASTER}, {got}")
-    if spikes.dtype.kind != "b":
-        # Counts are allowed; anything that cannot be a count is not spikes.
-        if spikes.dtype.kind == "f" and not (
-            np.isfinite(spikes).all() and (spikes == np.round(spikes)).all()
-        ):
-            raise ValueError(f"{where()}: {_RASTER}, {got} with values that are not whole numbers")
-        if spikes.min() < 0:
-            raise ValueError(f"{where()}: {_RASTER}, {got} with negative values")
-    return spikes
-
-
-def _singleton(value: Any, where: Where) -> str | bool | int | float:
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    if not isinstance(value, (str, bytes)):
-        try:
-            array = np.asarray(value)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{where()}: expected a single number, bool or str, got {type(value).__name__}"
-            ) from None
-        if array.size != 1:
-            raise ValueError(
-                f"{where()}: expected a singleton (a number, bool, str or array of size 1), got shape "
-                f"{array.shape}; write arrays with kind='trace' or kind='heatmap'"
-            )
-        value = array.reshape(()).item()
-    if isinstance(value, bytes):
-        # HDF5 attributes often hold strings as bytes.
-        value = value.decode("utf-8", errors="replace")
-    return hparam_value(value, where.func, where.arg)
-
-
-def _infer_kind(value: Any, where: Where) -> str:
-    if isinstance(value, (str, bytes)):
-        return "hparam"
-    if isinstance(value, tuple) and len(value) == 2:
-        return "raster"
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{where()}: expected an array, a number or a str, got {type(value).__name__}"
-        ) from None
-    if array.size == 1:
-        return "hparam"
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{where()}: expected a numeric array, got dtype {array.dtype}")
-    if array.ndim == 2 and (array.dtype.kind == "b" or ((array == 0) | (array == 1)).all()):
-        return "raster"
-    if array.ndim in (1, 2):
-        return "trace"
-    if array.ndim == 3:
-        return "heatmap"
-    raise ValueError(
-        f"{where()}: cannot infer what to draw from shape {array.shape}; "
-        "pass kind='raster', 'trace', 'heatmap' or 'hparam'"
-    )
 
 
 class TensorboardWriter:
@@ -233,29 +134,36 @@ class TensorboardWriter:
         tuple ``(steps, neurons)`` of 1-D integer arrays or an (n, 2) integer
         array of (step, neuron) pairs. Note that any (n, 2) integer array is
         read as pairs: pass a dense two-neuron array as bool or float.
-        Settings: ``time_axis``, ``size``, ``global_step`` (default 0), and
-        for event lists ``n_steps`` and ``n_neurons``, the raster's extent
-        (by default the largest indices plus one; needed for an empty raster;
-        for a dense array they must match its shape).
+        Settings: ``time_axis``, ``size``, ``global_step`` (default 0),
+        ``line_size`` (the share of a neuron's row a spike covers: 0.25 for a
+        dense array, as Sapicore draws it, else 1), ``events`` (times, in
+        steps, marked by a half-transparent vertical bar each) and
+        ``event_colors`` (one colour per event: a matplotlib name, which needs
+        matplotlib, or ``(r, g, b)`` in 0..1), and for event lists
+        ``n_steps`` and ``n_neurons``, the raster's extent (by default the
+        largest indices plus one; needed for an empty raster; for a dense
+        array they must match its shape).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
-        ...     tw.raster("L1", np.random.rand(500, 40) < 0.02, {"global_step": 1})
+        ...     tw.raster("L1", np.random.rand(500, 40) < 0.02, {"global_step": 1, "line_size": 0.5})
         """
         self._draw("raster", name, None, array, settings)
 
     def trace(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
-        """Write time series as scalars (``<name>/<attr>``, ``<name>/N<j>/<attr>``) or one line image.
+        """Write time series as scalars or line images, one per neuron, under Sapicore's tags and runs.
 
         ``array`` is (time,) or (time, neurons), ``time_axis`` naming the
         time axis (default 0); other shapes are refused (a 3-D array is a
         heatmap over time, or flatten its neurons into one axis). With
-        ``format="scalar"`` (the default for 1-D) a 1-D array becomes the
-        series ``<name>/<attr>`` and each neuron j of a 2-D one the series
-        ``<name>/N<j>/<attr>``, at steps 0..T-1 or ``steps``. With
-        ``format="image"`` (the default for 2-D) all neurons are drawn in one
-        image ``<name>/<attr>`` at ``global_step`` (default 0), ``size``
-        :data:`TRACE_SIZE` pixels unless given, y limits ``vmin``/``vmax``.
+        ``format="scalar"`` (the default for 1-D) neuron j of a 2-D array is
+        the tag ``<name>/N<j>`` in the sub-run ``<name>_N<j>_<attr>`` (so that
+        the attributes of one neuron overlay in one chart), and a 1-D array
+        the tag ``<name>/<attr>``, at steps 0..T-1 or ``steps``. With
+        ``format="image"`` (the default for 2-D) neuron j is the image
+        ``<name>/N<j>/<attr>`` (a 1-D array ``<name>/<attr>``) at
+        ``global_step`` (default 0), :data:`TRACE_SIZE` pixels unless ``size``
+        says otherwise, all on one y scale (``vmin``/``vmax``, else the array's extremes).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
@@ -280,15 +188,19 @@ class TensorboardWriter:
         self._draw("heatmap", name, attr, array, settings)
 
     def hparam(self, name: str, attr: str, array: Any, settings: Mapping[str, Any] | None = None) -> None:
-        """Collect a single value as the hyperparameter ``<name>/<attr>``; all are written on close.
+        """Collect a value as the hyperparameter ``<name>/<attr>`` (all are written on close), or one per neuron.
 
         ``array`` is a number, bool, str, or any array or tensor of size 1;
         NumPy values become Python ones. A later value for the same name
-        replaces the earlier one. Settings are checked but unused.
+        replaces the earlier one. A 1-D array gives one hyperparameter per
+        neuron, ``<name>/N<i>/<attr>``; with ``format="scalar"`` a 1-D array's values
+        are written instead as Sapicore writes them, the scalar ``<name>/N<i>`` in
+        the sub-run ``<name>_N<i>_<attr>`` at ``global_step`` (default 0).
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
         ...     tw.hparam("L1", "tau", np.float32(20.0)); tw.hparam("L1", "model", "LIF")
+        ...     tw.hparam("L1", "thresh", np.array([-55.0, -50.0]), {"format": "scalar"})
         """
         self._draw("hparam", name, attr, array, settings)
 
@@ -298,18 +210,21 @@ class TensorboardWriter:
         """Write the arrays of a buffer under ``key`` (one key, a list, or None for all) with ``settings``.
 
         ``data`` is a dict of arrays or an object with a ``.buffer`` dict, such
-        as ``HDFData``; its ``.identifier`` names the tags and, with
-        ``kind="hparam"``, keys missing from the buffer are read from its
-        ``.attrs``. ``name`` defaults to the identifier, else to the key, and
-        each key is the ``attr`` of its tags. ``kind`` ("raster", "trace",
-        "heatmap", "hparam") is inferred per array when absent: size 1 is an
-        hparam, a 2-D array of 0/1 or bools or a ``(steps, neurons)`` tuple
-        a raster, other 1-D and 2-D arrays traces, 3-D heatmaps ((n, 2)
-        event pairs need ``kind="raster"``). The other settings (``format``, ``size``,
-        ``step``, ``time_axis``, ``global_step``, ``vmin``, ``vmax``,
-        ``symmetric``, ``colorbar``, ``steps``) go to every key, each kind
-        using those that concern it. Every key is checked before anything is
-        written.
+        as ``HDFData``. Its identifier (``.identifier``, else a str
+        ``buffer["identifier"]``) names the tags, else ``name``, else the key;
+        each key is the ``attr`` of its tags. With ``kind="hparam"``, keys
+        missing from the buffer are read from its ``.attrs``. ``key=None``
+        writes every entry but the file's attributes (identifier, class,
+        version); a key that an ``HDFData`` was asked for and its file lacks is
+        passed over, as in Sapicore, while any other missing key is a KeyError.
+        ``kind`` ("raster", "trace", "heatmap", "hparam") is inferred per array
+        when absent, where Sapicore writes nothing: size 1 is an hparam, a 2-D
+        array of 0/1 or bools or a ``(steps, neurons)`` tuple a raster, other
+        1-D and 2-D arrays traces, 3-D heatmaps ((n, 2) event pairs need
+        ``kind="raster"``). The other settings (``format``, ``size``, ``step``,
+        ``time_axis``, ``global_step``, ``vmin``, ``vmax``, ``symmetric``,
+        ``colorbar``, ``steps``, ``line_size``) go to every key, each kind using
+        those that concern it. Every key is checked before anything is written.
 
         >>> import tempfile, numpy as np
         >>> with TensorboardWriter(tempfile.mkdtemp()) as tw:
@@ -317,51 +232,25 @@ class TensorboardWriter:
         """
         func = f"{_CLASS}.write"
         self._check_open(func)
-        buffer, identifier, attrs = self._unpack(data, func)
+        source = Source.of(data, func)
         parsed = parse_settings(settings, Where(func, nested=False))
         plans = []
-        for k in self._keys(key, buffer, attrs, parsed.kind, func):
+        for k in self._keys(key, source, parsed.kind, func):
             where = Where(func, f"data[{k!r}]", nested=False)
-            value = buffer[k] if k in buffer else attrs[k]
-            name = parsed.name or (identifier if identifier is not None else k)
-            kind = parsed.kind or _infer_kind(value, where)
+            value = source.buffer[k] if k in source.buffer else source.attrs[k]
+            name = parsed.name or (source.identifier if source.identifier is not None else k)
+            kind = parsed.kind or infer_kind(value, where)
             plans.append(self._plan(kind, where, name, k, value, parsed))
         for plan in plans:
             plan()
 
     @staticmethod
-    def _unpack(data: Any, func: str) -> tuple[Mapping[str, Any], str | None, Mapping[str, Any]]:
-        if isinstance(data, Mapping):
-            return data, None, {}
-        buffer = getattr(data, "buffer", None)
-        if not isinstance(buffer, Mapping):
-            raise TypeError(
-                f"{func}(data=...): expected a dict of arrays or an object with a .buffer dict (HDFData), "
-                f"got {type(data).__name__}"
-            )
-        identifier = getattr(data, "identifier", None)
-        if identifier is not None:
-            as_tag(identifier, func, "data.identifier")
-        attrs = getattr(data, "attrs", None)
-        if attrs is None:
-            attrs = {}
-        elif not isinstance(attrs, Mapping):
-            raise TypeError(
-                f"{func}(data.attrs=...): expected a dict of file attributes, got {type(attrs).__name__}"
-            )
-        return buffer, identifier, attrs
-
-    @staticmethod
-    def _keys(
-        key: str | Iterable[str] | None,
-        buffer: Mapping[str, Any],
-        attrs: Mapping[str, Any],
-        kind: str | None,
-        func: str,
-    ) -> list[str]:
+    def _keys(key: str | Iterable[str] | None, source: Source, kind: str | None, func: str) -> list[str]:
+        buffer, attrs = source.buffer, source.attrs
         if key is None:
-            keys = list(buffer)
-        elif isinstance(key, str):
+            # The file's own attributes (identifier, class, version) describe the data; they are not data.
+            return [k for k in buffer if k not in source.described_by]
+        if isinstance(key, str):
             keys = [key]
         elif isinstance(key, (list, tuple)):
             keys = list(key)
@@ -369,10 +258,15 @@ class TensorboardWriter:
             raise TypeError(
                 f"{func}(key=...): expected a str, a list of str or None, got {type(key).__name__}"
             )
+        found = []
         for k in keys:
             if not isinstance(k, str) or not k:
                 raise TypeError(f"{func}(key=...): expected non-empty str keys, got {k!r}")
             if k in buffer or (kind == "hparam" and k in attrs):
+                found.append(k)
+                continue
+            if k in source.missing:
+                # Asked of the file and not in it: passed over, so that one loop may ask every file.
                 continue
             known = f"data has keys {sorted(buffer)!r}"
             if kind == "hparam":
@@ -380,7 +274,7 @@ class TensorboardWriter:
             elif k in attrs:
                 known += f"; {k!r} is a file attribute: pass kind='hparam' to write it"
             raise KeyError(f"{func}(key=...): no {k!r} in data; {known}")
-        return keys
+        return found
 
     # -- checking, then writing ---------------------------------------------------
     # Each _plan_* checks and converts everything, then returns the function that
@@ -408,10 +302,10 @@ class TensorboardWriter:
             return self._plan_trace(where, name, attr, value, settings)
         if kind == "heatmap":
             return self._plan_heatmap(where, name, attr, value, settings)
-        return self._plan_hparam(where, name, attr, value)
+        return self._plan_hparam(where, name, attr, value, settings)
 
     def _plan_raster(self, where: Where, name: str, array: Any, settings: Settings) -> _Plan:
-        events = _events(array, settings, where)
+        events = event_lists(array, settings, where)
         if events is not None:
             if settings.time_axis not in (None, 0):
                 raise ValueError(
@@ -420,7 +314,7 @@ class TensorboardWriter:
                 )
             spikes, n_steps, n_neurons = events
         else:
-            spikes = _dense_spikes(array, where)
+            spikes = dense_spikes(array, where)
             if time_axis_of(settings, 2, where) == 1:
                 spikes = spikes.T
             n_steps, n_neurons = spikes.shape
@@ -434,7 +328,13 @@ class TensorboardWriter:
                         f"{where.setting(key)}: expected {actual} for a dense {where.arg} of "
                         f"{n_steps} steps × {n_neurons} neurons, got {given}"
                     )
-        width, height = settings.size or (min(n_steps, MAX_WIDTH), min(n_neurons, MAX_HEIGHT))
+        if events is None:
+            # A dense array is what Sapicore draws: its figure's size and line size.
+            width, height = settings.size or RASTER_SIZE
+            line_size = RASTER_LINE if settings.line_size is None else settings.line_size
+        else:
+            width, height = settings.size or (min(n_steps, MAX_WIDTH), min(n_neurons, MAX_HEIGHT))
+            line_size = 1.0 if settings.line_size is None else settings.line_size
         tag = f"{name}/raster"
 
         def run() -> None:
@@ -445,13 +345,16 @@ class TensorboardWriter:
                 width=width,
                 height=height,
                 events=events is not None,
+                line_size=line_size,
             )
+            if settings.events is not None:
+                mark_events(image, settings.events, settings.event_colors, n_steps)
             self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
 
         return run
 
     def _plan_trace(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
-        values = _numeric(array, where)
+        values = numeric(array, where)
         if values.ndim not in (1, 2) or values.size == 0:
             hint = {
                 0: "; write a single value with kind='hparam'",
@@ -465,14 +368,21 @@ class TensorboardWriter:
         one = series.ndim == 1
         series = series.reshape(series.shape[0], -1)
         count = series.shape[0]
-        if (settings.format or ("scalar" if one else "image")) == "image":
+        image = (settings.format or ("scalar" if one else "image")) == "image"
+        if image:
+            # One y scale for every neuron, so that their images compare.
             low, high = color_limits(series[None], settings, where)
             width, height = settings.size or TRACE_SIZE
-            tag = f"{name}/{attr}"
+            drawn = (
+                [(f"{name}/{attr}", series)]
+                if one
+                else [(f"{name}/N{j}/{attr}", series[:, j]) for j in range(series.shape[1])]
+            )
 
             def draw() -> None:
-                image = trace_image(series, width=width, height=height, vmin=low, vmax=high)
-                self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
+                for tag, values in drawn:
+                    image = trace_image(values, width=width, height=height, vmin=low, vmax=high)
+                    self._writer.add_image(tag, image, settings.global_step, dataformats="HWC")
 
             return draw
 
@@ -481,16 +391,19 @@ class TensorboardWriter:
             raise ValueError(
                 f"{where.setting('steps')}: expected {count} steps, one per time point of {where.arg}, got {len(steps)}"
             )
-        tags = [f"{name}/{attr}"] if one else [f"{name}/N{j}/{attr}" for j in range(series.shape[1])]
 
         def log() -> None:
-            for j, tag in enumerate(tags):
-                self._writer.add_series(tag, np.ascontiguousarray(series[:, j]), steps)
+            if one:
+                self._writer.add_series(f"{name}/{attr}", np.ascontiguousarray(series[:, 0]), steps)
+                return
+            # Sapicore's runs: neuron j is the tag <name>/N<j> in the sub-run <name>_N<j>_<attr>.
+            for j in range(series.shape[1]):
+                self._writer.add_series(f"{name}/N{j}", series[:, j : j + 1], steps, names=[attr])
 
         return log
 
     def _plan_heatmap(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
-        values = _numeric(array, where)
+        values = numeric(array, where)
         if values.ndim not in (2, 3) or values.size == 0:
             raise ValueError(
                 f"{where()}: expected a non-empty 2-D (rows × columns) or 3-D (time × rows × columns) array, "
@@ -523,8 +436,24 @@ class TensorboardWriter:
 
         return run
 
-    def _plan_hparam(self, where: Where, name: str, attr: str, array: Any) -> _Plan:
-        value = _singleton(array, where)
+    def _plan_hparam(self, where: Where, name: str, attr: str, array: Any, settings: Settings) -> _Plan:
+        if not isinstance(array, (str, bytes)):
+            values, one_d = hparam_array(array, where)
+            if settings.format == "scalar" and one_d:
+                # Sapicore's: element i is the tag <name>/N<i> in the sub-run <name>_N<i>_<attr>, at step 0.
+                def log() -> None:
+                    for i, value in enumerate(values):
+                        self._writer.add_scalars(f"{name}/N{i}", {attr: value}, settings.global_step)
+
+                return log
+            if values.size > 1:
+                items = {f"{name}/N{i}/{attr}": singleton(value, where) for i, value in enumerate(values)}
+
+                def collect() -> None:
+                    self._hparams.update(items)
+
+                return collect
+        value = singleton(array, where)
         key = f"{name}/{attr}"
 
         def run() -> None:

@@ -17,13 +17,17 @@ from neuroboard.render.limits import MAX_PIXELS
 from neuroboard.summary.convert import as_float, as_step, as_tag, is_tensor
 
 __all__ = [
+    "EVENT_COLOR",
     "FORMATS",
+    "HEATMAP_STEP",
     "KINDS",
     "MAX_HEIGHT",
     "MAX_PIXELS",
     "MAX_SIZE_INCHES",
     "MAX_WIDTH",
     "PIXELS_PER_INCH",
+    "RASTER_LINE",
+    "RASTER_SIZE",
     "SETTINGS",
     "TRACE_SIZE",
     "Settings",
@@ -36,7 +40,15 @@ __all__ = [
 PIXELS_PER_INCH = 100
 MAX_WIDTH = 2000
 MAX_HEIGHT = 1000
-TRACE_SIZE = (800, 240)
+#: Sapicore's figure sizes at matplotlib's 100 dpi: a raster of 15 × 10 inches, a trace of 10 × 5.
+RASTER_SIZE = (1500, 1000)
+TRACE_SIZE = (1000, 500)
+#: The height of a spike's mark in a dense raster, as a share of its neuron's row (Sapicore's line size).
+RASTER_LINE = 0.25
+#: The colour of a raster's event bars when ``event_colors`` names none: matplotlib's first cycle colour.
+EVENT_COLOR = (31, 119, 180)
+#: A heatmap over time draws every 100th frame unless ``step`` says otherwise, as Sapicore's does.
+HEATMAP_STEP = 100
 #: A square ``size`` at the cap, in inches: MAX_PIXELS, 16 million pixels, is 4000 × 4000 at 100 per inch.
 MAX_SIZE_INCHES = 40
 
@@ -57,6 +69,9 @@ SETTINGS = (
     "steps",
     "n_steps",
     "n_neurons",
+    "line_size",
+    "events",
+    "event_colors",
 )
 
 # Values scanned at once for a heatmap's colour limits: the scan stays within a few dozen MB.
@@ -91,14 +106,14 @@ class Settings:
     """Plot settings, checked: sizes in pixels, limits as floats, steps as an int64 array.
 
     >>> Settings().step, Settings().colorbar
-    (1, True)
+    (100, True)
     """
 
     name: str | None = None
     kind: str | None = None
     format: str | None = None
     size: tuple[int, int] | None = None  # pixels
-    step: int = 1
+    step: int = HEATMAP_STEP
     time_axis: int | None = None
     global_step: int = 0
     vmin: float | None = None
@@ -108,6 +123,9 @@ class Settings:
     steps: np.ndarray | None = None
     n_steps: int | None = None
     n_neurons: int | None = None
+    line_size: float | None = None
+    events: np.ndarray | None = None
+    event_colors: tuple[tuple[int, int, int], ...] | None = None
 
 
 def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str | None:
@@ -175,7 +193,7 @@ def parse_settings(settings: Mapping[str, Any] | None, where: Where) -> Settings
     name = get("name")
     if name is not None:
         as_tag(name, where.func, where.setting_arg("name"))
-    step = get("step", 1)
+    step = get("step", HEATMAP_STEP)
     if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
         raise TypeError(f"{where.setting('step')}: expected an int >= 1, got {type(step).__name__}")
     if step < 1:
@@ -200,6 +218,12 @@ def parse_settings(settings: Mapping[str, Any] | None, where: Where) -> Settings
                 f"{where.setting('steps')}: expected a 1-D array of integer steps, "
                 f"got {steps.dtype} of shape {steps.shape}"
             )
+    line_size = _limit(get("line_size"), where, "line_size")
+    if line_size is not None and not 0 < line_size <= 1:
+        raise ValueError(
+            f"{where.setting('line_size')}: expected a share of a neuron's row, 0 < line_size <= 1, got {line_size}"
+        )
+    events, event_colors = _events_and_colors(get("events"), get("event_colors"), where)
     extent = {}
     for key in ("n_steps", "n_neurons"):
         count = get(key)
@@ -220,8 +244,63 @@ def parse_settings(settings: Mapping[str, Any] | None, where: Where) -> Settings
         symmetric=_flag(get("symmetric", False), where.setting("symmetric")),
         colorbar=_flag(get("colorbar", True), where.setting("colorbar")),
         steps=steps,
+        line_size=line_size,
+        events=events,
+        event_colors=event_colors,
         **extent,
     )
+
+
+def _events_and_colors(
+    events: Any, colors: Any, where: Where
+) -> tuple[np.ndarray | None, tuple[tuple[int, int, int], ...] | None]:
+    """Return a raster's event times (a 1-D float array) and their colours as RGB bytes, checked."""
+    if events is None:
+        if colors is not None:
+            raise ValueError(f"{where.setting('event_colors')}: colours for no events; pass events= too")
+        return None, None
+    if is_tensor(events):
+        events = events.detach().cpu().numpy()
+    times = np.asarray(events)
+    if times.ndim != 1 or times.dtype.kind not in "iuf" or not np.isfinite(times).all():
+        raise ValueError(
+            f"{where.setting('events')}: expected a 1-D list of finite event times (steps), "
+            f"got {times.dtype} of shape {times.shape}"
+        )
+    if colors is None:
+        return times.astype(np.float64), None
+    if isinstance(colors, str) or len(colors) != len(times):
+        raise ValueError(
+            f"{where.setting('event_colors')}: expected one colour per event ({len(times)}), got {colors!r}"
+        )
+    return times.astype(np.float64), tuple(_rgb(color, where) for color in colors)
+
+
+def _rgb(color: Any, where: Where) -> tuple[int, int, int]:
+    if isinstance(color, str):
+        try:
+            from matplotlib.colors import to_rgb
+        except ImportError:
+            raise TypeError(
+                f"{where.setting('event_colors')}: a named colour {color!r} needs matplotlib; "
+                "pass (r, g, b) in 0..1 instead"
+            ) from None
+        try:
+            color = to_rgb(color)
+        except ValueError:
+            raise ValueError(f"{where.setting('event_colors')}: not a colour: {color!r}") from None
+    try:
+        channels = [float(channel) for channel in color][:3]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{where.setting('event_colors')}: expected a colour name or (r, g, b) in 0..1, got {color!r}"
+        ) from None
+    if len(channels) != 3 or not all(0.0 <= channel <= 1.0 for channel in channels):
+        raise ValueError(
+            f"{where.setting('event_colors')}: expected a colour name or (r, g, b) in 0..1, got {color!r}"
+        )
+    red, green, blue = (round(255 * channel) for channel in channels)
+    return red, green, blue
 
 
 def time_axis_of(settings: Settings, ndim: int, where: Where) -> int:

@@ -111,6 +111,7 @@ def raster_image(
     width: int | None = None,
     height: int | None = None,
     events: bool | None = None,
+    line_size: float = 1.0,
 ) -> np.ndarray:
     """Return a spike raster as uint8 RGB pixels (height, width, 3): black spikes on white.
 
@@ -124,7 +125,9 @@ def raster_image(
     falling in each pixel, a larger one repeats pixels. Every pixel holding a
     spike is dark (below 128), the fullest black. An image of more than
     :data:`~neuroboard.render.limits.MAX_PIXELS` pixels is refused unless it
-    is one pixel per entry of a dense array.
+    is one pixel per entry of a dense array. ``line_size`` (0 < line_size <= 1)
+    is the share of a neuron's rows a spike's mark covers, centred, when
+    neurons take several rows (at least one row each).
 
     >>> img = raster_image(([0, 2, 2], [1, 0, 1]))
     >>> img.shape, img[..., 0].tolist()
@@ -152,5 +155,28 @@ def raster_image(
     if width > bins_x:
         grey = grey[:, np.arange(width) * bins_x // width]
     if height > bins_y:
-        grey = grey[np.arange(height) * bins_y // height]
+        band = np.arange(height) * bins_y // height
+        grey = grey[band]
+        if line_size != 1.0:
+            _thin(grey, band, bins_y, _line_size(line_size))
     return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def _line_size(value: Any) -> float:
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+    if not (real and 0 < value <= 1):
+        raise ValueError(f"raster_image(line_size=...): expected a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+def _thin(grey: np.ndarray, band: np.ndarray, bins: int, line_size: float) -> None:
+    """Blank, in place, the rows of each band outside its centred ``line_size`` share (one row at least)."""
+    rows = np.bincount(band, minlength=bins)
+    first = np.concatenate(([0], np.cumsum(rows)[:-1]))
+    marked = np.maximum(1, np.rint(line_size * rows)).astype(np.int64)
+    start = (rows - marked) // 2
+    offset = np.arange(len(band)) - first[band]
+    keep = (offset >= start[band]) & (offset < start[band] + marked[band])
+    grey[~keep] = 255

@@ -116,7 +116,6 @@ def test_bad_image_names_the_argument(tmp_path) -> None:
         ),
         ({"experiment": "a/../../b"}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name"),
         ({"experiment": "ABSOLUTE"}, ValueError, r"Logger\(experiment=\.\.\.\): expected a relative name"),
-        ({"experiment": ""}, ValueError, r"Logger\(experiment=\.\.\.\): expected a non-empty str"),
         ({"experiment": 7}, TypeError, r"Logger\(experiment=\.\.\.\): expected a non-empty str, got int"),
     ],
 )
@@ -248,6 +247,26 @@ def test_currentlogdir_and_experiment_are_annarchys(tmp_path) -> None:
         assert dated.experiment is None
         assert os.path.dirname(dated.currentlogdir) == str(tmp_path)
         assert named.logdir == dated.logdir == str(tmp_path)
+    # ANNarchy takes any false experiment as none: the folder is named by time and host.
+    with Logger(tmp_path / "empty", experiment="") as empty:
+        assert empty.experiment == ""
+        assert os.path.dirname(empty.currentlogdir) == str(tmp_path / "empty")
+        assert os.path.basename(empty.currentlogdir) != ""
+
+
+@pytest.mark.parametrize("tag", ["/abs", "../up", "a/../.."])
+def test_add_scalars_a_tag_that_leaves_the_run_is_refused_by_its_name(tmp_path, tag) -> None:
+    message = re.escape("add_scalars(tag=...): expected a relative name")
+    with Logger(tmp_path, experiment="run") as logger, pytest.raises(ValueError, match=message):
+        logger.add_scalars(tag, {"k": 1.0}, 0)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.is_dir()) == []
+
+
+def test_add_parameters_errors_name_the_metrics_argument(tmp_path) -> None:
+    message = re.escape("add_parameters(metrics['acc']=...)")
+    with Logger(tmp_path, experiment="run") as logger, pytest.raises(TypeError, match=message):
+        logger.add_parameters({"a": 1}, {"acc": "x"})
+    assert [p.name for p in (tmp_path / "run").iterdir() if p.is_dir()] == []
 
 
 EMPTY = inspect.Parameter.empty

@@ -661,8 +661,26 @@ def test_entries_writes_the_file_out_and_releases_it(tmp_path: Path) -> None:
     data = HDFData(acc.path)
     assert data["v"].dtype == np.float32 and data["v"][:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
     assert len(acc.series["v"]) == 4 and not acc.closed
+    # The view opened the file again: flush() releases it for the other process once more.
+    acc.flush()
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == 12.0
     acc.close()
     assert acc.closed
+
+
+def test_a_new_empty_value_is_refused_before_any_row_is_kept(tmp_path: Path) -> None:
+    acc = DataAccumulator(tmp_path, "empty")
+    with pytest.raises(ValueError) as error:
+        acc.append(a=1.0, b=np.zeros(0))
+    assert str(error.value) == "DataAccumulator.append(b=...): expected a non-empty value, got shape (0,)"
+    # Nothing of the refused step is kept: the next step may declare the names afresh.
+    acc.append(a=2.0, b=np.zeros(1))
+    acc.append(a=3.0, b=np.ones(1))
+    assert acc.steps == 2 and {name: len(series) for name, series in acc.series.items()} == {"a": 2, "b": 2}
+    acc.close()
+    assert HDFData(acc.path, "a")["a"].tolist() == [2.0, 3.0]
 
 
 def test_hook_reads_the_forward_dict_then_the_attributes(tmp_path: Path) -> None:

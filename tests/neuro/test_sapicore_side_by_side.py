@@ -290,11 +290,14 @@ class DictOnly(torch.nn.Module):
 
 def test_the_hook_logs_what_the_forward_returns(tmp_path: Path) -> None:
     component = DictOnly()
-    theirs = SapicoreHook(component, str(tmp_path / "sapicore"), ["x"], 3)
-    ours = DataAccumulatorHook(component, tmp_path / "ours", ["x"], 3)
-    assert os.path.relpath(ours.hdf_file_path, tmp_path / "ours") == "dict_only.h5"
-    assert os.path.relpath(theirs.hdf_file_path, tmp_path / "sapicore") == "dict_only.h5"
-    assert list(ours.attributes) == theirs.attributes and ours.entries == theirs.entries == 3
+    theirs = SapicoreHook(component, str(tmp_path / "sapicore") + "/", ["x"], 3)
+    ours = DataAccumulatorHook(component, str(tmp_path / "ours") + "/", ["x"], 3)
+    assert ours.hdf_file_path == f"{tmp_path}/ours/dict_only.h5"
+    assert theirs.hdf_file_path == f"{tmp_path}/sapicore/dict_only.h5"
+    assert ours.log_dir == f"{tmp_path}/ours/" and theirs.log_dir == f"{tmp_path}/sapicore/"
+    assert ours.attributes == theirs.attributes == ["x"] and ours.entries == theirs.entries == 3
+    defaults = DataAccumulatorHook(component, tmp_path / "defaults", None, 3)
+    assert defaults.attributes is component.loggable_props
     assert ours.component is theirs.component is component
     for value in (1.0, 2.0, 3.0):
         component(torch.tensor([value]))

@@ -599,3 +599,23 @@ def test_raster_events_are_bars_in_their_colours(tmp_path: Path) -> None:
     assert (pixels[:, [0, 1, 3, 4, 5, 6, 8, 9]] == 255).all()
     # Without colours, matplotlib's first one (Sapicore raises: its default colour 0 is none).
     assert images(tmp_path, "L2/raster")[0][1][0, 5].tolist() == [143, 187, 217]
+
+
+@pytest.mark.parametrize("kind", ["trace", "hparam"])
+def test_a_sub_run_that_would_leave_the_logdir_is_refused_before_any_key_is_written(
+    tmp_path: Path, kind: str
+) -> None:
+    shape = (3, 2) if kind == "trace" else (2,)
+    data = {"identifier": "L1", "v": np.ones(shape), "a/../../x": np.ones(shape)}
+    tw = TensorboardWriter(tmp_path / "logs")
+    with pytest.raises(ValueError) as error:
+        tw.write(data, ["v", "a/../../x"], kind=kind, format="scalar")
+    assert str(error.value).startswith(
+        "TensorboardWriter.write(data['a/../../x']=...): expected a relative name"
+    )
+    with pytest.raises(ValueError, match=re.escape(f"TensorboardWriter.{kind}(attr=...)")):
+        getattr(tw, kind)("L1", "../../x", data["a/../../x"], {"format": "scalar"})
+    tw.close()
+    # No sub-run of the valid key either: the whole call was refused.
+    assert [p.name for p in (tmp_path / "logs").iterdir() if p.is_dir()] == []
+    assert not (tmp_path / "x").exists()

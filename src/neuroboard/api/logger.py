@@ -65,7 +65,8 @@ class Logger:
     ) -> None:
         check_file_limits(max_file_bytes, rotate_secs, "Logger")
         self.logdir = as_path(logdir, "Logger", "logdir")
-        if experiment is not None:
+        # ANNarchy names the folder by time and host for any false experiment, "" too.
+        if experiment:
             as_run_name(experiment, "Logger", "experiment")
         # As ANNarchy's: the name given, None when the folder is named by time and host.
         self.experiment = experiment
@@ -205,7 +206,7 @@ class Logger:
                 f"{func}(metrics=...): expected a dict of tags to numbers, got {type(metrics).__name__}"
             )
         points = {clean_tag(tag, func, "metrics key"): number for tag, number in metrics.items()}
-        checked_metrics(points, func)
+        checked_metrics(points, func, "metrics")
         run = str(time.time())
         while run in self._parameter_runs:
             run = str(time.time())

@@ -80,7 +80,8 @@ def subrun_folder(main_tag: Any, key: Any, func: str = "add_scalars") -> str:
     >>> subrun_folder("Activity", "First neuron")
     'Activity/First neuron'
     """
-    as_tag(main_tag, func, "tag")
+    # The tag is a folder too: a refusal names the argument that leaves the run.
+    as_run_name(main_tag, func, "tag")
     if not isinstance(key, str):
         as_tag(key, func, "value key")
     folder = f"{main_tag}/{key}"

@@ -222,6 +222,9 @@ class DataAccumulator:
     def series(self) -> Mapping[str, H5Series]:
         """Return a read-only view of the row series, one per logged attribute.
 
+        A file released after ``entries`` steps is opened again for this view;
+        the next :meth:`flush` releases it again.
+
         >>> import tempfile
         >>> acc = DataAccumulator(tempfile.mkdtemp(), "n1"); acc.append(v=[1.0, 2.0])
         >>> len(acc.series["v"]), acc.series["v"].row_shape
@@ -282,32 +285,43 @@ class DataAccumulator:
                         f"{where}: expected values castable to {series.dataset.dtype} as at the first step, "
                         f"got {row.dtype}"
                     )
+            elif row.size == 0:
+                # HDF5 has no chunk for an empty row: the dataset could never be created.
+                raise ValueError(f"{where}: expected a non-empty value, got shape {row.shape}")
             rows[name] = row
 
+        self._create_series(rows)
         for name, row in rows.items():
-            series = store.series.get(name)
-            if series is None:
-                series = store.series[name] = self._new_series(name, row)
-            series.append(row)
+            store.series[name].append(row)
         self._steps += 1
-        if self.entries is not None and self._steps >= self.entries:
-            # The run is complete (or past it): written out and released, the file is whole for any reader.
-            store.release()
+        self._release_if_complete()
 
-    def _new_series(self, name: str, row: np.ndarray) -> H5Series:
-        """Create ``name``'s dataset for rows like ``row`` (compressed), and its series."""
-        rows = max(1, self.chunk_bytes // max(1, row.nbytes))
-        self._store.file.create_dataset(
-            name,
-            shape=(0, *row.shape),
-            maxshape=(None, *row.shape),
-            dtype=row.dtype,
-            chunks=(rows, *row.shape),
-            compression=self.compression,
-        )
-        return H5Series(
-            self._store.file, name, chunk_bytes=self.chunk_bytes, where=f"DataAccumulator.append({name}=...)"
-        )
+    def _create_series(self, rows: Mapping[str, np.ndarray]) -> None:
+        """Create the dataset (compressed) and series of each name in ``rows`` that has none, all or none of them."""
+        file = self._store.file
+        created: list[str] = []
+        try:
+            for name, row in rows.items():
+                if name in self._store.series:
+                    continue
+                file.create_dataset(
+                    name,
+                    shape=(0, *row.shape),
+                    maxshape=(None, *row.shape),
+                    dtype=row.dtype,
+                    chunks=(max(1, self.chunk_bytes // row.nbytes), *row.shape),
+                    compression=self.compression,
+                )
+                created.append(name)
+        except (ValueError, TypeError) as error:
+            # A refused step leaves the file as it was: no dataset of this step stays behind.
+            for name in created:
+                del file[name]
+            raise ValueError(f"DataAccumulator.append({name}=...): {error}") from None
+        for name in created:
+            self._store.series[name] = H5Series(
+                file, name, chunk_bytes=self.chunk_bytes, where=f"DataAccumulator.append({name}=...)"
+            )
 
     def log(self, obj: Any) -> None:
         """Log one step with ``getattr(obj, name)`` for each attribute.
@@ -361,6 +375,12 @@ class DataAccumulator:
         for series in self._store.series.values():
             series.flush()
         self._store.file.flush()
+        self._release_if_complete()
+
+    def _release_if_complete(self) -> None:
+        if self.entries is not None and self._steps >= self.entries:
+            # The run is complete (or past it): written out and released, the file is whole for any reader.
+            self._store.release()
 
     def close(self) -> None:
         """Write the rows waiting in memory and close the file; calling it again does nothing.
@@ -473,6 +493,8 @@ class DataAccumulatorHook:
     other keyword arguments go to the accumulator. ``component``, ``attributes``,
     ``entries`` and ``hdf_file_path`` are Sapicore's attribute names. Only
     ``component.register_forward_hook`` is needed, so torch is never imported here.
+    ``log_dir``, ``attributes`` (as given) and ``hdf_file_path``
+    (``os.path.join(log_dir, identifier + ".h5")``) are kept as Sapicore keeps them.
 
     >>> import tempfile, torch
     >>> class Soma(torch.nn.Module):
@@ -482,6 +504,8 @@ class DataAccumulatorHook:
     >>> for _ in range(3): _ = soma(torch.ones(2))
     >>> HDFData(hook.accumulator.path)["v"].tolist()
     [[2.0, 2.0], [2.0, 2.0], [2.0, 2.0]]
+    >>> hook.attributes, hook.hdf_file_path.endswith("soma.h5")
+    (['v'], True)
     """
 
     def __init__(
@@ -510,6 +534,10 @@ class DataAccumulatorHook:
             component, log_dir, attributes, entries=entries, **kwargs
         )
         self.entries = self.accumulator.entries
+        # Sapicore's attributes, as it sets them: the names as given (or the loggable_props) and the path joined.
+        self.log_dir = log_dir
+        self.attributes = attributes if attributes else component.loggable_props
+        self.hdf_file_path = os.path.join(log_dir, self.accumulator.identifier + ".h5")
         # The module holds the hook; holding the module weakly avoids a cycle that only gc can free.
         try:
             self._module: Any = weakref.ref(component)
@@ -530,27 +558,6 @@ class DataAccumulatorHook:
         return self._module()
 
     component = module
-
-    @property
-    def hdf_file_path(self) -> str:
-        """Return the path of the HDF5 file as a str (Sapicore's name for it).
-
-        >>> import tempfile, torch
-        >>> hook = DataAccumulatorHook(torch.nn.Identity(), tempfile.mkdtemp(), ["training"])
-        >>> hook.hdf_file_path.endswith("identity.h5")
-        True
-        """
-        return str(self.accumulator.path)
-
-    @property
-    def attributes(self) -> tuple[str, ...] | None:
-        """Return the names logged at each step.
-
-        >>> import tempfile, torch
-        >>> DataAccumulatorHook(torch.nn.Identity(), tempfile.mkdtemp(), ["training"]).attributes
-        ('training',)
-        """
-        return self.accumulator.attributes
 
     def __call__(self, module: Any, inputs: Any, output: Any) -> None:
         """Log the step: values from ``output`` when it is a dict, else ``module``'s attributes (the hook itself).

@@ -247,9 +247,7 @@ class _Inside:
             if isinstance(link, h5py.SoftLink):
                 target = link.path if link.path.startswith("/") else f"{item.name}/{link.path}"
                 item = self.follow(target, where, hops + 1)
-            elif isinstance(link, h5py.HardLink):
-                item = item[part]
-            elif self.allow_external:
+            elif isinstance(link, h5py.HardLink) or self.allow_external:
                 item = item[part]
             else:
                 at = "/".join(parts[: index + 1])

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.api.scalar_input import subrun_name
 from neuroboard.api.summary_writer import SummaryWriter
 from neuroboard.io.writer import check_filename_suffix
 from neuroboard.neuro.view_inputs import (
@@ -60,7 +61,7 @@ from neuroboard.neuro.view_settings import (
     time_axis_of,
 )
 from neuroboard.render import heatmap_image, raster_image, trace_image
-from neuroboard.summary.convert import as_path, as_tag
+from neuroboard.summary.convert import as_path, as_run_name, as_tag
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -69,6 +70,12 @@ __all__ = ["TensorboardWriter"]
 
 _CLASS = "TensorboardWriter"
 _Plan = Callable[[], None]
+
+
+def _check_subruns(name: str, attr: str, where: Where) -> None:
+    """Refuse, before anything is written, an ``attr`` whose sub-runs ``<name>_N<j>_<attr>`` would leave the logdir."""
+    # The neuron index adds no separator: the first sub-run stands for all of them.
+    as_run_name(attr, where.func, "attr" if where.nested else where.arg, subrun_name(f"{name}/N0", attr))
 
 
 class TensorboardWriter:
@@ -392,6 +399,9 @@ class TensorboardWriter:
                 f"{where.setting('steps')}: expected {count} steps, one per time point of {where.arg}, got {len(steps)}"
             )
 
+        if not one:
+            _check_subruns(name, attr, where)
+
         def log() -> None:
             if one:
                 self._writer.add_series(f"{name}/{attr}", np.ascontiguousarray(series[:, 0]), steps)
@@ -440,6 +450,7 @@ class TensorboardWriter:
         if not isinstance(array, (str, bytes)):
             values, one_d = hparam_array(array, where)
             if settings.format == "scalar" and one_d:
+                _check_subruns(name, attr, where)
                 # Sapicore's: element i is the tag <name>/N<i> in the sub-run <name>_N<i>_<attr>, at step 0.
                 def log() -> None:
                     for i, value in enumerate(values):

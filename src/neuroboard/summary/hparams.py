@@ -119,19 +119,19 @@ def check_domains(
 
 
 def checked_metrics(
-    metric_dict: Mapping[str, Any] | None, func: str = "add_hparams"
+    metric_dict: Mapping[str, Any] | None, func: str = "add_hparams", arg: str = "metric_dict"
 ) -> list[tuple[str, float]]:
-    """Return ``metric_dict`` (None: no metric) as ``(tag, value)`` pairs, each checked.
+    """Return ``metric_dict`` (None: no metric) as ``(tag, value)`` pairs, each checked; errors name ``arg``.
 
     >>> checked_metrics({"accuracy": np.float32(0.5)})
     [('accuracy', 0.5)]
     """
     if metric_dict is not None and not isinstance(metric_dict, Mapping):
         raise TypeError(
-            f"{func}(metric_dict=...): expected a dict of tags to numbers, got {type(metric_dict).__name__}"
+            f"{func}({arg}=...): expected a dict of tags to numbers, got {type(metric_dict).__name__}"
         )
     return [
-        (as_tag(tag, func, "metric_dict key"), as_float(value, func, f"metric_dict[{tag!r}]"))
+        (as_tag(tag, func, f"{arg} key"), as_float(value, func, f"{arg}[{tag!r}]"))
         for tag, value in (metric_dict or {}).items()
     ]
 

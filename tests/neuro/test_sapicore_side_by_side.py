@@ -163,6 +163,20 @@ def test_hdfdata_reads_what_sapicores_reads(recorded) -> None:
         assert whole.configuration == dict(h5py.File(theirs / name, "r")["configuration"].attrs)
 
 
+def test_hdfdata_of_a_whole_file_reads_what_sapicores_reads(recorded, tmp_path: Path) -> None:
+    theirs, _, _ = recorded
+    # A file of Sapicore's without its /configuration group is one Sapicore's reader reads whole.
+    path = tmp_path / "L1.h5"
+    path.write_bytes((theirs / "L1.h5").read_bytes())
+    with h5py.File(path, "a") as file:
+        del file["configuration"]
+    left, right = SapicoreHDFData(str(path)).buffer, HDFData(path).buffer
+    assert list(right) == list(left)
+    for key, value in left.items():
+        np.testing.assert_array_equal(right[key], value)
+        assert type(_plain(right[key])) is type(_plain(value)), key
+
+
 class _Kept:
     """Keeps the writers plot_tensorboard makes, so that the test can close them (it never does)."""
 

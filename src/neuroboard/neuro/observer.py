@@ -1,25 +1,37 @@
 """Record a simulation step by step into growable NumPy buffers (rectipy's Observer surface).
 
-rectipy keeps every recorded value as a live tensor in a Python list. Here
-each recorded quantity owns one preallocated array that doubles when full:
-recording costs about a copy, torch tensors are detached and moved to the
-CPU once, and steps are kept as integers beside ``dt`` so that times are exact.
+rectipy keeps every recorded value in a Python list. Here each recorded
+quantity owns one preallocated array that doubles when full: recording costs
+about a copy, torch tensors are copied to the CPU once, and steps are kept as
+integers beside ``dt`` so that times are exact. ``obs[key]`` still gives
+rectipy's list, built when asked for; a tensor that requires grad is kept as
+it came, so that rectipy's training code backpropagates through it.
 """
 
 from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
 import pandas as pd
 
-from neuroboard.neuro.buffers import SPIKES_GROUP, SeriesBuffer, SpikeBuffer, StoredSeries, as_numpy
+from neuroboard.neuro import observer_plot
+from neuroboard.neuro.buffers import (
+    SPIKES_GROUP,
+    STEP_LOG,
+    SeriesBuffer,
+    SpikeBuffer,
+    StepLog,
+    StoredSeries,
+    as_numpy,
+)
 from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close
-from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_path, as_step
+from neuroboard.neuro.observer_vars import check_var, out_of_range, transform
+from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_path, as_step, is_tensor
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -27,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["Observer"]
 
 Key = str | tuple[str, str]
-_REDUCERS: dict[str, Callable[[np.ndarray], Any]] = {"mean": np.mean, "sum": np.sum, "std": np.std}
 
 
 def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
@@ -45,41 +56,13 @@ def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
 _RECORD = "Observer.record"
 
 
-def _out_of_range(indices: np.ndarray, shape: tuple[int, ...], where: str) -> str | None:
-    """Return why ``indices`` (ints or a mask) cannot select neurons from an array of ``shape``, or None."""
-    if not shape:
-        return f"{where}: expected an array of neurons to select from, got a scalar"
-    n = shape[0]
-    if indices.dtype.kind == "b":
-        if len(indices) != n:
-            return f"{where}: a mask of {len(indices)} neurons cannot select from {n}, got shape {shape}"
-        return None
-    bad = indices[(indices < -n) | (indices >= n)]
-    if bad.size:
-        return (
-            f"{where}: neuron index {int(bad[0])} is out of range for {n} neurons "
-            f"(valid: 0 to {n - 1}, or -{n} to -1 counting from the end)"
-        )
-    return None
+def _mean_output(outputs: list[Any]) -> Any:
+    """Return the mean of the outputs held since the last sample, as rectipy's ``run`` averages them."""
+    if is_tensor(outputs[0]):
+        import torch
 
-
-def _transform(reducer: Callable | None, indices: np.ndarray | None, where: str) -> Callable | None:
-    """Return what turns a recorded value into the stored one, or None when it is stored as it is."""
-    if reducer is None and indices is None:
-        return None
-
-    def transform(value: Any) -> np.ndarray:
-        array = as_numpy(value)
-        if indices is not None:
-            try:
-                array = array[indices]
-            except IndexError:
-                # The first record checked the indices; a value whose shape changed since lands here.
-                problem = _out_of_range(indices, array.shape, where)
-                raise ValueError(problem or f"{where}: cannot select neurons from shape {array.shape}") from None
-        return array if reducer is None else np.asarray(reducer(array))
-
-    return transform
+        return torch.mean(torch.stack(outputs, dim=0), dim=0)
+    return np.mean(np.stack([as_numpy(output) for output in outputs]), axis=0)
 
 
 def _smooth(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
@@ -101,21 +84,34 @@ def _smooth(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
     return np.convolve(rate, kernel, mode="same")
 
 
+def _saved_array(value: Any) -> np.ndarray:
+    """Return a saved value as an array: tensors detached, a list of tensors or numbers stacked."""
+    if is_tensor(value):
+        return as_numpy(value)
+    if isinstance(value, (list, tuple)) and value and any(is_tensor(item) for item in value):
+        return np.stack([as_numpy(item) for item in value])
+    return np.asarray(value)
+
+
 class Observer:
     """Record a network's output, loss and state variables during a simulation or training loop.
 
     ``record_vars`` lists ``(node, var, reduce)`` entries, optionally with a
-    fourth, the indices of the neurons to keep. ``reduce`` is ``False`` (keep
-    every neuron), ``True`` or ``"mean"``, ``"sum"``, ``"std"``, or a function
-    of the array. Every ``sampling_steps``-th step is kept.
+    fourth, the indices of the neurons to keep. As in rectipy, a true
+    ``reduce`` is the mean over the neurons and a false one keeps every
+    neuron; ``"mean"``, ``"sum"``, ``"std"`` or a function of the array name
+    other reductions. Every ``sampling_steps``-th step is kept: state
+    variables and the loss as they are at that step, the output as the mean
+    of the outputs recorded since the last kept step (rectipy's ``run``
+    averages the same way).
 
     With ``hdf5=path`` the recordings are streamed to that HDF5 file in chunks
     of at most ``chunk_bytes`` per quantity, so a run may outgrow memory:
     ``<node>/<var>``, ``out`` and ``loss`` datasets (steps on axis 0), the
-    step of each row under ``_steps/``, spike events as (step, neuron) rows
-    under ``_spikes/``, and ``dt`` as a file attribute. :meth:`close` (or the
-    end of a ``with`` block, or the interpreter's exit) writes the last
-    chunk; reading keeps working after it.
+    step of each row under ``_steps/``, every kept step in ``steps``, spike
+    events as (step, neuron) rows under ``_spikes/``, and ``dt`` as a file
+    attribute. :meth:`close` (or the end of a ``with`` block, or the
+    interpreter's exit) writes the last chunk; reading keeps working after it.
 
     >>> obs = Observer(0.1, record_vars=[("qif", "v", False)])
     >>> for step in range(4): obs.record(step, output=step * 1.0, loss=0.0, record_vars=[np.ones(3) * step])
@@ -146,7 +142,7 @@ class Observer:
         self.sampling_steps = int(sampling_steps)
         self.record_output = bool(record_output)
         self.record_loss = bool(record_loss)
-        self._vars = [self._check_var(i, entry) for i, entry in enumerate(record_vars or [])]
+        self._vars = [check_var(i, entry) for i, entry in enumerate(record_vars or [])]
         keys = [key for key, _, _ in self._vars]
         for index, key in enumerate(keys):
             if key in keys[:index]:
@@ -161,7 +157,7 @@ class Observer:
         self._file: h5py.File | None = None
         self._closed = False
         # Flushing at exit needs the stores but not the Observer, so they live in a list of their own.
-        self._stores: list[SeriesBuffer | StoredSeries | SpikeBuffer] = []
+        self._stores: list[SeriesBuffer | StoredSeries | SpikeBuffer | StepLog] = []
         if self.hdf5 is not None:
             self._file = _create_file(self.hdf5, self.dt, self.sampling_steps)
             self._finalizer = weakref.finalize(self, flush_and_close, self._file, self._stores)
@@ -172,13 +168,21 @@ class Observer:
         self._buffers: dict[Key, SeriesBuffer | StoredSeries] = {}
         self._spikes: dict[tuple[str, str], SpikeBuffer] = {}
         self._stores.clear()
-        self._buffer("out", f"{_RECORD}(output=...)")
-        self._buffer("loss", f"{_RECORD}(loss=...)")
-        # One (reducer, indices, store) slot per declared variable, so record() does no lookups.
+        self._out = self._buffer("out", f"{_RECORD}(output=...)") if self.record_output else None
+        self._loss = self._buffer("loss", f"{_RECORD}(loss=...)") if self.record_loss else None
+        # Outputs of the steps between two samples, averaged into the next sample's.
+        self._held: list[Any] = []
+        # One (transform, append) slot per declared variable, so record() does no lookups.
         self._slots = []
         for i, (key, reducer, indices) in enumerate(self._vars):
             where = f"{_RECORD}(record_vars[{i}]=...) for {'/'.join(key)}"
-            self._slots.append((_transform(reducer, indices, where), self._buffer(key, where).append))
+            self._slots.append((transform(reducer, indices, where), self._buffer(key, where).append))
+        sink = None
+        if self._file is not None:
+            sink = H5Series(self._file, STEP_LOG, chunk_bytes=self.chunk_bytes, where=f"{_RECORD}(step=...)")
+        self._steps = StepLog(sink, self.chunk_bytes)
+        self._stores.append(self._steps)
+        self._log_step = self._steps.appender()
         # Neuron indices wait for the shape they select from: the first record_vars checks them all.
         self._unchecked = [i for i, (_, _, indices) in enumerate(self._vars) if indices is not None]
         self._set_fast_path()
@@ -199,55 +203,33 @@ class Observer:
             )
         return (entry[0], entry[1])
 
-    @staticmethod
-    def _check_var(index: int, entry: Any) -> tuple[tuple[str, str], Callable | None, Any]:
-        if not isinstance(entry, (tuple, list)) or len(entry) not in (3, 4):
-            raise TypeError(
-                f"Observer(record_vars[{index}]=...): expected (node, var, reduce) or "
-                f"(node, var, reduce, indices), got {entry!r}"
-            )
-        node, var, reduce = entry[:3]
-        if not isinstance(node, str) or not isinstance(var, str):
-            raise TypeError(
-                f"Observer(record_vars[{index}]=...): expected str node and var names, got {entry!r}"
-            )
-        if reduce is True:
-            reducer: Callable | None = np.mean
-        elif reduce is False or reduce is None:
-            reducer = None
-        elif isinstance(reduce, str) and reduce in _REDUCERS:
-            reducer = _REDUCERS[reduce]
-        elif callable(reduce):
-            reducer = reduce
-        else:
-            raise ValueError(
-                f"Observer(record_vars[{index}]=...): expected reduce True/False, 'mean', 'sum', 'std' "
-                f"or a function, got {reduce!r}"
-            )
-        indices = None
-        if len(entry) == 4:
-            indices = np.asarray(entry[3])
-            if indices.size == 0 and indices.dtype.kind == "f":
-                indices = indices.astype(np.int64)
-            mask = indices.dtype.kind == "b"
-            if indices.ndim > 1 or indices.dtype.kind not in "biu" or (mask and indices.ndim == 0):
-                raise TypeError(
-                    f"Observer(record_vars[{index}]=...): expected the neurons to keep as integer indices or "
-                    f"a boolean mask (1-D), got {indices.dtype} of shape {indices.shape}"
-                )
-        return (node, var), reducer, indices
-
     @property
     def recorded_rnn_variables(self) -> list[tuple[str, str]]:
-        """Return the ``(node, var)`` keys declared in ``record_vars``, in order."""
+        """Return the ``(node, var)`` keys declared in ``record_vars``, in order.
+
+        >>> Observer(1.0, record_vars=[("qif", "v", False)]).recorded_state_variables
+        [('qif', 'v')]
+        """
         return [key for key, _reducer, _indices in self._vars]
 
     recorded_state_variables = recorded_rnn_variables
 
     @property
     def recorded_variables(self) -> list[Key]:
-        """Return every key that holds recordings (``"out"``, ``"loss"``, ``(node, var)``, saved keys)."""
-        return [key for key, buffer in self._buffers.items() if len(buffer)] + list(self._saved)
+        """Return the keys this Observer records, in rectipy's order: variables, ``"loss"``, ``"out"``, ``"steps"``.
+
+        As in rectipy, a key is listed from the start, before anything is
+        recorded under it; saved values (:meth:`save`) are not listed.
+
+        >>> Observer(1.0, record_loss=False, record_vars=[("qif", "v", False)]).recorded_variables
+        [('qif', 'v'), 'out', 'steps']
+        """
+        keys: list[Key] = list(self.recorded_rnn_variables)
+        if self.record_loss:
+            keys.append("loss")
+        if self.record_output:
+            keys.append("out")
+        return [*keys, "steps"]
 
     def record(
         self,
@@ -263,9 +245,10 @@ class Observer:
         holds one value per declared variable, in order. ``record_spikes``
         holds one boolean (or count) array per declared spike variable; spikes
         are kept at every step, whatever ``sampling_steps``, so none is lost
-        between samples. Neuron indices of ``record_vars`` entries are checked
-        against the first values they select from, before any of that step is
-        kept.
+        between samples. The output of a step between two samples is held and
+        averaged into the next sample's. Neuron indices of ``record_vars``
+        entries are checked against the first values they select from, before
+        any of that step is kept.
 
         >>> obs = Observer(1.0, record_vars=[("lif", "v", False, [0, 2])])
         >>> obs.record(0, output=0.5, record_vars=[np.array([1.0, 2.0, 3.0])]); obs.to_numpy(("lif", "v"))
@@ -277,31 +260,39 @@ class Observer:
             if record_spikes is not None:
                 self._record_spikes(step, record_spikes)
             if step % self.sampling_steps:
+                if output is not None and self._out is not None:
+                    # A copy: a simulation may write each step's output into the same array.
+                    self._held.append(output.copy() if type(output) is np.ndarray else output)
                 return
-            if output is not None and self.record_output:
-                self._buffers["out"].append(step, output)
-            if loss is not None and self.record_loss:
-                self._buffers["loss"].append(step, loss)
-            if record_vars is None:
-                return
-            try:
-                count = len(record_vars)
-            except TypeError:
-                raise TypeError(
-                    f"{_RECORD}(record_vars=...): expected a list of values, one per declared variable, "
-                    f"got {type(record_vars).__name__}"
-                ) from None
-            if count != len(self._slots):
-                raise ValueError(
-                    f"{_RECORD}(record_vars=...): expected {len(self._slots)} values, one per declared "
-                    f"variable, got {count}"
-                )
-            # An index loop: zip() costs as much as the copy of a small array.
-            index = 0
-            for transform, append in self._slots:
-                value = record_vars[index]
-                append(step, value if transform is None else transform(value))
-                index += 1  # noqa: SIM113
+            if record_vars is not None:
+                try:
+                    count = len(record_vars)
+                except TypeError:
+                    raise TypeError(
+                        f"{_RECORD}(record_vars=...): expected a list of values, one per declared variable, "
+                        f"got {type(record_vars).__name__}"
+                    ) from None
+                if count != len(self._slots):
+                    raise ValueError(
+                        f"{_RECORD}(record_vars=...): expected {len(self._slots)} values, one per declared "
+                        f"variable, got {count}"
+                    )
+            if self._out is not None:
+                if self._held:
+                    output = _mean_output(self._held if output is None else [*self._held, output])
+                    self._held = []
+                if output is not None:
+                    self._out.append(step, output)
+            if loss is not None and self._loss is not None:
+                self._loss.append(step, loss)
+            if record_vars is not None:
+                # An index loop: zip() costs as much as the copy of a small array.
+                index = 0
+                for apply, append in self._slots:
+                    value = record_vars[index]
+                    append(step, value if apply is None else apply(value))
+                    index += 1  # noqa: SIM113
+            self._log_step(step)
         except OverflowError:
             # An int past int64 on the fast path fails in the first store, before anything is kept there.
             if not INT64_MIN <= step <= INT64_MAX:
@@ -324,7 +315,9 @@ class Observer:
             if i < count:
                 key, _, indices = self._vars[i]
                 where = f"{_RECORD}(record_vars[{i}]=...)"
-                problem = _out_of_range(indices, as_numpy(record_vars[i]).shape, where)
+                value = record_vars[i]
+                shape = tuple(value.shape) if is_tensor(value) else as_numpy(value).shape
+                problem = out_of_range(indices, shape, where)
                 if problem:
                     raise ValueError(f"{problem}; record_vars[{i}] of the Observer is {key!r}")
         if count == len(self._slots):
@@ -368,23 +361,42 @@ class Observer:
             self._stores.append(buffer)
         return buffer
 
-    def _series(self, key: Key) -> SeriesBuffer | StoredSeries:
+    def _series(self, key: Key) -> SeriesBuffer | StoredSeries | StepLog:
+        if isinstance(key, str) and key == "steps":
+            return self._steps
         buffer = self._buffers.get(key)
-        if buffer is None or not len(buffer):
-            known = ", ".join(map(repr, self.recorded_variables)) or "none yet"
-            raise KeyError(f"Observer: nothing recorded under {key!r} (recorded: {known})")
+        if buffer is None:
+            known = ", ".join(map(repr, self.recorded_variables))
+            raise KeyError(
+                f"Observer: {key!r} is not recorded (recorded: {known}; saved: {list(self._saved)})"
+            )
         return buffer
 
     def __getitem__(self, key: Key) -> Any:
-        """Return the recorded per-step values of ``key`` (a sequence, steps first), or a saved value."""
-        if key in self._saved:
+        """Return rectipy's view of ``key``: a list with one entry per recorded step, or a saved value.
+
+        Entries come as they were recorded: tensors (the recorded tensor
+        itself when it required grad, else one rebuilt with its dtype and
+        device), Python numbers, or arrays. ``obs["steps"]`` lists the kept
+        steps. The list is built when asked for, never while recording.
+
+        >>> obs = Observer(0.1, record_loss=False)
+        >>> for step in range(3): obs.record(step, output=step / 2)
+        >>> obs["out"], obs["steps"]
+        ([0.0, 0.5, 1.0], [0, 1, 2])
+        """
+        if key in self._saved and not (key == "steps" or key in self._buffers):
             return self._saved[key]
-        return list(self._series(key).values)
+        return self._series(key).as_list()
 
     def to_numpy(self, key: Key) -> np.ndarray:
-        """Return the recordings of ``key`` as one array: steps × neurons, or steps."""
-        if key in self._saved:
-            return np.asarray(self._saved[key])
+        """Return the recordings of ``key`` as one array: steps × neurons, or steps; a saved value as an array.
+
+        >>> obs = Observer(0.1); obs.record(0, output=np.array([1.0, 2.0])); obs.to_numpy("out").shape
+        (1, 2)
+        """
+        if key in self._saved and not (key == "steps" or key in self._buffers):
+            return _saved_array(self._saved[key])
         return self._series(key).values.copy()
 
     def times(self, key: Key) -> np.ndarray:
@@ -392,18 +404,52 @@ class Observer:
         return self._series(key).steps * self.dt
 
     def to_dataframe(self, key: Key) -> pd.DataFrame:
-        """Return ``key``'s recordings with time (step × dt) as the index, one column per neuron."""
+        """Return ``key``'s recordings with time (step × dt) as the index, one column per neuron.
+
+        A saved value with one row per kept step is indexed by their times too.
+
+        >>> obs = Observer(0.5, record_loss=False); obs.record(0, output=1.0); obs.record(1, output=2.0)
+        >>> obs.to_dataframe("out")[0].tolist(), obs.to_dataframe("steps").index.tolist()
+        ([1.0, 2.0], [0.0, 0.5])
+        """
         values = self.to_numpy(key)
         frame = pd.DataFrame(values.reshape(len(values), -1) if values.ndim != 1 else values[:, None])
-        frame.index = pd.Index(self.times(key), name="time")
+        if key in self._saved and not (key == "steps" or key in self._buffers):
+            times = self._steps.steps * self.dt
+            if len(times) != len(values):
+                return frame
+        else:
+            times = self.times(key)
+        frame.index = pd.Index(times, name="time")
         return frame
 
     @property
     def recordings(self) -> pd.DataFrame:
-        """Return every recorded quantity as one DataFrame column of per-step values."""
-        return pd.DataFrame(
-            {key: list(buffer.values) for key, buffer in self._buffers.items() if len(buffer)}
-        )
+        """Return the variables, ``"out"`` and ``"loss"`` as columns of one DataFrame, time as the index.
+
+        Columns come in rectipy's order; a quantity of one number per step is a
+        numeric column, one of several neurons a column of per-step arrays.
+        Rows are the kept steps; a step where a quantity was not given holds NaN.
+
+        >>> obs = Observer(0.5, record_vars=[("qif", "v", True)])
+        >>> obs.record(0, output=1.0, loss=0.5, record_vars=[np.ones(3)]); obs.recordings.columns.tolist()
+        [('qif', 'v'), 'out', 'loss']
+        """
+        keys: list[Key] = [*self.recorded_rnn_variables, "out", "loss"]
+        columns = {}
+        for key in keys:
+            buffer = self._buffers.get(key)
+            if buffer is None:
+                continue
+            values = buffer.values
+            column = values if values.ndim == 1 else list(values.reshape(len(values), -1))
+            columns[len(columns)] = pd.Series(
+                column, index=buffer.steps, dtype=None if values.ndim == 1 else object
+            )
+        frame = pd.DataFrame(columns, index=pd.Index(self._steps.steps))
+        frame.columns = pd.Index([key for key in keys if key in self._buffers], tupleize_cols=False)
+        frame.index = pd.Index(frame.index * self.dt, name="time")
+        return frame
 
     def save(self, key: Key, val: Any) -> None:
         """Keep ``val`` under ``key`` alongside the recordings."""
@@ -638,24 +684,17 @@ class Observer:
             writer.add_series(f"{path}/rate", rate.to_numpy(), steps=np.arange(first, last + 1))
 
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
-        """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib)."""
-        import matplotlib.pyplot as plt
+        """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib).
 
-        if ax is None:
-            _, ax = plt.subplots()
-        xs = self.times(y) if x is None else self.to_numpy(x)
-        ax.plot(xs, self.to_numpy(y), **kwargs)
-        ax.set_xlabel("time" if x is None else str(x))
-        ax.set_ylabel(str(y))
-        return ax
+        Labels are rectipy's (``time``, ``Node: qif, variable: v``);
+        ``figsize=`` sizes a new figure; other keywords go to ``ax.plot``.
+        """
+        return observer_plot.plot(self, y, x, ax, **kwargs)
 
     def matshow(self, v: Key, ax: Any = None, **kwargs: Any) -> Any:
-        """Show ``v``'s steps × neurons recordings as an image (matplotlib); return the axes."""
-        import matplotlib.pyplot as plt
+        """Show ``v``'s steps × neurons recordings as an image with a colorbar (matplotlib); return the axes.
 
-        if ax is None:
-            _, ax = plt.subplots()
-        ax.imshow(self.to_numpy(v).T, aspect="auto", interpolation="none", **kwargs)
-        ax.set_xlabel("recorded step")
-        ax.set_ylabel("neuron")
-        return ax
+        ``figsize=`` and ``shrink=`` (the colorbar's, 0.6) as in rectipy; other
+        keywords, ``aspect=`` among them, go to ``imshow``.
+        """
+        return observer_plot.matshow(self, v, ax, **kwargs)

@@ -38,7 +38,7 @@ __all__ = [
 #: Size of a series' first block of memory; each next one is twice the last, up to ``block_bytes``.
 FIRST_BLOCK_BYTES = 64 << 10
 #: Size from which NumPy asks the kernel for huge pages.
-HUGE_PAGE_BYTES = 4 << 20
+HUGE_PAGE_BYTES = 64 << 20
 #: HDF5 group holding the recorded step of every row of each series.
 STEPS_GROUP = "_steps"
 #: HDF5 group holding spike events as (step, neuron) rows.
@@ -351,7 +351,10 @@ class StepLog:
     """Steps appended one by one: in memory, or streamed to an HDF5 dataset in chunks of ``chunk_bytes``.
 
     Steps wait in an ``array.array`` (an append costs less than a NumPy item
-    assignment) and go to the sink a chunk at a time.
+    assignment) and go to the sink a chunk at a time: :meth:`append` checks
+    the bound itself; the C-level append of :meth:`appender` does not, for an
+    owner that calls :meth:`spill` at least as often (a :class:`StoredSeries`
+    does at each chunk of its values).
 
     >>> log = StepLog()
     >>> for step in (0, 5, 10): log.append(step)
@@ -361,6 +364,7 @@ class StepLog:
 
     def __init__(self, sink: H5Series | None = None, chunk_bytes: int = CHUNK_BYTES) -> None:
         self.sink = sink
+        # One array for the whole life of the log: appender() hands out its bound append.
         self._pending = array.array("q")
         # Without a sink every step stays in memory: the bound is never reached.
         self._rows = max(1, chunk_bytes // 8) if sink is not None else 1 << 62
@@ -372,26 +376,34 @@ class StepLog:
         """Add ``step``; an int past int64 raises OverflowError and adds nothing."""
         # Full steps go out before the next comes, so that the last one stays in memory for pop().
         if len(self._pending) >= self._rows:
-            self.flush()
+            self.spill()
         self._pending.append(step)
 
     def appender(self) -> Callable[[int], None]:
-        """Return the fastest callable that appends a step: the array's own append when nothing is streamed."""
-        return self._pending.append if self.sink is None else self.append
+        """Return the array's own append (C): the caller spills (:meth:`spill`) when streaming to a sink."""
+        return self._pending.append
 
     def pop(self) -> None:
         """Take back the last step, appended for a row that was then refused."""
         if self._pending:
             self._pending.pop()
 
-    def flush(self) -> None:
-        """Move the steps held in memory to the sink, if there is one."""
-        if self.sink is None:
+    def spill(self) -> None:
+        """Move the steps held in memory to the sink, which writes whole chunks of them."""
+        if self.sink is None or not self._pending:
             return
-        if self._pending:
-            self.sink.extend(np.frombuffer(self._pending, np.int64))
-            self._pending = array.array("q")
-        self.sink.flush()
+        view = np.frombuffer(self._pending, np.int64)
+        block = view.copy()
+        # The array cannot shrink while a view of its memory exists.
+        del view
+        del self._pending[:]
+        self.sink.extend(block)
+
+    def flush(self) -> None:
+        """Write every step to the sink, a partial chunk too (nothing to do without a sink)."""
+        if self.sink is not None:
+            self.spill()
+            self.sink.flush()
 
     @property
     def steps(self) -> np.ndarray:
@@ -438,6 +450,9 @@ class StoredSeries(_ListView):
         self._values = H5Series(file, self.name, chunk_bytes=self.chunk_bytes, where=where)
         sink = H5Series(file, f"{STEPS_GROUP}/{self.name}", chunk_bytes=self.chunk_bytes, where=where)
         self._steps = StepLog(sink, self.chunk_bytes)
+        self._log_step = self._steps.appender()
+        # The steps wait in memory no longer than a chunk of the values they belong to.
+        self._values.on_chunk = self._steps.spill
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -448,7 +463,7 @@ class StoredSeries(_ListView):
             self._append_other(step, value)
             return
         # The step first: one past int64 fails there, before the value is written.
-        self._steps.append(step)
+        self._log_step(step)
         try:
             self._values.append(value)
         except BaseException:

@@ -10,7 +10,7 @@ per read, so that what HDF5 allocates besides the result stays one slab.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import h5py
@@ -138,6 +138,9 @@ class H5Series:
         self._accepted: np.dtype | None = None
         self._row_shape: tuple[int, ...] | None = None
         self._fast = False
+        #: Called after each full chunk is written: an owner that keeps rows of its own beside these
+        #: (an Observer's steps) moves them out at the same pace, so that its memory stays bounded too.
+        self.on_chunk: Callable[[], None] | None = None
 
     def __len__(self) -> int:
         return self._base + self._count if self._pending is not None else self._base
@@ -249,6 +252,8 @@ class H5Series:
         if count == self._rows:
             self._base = base + count
             self._count = self._written = 0
+            if self.on_chunk is not None:
+                self.on_chunk()
         else:
             self._written = count
 

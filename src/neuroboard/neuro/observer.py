@@ -177,12 +177,14 @@ class Observer:
         for i, (key, reducer, indices) in enumerate(self._vars):
             where = f"{_RECORD}(record_vars[{i}]=...) for {'/'.join(key)}"
             self._slots.append((transform(reducer, indices, where), self._buffer(key, where).append))
+        self._n_slots = len(self._slots)
         sink = None
         if self._file is not None:
             sink = H5Series(self._file, STEP_LOG, chunk_bytes=self.chunk_bytes, where=f"{_RECORD}(step=...)")
         self._steps = StepLog(sink, self.chunk_bytes)
         self._stores.append(self._steps)
-        self._log_step = self._steps.appender()
+        # In memory, the array's own append; streaming, the log's append, which spills a chunk when due.
+        self._log_step = self._steps.appender() if sink is None else self._steps.append
         # Neuron indices wait for the shape they select from: the first record_vars checks them all.
         self._unchecked = [i for i, (_, _, indices) in enumerate(self._vars) if indices is not None]
         self._set_fast_path()
@@ -272,7 +274,7 @@ class Observer:
                         f"{_RECORD}(record_vars=...): expected a list of values, one per declared variable, "
                         f"got {type(record_vars).__name__}"
                     ) from None
-                if count != len(self._slots):
+                if count != self._n_slots:
                     raise ValueError(
                         f"{_RECORD}(record_vars=...): expected {len(self._slots)} values, one per declared "
                         f"variable, got {count}"

@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from neuroboard.neuro import observer_plot
+from neuroboard.neuro import observer_plot, observer_spikes, observer_views
 from neuroboard.neuro.buffers import (
     SPIKES_GROUP,
     STEP_LOG,
@@ -63,25 +63,6 @@ def _mean_output(outputs: list[Any]) -> Any:
 
         return torch.mean(torch.stack(outputs, dim=0), dim=0)
     return np.mean(np.stack([as_numpy(output) for output in outputs]), axis=0)
-
-
-def _smooth(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
-    if not (isinstance(smooth, tuple) and len(smooth) == 2 and smooth[0] in ("gaussian", "flat")):
-        raise ValueError(
-            f"Observer.population_rate(smooth=...): expected ('gaussian', sd) or ('flat', width), got {smooth!r}"
-        )
-    kind, width = smooth
-    if not (isinstance(width, (int, float)) and width > 0):
-        raise ValueError(f"Observer.population_rate(smooth=...): expected a width > 0, got {width!r}")
-    if kind == "gaussian":
-        sd = width / step_time
-        half = int(np.ceil(4 * sd))
-        x = np.arange(-half, half + 1)
-        kernel = np.exp(-0.5 * (x / sd) ** 2)
-    else:
-        kernel = np.ones(max(1, round(width / step_time)))
-    kernel /= kernel.sum()
-    return np.convolve(rate, kernel, mode="same")
 
 
 def _saved_array(value: Any) -> np.ndarray:
@@ -536,19 +517,7 @@ class Observer:
         >>> obs.spike_counts("lif", "s").to_numpy().tolist()
         [[2, 0], [2, 1]]
         """
-        buffer = self._spike_buffer(node, var)
-        steps, neurons = buffer.events()
-        every = self.sampling_steps
-        first = -(-buffer.first_step // every) * every if buffer.first_step is not None else 0
-        last = buffer.last_step if buffer.last_step is not None else -1
-        windows = max(0, (last - first) // every + 1)
-        keep = steps >= first
-        window = (steps[keep] - first) // every
-        counts = np.bincount(
-            window * buffer.n_neurons + neurons[keep], minlength=windows * buffer.n_neurons
-        ).reshape(windows, buffer.n_neurons)
-        times = (first + np.arange(windows) * every) * self.dt
-        return pd.DataFrame(counts, index=pd.Index(times, name="time"))
+        return observer_spikes.spike_counts(self._spike_buffer(node, var), self.sampling_steps, self.dt)
 
     def _spike_buffer(self, node: str, var: str) -> SpikeBuffer:
         buffer = self._spikes.get((node, var))
@@ -576,19 +545,9 @@ class Observer:
         self, node: str, var: str, smooth: Any, bin: Any, spike_steps: np.ndarray | None = None
     ) -> pd.Series:
         buffer = self._spike_buffer(node, var)
-        counts, first = buffer.counts_per_step(spike_steps)
-        width_steps = 1
-        if bin is not None:
-            if not (isinstance(bin, (int, float)) and bin >= self.dt):
-                raise ValueError(f"Observer.population_rate(bin=...): expected a duration >= dt, got {bin!r}")
-            width_steps = round(bin / self.dt)
-            usable = len(counts) - len(counts) % width_steps
-            counts = counts[:usable].reshape(-1, width_steps).sum(axis=1)
-        rate = counts / (buffer.n_neurons * width_steps * self.dt)
-        if smooth is not None:
-            rate = _smooth(rate, smooth, self.dt * width_steps)
-        times = (first + np.arange(len(rate)) * width_steps) * self.dt
-        return pd.Series(rate, index=pd.Index(times, name="time"), name=f"{node}/{var} rate")
+        rate = observer_spikes.population_rate(buffer, self.dt, smooth, bin, spike_steps)
+        rate.name = f"{node}/{var} rate"
+        return rate
 
     def recorded_steps(self, key: Key) -> np.ndarray:
         """Return the step numbers at which ``key`` was recorded (int64).
@@ -637,53 +596,7 @@ class Observer:
         ...                                record_spikes=[np.random.rand(8) < 0.1])
         >>> obs.to_tensorboard(tempfile.mkdtemp(), prefix="sim/")
         """
-        from neuroboard.api.summary_writer import SummaryWriter
-        from neuroboard.neuro.tensorboard_writer import TensorboardWriter
-
-        if not isinstance(prefix, str):
-            raise TypeError(
-                f"Observer.to_tensorboard(prefix=...): expected a str, got {type(prefix).__name__}"
-            )
-        if isinstance(writer_or_logdir, TensorboardWriter):
-            self._write_views(writer_or_logdir, prefix)
-        elif isinstance(writer_or_logdir, SummaryWriter):
-            with TensorboardWriter(writer_or_logdir) as views:
-                self._write_views(views, prefix)
-        elif isinstance(writer_or_logdir, (str, os.PathLike)):
-            logdir = as_path(writer_or_logdir, "Observer.to_tensorboard", "writer_or_logdir")
-            with TensorboardWriter(logdir) as views:
-                self._write_views(views, prefix)
-        else:
-            raise TypeError(
-                "Observer.to_tensorboard(writer_or_logdir=...): expected a logdir, a SummaryWriter or a "
-                f"TensorboardWriter, got {type(writer_or_logdir).__name__}"
-            )
-
-    def _write_views(self, views: Any, prefix: str) -> None:
-        writer = views.writer
-        for key, buffer in self._buffers.items():
-            if not len(buffer):
-                continue
-            path = prefix + (key if isinstance(key, str) else "/".join(key))
-            values = buffer.values
-            steps = buffer.steps
-            if values.ndim == 1:
-                writer.add_series(path, values, steps=steps)
-                continue
-            name, _, attr = path.rpartition("/")
-            neurons = values.reshape(len(values), -1).T
-            views.heatmap(name or path, attr, neurons, {"global_step": int(steps[-1])})
-        for (node, var), spikes in self._spikes.items():
-            if spikes.first_step is None:
-                continue
-            path = f"{prefix}{node}/{var}"
-            times, neurons = spikes.events()
-            first, last = spikes.first_step, spikes.last_step
-            extent = {"n_steps": last - first + 1, "n_neurons": spikes.n_neurons, "global_step": last}
-            views.raster(path, (times - first, neurons), extent)
-            # The events just read give the rate too: with hdf5= they are not read from the file again.
-            rate = self._population_rate(node, var, None, None, times)
-            writer.add_series(f"{path}/rate", rate.to_numpy(), steps=np.arange(first, last + 1))
+        observer_views.to_tensorboard(self, writer_or_logdir, prefix)
 
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib).

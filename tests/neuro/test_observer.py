@@ -331,3 +331,108 @@ def test_later_values_keep_their_value(first, later, dtype) -> None:
     assert values.dtype == dtype
     assert values[-1].tolist() == later.astype(dtype).tolist()
     assert (values[:-1] == first).all()
+
+
+# -- rectipy's view: obs[key] lists, built when asked for ---------------------------------------------
+
+
+def test_obs_key_is_rectipys_list_of_what_was_recorded() -> None:
+    torch = pytest.importorskip("torch")
+    obs = Observer(0.1, record_vars=[("n", "v", False), ("n", "m", True)])
+    weights = torch.ones(3, requires_grad=True)
+    recorded = []
+    for step in range(4):
+        v = weights * step  # requires grad: kept as it is
+        recorded.append(v)
+        obs.record(step, output=v.sum(), loss=step * 0.5, record_vars=[v, v])
+    assert obs["steps"] == [0, 1, 2, 3]
+    assert obs["loss"] == [0.0, 0.5, 1.0, 1.5] and all(type(x) is float for x in obs["loss"])
+    assert all(a is b for a, b in zip(obs[("n", "v")], recorded))
+    # A reduction of a tensor that requires grad stays in its graph, as rectipy's torch.mean does.
+    means = obs[("n", "m")]
+    assert all(m.requires_grad for m in means) and torch.stack(means).tolist() == [0.0, 1.0, 2.0, 3.0]
+    torch.stack(obs["out"]).sum().backward()
+    assert weights.grad.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_tensors_without_grad_come_back_rebuilt_with_their_dtype() -> None:
+    torch = pytest.importorskip("torch")
+    obs = Observer(1.0, record_vars=[("n", "i", False)])
+    counts = [torch.arange(3, dtype=torch.int32) + step for step in range(3)]
+    for step, count in enumerate(counts):
+        obs.record(step, output=count.float() / 2, record_vars=[count])
+    rebuilt = obs[("n", "i")]
+    assert all(isinstance(t, torch.Tensor) and t.dtype == torch.int32 for t in rebuilt)
+    assert all(torch.equal(a, b) and a is not b for a, b in zip(rebuilt, counts))
+    assert torch.stack(obs["out"]).dtype == torch.float32
+    # The arrays stay the fast path, and numbers and arrays come back as they came.
+    assert obs.to_numpy(("n", "i")).dtype == np.int32
+    arrays = Observer(1.0, record_loss=False)
+    row = np.zeros(2)
+    arrays.record(0, output=row)
+    row += 1  # a simulation writing into the same array: the recording kept the values of its step
+    assert [a.tolist() for a in arrays["out"]] == [[0.0, 0.0]]
+
+
+def test_the_lists_are_built_when_asked_for_not_while_recording(monkeypatch) -> None:
+    from neuroboard.neuro.buffers import SeriesBuffer
+
+    built = []
+    build = SeriesBuffer._build_list
+    monkeypatch.setattr(
+        SeriesBuffer, "_build_list", lambda self, count: built.append(count) or build(self, count)
+    )
+    obs = Observer(1.0, record_loss=False)
+    for step in range(100):
+        obs.record(step, output=float(step))
+    assert built == []
+    first = obs["out"]
+    assert obs["out"] == first and built == [100]  # kept until the next record
+    first.append("mine")  # each call hands out its own list
+    obs.record(100, output=100.0)
+    assert len(obs["out"]) == 101 and built == [100, 101]
+
+
+@pytest.mark.parametrize(
+    ("reduce", "reduced"), [(1, True), (0, False), ("", False), (np.True_, True), (2.5, True)]
+)
+def test_any_true_reduce_is_the_mean_as_in_rectipy(reduce: object, reduced: bool) -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", reduce)])
+    obs.record(0, record_vars=[np.array([1.0, 2.0, 6.0])])
+    assert obs.to_numpy(("n", "v")).tolist() == ([3.0] if reduced else [[1.0, 2.0, 6.0]])
+
+
+def test_a_reduce_that_is_neither_true_nor_false_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"record_vars\[0\]=.*got ndarray"):
+        Observer(1.0, record_vars=[("n", "v", np.array([1, 0]))])
+
+
+def test_sampled_outputs_are_the_mean_since_the_last_sample() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", False)], sampling_steps=3)
+    outputs = np.arange(10.0) ** 2
+    for step in range(10):
+        obs.record(step, output=outputs[step], loss=-step, record_vars=[np.full(2, step)])
+    # Step 0 alone, then steps 1-3, 4-6, 7-9, as rectipy's run(sampling_steps=3) averages them.
+    expected = [outputs[0], outputs[1:4].mean(), outputs[4:7].mean(), outputs[7:10].mean()]
+    np.testing.assert_allclose(obs.to_numpy("out"), expected)
+    assert obs.to_numpy("loss").tolist() == [0, -3, -6, -9]  # the loss and the variables are instantaneous
+    assert obs.to_numpy(("n", "v"))[:, 0].tolist() == [0, 3, 6, 9]
+    assert obs["steps"] == [0, 3, 6, 9]
+
+
+def test_keys_saved_values_and_steps_read_as_in_rectipy() -> None:
+    obs = Observer(0.5, record_vars=[("n", "v", True)])
+    assert obs.recorded_variables == [("n", "v"), "loss", "out", "steps"]
+    assert obs["out"] == [] and obs["steps"] == [] and obs.to_numpy("out").shape == (0,)
+    for step in range(3):
+        obs.record(step, output=float(step), record_vars=[np.ones(2) * step])
+    obs.save("y", [1.0, 2.0, 3.0])
+    obs.save("out", "a saved value does not hide a recording")
+    assert obs["out"] == [0.0, 1.0, 2.0]
+    assert obs["y"] == [1.0, 2.0, 3.0] and obs.to_numpy("y").tolist() == [1.0, 2.0, 3.0]
+    assert obs.to_dataframe("y").index.tolist() == [0.0, 0.5, 1.0]  # one row per kept step: their times
+    assert obs.to_dataframe("steps")[0].tolist() == [0, 1, 2]
+    assert obs.recordings.columns.tolist() == [("n", "v"), "out"]
+    assert obs.recordings.index.tolist() == [0.0, 0.5, 1.0]
+    with pytest.raises(KeyError, match="'nope' is not recorded"):
+        obs["nope"]

@@ -410,7 +410,7 @@ class Observer:
     def recordings(self) -> pd.DataFrame:
         """Return the variables, ``"out"`` and ``"loss"`` as columns of one DataFrame, time as the index.
 
-        Columns come in rectipy's order; a quantity of one number per step is a
+        Columns come in rectipy's order, those holding recordings; a quantity of one number per step is a
         numeric column, one of several neurons a column of per-step arrays.
         Rows are the kept steps; a step where a quantity was not given holds NaN.
 
@@ -422,7 +422,7 @@ class Observer:
         columns = {}
         for key in keys:
             buffer = self._buffers.get(key)
-            if buffer is None:
+            if buffer is None or not len(buffer):
                 continue
             values = buffer.values
             column = values if values.ndim == 1 else list(values.reshape(len(values), -1))
@@ -430,7 +430,9 @@ class Observer:
                 column, index=buffer.steps, dtype=None if values.ndim == 1 else object
             )
         frame = pd.DataFrame(columns, index=pd.Index(self._steps.steps))
-        frame.columns = pd.Index([key for key in keys if key in self._buffers], tupleize_cols=False)
+        frame.columns = pd.Index(
+            [key for key in keys if len(self._buffers.get(key, ()))], tupleize_cols=False
+        )
         frame.index = pd.Index(frame.index * self.dt, name="time")
         return frame
 

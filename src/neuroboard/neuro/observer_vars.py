@@ -59,7 +59,7 @@ REDUCERS: dict[str, Reducer] = {
 
 def _reducer(index: int, reduce: Any) -> Callable | None:
     where = f"Observer(record_vars[{index}]=...)"
-    if isinstance(reduce, str):
+    if isinstance(reduce, str) and reduce:
         # A misspelt name would be a mean in rectipy (a non-empty string is true); here it is refused.
         if reduce in REDUCERS:
             return REDUCERS[reduce]

@@ -62,10 +62,13 @@ def _side_by_side(
 ) -> tuple[Any, Any, Network, Network]:
     """Run ``call(network, Observer class)`` with rectipy's Observer, then with ours bound in rectipy.network."""
     theirs_net, ours_net = _network(train), _network(train)
-    theirs = call(theirs_net, RectipyObserver)
     with pytest.MonkeyPatch.context() as patch:
+        # rectipy's own, whatever another test (or a docs page) bound there before.
+        patch.setattr(rectipy.network, "Observer", RectipyObserver)
+        theirs = call(theirs_net, RectipyObserver)
         patch.setattr(rectipy.network, "Observer", Observer)
         ours = call(ours_net, Observer)
+    assert type(theirs if not isinstance(theirs, tuple) else theirs[0]) is RectipyObserver
     return theirs, ours, theirs_net, ours_net
 
 
@@ -105,6 +108,12 @@ def test_run_records_what_rectipy_records(sampling_steps: int, cutoff: int) -> N
     _same_recordings(theirs, ours, [("qif", "v"), ("qif", "s"), "out"])
     # The recorded output tensors are the live ones: a loss on them backpropagates.
     torch.stack(ours["out"]).sum().backward()
+    # rectipy's recordings cannot take tensors that require grad; ours reads its arrays.
+    with pytest.raises(RuntimeError, match="requires grad"):
+        _ = theirs.recordings
+    frame = ours.recordings
+    assert frame.columns.tolist() == [("qif", "v"), ("qif", "s"), "out"]
+    np.testing.assert_array_equal(frame[("qif", "s")].to_numpy(), ours.to_numpy(("qif", "s")))
 
 
 def test_run_with_the_loss_lists_rectipys_keys_and_numbers() -> None:
@@ -177,7 +186,9 @@ def test_fit_ridge_with_our_observer_fits_the_same_readout() -> None:
     for key in ("w_out", "y"):
         assert torch.equal(ours[key], theirs[key])
         np.testing.assert_array_equal(ours.to_numpy(key), theirs.to_numpy(key))
-    np.testing.assert_array_equal(ours.to_dataframe("y").to_numpy(), theirs.to_dataframe("y").to_numpy())
+    a, b = theirs.to_dataframe("y"), ours.to_dataframe("y")
+    np.testing.assert_array_equal(b.to_numpy(), a.to_numpy())
+    np.testing.assert_array_equal(b.index.to_numpy(), a.index.to_numpy())
     _same_recordings(theirs, ours, ["out"])
 
 
@@ -185,7 +196,9 @@ def test_our_sampling_steps_average_the_output_as_rectipys_run() -> None:
     # rectipy's run(sampling_steps=k) records the mean output since the last sample; our Observer, fed at
     # every step with the raw outputs, keeps the same.
     inputs, _ = _data(1)
-    theirs = _network().run(inputs[0], sampling_steps=4, verbose=False, record_vars=[("qif", "v", False)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rectipy.network, "Observer", RectipyObserver)
+        theirs = _network().run(inputs[0], sampling_steps=4, verbose=False, record_vars=[("qif", "v", False)])
     net = _network()
     net.compile()
     ours = Observer(DT, record_loss=False, record_vars=[("qif", "v", False)], sampling_steps=4)

@@ -54,6 +54,10 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+#: The dtype of a value that has none (a Python number): no recording has it.
+_NO_DTYPE = object()
+
+
 class _ListView:
     """What turns a store's rows back into rectipy's list of per-step values, and keeps live tensors.
 
@@ -166,11 +170,16 @@ class SeriesBuffer(_ListView):
 
     def append(self, step: int, value: Any) -> None:
         """Copy ``value`` in as the entry of ``step``; its shape must not change between steps."""
-        if type(value) is not np.ndarray:
-            self._append_other(step, value)
-            return
-        # One test per step: an array of the recording's dtype object and shape needs no other.
-        if value.dtype is not self._dtype or value.shape != self._shape:
+        # One test per step: a value of the recording's dtype object and shape needs no other (a tensor's
+        # dtype is torch's, a number has none: both take the checked path, which converts them).
+        try:
+            dtype = value.dtype
+        except AttributeError:
+            dtype = _NO_DTYPE
+        if dtype is not self._dtype or value.shape != self._shape:
+            if type(value) is not np.ndarray:
+                self._append_other(step, value)
+                return
             self._check_row(value)
         fill = self._fill
         if fill == self._limit:

@@ -198,10 +198,15 @@ class H5Series:
 
     def append(self, value: Any) -> None:
         """Add one row; its shape must be the first row's."""
-        row = value if type(value) is np.ndarray else np.asarray(value)
-        # One test per row: a row of the first row's dtype object and shape needs no other.
-        if row.dtype is not self._accepted or row.shape != self._row_shape:
-            row = self._checked(row)
+        # One test per row: a row of the first row's dtype object and shape needs no other (a number has
+        # no dtype, a tensor torch's: both take the checked path).
+        try:
+            dtype = value.dtype
+        except AttributeError:
+            dtype = None
+        row = value
+        if dtype is not self._accepted or dtype is None or row.shape != self._row_shape:
+            row = self._checked(np.asarray(value))
         count = self._count
         self._pending[count] = row  # type: ignore[index]
         count += 1

@@ -65,6 +65,11 @@ def _mean_output(outputs: list[Any]) -> Any:
     return np.mean(np.stack([as_numpy(output) for output in outputs]), axis=0)
 
 
+def _by_step(steps: np.ndarray) -> pd.MultiIndex:
+    """Return ``(step, how many times it came before)`` pairs: rows of one step line up in their order."""
+    return pd.MultiIndex.from_arrays([steps, pd.Series(steps).groupby(steps).cumcount().to_numpy()])
+
+
 def _saved_array(value: Any) -> np.ndarray:
     """Return a saved value as an array: tensors detached, a list of tensors or numbers stacked."""
     if is_tensor(value):
@@ -419,21 +424,17 @@ class Observer:
         [('qif', 'v'), 'out', 'loss']
         """
         keys: list[Key] = [*self.recorded_rnn_variables, "out", "loss"]
+        kept = [(key, self._buffers[key]) for key in keys if len(self._buffers.get(key, ()))]
+        steps = self._steps.steps
         columns = {}
-        for key in keys:
-            buffer = self._buffers.get(key)
-            if buffer is None or not len(buffer):
-                continue
+        for number, (_, buffer) in enumerate(kept):
             values = buffer.values
             column = values if values.ndim == 1 else list(values.reshape(len(values), -1))
-            columns[len(columns)] = pd.Series(
-                column, index=buffer.steps, dtype=None if values.ndim == 1 else object
-            )
-        frame = pd.DataFrame(columns, index=pd.Index(self._steps.steps))
-        frame.columns = pd.Index(
-            [key for key in keys if len(self._buffers.get(key, ()))], tupleize_cols=False
-        )
-        frame.index = pd.Index(frame.index * self.dt, name="time")
+            index = _by_step(buffer.steps)
+            columns[number] = pd.Series(column, index=index, dtype=None if values.ndim == 1 else object)
+        frame = pd.DataFrame(columns, index=_by_step(steps))
+        frame.columns = pd.Index([key for key, _ in kept], tupleize_cols=False)
+        frame.index = pd.Index(steps * self.dt, name="time")
         return frame
 
     def save(self, key: Key, val: Any) -> None:

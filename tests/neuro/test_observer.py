@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuroboard.neuro import Observer
 
@@ -436,3 +440,21 @@ def test_keys_saved_values_and_steps_read_as_in_rectipy() -> None:
     assert obs.recordings.index.tolist() == [0.0, 0.5, 1.0]
     with pytest.raises(KeyError, match="'nope' is not recorded"):
         obs["nope"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e4, 1e4, width=32), max_size=300),
+    dtype=st.sampled_from(["float16", "float32", "float64", "int32", "bool"]),
+    name=st.sampled_from(["mean", "sum", "std"]),
+)
+def test_the_named_reducers_give_numpys_values(values: list, dtype: str, name: str) -> None:
+    # The reducers sum floats with np.add.reduce directly; np.mean, np.sum and np.std are the reference.
+    from neuroboard.neuro.observer_vars import REDUCERS
+
+    array = np.asarray(values, dtype=np.float64).astype(dtype)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, reference = REDUCERS[name](array), getattr(np, name)(array)
+    assert np.asarray(ours).dtype == np.asarray(reference).dtype
+    np.testing.assert_array_equal(ours, reference)

@@ -54,8 +54,7 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-#: The dtype of a value that has none (a Python number): no recording has it.
-_NO_DTYPE = object()
+_FLOAT64 = np.dtype(np.float64)
 
 
 class _ListView:
@@ -170,16 +169,13 @@ class SeriesBuffer(_ListView):
 
     def append(self, step: int, value: Any) -> None:
         """Copy ``value`` in as the entry of ``step``; its shape must not change between steps."""
-        # One test per step: a value of the recording's dtype object and shape needs no other (a tensor's
-        # dtype is torch's, a number has none: both take the checked path, which converts them).
-        try:
-            dtype = value.dtype
-        except AttributeError:
-            dtype = _NO_DTYPE
-        if dtype is not self._dtype or value.shape != self._shape:
-            if type(value) is not np.ndarray:
+        # One test per step: an array of the recording's dtype object and shape needs no other; a float
+        # goes in as it is where floats are recorded; anything else is converted first.
+        if type(value) is not np.ndarray:
+            if type(value) is not float or self._dtype is not _FLOAT64 or self._shape:
                 self._append_other(step, value)
                 return
+        elif value.dtype is not self._dtype or value.shape != self._shape:
             self._check_row(value)
         fill = self._fill
         if fill == self._limit:

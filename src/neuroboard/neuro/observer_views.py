@@ -44,7 +44,13 @@ def to_tensorboard(obs: Observer, writer_or_logdir: Any, prefix: str = "") -> No
 
 
 def write_views(obs: Observer, views: Any, prefix: str) -> None:
-    """Write every recording of ``obs`` through the TensorboardWriter ``views``, tags starting with ``prefix``."""
+    """Write every recording of ``obs`` through the TensorboardWriter ``views``, tags starting with ``prefix``.
+
+    >>> import tempfile
+    >>> from neuroboard.neuro import Observer, TensorboardWriter
+    >>> obs = Observer(0.1); obs.record(0, output=1.0)
+    >>> with TensorboardWriter(tempfile.mkdtemp()) as views: write_views(obs, views, "sim/")
+    """
     writer = views.writer
     for key, buffer in obs._buffers.items():
         if not len(buffer):

@@ -232,3 +232,42 @@ def test_a_compressed_dataset_takes_the_reference_path(tmp_path) -> None:
             series.append(np.full(2, step, np.float32))
         assert not series._fast
         assert series.read()[:, 0].tolist() == list(range(10))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(st.booleans(), st.booleans(), st.booleans(), st.sampled_from(["ok", "bad var", "repeat"])),
+        max_size=40,
+    ),
+    sampling_steps=st.sampled_from([1, 2]),
+)
+def test_series_steps_in_memory_are_those_the_file_keeps(plan, sampling_steps) -> None:
+    # In memory, a series' steps are a slice of the Observer's log while it gets a value at every kept
+    # step; the HDF5 Observer keeps every series' own steps, as the reference.
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        memory = Observer(0.5, record_vars=[("n", "v", False)], sampling_steps=sampling_steps)
+        stored = Observer(
+            0.5, record_vars=[("n", "v", False)], sampling_steps=sampling_steps, hdf5=f"{folder}/r.h5"
+        )
+        step = 0
+        for with_output, with_loss, with_vars, event in plan:
+            step += event != "repeat"
+            values = [np.array(["x", "y"]) if event == "bad var" else np.full(2, step)] if with_vars else None
+            for obs in (memory, stored):
+                try:
+                    obs.record(
+                        step,
+                        output=float(step) if with_output else None,
+                        loss=-step if with_loss else None,
+                        record_vars=values,
+                    )
+                except TypeError:
+                    assert event == "bad var"
+        for key in memory.recorded_variables:
+            np.testing.assert_array_equal(memory.recorded_steps(key), stored.recorded_steps(key))
+            np.testing.assert_array_equal(memory.to_numpy(key), stored.to_numpy(key))
+        assert memory["steps"] == stored["steps"]
+        stored.close()

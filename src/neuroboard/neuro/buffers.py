@@ -142,21 +142,38 @@ class SeriesBuffer(_ListView):
     A full block is kept and a new one begun, so growing never copies what is
     recorded; reading joins the blocks once and keeps the joined array.
 
+    Given an Observer's ``log`` (the ``array.array`` of the steps it kept), the
+    buffer keeps no steps of its own while it holds one row per logged step
+    from its first on (``aligned``): its steps are a slice of the log. The
+    Observer calls :meth:`unalign` when a kept step passes the buffer by, and
+    the buffer keeps its own steps from then on.
+
     >>> b = SeriesBuffer("v")
     >>> for i in range(3): b.append(i, np.array([i, i + 1.0]))
     >>> b.steps.tolist(), b.values.tolist()
     ([0, 1, 2], [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
     """
 
-    def __init__(self, name: str, block_bytes: int = 64 << 20, where: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        block_bytes: int = 64 << 20,
+        where: str | None = None,
+        log: array.array | None = None,
+    ) -> None:
         self.name = name
         self.block_bytes = block_bytes
         # The call and argument that errors name.
         self.where = where or f"Observer.record({name}=...)"
-        # Full blocks of values; the current block is filled up to _fill. Steps go to one array.array,
-        # whose append costs half a NumPy item assignment.
+        # Full blocks of values (`_done` rows); the current block is filled up to _fill. Steps go to one
+        # array.array, whose append costs half a NumPy item assignment, or are a slice of the log.
         self._full: list[np.ndarray] = []
-        self._steps = array.array("q")
+        self._done = 0
+        self._log = log
+        self._steps: array.array | None = array.array("q") if log is None else None
+        #: Whether the rows are those of the log's steps from `_start` on, one each.
+        self.aligned = False
+        self._start = 0
         self._data: np.ndarray | None = None
         self._fill = 0
         self._limit = 0
@@ -165,7 +182,7 @@ class SeriesBuffer(_ListView):
         self._start_view()
 
     def __len__(self) -> int:
-        return len(self._steps)
+        return self._done + self._fill
 
     def append(self, step: int, value: Any) -> None:
         """Copy ``value`` in as the entry of ``step``; its shape must not change between steps."""
@@ -189,8 +206,34 @@ class SeriesBuffer(_ListView):
                 f"({self._dtype}), got {value.dtype}"
             ) from None
         # A step past int64 raises OverflowError here, before it is counted: the row is not recorded.
-        self._steps.append(step)
+        # (With a log, the Observer logged the step first and checked it there.)
+        steps = self._steps
+        if steps is not None:
+            steps.append(step)
         self._fill = fill + 1
+
+    def unalign(self, extra_step: int | None = None) -> None:
+        """Keep steps of its own from now on, the logged ones so far (and ``extra_step`` for a row the log lacks).
+
+        >>> import array
+        >>> log = array.array("q", [0]); b = SeriesBuffer("v", log=log); b.append(0, 1.0)
+        >>> log.append(1); b.unalign(); b.append(2, 3.0); b.steps.tolist()
+        [0, 2]
+        """
+        if not self.aligned:
+            return
+        count = len(self)
+        own = array.array("q")
+        own.frombytes(np.frombuffer(self._log, np.int64)[self._start : self._start + count].tobytes())
+        if len(own) < count and extra_step is not None:
+            own.append(extra_step)
+        self._steps = own
+        self.aligned = False
+
+    def take_back_unlogged(self, step: int) -> None:
+        """After a record that failed and took its step back from the log: keep ``step`` for a row of it."""
+        if self.aligned and len(self) > len(self._log) - self._start:  # type: ignore[arg-type]
+            self.unalign(step)
 
     def _check_row(self, row: np.ndarray) -> None:
         """Check a row whose dtype object or shape is not the recording's: fix both at the first, or widen."""
@@ -199,6 +242,10 @@ class SeriesBuffer(_ListView):
             self._dtype = storable(row, self.where).dtype
             self._shape = row.shape
             self._kind = "array"
+            if self._log is not None:
+                # The Observer logs a step before it records its values: this row is the last logged step's.
+                self._start = len(self._log) - 1
+                self.aligned = True
             return
         if row.shape != self._shape:
             raise ValueError(
@@ -223,6 +270,7 @@ class SeriesBuffer(_ListView):
         else:
             if self._fill:
                 self._full.append(self._data[: self._fill])
+                self._done += self._fill
             # After the first, blocks are above 4 MiB, where NumPy asks for huge pages (one page fault per
             # 2 MiB written instead of one per 4 KiB), and double up to a cap: few blocks for long runs.
             rows = max(2 * len(self._data), HUGE_PAGE_BYTES // row_bytes + 1)
@@ -240,13 +288,16 @@ class SeriesBuffer(_ListView):
         values = np.concatenate([*self._full, self._data[: self._fill]])
         # The joined array becomes the only full block; recording goes on in a fresh one.
         self._full = [values]
+        self._done = len(values)
         self._fill = self._limit = 0
         return values
 
     @property
     def steps(self) -> np.ndarray:
         """Return the recorded steps."""
-        return np.frombuffer(self._steps, np.int64).copy()
+        if self._steps is not None:
+            return np.frombuffer(self._steps, np.int64).copy()
+        return np.frombuffer(self._log, np.int64)[self._start : self._start + len(self)].copy()  # type: ignore[arg-type]
 
     @property
     def values(self) -> np.ndarray:
@@ -384,6 +435,11 @@ class StepLog:
             self.spill()
         self._pending.append(step)
 
+    @property
+    def memory(self) -> array.array:
+        """Return the array that holds the steps waiting in memory (all of them without a sink)."""
+        return self._pending
+
     def appender(self) -> Callable[[int], None]:
         """Return the array's own append (C): the caller spills (:meth:`spill`) when streaming to a sink."""
         return self._pending.append
@@ -459,8 +515,17 @@ class StoredSeries(_ListView):
         # The steps wait in memory no longer than a chunk of the values they belong to.
         self._values.on_chunk = self._steps.spill
 
+    #: It keeps steps of its own, always: the file holds them beside the values.
+    aligned = False
+
     def __len__(self) -> int:
         return len(self._steps)
+
+    def unalign(self, extra_step: int | None = None) -> None:
+        """Nothing to do: the steps are kept beside the values."""
+
+    def take_back_unlogged(self, step: int) -> None:
+        """Nothing to do: the steps are kept beside the values."""
 
     def append(self, step: int, value: Any) -> None:
         """Add ``value`` as the entry of ``step``; its shape must not change between steps."""

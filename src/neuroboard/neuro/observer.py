@@ -154,6 +154,14 @@ class Observer:
         self._buffers: dict[Key, SeriesBuffer | StoredSeries] = {}
         self._spikes: dict[tuple[str, str], SpikeBuffer] = {}
         self._stores.clear()
+        sink = None
+        if self._file is not None:
+            sink = H5Series(self._file, STEP_LOG, chunk_bytes=self.chunk_bytes, where=f"{_RECORD}(step=...)")
+        # Every kept step, logged before its values; in memory, the series' steps are slices of it.
+        self._steps = StepLog(sink, self.chunk_bytes)
+        self._stores.append(self._steps)
+        # In memory, the array's own append; streaming, the log's append, which spills a chunk when due.
+        self._log_step = self._steps.appender() if sink is None else self._steps.append
         self._out = self._buffer("out", f"{_RECORD}(output=...)") if self.record_output else None
         self._loss = self._buffer("loss", f"{_RECORD}(loss=...)") if self.record_loss else None
         # Outputs of the steps between two samples, averaged into the next sample's.
@@ -164,13 +172,7 @@ class Observer:
             where = f"{_RECORD}(record_vars[{i}]=...) for {'/'.join(key)}"
             self._slots.append((transform(reducer, indices, where), self._buffer(key, where).append))
         self._n_slots = len(self._slots)
-        sink = None
-        if self._file is not None:
-            sink = H5Series(self._file, STEP_LOG, chunk_bytes=self.chunk_bytes, where=f"{_RECORD}(step=...)")
-        self._steps = StepLog(sink, self.chunk_bytes)
-        self._stores.append(self._steps)
-        # In memory, the array's own append; streaming, the log's append, which spills a chunk when due.
-        self._log_step = self._steps.appender() if sink is None else self._steps.append
+        self._var_buffers = [self._buffers[key] for key, _, _ in self._vars]
         # Neuron indices wait for the shape they select from: the first record_vars checks them all.
         self._unchecked = [i for i, (_, _, indices) in enumerate(self._vars) if indices is not None]
         self._set_fast_path()
@@ -265,27 +267,51 @@ class Observer:
                         f"{_RECORD}(record_vars=...): expected {len(self._slots)} values, one per declared "
                         f"variable, got {count}"
                     )
-            if self._out is not None:
-                if self._held:
-                    output = _mean_output(self._held if output is None else [*self._held, output])
-                    self._held = []
-                if output is not None:
-                    self._out.append(step, output)
-            if loss is not None and self._loss is not None:
-                self._loss.append(step, loss)
-            if record_vars is not None:
-                # An index loop: zip() costs as much as the copy of a small array.
-                index = 0
-                for apply, append in self._slots:
-                    value = record_vars[index]
-                    append(step, value if apply is None else apply(value))
-                    index += 1  # noqa: SIM113
+            # The step first: one past int64 fails here, before anything of it is kept.
             self._log_step(step)
+            try:
+                self._record_values(step, output, loss, record_vars)
+            except BaseException:
+                self._take_back(step)
+                raise
         except OverflowError:
             # An int past int64 on the fast path fails in the first store, before anything is kept there.
             if not INT64_MIN <= step <= INT64_MAX:
                 as_step(step, _RECORD, "step")
             raise
+
+    def _record_values(self, step: int, output: Any, loss: Any, record_vars: Sequence[Any] | None) -> None:
+        """Keep the values of a logged step; a series that holds rows but gets none stops being aligned."""
+        out = self._out
+        if out is not None:
+            if self._held:
+                output = _mean_output(self._held if output is None else [*self._held, output])
+                self._held = []
+            if output is not None:
+                out.append(step, output)
+            elif out.aligned:
+                out.unalign()
+        if loss is not None:
+            if self._loss is not None:
+                self._loss.append(step, loss)
+        elif self._loss is not None and self._loss.aligned:
+            self._loss.unalign()
+        if record_vars is None:
+            for buffer in self._var_buffers:
+                buffer.unalign()
+            return
+        # An index loop: zip() costs as much as the copy of a small array.
+        index = 0
+        for apply, append in self._slots:
+            value = record_vars[index]
+            append(step, value if apply is None else apply(value))
+            index += 1  # noqa: SIM113
+
+    def _take_back(self, step: int) -> None:
+        """Undo the logging of a step whose values were refused; rows already kept keep their step."""
+        self._steps.pop()
+        for buffer in self._buffers.values():
+            buffer.take_back_unlogged(step)
 
     def _enter(self, step: Any, record_vars: Sequence[Any] | None) -> int:
         """Check what the fast path of record() takes on trust: an open Observer, the step, neuron indices."""
@@ -342,7 +368,7 @@ class Observer:
         if buffer is None:
             name = key if isinstance(key, str) else "/".join(key)
             if self._file is None:
-                buffer = SeriesBuffer(name, where=where)
+                buffer = SeriesBuffer(name, where=where, log=self._steps.memory)
             else:
                 buffer = StoredSeries(self._file, name, self.chunk_bytes, where=where)
             self._buffers[key] = buffer

@@ -269,43 +269,40 @@ class Observer:
                     )
             # The step first: one past int64 fails here, before anything of it is kept.
             self._log_step(step)
+            # The values inline, not in a method: a call costs as much as a check of each row.
             try:
-                self._record_values(step, output, loss, record_vars)
+                out = self._out
+                if out is not None:
+                    if self._held:
+                        output = _mean_output(self._held if output is None else [*self._held, output])
+                        self._held = []
+                    if output is not None:
+                        out.append(step, output)
+                    elif out.aligned:
+                        out.unalign()
+                if loss is not None:
+                    if self._loss is not None:
+                        self._loss.append(step, loss)
+                elif self._loss is not None and self._loss.aligned:
+                    self._loss.unalign()
+                if record_vars is None:
+                    for buffer in self._var_buffers:
+                        buffer.unalign()
+                else:
+                    # An index loop: zip() costs as much as the copy of a small array.
+                    index = 0
+                    for apply, append in self._slots:
+                        value = record_vars[index]
+                        append(step, value if apply is None else apply(value))
+                        index += 1  # noqa: SIM113
             except BaseException:
                 self._take_back(step)
                 raise
         except OverflowError:
-            # An int past int64 on the fast path fails in the first store, before anything is kept there.
+            # An int past int64 on the fast path fails in the step log, before anything is kept.
             if not INT64_MIN <= step <= INT64_MAX:
                 as_step(step, _RECORD, "step")
             raise
-
-    def _record_values(self, step: int, output: Any, loss: Any, record_vars: Sequence[Any] | None) -> None:
-        """Keep the values of a logged step; a series that holds rows but gets none stops being aligned."""
-        out = self._out
-        if out is not None:
-            if self._held:
-                output = _mean_output(self._held if output is None else [*self._held, output])
-                self._held = []
-            if output is not None:
-                out.append(step, output)
-            elif out.aligned:
-                out.unalign()
-        if loss is not None:
-            if self._loss is not None:
-                self._loss.append(step, loss)
-        elif self._loss is not None and self._loss.aligned:
-            self._loss.unalign()
-        if record_vars is None:
-            for buffer in self._var_buffers:
-                buffer.unalign()
-            return
-        # An index loop: zip() costs as much as the copy of a small array.
-        index = 0
-        for apply, append in self._slots:
-            value = record_vars[index]
-            append(step, value if apply is None else apply(value))
-            index += 1  # noqa: SIM113
 
     def _take_back(self, step: int) -> None:
         """Undo the logging of a step whose values were refused; rows already kept keep their step."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuroboard.neuro import Observer
 
@@ -14,6 +18,11 @@ def _run(obs: Observer, steps: int = 10, n: int = 5) -> np.ndarray:
     for step in range(steps):
         obs.record(step, output=float(v[step].mean()), loss=0.0, record_vars=[v[step]])
     return v
+
+
+def _nothing_kept(obs: Observer) -> bool:
+    """Whether no step was kept: every key rectipy lists (``recorded_variables``) is empty."""
+    return all(len(obs[key]) == 0 for key in obs.recorded_variables)
 
 
 def test_rectipy_walkthrough_shapes() -> None:
@@ -73,7 +82,7 @@ def test_save_reset_and_recordings() -> None:
     assert set(obs.recordings.columns) == {"out", "loss", ("n", "v")}
     assert obs["weights"].shape == (2, 2)
     obs.reset()
-    assert obs.recorded_variables == []
+    assert _nothing_kept(obs)
 
 
 @pytest.mark.parametrize(
@@ -184,7 +193,7 @@ def test_the_step_is_checked_and_named_before_anything_is_recorded(
     obs = Observer(1.0, record_vars=[entry], record_spikes=[("n", "s")])
     with pytest.raises(error, match=rf"Observer\.record\(step=\.\.\.\): expected {expected}"):
         obs.record(step, output=1.0, loss=0.5, record_vars=[np.zeros(3)], record_spikes=[np.ones(3, bool)])
-    assert obs.recorded_variables == [] and obs.recorded_spikes == []
+    assert _nothing_kept(obs) and obs.recorded_spikes == []
     obs.record(np.int64(4), output=1.0, record_vars=[np.zeros(3)])
     obs.record(5, output=2.0, record_vars=[np.ones(3)])
     with pytest.raises(error, match=r"Observer\.record\(step=\.\.\.\)"):
@@ -211,7 +220,7 @@ def test_record_vars_and_values_are_named() -> None:
         obs.record(0, record_vars=[np.array(["a", "b"])])
     with pytest.raises(TypeError, match=r"Observer\.record\(record_spikes=\.\.\.\): expected boolean"):
         obs.record(0, record_spikes=[np.array(["x"])])
-    assert obs.recorded_variables == [] and obs.recorded_spikes == []
+    assert _nothing_kept(obs) and obs.recorded_spikes == []
     # A refused first value fixes neither shape nor dtype: the next good one records.
     obs.record(0, output=1.0, record_vars=[np.zeros(2)])
     with pytest.raises(TypeError, match=r"Observer\.record\(output=\.\.\.\): expected numbers .*float64"):
@@ -235,7 +244,7 @@ def test_an_out_of_range_neuron_index_is_refused_at_the_first_record(indices: li
             0, output=1.0, loss=2.0, record_vars=[np.zeros(5), np.zeros(5)], record_spikes=[np.ones(5, bool)]
         )
     # Nothing of that step was kept: not the output, the loss, the first variable nor the spikes.
-    assert obs.recorded_variables == [] and obs.recorded_spikes == []
+    assert _nothing_kept(obs) and obs.recorded_spikes == []
 
 
 def test_an_out_of_range_neuron_index_writes_nothing_to_hdf5(tmp_path) -> None:
@@ -275,7 +284,7 @@ def test_a_closed_observer_refuses_records() -> None:
     obs.close()
     with pytest.raises(ValueError, match=r"Observer\.record\(step=0\): the Observer is closed"):
         obs.record(0, output=1.0)
-    assert obs.recorded_variables == []
+    assert _nothing_kept(obs)
 
 
 @pytest.mark.parametrize(("hdf5", "error"), [(123, TypeError), ("run\0.h5", ValueError), ("", ValueError)])
@@ -326,3 +335,126 @@ def test_later_values_keep_their_value(first, later, dtype) -> None:
     assert values.dtype == dtype
     assert values[-1].tolist() == later.astype(dtype).tolist()
     assert (values[:-1] == first).all()
+
+
+# -- rectipy's view: obs[key] lists, built when asked for ---------------------------------------------
+
+
+def test_obs_key_is_rectipys_list_of_what_was_recorded() -> None:
+    torch = pytest.importorskip("torch")
+    obs = Observer(0.1, record_vars=[("n", "v", False), ("n", "m", True)])
+    weights = torch.ones(3, requires_grad=True)
+    recorded = []
+    for step in range(4):
+        v = weights * step  # requires grad: kept as it is
+        recorded.append(v)
+        obs.record(step, output=v.sum(), loss=step * 0.5, record_vars=[v, v])
+    assert obs["steps"] == [0, 1, 2, 3]
+    assert obs["loss"] == [0.0, 0.5, 1.0, 1.5] and all(type(x) is float for x in obs["loss"])
+    assert all(a is b for a, b in zip(obs[("n", "v")], recorded))
+    # A reduction of a tensor that requires grad stays in its graph, as rectipy's torch.mean does.
+    means = obs[("n", "m")]
+    assert all(m.requires_grad for m in means) and torch.stack(means).tolist() == [0.0, 1.0, 2.0, 3.0]
+    torch.stack(obs["out"]).sum().backward()
+    assert weights.grad.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_tensors_without_grad_come_back_rebuilt_with_their_dtype() -> None:
+    torch = pytest.importorskip("torch")
+    obs = Observer(1.0, record_vars=[("n", "i", False)])
+    counts = [torch.arange(3, dtype=torch.int32) + step for step in range(3)]
+    for step, count in enumerate(counts):
+        obs.record(step, output=count.float() / 2, record_vars=[count])
+    rebuilt = obs[("n", "i")]
+    assert all(isinstance(t, torch.Tensor) and t.dtype == torch.int32 for t in rebuilt)
+    assert all(torch.equal(a, b) and a is not b for a, b in zip(rebuilt, counts))
+    assert torch.stack(obs["out"]).dtype == torch.float32
+    # The arrays stay the fast path, and numbers and arrays come back as they came.
+    assert obs.to_numpy(("n", "i")).dtype == np.int32
+    arrays = Observer(1.0, record_loss=False)
+    row = np.zeros(2)
+    arrays.record(0, output=row)
+    row += 1  # a simulation writing into the same array: the recording kept the values of its step
+    assert [a.tolist() for a in arrays["out"]] == [[0.0, 0.0]]
+
+
+def test_the_lists_are_built_when_asked_for_not_while_recording(monkeypatch) -> None:
+    from neuroboard.neuro.buffers import SeriesBuffer
+
+    built = []
+    build = SeriesBuffer._build_list
+    monkeypatch.setattr(
+        SeriesBuffer, "_build_list", lambda self, count: built.append(count) or build(self, count)
+    )
+    obs = Observer(1.0, record_loss=False)
+    for step in range(100):
+        obs.record(step, output=float(step))
+    assert built == []
+    first = obs["out"]
+    assert obs["out"] == first and built == [100]  # kept until the next record
+    first.append("mine")  # each call hands out its own list
+    obs.record(100, output=100.0)
+    assert len(obs["out"]) == 101 and built == [100, 101]
+
+
+@pytest.mark.parametrize(
+    ("reduce", "reduced"), [(1, True), (0, False), ("", False), (np.True_, True), (2.5, True)]
+)
+def test_any_true_reduce_is_the_mean_as_in_rectipy(reduce: object, reduced: bool) -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", reduce)])
+    obs.record(0, record_vars=[np.array([1.0, 2.0, 6.0])])
+    assert obs.to_numpy(("n", "v")).tolist() == ([3.0] if reduced else [[1.0, 2.0, 6.0]])
+
+
+def test_a_reduce_that_is_neither_true_nor_false_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"record_vars\[0\]=.*got ndarray"):
+        Observer(1.0, record_vars=[("n", "v", np.array([1, 0]))])
+
+
+def test_sampled_outputs_are_the_mean_since_the_last_sample() -> None:
+    obs = Observer(1.0, record_vars=[("n", "v", False)], sampling_steps=3)
+    outputs = np.arange(10.0) ** 2
+    for step in range(10):
+        obs.record(step, output=outputs[step], loss=-step, record_vars=[np.full(2, step)])
+    # Step 0 alone, then steps 1-3, 4-6, 7-9, as rectipy's run(sampling_steps=3) averages them.
+    expected = [outputs[0], outputs[1:4].mean(), outputs[4:7].mean(), outputs[7:10].mean()]
+    np.testing.assert_allclose(obs.to_numpy("out"), expected)
+    assert obs.to_numpy("loss").tolist() == [0, -3, -6, -9]  # the loss and the variables are instantaneous
+    assert obs.to_numpy(("n", "v"))[:, 0].tolist() == [0, 3, 6, 9]
+    assert obs["steps"] == [0, 3, 6, 9]
+
+
+def test_keys_saved_values_and_steps_read_as_in_rectipy() -> None:
+    obs = Observer(0.5, record_vars=[("n", "v", True)])
+    assert obs.recorded_variables == [("n", "v"), "loss", "out", "steps"]
+    assert obs["out"] == [] and obs["steps"] == [] and obs.to_numpy("out").shape == (0,)
+    for step in range(3):
+        obs.record(step, output=float(step), record_vars=[np.ones(2) * step])
+    obs.save("y", [1.0, 2.0, 3.0])
+    obs.save("out", "a saved value does not hide a recording")
+    assert obs["out"] == [0.0, 1.0, 2.0]
+    assert obs["y"] == [1.0, 2.0, 3.0] and obs.to_numpy("y").tolist() == [1.0, 2.0, 3.0]
+    assert obs.to_dataframe("y").index.tolist() == [0.0, 0.5, 1.0]  # one row per kept step: their times
+    assert obs.to_dataframe("steps")[0].tolist() == [0, 1, 2]
+    assert obs.recordings.columns.tolist() == [("n", "v"), "out"]
+    assert obs.recordings.index.tolist() == [0.0, 0.5, 1.0]
+    with pytest.raises(KeyError, match="'nope' is not recorded"):
+        obs["nope"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e4, 1e4, width=32), max_size=300),
+    dtype=st.sampled_from(["float16", "float32", "float64", "int32", "bool"]),
+    name=st.sampled_from(["mean", "sum", "std"]),
+)
+def test_the_named_reducers_give_numpys_values(values: list, dtype: str, name: str) -> None:
+    # The reducers sum floats with np.add.reduce directly; np.mean, np.sum and np.std are the reference.
+    from neuroboard.neuro.observer_vars import REDUCERS
+
+    array = np.asarray(values, dtype=np.float64).astype(dtype)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, reference = REDUCERS[name](array), getattr(np, name)(array)
+    assert np.asarray(ours).dtype == np.asarray(reference).dtype
+    np.testing.assert_array_equal(ours, reference)

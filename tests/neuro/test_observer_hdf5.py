@@ -10,6 +10,8 @@ import textwrap
 import h5py
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuroboard.neuro import HDFData, Observer
 
@@ -41,7 +43,7 @@ def test_hdf5_recordings_equal_the_in_memory_ones(tmp_path, sampling_steps) -> N
     # 103 steps with chunks of a few rows: many chunk writes and a partial last one.
     _feed([memory, stored], 103)
     for obs in (memory, stored):
-        assert obs.recorded_variables == ["out", "loss", ("lif", "v"), ("lif", "i")]
+        assert obs.recorded_variables == [("lif", "v"), ("lif", "i"), "loss", "out", "steps"]
     for key in memory.recorded_variables:
         np.testing.assert_array_equal(stored.to_numpy(key), memory.to_numpy(key))
         np.testing.assert_array_equal(stored.recorded_steps(key), memory.recorded_steps(key))
@@ -78,7 +80,7 @@ def test_reset_empties_the_file(tmp_path) -> None:
     _, stored = _pair(tmp_path)
     _feed([stored], 10)
     stored.reset()
-    assert stored.recorded_variables == []
+    assert all(len(stored[key]) == 0 for key in stored.recorded_variables)
     _feed([stored], 4)
     stored.close()
     with h5py.File(tmp_path / "run.h5", "r") as file:
@@ -164,3 +166,108 @@ def test_a_value_the_file_cannot_hold_is_refused_not_truncated(tmp_path) -> None
         obs.record(1, loss=0.7)
     obs.record(2, loss=3)
     assert obs.to_numpy("loss").tolist() == [0, 3]
+
+
+def test_the_file_holds_rectipys_steps_and_obs_key_reads_back_lists(tmp_path) -> None:
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "run.h5"
+    with Observer(0.1, record_vars=[("n", "v", False)], sampling_steps=2, hdf5=path, chunk_bytes=64) as obs:
+        for step in range(9):
+            obs.record(
+                step, output=torch.tensor([step, -step], dtype=torch.float32), record_vars=[np.ones(3)]
+            )
+    with h5py.File(path, "r") as file:
+        assert file["steps"][()].tolist() == [0, 2, 4, 6, 8]
+    assert obs["steps"] == [0, 2, 4, 6, 8]
+    out = torch.stack(obs["out"])
+    assert out.dtype == torch.float32 and out[:, 0].tolist() == [0.0, 1.5, 3.5, 5.5, 7.5]
+
+
+# -- H5Series: the direct chunk write against the slice assignment it replaces -------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rows=st.integers(0, 60),
+    width=st.integers(0, 3),
+    chunk_bytes=st.integers(1, 200),
+    flushes=st.sets(st.integers(0, 60), max_size=6),
+    dtype=st.sampled_from(["float32", "int64", "bool"]),
+)
+def test_direct_chunks_write_what_slice_assignment_writes(rows, width, chunk_bytes, flushes, dtype) -> None:
+    import tempfile
+
+    from neuroboard.neuro.h5series import H5Series
+
+    rng = np.random.default_rng(rows)
+    shape = (width,) if width else ()
+    data = (rng.normal(size=(rows, *shape)) * 10).astype(dtype)
+    with tempfile.TemporaryDirectory() as folder, h5py.File(os.path.join(folder, "a.h5"), "w") as file:
+        fast = H5Series(file, "fast", chunk_bytes=chunk_bytes)
+        reference = H5Series(file, "reference", chunk_bytes=chunk_bytes, direct=False)
+        for index, row in enumerate(data):
+            for series in (fast, reference):
+                series.append(row)
+                if index in flushes:
+                    # A flush, and a read, in the middle of a chunk: the rest completes it in place.
+                    np.testing.assert_array_equal(series.read(), data[: index + 1])
+        for series in (fast, reference):
+            series.flush()
+        if rows:
+            assert fast._fast and not reference._fast
+            np.testing.assert_array_equal(file["fast"][()], file["reference"][()])
+            np.testing.assert_array_equal(file["fast"][()], data)
+        assert len(fast) == len(reference) == rows
+
+
+def test_a_compressed_dataset_takes_the_reference_path(tmp_path) -> None:
+    from neuroboard.neuro.h5series import H5Series
+
+    with h5py.File(tmp_path / "a.h5", "w") as file:
+        file.create_dataset(
+            "v", shape=(0, 2), dtype="f4", maxshape=(None, 2), chunks=(4, 2), compression="gzip"
+        )
+        series = H5Series(file, "v", chunk_bytes=32)
+        for step in range(10):
+            series.append(np.full(2, step, np.float32))
+        assert not series._fast
+        assert series.read()[:, 0].tolist() == list(range(10))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(st.booleans(), st.booleans(), st.booleans(), st.sampled_from(["ok", "bad var", "repeat"])),
+        max_size=40,
+    ),
+    sampling_steps=st.sampled_from([1, 2]),
+)
+def test_series_steps_in_memory_are_those_the_file_keeps(plan, sampling_steps) -> None:
+    # In memory, a series' steps are a slice of the Observer's log while it gets a value at every kept
+    # step; the HDF5 Observer keeps every series' own steps, as the reference.
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        memory = Observer(0.5, record_vars=[("n", "v", False)], sampling_steps=sampling_steps)
+        stored = Observer(
+            0.5, record_vars=[("n", "v", False)], sampling_steps=sampling_steps, hdf5=f"{folder}/r.h5"
+        )
+        step = 0
+        for with_output, with_loss, with_vars, event in plan:
+            step += event != "repeat"
+            values = [np.array(["x", "y"]) if event == "bad var" else np.full(2, step)] if with_vars else None
+            for obs in (memory, stored):
+                try:
+                    obs.record(
+                        step,
+                        output=float(step) if with_output else None,
+                        loss=-step if with_loss else None,
+                        record_vars=values,
+                    )
+                except TypeError:
+                    assert event == "bad var"
+        for key in memory.recorded_variables:
+            np.testing.assert_array_equal(memory.recorded_steps(key), stored.recorded_steps(key))
+            np.testing.assert_array_equal(memory.to_numpy(key), stored.to_numpy(key))
+        assert memory["steps"] == stored["steps"]
+        stored.close()

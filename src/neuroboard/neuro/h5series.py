@@ -10,7 +10,7 @@ per read, so that what HDF5 allocates besides the result stays one slab.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import h5py
@@ -92,9 +92,16 @@ class H5Series:
     """Rows of one shape appended to ``group[name]``, a chunked dataset that grows along axis 0.
 
     The dataset is created at the first row, with that row's shape and dtype
-    and ``maxshape=(None, ...)``. Rows wait in memory until ``chunk_bytes``
-    worth have come, then go to the file in one write; :meth:`flush` writes
-    the rest. Reading (:meth:`read`) flushes first.
+    and ``maxshape=(None, ...)``; each HDF5 chunk holds the rows of
+    ``chunk_bytes``. Rows wait in one chunk's worth of memory and go to the
+    file a chunk at a time; :meth:`flush` writes a partial chunk too, and the
+    rows after it complete that chunk in place. Reading (:meth:`read`)
+    flushes first.
+
+    A dataset without filters takes the fast path: each chunk is handed to
+    HDF5 as it lies in memory (``write_direct_chunk``), skipping the selection
+    and conversion machinery of a slice assignment, which is the reference
+    path (``direct=False``, and any dataset with compression or other filters).
 
     >>> import tempfile, os
     >>> with h5py.File(os.path.join(tempfile.mkdtemp(), "run.h5"), "w") as f:
@@ -105,20 +112,38 @@ class H5Series:
     """
 
     def __init__(
-        self, group: h5py.Group, name: str, *, chunk_bytes: int = CHUNK_BYTES, where: str = "H5Series"
+        self,
+        group: h5py.Group,
+        name: str,
+        *,
+        chunk_bytes: int = CHUNK_BYTES,
+        where: str = "H5Series",
+        direct: bool = True,
     ) -> None:
         check_chunk_bytes(chunk_bytes, "H5Series")
         self.group = group
         self.name = name
         self.chunk_bytes = chunk_bytes
         self.where = where
+        self.direct = bool(direct)
         self.dataset: h5py.Dataset | None = group.get(name)
         self._pending: np.ndarray | None = None
+        # Rows of the current chunk: `_count` in `_pending`, of which `_written` are in the file already
+        # (a flush between two chunks writes a partial one); the chunk starts at dataset row `_base`.
         self._count = 0
+        self._written = 0
+        self._base = 0 if self.dataset is None else len(self.dataset)
+        self._rows = 0
+        # The dtype object of the rows that need no check (the first row's); None before the first.
+        self._accepted: np.dtype | None = None
+        self._row_shape: tuple[int, ...] | None = None
+        self._fast = False
+        #: Called after each full chunk is written: an owner that keeps rows of its own beside these
+        #: (an Observer's steps) moves them out at the same pace, so that its memory stays bounded too.
+        self.on_chunk: Callable[[], None] | None = None
 
     def __len__(self) -> int:
-        written = 0 if self.dataset is None else len(self.dataset)
-        return written + self._count
+        return self._base + self._count if self._pending is not None else self._base
 
     @property
     def row_shape(self) -> tuple[int, ...] | None:
@@ -137,22 +162,56 @@ class H5Series:
                 dtype=row.dtype,
                 chunks=(rows, *row.shape) if row.ndim else (rows,),
             )
-        self._pending = np.empty((rows, *row.shape), self.dataset.dtype)
+        dataset = self.dataset
+        if dataset.chunks is not None:
+            # Rows fill whole HDF5 chunks, so that each chunk is written once, or completed in place.
+            rows = dataset.chunks[0]
+        self._rows = rows
+        self._pending = np.empty((rows, *row.shape), dataset.dtype)
+        self._row_shape = row.shape
+        # A chunk goes to the file as its bytes only where HDF5 would store them unchanged.
+        self._fast = (
+            self.direct
+            and dataset.chunks == self._pending.shape
+            and dataset.compression is None
+            and not dataset.shuffle
+            and not dataset.fletcher32
+            and dataset.scaleoffset is None
+            and self._pending.dtype.isnative
+            and self._base % rows == 0
+        )
 
-    def append(self, value: Any) -> None:
-        """Add one row; its shape must be the first row's."""
-        row = storable(np.asarray(value), self.where)
+    def _checked(self, row: np.ndarray) -> np.ndarray:
+        """Return ``row`` as it can be stored, starting the dataset at the first; raise if it cannot."""
+        row = storable(row, self.where)
         if self._pending is None:
             self._start(row)
         assert self._pending is not None
-        if row.shape != self._pending.shape[1:]:
+        if row.shape != self._row_shape:
             raise ValueError(
-                f"{self.where}: expected shape {self._pending.shape[1:]} as at the first step, got {row.shape}"
+                f"{self.where}: expected shape {self._row_shape} as at the first step, got {row.shape}"
             )
         _check_kind(self._pending.dtype, row.dtype, self.where)
-        self._pending[self._count] = row
-        self._count += 1
-        if self._count == len(self._pending):
+        if row.dtype == self._pending.dtype:
+            self._accepted = row.dtype
+        return row
+
+    def append(self, value: Any) -> None:
+        """Add one row; its shape must be the first row's."""
+        # One test per row: a row of the first row's dtype object and shape needs no other (a number has
+        # no dtype, a tensor torch's: both take the checked path).
+        try:
+            dtype = value.dtype
+        except AttributeError:
+            dtype = None
+        row = value
+        if dtype is not self._accepted or dtype is None or row.shape != self._row_shape:
+            row = self._checked(np.asarray(value))
+        count = self._count
+        self._pending[count] = row  # type: ignore[index]
+        count += 1
+        self._count = count
+        if count == self._rows:
             self.flush()
 
     def extend(self, values: Any) -> None:
@@ -170,24 +229,38 @@ class H5Series:
                 f"{self.where}: expected rows of shape {self._pending.shape[1:]}, got {block.shape[1:]}"
             )
         _check_kind(self._pending.dtype, block.dtype, self.where)
-        if self._count + len(block) < len(self._pending):
-            self._pending[self._count : self._count + len(block)] = block
-            self._count += len(block)
-            return
-        self.flush()
-        self._write(block)
-
-    def _write(self, block: np.ndarray) -> None:
-        assert self.dataset is not None
-        start = len(self.dataset)
-        self.dataset.resize(start + len(block), axis=0)
-        self.dataset[start:] = block
+        done = 0
+        while done < len(block):
+            take = min(self._rows - self._count, len(block) - done)
+            self._pending[self._count : self._count + take] = block[done : done + take]
+            self._count += take
+            done += take
+            if self._count == self._rows:
+                self.flush()
 
     def flush(self) -> None:
         """Write the rows waiting in memory to the dataset."""
-        if self._count and self._pending is not None:
-            self._write(self._pending[: self._count])
-            self._count = 0
+        count = self._count
+        if count == self._written or self._pending is None:
+            return
+        dataset = self.dataset
+        assert dataset is not None
+        base = self._base
+        dataset.resize(base + count, axis=0)
+        if self._fast:
+            if count < self._rows:
+                # The unused rows of a partial chunk are zeros in the file, not leftover memory.
+                self._pending[count:] = 0
+            dataset.id.write_direct_chunk((base,) + (0,) * (self._pending.ndim - 1), self._pending)
+        else:
+            dataset[base + self._written : base + count] = self._pending[self._written : count]
+        if count == self._rows:
+            self._base = base + count
+            self._count = self._written = 0
+            if self.on_chunk is not None:
+                self.on_chunk()
+        else:
+            self._written = count
 
     def read(self) -> np.ndarray:
         """Return every row so far as one array (rows on axis 0)."""

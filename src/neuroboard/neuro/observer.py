@@ -1,25 +1,37 @@
 """Record a simulation step by step into growable NumPy buffers (rectipy's Observer surface).
 
-rectipy keeps every recorded value as a live tensor in a Python list. Here
-each recorded quantity owns one preallocated array that doubles when full:
-recording costs about a copy, torch tensors are detached and moved to the
-CPU once, and steps are kept as integers beside ``dt`` so that times are exact.
+rectipy keeps every recorded value in a Python list. Here each recorded
+quantity owns one preallocated array that doubles when full: recording costs
+about a copy, torch tensors are copied to the CPU once, and steps are kept as
+integers beside ``dt`` so that times are exact. ``obs[key]`` still gives
+rectipy's list, built when asked for; a tensor that requires grad is kept as
+it came, so that rectipy's training code backpropagates through it.
 """
 
 from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
 import pandas as pd
 
-from neuroboard.neuro.buffers import SPIKES_GROUP, SeriesBuffer, SpikeBuffer, StoredSeries, as_numpy
+from neuroboard.neuro import observer_plot, observer_spikes, observer_views
+from neuroboard.neuro.buffers import (
+    SPIKES_GROUP,
+    STEP_LOG,
+    SeriesBuffer,
+    SpikeBuffer,
+    StepLog,
+    StoredSeries,
+    as_numpy,
+)
 from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close
-from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_path, as_step
+from neuroboard.neuro.observer_vars import check_var, out_of_range, transform
+from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_path, as_step, is_tensor
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -27,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["Observer"]
 
 Key = str | tuple[str, str]
-_REDUCERS: dict[str, Callable[[np.ndarray], Any]] = {"mean": np.mean, "sum": np.sum, "std": np.std}
 
 
 def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
@@ -45,77 +56,48 @@ def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
 _RECORD = "Observer.record"
 
 
-def _out_of_range(indices: np.ndarray, shape: tuple[int, ...], where: str) -> str | None:
-    """Return why ``indices`` (ints or a mask) cannot select neurons from an array of ``shape``, or None."""
-    if not shape:
-        return f"{where}: expected an array of neurons to select from, got a scalar"
-    n = shape[0]
-    if indices.dtype.kind == "b":
-        if len(indices) != n:
-            return f"{where}: a mask of {len(indices)} neurons cannot select from {n}, got shape {shape}"
-        return None
-    bad = indices[(indices < -n) | (indices >= n)]
-    if bad.size:
-        return (
-            f"{where}: neuron index {int(bad[0])} is out of range for {n} neurons "
-            f"(valid: 0 to {n - 1}, or -{n} to -1 counting from the end)"
-        )
-    return None
+def _mean_output(outputs: list[Any]) -> Any:
+    """Return the mean of the outputs held since the last sample, as rectipy's ``run`` averages them."""
+    if is_tensor(outputs[0]):
+        import torch
+
+        return torch.mean(torch.stack(outputs, dim=0), dim=0)
+    return np.mean(np.stack([as_numpy(output) for output in outputs]), axis=0)
 
 
-def _transform(reducer: Callable | None, indices: np.ndarray | None, where: str) -> Callable | None:
-    """Return what turns a recorded value into the stored one, or None when it is stored as it is."""
-    if reducer is None and indices is None:
-        return None
-
-    def transform(value: Any) -> np.ndarray:
-        array = as_numpy(value)
-        if indices is not None:
-            try:
-                array = array[indices]
-            except IndexError:
-                # The first record checked the indices; a value whose shape changed since lands here.
-                problem = _out_of_range(indices, array.shape, where)
-                raise ValueError(problem or f"{where}: cannot select neurons from shape {array.shape}") from None
-        return array if reducer is None else np.asarray(reducer(array))
-
-    return transform
+def _by_step(steps: np.ndarray) -> pd.MultiIndex:
+    """Return ``(step, how many times it came before)`` pairs: rows of one step line up in their order."""
+    return pd.MultiIndex.from_arrays([steps, pd.Series(steps).groupby(steps).cumcount().to_numpy()])
 
 
-def _smooth(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
-    if not (isinstance(smooth, tuple) and len(smooth) == 2 and smooth[0] in ("gaussian", "flat")):
-        raise ValueError(
-            f"Observer.population_rate(smooth=...): expected ('gaussian', sd) or ('flat', width), got {smooth!r}"
-        )
-    kind, width = smooth
-    if not (isinstance(width, (int, float)) and width > 0):
-        raise ValueError(f"Observer.population_rate(smooth=...): expected a width > 0, got {width!r}")
-    if kind == "gaussian":
-        sd = width / step_time
-        half = int(np.ceil(4 * sd))
-        x = np.arange(-half, half + 1)
-        kernel = np.exp(-0.5 * (x / sd) ** 2)
-    else:
-        kernel = np.ones(max(1, round(width / step_time)))
-    kernel /= kernel.sum()
-    return np.convolve(rate, kernel, mode="same")
+def _saved_array(value: Any) -> np.ndarray:
+    """Return a saved value as an array: tensors detached, a list of tensors or numbers stacked."""
+    if is_tensor(value):
+        return as_numpy(value)
+    if isinstance(value, (list, tuple)) and value and any(is_tensor(item) for item in value):
+        return np.stack([as_numpy(item) for item in value])
+    return np.asarray(value)
 
 
 class Observer:
     """Record a network's output, loss and state variables during a simulation or training loop.
 
     ``record_vars`` lists ``(node, var, reduce)`` entries, optionally with a
-    fourth, the indices of the neurons to keep. ``reduce`` is ``False`` (keep
-    every neuron), ``True`` or ``"mean"``, ``"sum"``, ``"std"``, or a function
-    of the array. Every ``sampling_steps``-th step is kept.
+    fourth, the indices of the neurons to keep. As in rectipy, a true
+    ``reduce`` is the mean over the neurons and a false one keeps every
+    neuron; ``"mean"``, ``"sum"``, ``"std"`` or a function of the array name
+    other reductions. Every ``sampling_steps``-th step is kept: state
+    variables and the loss as they are at that step, the output as the mean
+    of the outputs recorded since the last kept step (rectipy's ``run``
+    averages the same way).
 
     With ``hdf5=path`` the recordings are streamed to that HDF5 file in chunks
     of at most ``chunk_bytes`` per quantity, so a run may outgrow memory:
     ``<node>/<var>``, ``out`` and ``loss`` datasets (steps on axis 0), the
-    step of each row under ``_steps/``, spike events as (step, neuron) rows
-    under ``_spikes/``, and ``dt`` as a file attribute. :meth:`close` (or the
-    end of a ``with`` block, or the interpreter's exit) writes the last
-    chunk; reading keeps working after it.
+    step of each row under ``_steps/``, every kept step in ``steps``, spike
+    events as (step, neuron) rows under ``_spikes/``, and ``dt`` as a file
+    attribute. :meth:`close` (or the end of a ``with`` block, or the
+    interpreter's exit) writes the last chunk; reading keeps working after it.
 
     >>> obs = Observer(0.1, record_vars=[("qif", "v", False)])
     >>> for step in range(4): obs.record(step, output=step * 1.0, loss=0.0, record_vars=[np.ones(3) * step])
@@ -146,7 +128,7 @@ class Observer:
         self.sampling_steps = int(sampling_steps)
         self.record_output = bool(record_output)
         self.record_loss = bool(record_loss)
-        self._vars = [self._check_var(i, entry) for i, entry in enumerate(record_vars or [])]
+        self._vars = [check_var(i, entry) for i, entry in enumerate(record_vars or [])]
         keys = [key for key, _, _ in self._vars]
         for index, key in enumerate(keys):
             if key in keys[:index]:
@@ -161,7 +143,7 @@ class Observer:
         self._file: h5py.File | None = None
         self._closed = False
         # Flushing at exit needs the stores but not the Observer, so they live in a list of their own.
-        self._stores: list[SeriesBuffer | StoredSeries | SpikeBuffer] = []
+        self._stores: list[SeriesBuffer | StoredSeries | SpikeBuffer | StepLog] = []
         if self.hdf5 is not None:
             self._file = _create_file(self.hdf5, self.dt, self.sampling_steps)
             self._finalizer = weakref.finalize(self, flush_and_close, self._file, self._stores)
@@ -172,13 +154,25 @@ class Observer:
         self._buffers: dict[Key, SeriesBuffer | StoredSeries] = {}
         self._spikes: dict[tuple[str, str], SpikeBuffer] = {}
         self._stores.clear()
-        self._buffer("out", f"{_RECORD}(output=...)")
-        self._buffer("loss", f"{_RECORD}(loss=...)")
-        # One (reducer, indices, store) slot per declared variable, so record() does no lookups.
+        sink = None
+        if self._file is not None:
+            sink = H5Series(self._file, STEP_LOG, chunk_bytes=self.chunk_bytes, where=f"{_RECORD}(step=...)")
+        # Every kept step, logged before its values; in memory, the series' steps are slices of it.
+        self._steps = StepLog(sink, self.chunk_bytes)
+        self._stores.append(self._steps)
+        # In memory, the array's own append; streaming, the log's append, which spills a chunk when due.
+        self._log_step = self._steps.appender() if sink is None else self._steps.append
+        self._out = self._buffer("out", f"{_RECORD}(output=...)") if self.record_output else None
+        self._loss = self._buffer("loss", f"{_RECORD}(loss=...)") if self.record_loss else None
+        # Outputs of the steps between two samples, averaged into the next sample's.
+        self._held: list[Any] = []
+        # One (transform, append) slot per declared variable, so record() does no lookups.
         self._slots = []
         for i, (key, reducer, indices) in enumerate(self._vars):
             where = f"{_RECORD}(record_vars[{i}]=...) for {'/'.join(key)}"
-            self._slots.append((_transform(reducer, indices, where), self._buffer(key, where).append))
+            self._slots.append((transform(reducer, indices, where), self._buffer(key, where).append))
+        self._n_slots = len(self._slots)
+        self._var_buffers = [self._buffers[key] for key, _, _ in self._vars]
         # Neuron indices wait for the shape they select from: the first record_vars checks them all.
         self._unchecked = [i for i, (_, _, indices) in enumerate(self._vars) if indices is not None]
         self._set_fast_path()
@@ -199,55 +193,33 @@ class Observer:
             )
         return (entry[0], entry[1])
 
-    @staticmethod
-    def _check_var(index: int, entry: Any) -> tuple[tuple[str, str], Callable | None, Any]:
-        if not isinstance(entry, (tuple, list)) or len(entry) not in (3, 4):
-            raise TypeError(
-                f"Observer(record_vars[{index}]=...): expected (node, var, reduce) or "
-                f"(node, var, reduce, indices), got {entry!r}"
-            )
-        node, var, reduce = entry[:3]
-        if not isinstance(node, str) or not isinstance(var, str):
-            raise TypeError(
-                f"Observer(record_vars[{index}]=...): expected str node and var names, got {entry!r}"
-            )
-        if reduce is True:
-            reducer: Callable | None = np.mean
-        elif reduce is False or reduce is None:
-            reducer = None
-        elif isinstance(reduce, str) and reduce in _REDUCERS:
-            reducer = _REDUCERS[reduce]
-        elif callable(reduce):
-            reducer = reduce
-        else:
-            raise ValueError(
-                f"Observer(record_vars[{index}]=...): expected reduce True/False, 'mean', 'sum', 'std' "
-                f"or a function, got {reduce!r}"
-            )
-        indices = None
-        if len(entry) == 4:
-            indices = np.asarray(entry[3])
-            if indices.size == 0 and indices.dtype.kind == "f":
-                indices = indices.astype(np.int64)
-            mask = indices.dtype.kind == "b"
-            if indices.ndim > 1 or indices.dtype.kind not in "biu" or (mask and indices.ndim == 0):
-                raise TypeError(
-                    f"Observer(record_vars[{index}]=...): expected the neurons to keep as integer indices or "
-                    f"a boolean mask (1-D), got {indices.dtype} of shape {indices.shape}"
-                )
-        return (node, var), reducer, indices
-
     @property
     def recorded_rnn_variables(self) -> list[tuple[str, str]]:
-        """Return the ``(node, var)`` keys declared in ``record_vars``, in order."""
+        """Return the ``(node, var)`` keys declared in ``record_vars``, in order.
+
+        >>> Observer(1.0, record_vars=[("qif", "v", False)]).recorded_state_variables
+        [('qif', 'v')]
+        """
         return [key for key, _reducer, _indices in self._vars]
 
     recorded_state_variables = recorded_rnn_variables
 
     @property
     def recorded_variables(self) -> list[Key]:
-        """Return every key that holds recordings (``"out"``, ``"loss"``, ``(node, var)``, saved keys)."""
-        return [key for key, buffer in self._buffers.items() if len(buffer)] + list(self._saved)
+        """Return the keys this Observer records, in rectipy's order: variables, ``"loss"``, ``"out"``, ``"steps"``.
+
+        As in rectipy, a key is listed from the start, before anything is
+        recorded under it; saved values (:meth:`save`) are not listed.
+
+        >>> Observer(1.0, record_loss=False, record_vars=[("qif", "v", False)]).recorded_variables
+        [('qif', 'v'), 'out', 'steps']
+        """
+        keys: list[Key] = list(self.recorded_rnn_variables)
+        if self.record_loss:
+            keys.append("loss")
+        if self.record_output:
+            keys.append("out")
+        return [*keys, "steps"]
 
     def record(
         self,
@@ -263,9 +235,10 @@ class Observer:
         holds one value per declared variable, in order. ``record_spikes``
         holds one boolean (or count) array per declared spike variable; spikes
         are kept at every step, whatever ``sampling_steps``, so none is lost
-        between samples. Neuron indices of ``record_vars`` entries are checked
-        against the first values they select from, before any of that step is
-        kept.
+        between samples. The output of a step between two samples is held and
+        averaged into the next sample's. Neuron indices of ``record_vars``
+        entries are checked against the first values they select from, before
+        any of that step is kept.
 
         >>> obs = Observer(1.0, record_vars=[("lif", "v", False, [0, 2])])
         >>> obs.record(0, output=0.5, record_vars=[np.array([1.0, 2.0, 3.0])]); obs.to_numpy(("lif", "v"))
@@ -277,36 +250,65 @@ class Observer:
             if record_spikes is not None:
                 self._record_spikes(step, record_spikes)
             if step % self.sampling_steps:
+                if output is not None and self._out is not None:
+                    # A copy: a simulation may write each step's output into the same array.
+                    self._held.append(output.copy() if type(output) is np.ndarray else output)
                 return
-            if output is not None and self.record_output:
-                self._buffers["out"].append(step, output)
-            if loss is not None and self.record_loss:
-                self._buffers["loss"].append(step, loss)
-            if record_vars is None:
-                return
+            if record_vars is not None:
+                try:
+                    count = len(record_vars)
+                except TypeError:
+                    raise TypeError(
+                        f"{_RECORD}(record_vars=...): expected a list of values, one per declared variable, "
+                        f"got {type(record_vars).__name__}"
+                    ) from None
+                if count != self._n_slots:
+                    raise ValueError(
+                        f"{_RECORD}(record_vars=...): expected {len(self._slots)} values, one per declared "
+                        f"variable, got {count}"
+                    )
+            # The step first: one past int64 fails here, before anything of it is kept.
+            self._log_step(step)
+            # The values inline, not in a method: a call costs as much as a check of each row.
             try:
-                count = len(record_vars)
-            except TypeError:
-                raise TypeError(
-                    f"{_RECORD}(record_vars=...): expected a list of values, one per declared variable, "
-                    f"got {type(record_vars).__name__}"
-                ) from None
-            if count != len(self._slots):
-                raise ValueError(
-                    f"{_RECORD}(record_vars=...): expected {len(self._slots)} values, one per declared "
-                    f"variable, got {count}"
-                )
-            # An index loop: zip() costs as much as the copy of a small array.
-            index = 0
-            for transform, append in self._slots:
-                value = record_vars[index]
-                append(step, value if transform is None else transform(value))
-                index += 1  # noqa: SIM113
+                out = self._out
+                if out is not None:
+                    if self._held:
+                        output = _mean_output(self._held if output is None else [*self._held, output])
+                        self._held = []
+                    if output is not None:
+                        out.append(step, output)
+                    elif out.aligned:
+                        out.unalign()
+                if loss is not None:
+                    if self._loss is not None:
+                        self._loss.append(step, loss)
+                elif self._loss is not None and self._loss.aligned:
+                    self._loss.unalign()
+                if record_vars is None:
+                    for buffer in self._var_buffers:
+                        buffer.unalign()
+                else:
+                    # An index loop: zip() costs as much as the copy of a small array.
+                    index = 0
+                    for apply, append in self._slots:
+                        value = record_vars[index]
+                        append(step, value if apply is None else apply(value))
+                        index += 1  # noqa: SIM113
+            except BaseException:
+                self._take_back(step)
+                raise
         except OverflowError:
-            # An int past int64 on the fast path fails in the first store, before anything is kept there.
+            # An int past int64 on the fast path fails in the step log, before anything is kept.
             if not INT64_MIN <= step <= INT64_MAX:
                 as_step(step, _RECORD, "step")
             raise
+
+    def _take_back(self, step: int) -> None:
+        """Undo the logging of a step whose values were refused; rows already kept keep their step."""
+        self._steps.pop()
+        for buffer in self._buffers.values():
+            buffer.take_back_unlogged(step)
 
     def _enter(self, step: Any, record_vars: Sequence[Any] | None) -> int:
         """Check what the fast path of record() takes on trust: an open Observer, the step, neuron indices."""
@@ -324,7 +326,9 @@ class Observer:
             if i < count:
                 key, _, indices = self._vars[i]
                 where = f"{_RECORD}(record_vars[{i}]=...)"
-                problem = _out_of_range(indices, as_numpy(record_vars[i]).shape, where)
+                value = record_vars[i]
+                shape = tuple(value.shape) if is_tensor(value) else as_numpy(value).shape
+                problem = out_of_range(indices, shape, where)
                 if problem:
                     raise ValueError(f"{problem}; record_vars[{i}] of the Observer is {key!r}")
         if count == len(self._slots):
@@ -361,30 +365,49 @@ class Observer:
         if buffer is None:
             name = key if isinstance(key, str) else "/".join(key)
             if self._file is None:
-                buffer = SeriesBuffer(name, where=where)
+                buffer = SeriesBuffer(name, where=where, log=self._steps.memory)
             else:
                 buffer = StoredSeries(self._file, name, self.chunk_bytes, where=where)
             self._buffers[key] = buffer
             self._stores.append(buffer)
         return buffer
 
-    def _series(self, key: Key) -> SeriesBuffer | StoredSeries:
+    def _series(self, key: Key) -> SeriesBuffer | StoredSeries | StepLog:
+        if isinstance(key, str) and key == "steps":
+            return self._steps
         buffer = self._buffers.get(key)
-        if buffer is None or not len(buffer):
-            known = ", ".join(map(repr, self.recorded_variables)) or "none yet"
-            raise KeyError(f"Observer: nothing recorded under {key!r} (recorded: {known})")
+        if buffer is None:
+            known = ", ".join(map(repr, self.recorded_variables))
+            raise KeyError(
+                f"Observer: {key!r} is not recorded (recorded: {known}; saved: {list(self._saved)})"
+            )
         return buffer
 
     def __getitem__(self, key: Key) -> Any:
-        """Return the recorded per-step values of ``key`` (a sequence, steps first), or a saved value."""
-        if key in self._saved:
+        """Return rectipy's view of ``key``: a list with one entry per recorded step, or a saved value.
+
+        Entries come as they were recorded: tensors (the recorded tensor
+        itself when it required grad, else one rebuilt with its dtype and
+        device), Python numbers, or arrays. ``obs["steps"]`` lists the kept
+        steps. The list is built when asked for, never while recording.
+
+        >>> obs = Observer(0.1, record_loss=False)
+        >>> for step in range(3): obs.record(step, output=step / 2)
+        >>> obs["out"], obs["steps"]
+        ([0.0, 0.5, 1.0], [0, 1, 2])
+        """
+        if key in self._saved and not (key == "steps" or key in self._buffers):
             return self._saved[key]
-        return list(self._series(key).values)
+        return self._series(key).as_list()
 
     def to_numpy(self, key: Key) -> np.ndarray:
-        """Return the recordings of ``key`` as one array: steps × neurons, or steps."""
-        if key in self._saved:
-            return np.asarray(self._saved[key])
+        """Return the recordings of ``key`` as one array: steps × neurons, or steps; a saved value as an array.
+
+        >>> obs = Observer(0.1); obs.record(0, output=np.array([1.0, 2.0])); obs.to_numpy("out").shape
+        (1, 2)
+        """
+        if key in self._saved and not (key == "steps" or key in self._buffers):
+            return _saved_array(self._saved[key])
         return self._series(key).values.copy()
 
     def times(self, key: Key) -> np.ndarray:
@@ -392,18 +415,50 @@ class Observer:
         return self._series(key).steps * self.dt
 
     def to_dataframe(self, key: Key) -> pd.DataFrame:
-        """Return ``key``'s recordings with time (step × dt) as the index, one column per neuron."""
+        """Return ``key``'s recordings with time (step × dt) as the index, one column per neuron.
+
+        A saved value with one row per kept step is indexed by their times too.
+
+        >>> obs = Observer(0.5, record_loss=False); obs.record(0, output=1.0); obs.record(1, output=2.0)
+        >>> obs.to_dataframe("out")[0].tolist(), obs.to_dataframe("steps").index.tolist()
+        ([1.0, 2.0], [0.0, 0.5])
+        """
         values = self.to_numpy(key)
         frame = pd.DataFrame(values.reshape(len(values), -1) if values.ndim != 1 else values[:, None])
-        frame.index = pd.Index(self.times(key), name="time")
+        if key in self._saved and not (key == "steps" or key in self._buffers):
+            times = self._steps.steps * self.dt
+            if len(times) != len(values):
+                return frame
+        else:
+            times = self.times(key)
+        frame.index = pd.Index(times, name="time")
         return frame
 
     @property
     def recordings(self) -> pd.DataFrame:
-        """Return every recorded quantity as one DataFrame column of per-step values."""
-        return pd.DataFrame(
-            {key: list(buffer.values) for key, buffer in self._buffers.items() if len(buffer)}
-        )
+        """Return the variables, ``"out"`` and ``"loss"`` as columns of one DataFrame, time as the index.
+
+        Columns come in rectipy's order, those holding recordings; a quantity of one number per step is a
+        numeric column, one of several neurons a column of per-step arrays.
+        Rows are the kept steps; a step where a quantity was not given holds NaN.
+
+        >>> obs = Observer(0.5, record_vars=[("qif", "v", True)])
+        >>> obs.record(0, output=1.0, loss=0.5, record_vars=[np.ones(3)]); obs.recordings.columns.tolist()
+        [('qif', 'v'), 'out', 'loss']
+        """
+        keys: list[Key] = [*self.recorded_rnn_variables, "out", "loss"]
+        kept = [(key, self._buffers[key]) for key in keys if len(self._buffers.get(key, ()))]
+        steps = self._steps.steps
+        columns = {}
+        for number, (_, buffer) in enumerate(kept):
+            values = buffer.values
+            column = values if values.ndim == 1 else list(values.reshape(len(values), -1))
+            index = _by_step(buffer.steps)
+            columns[number] = pd.Series(column, index=index, dtype=None if values.ndim == 1 else object)
+        frame = pd.DataFrame(columns, index=_by_step(steps))
+        frame.columns = pd.Index([key for key, _ in kept], tupleize_cols=False)
+        frame.index = pd.Index(steps * self.dt, name="time")
+        return frame
 
     def save(self, key: Key, val: Any) -> None:
         """Keep ``val`` under ``key`` alongside the recordings."""
@@ -488,19 +543,7 @@ class Observer:
         >>> obs.spike_counts("lif", "s").to_numpy().tolist()
         [[2, 0], [2, 1]]
         """
-        buffer = self._spike_buffer(node, var)
-        steps, neurons = buffer.events()
-        every = self.sampling_steps
-        first = -(-buffer.first_step // every) * every if buffer.first_step is not None else 0
-        last = buffer.last_step if buffer.last_step is not None else -1
-        windows = max(0, (last - first) // every + 1)
-        keep = steps >= first
-        window = (steps[keep] - first) // every
-        counts = np.bincount(
-            window * buffer.n_neurons + neurons[keep], minlength=windows * buffer.n_neurons
-        ).reshape(windows, buffer.n_neurons)
-        times = (first + np.arange(windows) * every) * self.dt
-        return pd.DataFrame(counts, index=pd.Index(times, name="time"))
+        return observer_spikes.spike_counts(self._spike_buffer(node, var), self.sampling_steps, self.dt)
 
     def _spike_buffer(self, node: str, var: str) -> SpikeBuffer:
         buffer = self._spikes.get((node, var))
@@ -528,19 +571,9 @@ class Observer:
         self, node: str, var: str, smooth: Any, bin: Any, spike_steps: np.ndarray | None = None
     ) -> pd.Series:
         buffer = self._spike_buffer(node, var)
-        counts, first = buffer.counts_per_step(spike_steps)
-        width_steps = 1
-        if bin is not None:
-            if not (isinstance(bin, (int, float)) and bin >= self.dt):
-                raise ValueError(f"Observer.population_rate(bin=...): expected a duration >= dt, got {bin!r}")
-            width_steps = round(bin / self.dt)
-            usable = len(counts) - len(counts) % width_steps
-            counts = counts[:usable].reshape(-1, width_steps).sum(axis=1)
-        rate = counts / (buffer.n_neurons * width_steps * self.dt)
-        if smooth is not None:
-            rate = _smooth(rate, smooth, self.dt * width_steps)
-        times = (first + np.arange(len(rate)) * width_steps) * self.dt
-        return pd.Series(rate, index=pd.Index(times, name="time"), name=f"{node}/{var} rate")
+        rate = observer_spikes.population_rate(buffer, self.dt, smooth, bin, spike_steps)
+        rate.name = f"{node}/{var} rate"
+        return rate
 
     def recorded_steps(self, key: Key) -> np.ndarray:
         """Return the step numbers at which ``key`` was recorded (int64).
@@ -589,73 +622,20 @@ class Observer:
         ...                                record_spikes=[np.random.rand(8) < 0.1])
         >>> obs.to_tensorboard(tempfile.mkdtemp(), prefix="sim/")
         """
-        from neuroboard.api.summary_writer import SummaryWriter
-        from neuroboard.neuro.tensorboard_writer import TensorboardWriter
-
-        if not isinstance(prefix, str):
-            raise TypeError(
-                f"Observer.to_tensorboard(prefix=...): expected a str, got {type(prefix).__name__}"
-            )
-        if isinstance(writer_or_logdir, TensorboardWriter):
-            self._write_views(writer_or_logdir, prefix)
-        elif isinstance(writer_or_logdir, SummaryWriter):
-            with TensorboardWriter(writer_or_logdir) as views:
-                self._write_views(views, prefix)
-        elif isinstance(writer_or_logdir, (str, os.PathLike)):
-            logdir = as_path(writer_or_logdir, "Observer.to_tensorboard", "writer_or_logdir")
-            with TensorboardWriter(logdir) as views:
-                self._write_views(views, prefix)
-        else:
-            raise TypeError(
-                "Observer.to_tensorboard(writer_or_logdir=...): expected a logdir, a SummaryWriter or a "
-                f"TensorboardWriter, got {type(writer_or_logdir).__name__}"
-            )
-
-    def _write_views(self, views: Any, prefix: str) -> None:
-        writer = views.writer
-        for key, buffer in self._buffers.items():
-            if not len(buffer):
-                continue
-            path = prefix + (key if isinstance(key, str) else "/".join(key))
-            values = buffer.values
-            steps = buffer.steps
-            if values.ndim == 1:
-                writer.add_series(path, values, steps=steps)
-                continue
-            name, _, attr = path.rpartition("/")
-            neurons = values.reshape(len(values), -1).T
-            views.heatmap(name or path, attr, neurons, {"global_step": int(steps[-1])})
-        for (node, var), spikes in self._spikes.items():
-            if spikes.first_step is None:
-                continue
-            path = f"{prefix}{node}/{var}"
-            times, neurons = spikes.events()
-            first, last = spikes.first_step, spikes.last_step
-            extent = {"n_steps": last - first + 1, "n_neurons": spikes.n_neurons, "global_step": last}
-            views.raster(path, (times - first, neurons), extent)
-            # The events just read give the rate too: with hdf5= they are not read from the file again.
-            rate = self._population_rate(node, var, None, None, times)
-            writer.add_series(f"{path}/rate", rate.to_numpy(), steps=np.arange(first, last + 1))
+        observer_views.to_tensorboard(self, writer_or_logdir, prefix)
 
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
-        """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib)."""
-        import matplotlib.pyplot as plt
+        """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib).
 
-        if ax is None:
-            _, ax = plt.subplots()
-        xs = self.times(y) if x is None else self.to_numpy(x)
-        ax.plot(xs, self.to_numpy(y), **kwargs)
-        ax.set_xlabel("time" if x is None else str(x))
-        ax.set_ylabel(str(y))
-        return ax
+        Labels are rectipy's (``time``, ``Node: qif, variable: v``);
+        ``figsize=`` sizes a new figure; other keywords go to ``ax.plot``.
+        """
+        return observer_plot.plot(self, y, x, ax, **kwargs)
 
     def matshow(self, v: Key, ax: Any = None, **kwargs: Any) -> Any:
-        """Show ``v``'s steps × neurons recordings as an image (matplotlib); return the axes."""
-        import matplotlib.pyplot as plt
+        """Show ``v``'s steps × neurons recordings as an image with a colorbar (matplotlib); return the axes.
 
-        if ax is None:
-            _, ax = plt.subplots()
-        ax.imshow(self.to_numpy(v).T, aspect="auto", interpolation="none", **kwargs)
-        ax.set_xlabel("recorded step")
-        ax.set_ylabel("neuron")
-        return ax
+        ``figsize=`` and ``shrink=`` (the colorbar's, 0.6) as in rectipy; other
+        keywords, ``aspect=`` among them, go to ``imshow``.
+        """
+        return observer_plot.matshow(self, v, ax, **kwargs)

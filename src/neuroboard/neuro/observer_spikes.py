@@ -1,0 +1,90 @@
+"""Spike statistics of an Observer's recordings: counts per sampling window and the population rate.
+
+Both work on a :class:`~neuroboard.neuro.buffers.SpikeBuffer` (the sparse
+(step, neuron) events of one spike variable) and the Observer's ``dt``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neuroboard.neuro.buffers import SpikeBuffer
+
+__all__ = ["population_rate", "smooth_rate", "spike_counts"]
+
+
+def smooth_rate(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
+    """Return ``rate`` convolved with ``("gaussian", sd)`` or ``("flat", width)``, in time units.
+
+    >>> smooth_rate(np.array([0.0, 3.0, 0.0]), ("flat", 3.0), 1.0).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    if not (isinstance(smooth, tuple) and len(smooth) == 2 and smooth[0] in ("gaussian", "flat")):
+        raise ValueError(
+            f"Observer.population_rate(smooth=...): expected ('gaussian', sd) or ('flat', width), got {smooth!r}"
+        )
+    kind, width = smooth
+    if not (isinstance(width, (int, float)) and width > 0):
+        raise ValueError(f"Observer.population_rate(smooth=...): expected a width > 0, got {width!r}")
+    if kind == "gaussian":
+        sd = width / step_time
+        half = int(np.ceil(4 * sd))
+        x = np.arange(-half, half + 1)
+        kernel = np.exp(-0.5 * (x / sd) ** 2)
+    else:
+        kernel = np.ones(max(1, round(width / step_time)))
+    kernel /= kernel.sum()
+    return np.convolve(rate, kernel, mode="same")
+
+
+def spike_counts(buffer: SpikeBuffer, every: int, dt: float) -> pd.DataFrame:
+    """Return the spikes of ``buffer`` summed per neuron over windows of ``every`` steps, time as the index.
+
+    Windows start at the multiples of ``every``, as the sampled steps do.
+
+    >>> b = SpikeBuffer("s")
+    >>> for step in range(4): b.append(step, np.array([True, step == 3]))
+    >>> spike_counts(b, 2, 1.0).to_numpy().tolist()
+    [[2, 0], [2, 1]]
+    """
+    steps, neurons = buffer.events()
+    first = -(-buffer.first_step // every) * every if buffer.first_step is not None else 0
+    last = buffer.last_step if buffer.last_step is not None else -1
+    windows = max(0, (last - first) // every + 1)
+    keep = steps >= first
+    window = (steps[keep] - first) // every
+    counts = np.bincount(
+        window * buffer.n_neurons + neurons[keep], minlength=windows * buffer.n_neurons
+    ).reshape(windows, buffer.n_neurons)
+    times = (first + np.arange(windows) * every) * dt
+    return pd.DataFrame(counts, index=pd.Index(times, name="time"))
+
+
+def population_rate(
+    buffer: SpikeBuffer, dt: float, smooth: Any, bin: Any, spike_steps: np.ndarray | None = None
+) -> pd.Series:
+    """Return spikes per neuron per unit of time at each step (or ``bin``), optionally smoothed.
+
+    ``spike_steps`` are the events' steps when they were read already.
+
+    >>> b = SpikeBuffer("s")
+    >>> for step in range(4): b.append(step, np.array([step % 2 == 1, False]))
+    >>> population_rate(b, 0.5, None, 1.0).tolist()
+    [0.5, 0.5]
+    """
+    counts, first = buffer.counts_per_step(spike_steps)
+    width_steps = 1
+    if bin is not None:
+        if not (isinstance(bin, (int, float)) and bin >= dt):
+            raise ValueError(f"Observer.population_rate(bin=...): expected a duration >= dt, got {bin!r}")
+        width_steps = round(bin / dt)
+        usable = len(counts) - len(counts) % width_steps
+        counts = counts[:usable].reshape(-1, width_steps).sum(axis=1)
+    rate = counts / (buffer.n_neurons * width_steps * dt)
+    if smooth is not None:
+        rate = smooth_rate(rate, smooth, dt * width_steps)
+    times = (first + np.arange(len(rate)) * width_steps) * dt
+    return pd.Series(rate, index=pd.Index(times, name="time"))

@@ -451,6 +451,7 @@ class TensorboardWriter:
             values, one_d = hparam_array(array, where)
             if settings.format == "scalar" and one_d:
                 _check_subruns(name, attr, where)
+
                 # Sapicore's: element i is the tag <name>/N<i> in the sub-run <name>_N<i>_<attr>, at step 0.
                 def log() -> None:
                     for i, value in enumerate(values):

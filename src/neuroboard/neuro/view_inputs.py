@@ -146,20 +146,22 @@ def singleton(value: Any, where: Where) -> str | bool | int | float:
     return hparam_value(value, where.func, where.arg)
 
 
+def _as_array(value: Any, where: Where, expected: str) -> np.ndarray:
+    if is_tensor(value):
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where()}: expected {expected}, got {type(value).__name__}") from None
+
+
 def hparam_array(value: Any, where: Where) -> tuple[np.ndarray, bool]:
     """Return the values of a hyperparameter as a 1-D array (one per neuron) and whether it was 1-D.
 
     >>> hparam_array(5.0, Where("f"))[1], hparam_array([1.0, 2.0], Where("f"))[0].tolist()
     (False, [1.0, 2.0])
     """
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{where()}: expected a number, bool, str or 1-D array, got {type(value).__name__}"
-        ) from None
+    array = _as_array(value, where, "a number, bool, str or 1-D array")
     if array.size != 1 and (array.ndim != 1 or array.dtype.kind not in "biuf"):
         raise ValueError(
             f"{where()}: expected a singleton or a 1-D numeric array (one value per neuron), got "
@@ -178,14 +180,7 @@ def infer_kind(value: Any, where: Where) -> str:
         return "hparam"
     if isinstance(value, tuple) and len(value) == 2:
         return "raster"
-    if is_tensor(value):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{where()}: expected an array, a number or a str, got {type(value).__name__}"
-        ) from None
+    array = _as_array(value, where, "an array, a number or a str")
     if array.size == 1:
         return "hparam"
     if array.dtype.kind not in "biuf":

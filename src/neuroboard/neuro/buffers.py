@@ -37,8 +37,9 @@ __all__ = [
 
 #: Size of a series' first block of memory; each next one is twice the last, up to ``block_bytes``.
 FIRST_BLOCK_BYTES = 64 << 10
-#: Size from which NumPy asks the kernel for huge pages.
-HUGE_PAGE_BYTES = 64 << 20
+#: Size of every block after the first (at most ``block_bytes``): far above the 4 MiB from which NumPy asks
+#: the kernel for huge pages, and few blocks for a long run. Memory is taken only as rows are written.
+NEXT_BLOCK_BYTES = 64 << 20
 #: HDF5 group holding the recorded step of every row of each series.
 STEPS_GROUP = "_steps"
 #: HDF5 group holding spike events as (step, neuron) rows.
@@ -271,9 +272,9 @@ class SeriesBuffer(_ListView):
             if self._fill:
                 self._full.append(self._data[: self._fill])
                 self._done += self._fill
-            # After the first, blocks are above 4 MiB, where NumPy asks for huge pages (one page fault per
-            # 2 MiB written instead of one per 4 KiB), and double up to a cap: few blocks for long runs.
-            rows = max(2 * len(self._data), HUGE_PAGE_BYTES // row_bytes + 1)
+            # After the first, blocks are huge-page backed (one page fault per 2 MiB written instead of one
+            # per 4 KiB), and double up to a cap.
+            rows = max(2 * len(self._data), NEXT_BLOCK_BYTES // row_bytes + 1)
             rows = max(len(self._data), min(rows, self.block_bytes // row_bytes))
         self._data = np.empty((rows, *self._shape), self._dtype)  # type: ignore[misc]
         self._fill, self._limit = 0, rows

@@ -92,7 +92,13 @@ class Logger:
 
     @property
     def currentlogdir(self) -> str:
-        """The folder this logger writes into (ANNarchy's name for :attr:`run_dir`)."""
+        """The folder this logger writes into (ANNarchy's name for :attr:`run_dir`).
+
+        >>> import os, tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> with Logger(root, experiment="trial1") as logger: logger.currentlogdir == os.path.join(root, "trial1")
+        True
+        """
         return self._writer.logdir
 
     def add_scalar(self, tag: str, value: float, step: int | None = None) -> None:

@@ -13,11 +13,14 @@ from tensorboard.plugins.audio import metadata as reference_metadata
 from tensorboard.util import tensor_util
 
 from neuroboard import SummaryWriter
-from neuroboard.summary.audio import audio, audio_metadata, encode_wav
+from neuroboard.api.summaries import summary_audio
+from neuroboard.summary.audio import audio, audio_metadata, audio_value, decode_wav, encode_wav
 from tests.tb import accumulator
 
-# Samples are scaled by 32767 and rounded: half a step, plus float rounding.
-QUANTUM = 0.5 / 32767 + 1e-12
+# Samples are scaled by 32768 and rounded: half a step, plus float rounding;
+# one step at the top, where 32768 is clipped to 32767.
+QUANTUM = 0.5 / 32768 + 1e-12
+STEP = 1 / 32768 + 1e-12
 
 
 def decode(wav_bytes: bytes) -> tuple[int, int, np.ndarray]:
@@ -26,7 +29,7 @@ def decode(wav_bytes: bytes) -> tuple[int, int, np.ndarray]:
         assert wav.getsampwidth() == 2
         rate, channels = wav.getframerate(), wav.getnchannels()
         frames = wav.readframes(wav.getnframes())
-    return rate, channels, np.frombuffer(frames, dtype="<i2").reshape(-1, channels) / 32767
+    return rate, channels, np.frombuffer(frames, dtype="<i2").reshape(-1, channels) / 32768
 
 
 def tone(frames: int = 4410, frequency: float = 440.0, rate: int = 44100) -> np.ndarray:
@@ -59,12 +62,12 @@ def test_channels_are_interleaved_in_order() -> None:
     samples = np.stack([tone(1000), -tone(1000) / 2, np.linspace(-1, 1, 1000)], axis=1)
     rate, channels, decoded = decode(wav_of(samples, 16000))
     assert (rate, channels) == (16000, 3)
-    np.testing.assert_allclose(decoded, samples, rtol=0, atol=QUANTUM)
+    np.testing.assert_allclose(decoded, samples, rtol=0, atol=STEP)
 
 
-def test_full_scale_is_exact() -> None:
+def test_full_scale_is_clipped_to_the_16_bit_range() -> None:
     _, _, decoded = decode(wav_of([-1.0, 0.0, 1.0]))
-    assert decoded[:, 0].tolist() == [-1.0, 0.0, 1.0]
+    assert decoded[:, 0].tolist() == [-1.0, 0.0, 32767 / 32768]
 
 
 def test_default_rate_and_rounding() -> None:
@@ -75,7 +78,7 @@ def test_default_rate_and_rounding() -> None:
 
 def test_lists_and_int_arrays() -> None:
     assert decode(wav_of([0.5, -0.5]))[2][:, 0].tolist() == pytest.approx([0.5, -0.5], abs=QUANTUM)
-    assert decode(wav_of(np.array([1, 0, -1], dtype=np.int8)))[2][:, 0].tolist() == [1, 0, -1]
+    assert decode(wav_of(np.array([1, 0, -1], dtype=np.int8)))[2][:, 0].tolist() == [32767 / 32768, 0, -1]
 
 
 def test_torch_tensors() -> None:
@@ -86,7 +89,7 @@ def test_torch_tensors() -> None:
         rate, channels, decoded = decode(wav_of(snd, 8000))
         assert (rate, channels, len(decoded)) == (8000, 1, 800)
         # float16 and bfloat16 round the samples themselves before we do.
-        tolerance = QUANTUM if snd.dtype == torch.float32 else 1e-2
+        tolerance = STEP if snd.dtype == torch.float32 else 1e-2
         np.testing.assert_allclose(decoded[:, 0], expected, rtol=0, atol=tolerance)
     rate, channels, decoded = decode(wav_of(torch.stack([samples, -samples], dim=1), 8000))
     assert (channels, len(decoded)) == (2, 800)
@@ -121,7 +124,7 @@ def test_metadata_names_the_plugin_and_wav() -> None:
         (0.5, r"got shape \(\)$"),
         ([], r"got shape \(0,\)$"),
         (np.zeros((0, 2)), r"expected at least one sample, got shape \(0, 2\)$"),
-        (b"RIFF but not a wave", r"got 19 bytes that are not a PCM WAV file"),
+        (b"RIFF but not a wave", r"got 19 bytes that are not a PCM or float WAV file"),
     ],
 )
 def test_bad_samples_raise_value_error(samples, message) -> None:
@@ -226,3 +229,76 @@ def test_served_by_tensorboard(tensorboard_server) -> None:
     assert decode(tensorboard_server.read("/data/plugin/audio/individualAudio", **query))[1] == 2
     tags = tensorboard_server.get("/data/plugin/audio/tags")[run]
     assert set(tags) == {"voice", "stereo"} and tags["voice"]["samples"] == 1
+
+
+# -- reading back ------------------------------------------------------------
+
+
+def test_random_clips_read_back_within_one_step() -> None:
+    rng = np.random.default_rng(18)
+    clip = np.concatenate([rng.uniform(-1, 1, (997, 2)), [[-1.0, 1.0]]])
+    samples, rate = audio_value(audio("noise", clip, 8000).value[0])
+    assert (samples.shape, rate) == ((998, 2), 8000)
+    np.testing.assert_allclose(samples, clip, rtol=0, atol=STEP)
+
+
+def test_a_torch_clip_decodes_as_soundfile_decodes_it() -> None:
+    soundfile = pytest.importorskip("soundfile")
+    torch_summary = pytest.importorskip("torch.utils.tensorboard.summary")
+    clip = np.random.default_rng(5).uniform(-1, 1, 800)
+    wav = torch_summary.audio("a", clip, 8000).value[0].audio.encoded_audio_string
+    samples, rate = decode_wav(wav)
+    expected, expected_rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+    assert rate == expected_rate and np.array_equal(samples, expected)
+
+
+@pytest.mark.parametrize("subtype", ["FLOAT", "DOUBLE"])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_float_wav_decodes_as_soundfile_decodes_it(subtype: str, channels: int) -> None:
+    soundfile = pytest.importorskip("soundfile")
+    clip = np.random.default_rng(7).uniform(-1, 1, (500, channels))
+    buffer = io.BytesIO()
+    soundfile.write(buffer, clip, 16000, format="WAV", subtype=subtype)
+    wav = buffer.getvalue()
+    assert wav[20:22] == b"\x03\x00"  # format code 3, IEEE float
+    samples, rate = decode_wav(wav)
+    expected, _ = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+    assert (samples.dtype, rate) == (np.float32, 16000)
+    assert np.array_equal(samples, expected)
+
+
+def test_summary_audio_keeps_float_wav_bytes() -> None:
+    soundfile = pytest.importorskip("soundfile")
+    buffer = io.BytesIO()
+    soundfile.write(buffer, tone(800), 8000, format="WAV", subtype="FLOAT")
+    wav = buffer.getvalue()
+    value = summary_audio(wav).value[0]
+    assert value.tensor.string_val[0] == wav
+    samples, rate = audio_value(value)
+    assert rate == 8000 and np.array_equal(samples[:, 0], tone(800).astype(np.float32))
+
+
+def _with_format_code(wav: bytes, code: int) -> bytes:
+    return wav[:20] + code.to_bytes(2, "little") + wav[22:]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (_with_format_code(encode_wav(np.zeros((4, 1)), 8000), 6), "format code 6 with 16-bit samples"),
+        (encode_wav(np.zeros((4, 1)), 8000)[:36], "no data chunk"),
+        (b"RIFF\x04\x00\x00\x00WAVE", "no fmt chunk"),
+        (b"RIFX" + bytes(40), "no RIFF/WAVE header"),
+    ],
+)
+def test_other_wav_files_are_refused_saying_why(data: bytes, reason: str) -> None:
+    with pytest.raises(
+        ValueError, match=r"^decode_wav\(data=\.\.\.\): expected the bytes of a PCM or float WAV"
+    ) as e:
+        decode_wav(data)
+    assert reason in str(e.value)
+    with pytest.raises(
+        ValueError, match=r"^summary_audio\(snd_tensor=\.\.\.\): .*not a PCM or float WAV file"
+    ) as e:
+        summary_audio(data)
+    assert reason in str(e.value)

@@ -53,8 +53,8 @@ from neuroboard.summary.tensor import tensor_value
 from neuroboard.summary.text import text_value
 
 RNG = np.random.default_rng(11)
-# Our WAV samples are x * 32767 rounded: half a step, plus float32 rounding.
-HALF_STEP = 0.5 / 32767 + 1e-7
+# Our WAV samples are x * 32768 rounded: half a step, plus float32 rounding.
+HALF_STEP = 0.5 / 32768 + 1e-7
 
 
 def only(summary) -> Summary.Value:
@@ -318,9 +318,8 @@ def test_tensorboardx_clip(channels: int) -> None:
     clip = np.stack([tone(), tone(frequency=330.0)][:channels], axis=1)
     samples, rate = audio_value(only(tbx.audio("a", clip, 8000)))
     assert (samples.shape, rate) == ((800, channels), 8000)
-    # libsndfile scales by 32768 and truncates: up to one step off at that
-    # scale, read back at 32767.
-    np.testing.assert_allclose(samples, clip, rtol=0, atol=2 / 32767)
+    # libsndfile scales by 32768 and truncates: up to one step off.
+    np.testing.assert_allclose(samples, clip, rtol=0, atol=1 / 32768 + 1e-7)
 
 
 def test_tf2_audio_tensor_of_several_clips_stacks_them() -> None:
@@ -371,11 +370,11 @@ def test_tensorboard_s_conversion_of_a_legacy_clip_reads_the_same() -> None:
 
 @pytest.mark.parametrize("width", [1, 2, 3, 4])
 def test_pcm_widths(width: int) -> None:
-    full = (1 << (8 * width - 1)) - 1
-    ints = np.array([[0, full], [-full, full // 2], [-full - 1, 1]])
+    full = 1 << (8 * width - 1)
+    ints = np.array([[0, full - 1], [-full + 1, full // 2], [-full, 1]])
     samples, rate = decode_wav(wav_bytes(ints, width, 22050))
     assert (samples.dtype, samples.shape, rate) == (np.float32, (3, 2), 22050)
-    expected = np.clip(ints / full, -1, 1).astype(np.float32)
+    expected = (ints / full).astype(np.float32)
     assert np.array_equal(samples, expected)
 
 
@@ -589,7 +588,7 @@ def test_foreign_summary_value_protos_are_read() -> None:
         (
             lambda: decode_value(Summary.Value(audio=Summary.Audio(encoded_audio_string=b"RIFF"))),
             ValueError,
-            "audio_value(value=...): expected the bytes of a PCM WAV file, got 4 bytes",
+            "audio_value(value=...): expected the bytes of a PCM or float WAV file, got 4 bytes",
         ),
         (
             lambda: scalar_value(tensor_summary_value(np.zeros(2))),

@@ -9,18 +9,24 @@ as ``application/octet-stream``, which browsers need not play. This form is
 served as ``audio/wav`` by both loaders. The rate and channel count live in
 the WAV header, where every player reads them.
 
-Samples are scaled by 32767 and rounded, so decoding divides by 32767 and is
-off by at most half a step.
+Samples are scaled by 32768, rounded and clipped to the 16-bit range, as
+TensorFlow's ``encode_wav`` does; decoding divides by 32768, as
+``tf.audio.decode_wav``, libsndfile and TensorBoard do, so a sample comes back
+within half a step (1/65536) of what was written, and 1 comes back as
+32767/32768.
 
 Reading back (:func:`audio_value`): this form, TensorFlow's (the same
 tensor with k clips), and the legacy ``Summary.Audio``. The WAV header, not
 the legacy ``sample_rate`` field, gives the rate, as it does to a player.
+WAV files are parsed here rather than by ``wave``, which reads integer PCM
+only: R's tfevents writes 32-bit float WAV.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import struct
 import wave
 from typing import Any
 
@@ -53,7 +59,7 @@ __all__ = [
 PLUGIN_NAME = "audio"
 CONTENT_TYPE = "audio/wav"
 
-_FULL_SCALE = 32767
+_FULL_SCALE = 32768
 _MAX_RATE = (1 << 32) - 1  # a WAV header holds the rate in 32 bits
 _EXPECTED = "expected samples of shape (L,) or (L, C), floats in [-1, 1], or the bytes of a WAV file"
 
@@ -75,7 +81,7 @@ def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
     >>> wav[:4], len(wav)
     (b'RIFF', 76)
     """
-    pcm = np.rint(samples * _FULL_SCALE).astype("<i2")
+    pcm = np.clip(np.rint(samples * _FULL_SCALE), -_FULL_SCALE, _FULL_SCALE - 1).astype("<i2")
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:
         wav.setnchannels(samples.shape[1])
@@ -98,13 +104,13 @@ def _as_rate(sample_rate: Any, caller: str) -> int:
 
 
 def _check_wav(data: bytes, caller: str) -> None:
-    """Raise unless ``data`` is a WAV file that ``wave`` can read."""
+    """Raise unless ``data`` is a PCM or float WAV file that :func:`decode_wav` can read."""
     try:
-        with wave.open(io.BytesIO(data), "rb") as wav:
-            wav.getparams()
-    except (wave.Error, EOFError) as error:
+        _parse_wav(data)
+    except ValueError as error:
         raise ValueError(
-            f"{caller}(snd_tensor=...): {_EXPECTED}, got {len(data)} bytes that are not a PCM WAV file ({error})"
+            f"{caller}(snd_tensor=...): {_EXPECTED}, got {len(data)} bytes that are not a PCM or float WAV file "
+            f"({error})"
         ) from None
 
 
@@ -188,38 +194,78 @@ def _pcm_ints(frames: bytes, width: int) -> np.ndarray:
     return np.frombuffer(frames, dtype=f"<i{width}")
 
 
+_PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
+_FLOAT_DTYPES = {4: "<f4", 8: "<f8"}
+
+
+def _parse_wav(data: bytes) -> tuple[int, int, int, int, bytes]:
+    """Return (format code, channels, bytes per sample, rate, sample bytes) of a WAV file.
+
+    Raise ``ValueError`` saying what is wrong with anything but integer PCM
+    of 1 to 4 bytes or float of 4 or 8 bytes. A file cut short keeps the
+    samples it has.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("no RIFF/WAVE header")
+    fmt = samples = None
+    offset = 12
+    while offset + 8 <= len(data) and samples is None:
+        chunk, size = data[offset : offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
+        body = data[offset + 8 : offset + 8 + size]
+        if chunk == b"fmt ":
+            fmt = body
+        elif chunk == b"data":
+            if fmt is None:
+                raise ValueError("data chunk before the fmt chunk")
+            samples = body
+        offset += 8 + size + size % 2  # chunks are padded to an even size
+    if fmt is None or len(fmt) < 16:
+        raise ValueError(
+            "no fmt chunk" if fmt is None else f"fmt chunk of {len(fmt)} bytes, expected 16 or more"
+        )
+    code, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", fmt)
+    if code == _EXTENSIBLE and len(fmt) >= 26:
+        # The first two bytes of the sub-format GUID are the format code.
+        code = struct.unpack_from("<H", fmt, 24)[0]
+    if samples is None:
+        raise ValueError("no data chunk")
+    if channels == 0:
+        raise ValueError("0 channels")
+    width = bits // 8
+    if not (code == _PCM and bits in (8, 16, 24, 32) or code == _FLOAT and bits in (32, 64)):
+        raise ValueError(
+            f"format code {code} with {bits}-bit samples, expected PCM (1) of 8 to 32 bits or float (3) of 32 or 64"
+        )
+    return code, channels, width, rate, samples
+
+
 def _decode_wav(data: bytes, where: str) -> tuple[np.ndarray, int]:
     try:
-        with wave.open(io.BytesIO(data), "rb") as wav:
-            channels, width, rate = (
-                wav.getnchannels(),
-                wav.getsampwidth(),
-                wav.getframerate(),
-            )
-            frames = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError) as error:
+        code, channels, width, rate, frames = _parse_wav(data)
+    except ValueError as error:
         raise ValueError(
-            f"{where}: expected the bytes of a PCM WAV file, got {len(data)} bytes ({error})"
+            f"{where}: expected the bytes of a PCM or float WAV file, got {len(data)} bytes ({error})"
         ) from None
     # A truncated file can end inside a frame; that frame is dropped.
     frames = frames[: len(frames) - len(frames) % (width * channels)]
-    full_scale = (1 << (8 * width - 1)) - 1
-    samples = np.clip(_pcm_ints(frames, width) / full_scale, -1.0, 1.0)
+    if code == _FLOAT:
+        samples = np.frombuffer(frames, dtype=_FLOAT_DTYPES[width])
+    else:
+        samples = _pcm_ints(frames, width) / float(1 << (8 * width - 1))
     return samples.astype(np.float32).reshape(-1, channels), rate
 
 
 def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """Return the samples of a PCM WAV file as float32 (L, C) in [-1, 1], and its sample rate.
+    """Return the samples of a PCM or float WAV file as float32 (L, C), and its sample rate.
 
-    8-, 16-, 24- and 32-bit files are read; an n-bit sample is divided by
-    ``2**(n-1) - 1``, the inverse of :func:`encode_wav`'s scaling, and the
-    most negative one clipped to -1. TensorFlow and libsndfile (under
-    tensorboardX) scale by ``2**(n-1)``, so their clips come back up to one
-    16-bit step louder.
+    8-, 16-, 24- and 32-bit integer files are read, an n-bit sample divided
+    by ``2**(n-1)`` as TensorFlow and libsndfile do, so they come back in
+    [-1, 1); 32- and 64-bit float files (format 3, which R's tfevents
+    writes) come back as stored.
 
-    >>> samples, rate = decode_wav(encode_wav(np.array([[0.0, 1.0], [-1.0, 0.0]]), 8000))
+    >>> samples, rate = decode_wav(encode_wav(np.array([[0.0, 0.5], [-1.0, 0.25]]), 8000))
     >>> samples.tolist(), rate
-    ([[0.0, 1.0], [-1.0, 0.0]], 8000)
+    ([[0.0, 0.5], [-1.0, 0.25]], 8000)
     """
     return _decode_wav(bytes(data), "decode_wav(data=...)")
 

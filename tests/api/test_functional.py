@@ -417,3 +417,63 @@ def test_a_global_step_past_int64_is_refused_at_the_call(tmp_path) -> None:
     df = collect_events(str(tmp_path / "full"), type="scalar")
     assert len(df) == 1001
     assert df[df.tag == "x"]["step"].tolist() == [INT64_MAX]
+
+
+# -- R habits ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [
+        (1, "int 1"),
+        (2.5, "float 2.5"),
+        ("loss", "str 'loss'"),
+        ([1.0, 2.0], "list [1.0, 2.0]"),
+        ({"loss": 1.0}, "dict {'loss': 1.0}"),
+    ],
+)
+def test_a_value_without_a_name_is_refused_and_nothing_written(tmp_path, value, got) -> None:
+    with with_logdir(str(tmp_path)), pytest.raises(TypeError) as error:
+        log_event(value)
+    with with_logdir(str(tmp_path)):
+        # The counter has not moved: no step was taken.
+        assert get_global_step(increment=False) == -1
+    message = str(error.value)
+    assert message.startswith("log_event(...): expected named values, e.g. log_event(loss=1.0)")
+    assert f"got nothing to log but the step, {got} (a positional argument is the step)" in message
+    assert ("unpack it: log_event(**values)" in message) == isinstance(value, dict)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_summary_without_a_name_is_refused(tmp_path) -> None:
+    with with_logdir(str(tmp_path)), pytest.raises(TypeError, match=r"but the step, Summary \(a positional"):
+        log_event(summary_scalar(1.0))
+    assert list(tmp_path.iterdir()) == []
+
+
+def _plain_call_in_a_body(logdir: str) -> str:
+    local_logdir(logdir)
+    return get_default_logdir()
+
+
+@pytest.mark.parametrize(
+    ("func", "call"), [("local_logdir", _plain_call_in_a_body), ("with_logdir", with_logdir)]
+)
+def test_a_plain_call_of_local_logdir_raises_showing_both_forms(func, call) -> None:
+    before = get_default_logdir()
+    with pytest.raises(TypeError) as error:
+        call("runs/r")
+    assert str(error.value) == (
+        f"{func}(logdir=...): expected a decorator or a with block, got a plain call with 'runs/r', "
+        "which changes nothing (Python cannot undo it when the calling function returns); "
+        f"write @{func}('runs/r') above the function, or put the lines in `with {func}('runs/r'):`"
+    )
+    assert get_default_logdir() == before
+
+
+def test_local_logdir_kept_or_used_at_once_is_no_plain_call() -> None:
+    kept = local_logdir("runs/k")
+    assert [local_logdir("runs/l")][0].logdir == "runs/l"
+    with kept:
+        assert get_default_logdir() == "runs/k"
+    assert local_logdir("runs/m")(get_default_logdir)() == "runs/m"

@@ -10,8 +10,10 @@ flush in the background and are closed at exit.
 from __future__ import annotations
 
 import contextvars
+import dis
 import functools
 import os
+import sys
 import threading
 import time
 from contextlib import ContextDecorator
@@ -94,6 +96,8 @@ class with_logdir(ContextDecorator):
 
     def __init__(self, logdir: str | os.PathLike) -> None:
         self.logdir = as_path(logdir, "with_logdir", "logdir")
+        if type(self) is with_logdir and _dropped(sys._getframe(1)):
+            raise _plain_call("with_logdir", self.logdir)
         self._tokens: list[contextvars.Token] = []
 
     def __enter__(self) -> str:
@@ -104,14 +108,41 @@ class with_logdir(ContextDecorator):
         _logdir.reset(self._tokens.pop())
 
 
+def _dropped(frame: Any) -> bool:
+    """Return whether the call that ``frame`` is making is a statement of its own, its result dropped."""
+    # CPython: the instruction after the call pops its result. Anything else
+    # (a decorator, a with, an assignment, another interpreter) is left alone.
+    offset = getattr(frame, "f_lasti", -1)
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset > offset >= 0:
+            return instruction.opname == "POP_TOP"
+    return False
+
+
+def _plain_call(func: str, logdir: str) -> TypeError:
+    return TypeError(
+        f"{func}(logdir=...): expected a decorator or a with block, got a plain call with {logdir!r}, "
+        "which changes nothing (Python cannot undo it when the calling function returns); "
+        f"write @{func}({logdir!r}) above the function, or put the lines in "
+        f"`with {func}({logdir!r}):`"
+    )
+
+
 def local_logdir(logdir: str | os.PathLike) -> with_logdir:
     """Return a decorator that runs its function with ``logdir`` as the default logdir.
+
+    It is also a ``with`` block. Called as a statement of its own, as in R
+    (``local_logdir(path)`` at the top of a function body), it would change
+    nothing, so it raises a ``TypeError`` that shows both forms.
 
     >>> @local_logdir("runs/c")
     ... def where(): return get_default_logdir()
     >>> where()
     'runs/c'
     """
+    logdir = as_path(logdir, "local_logdir", "logdir")
+    if _dropped(sys._getframe(1)):
+        raise _plain_call("local_logdir", logdir)
     return with_logdir(logdir)
 
 
@@ -280,6 +311,13 @@ def _collect(values: dict, folder: str, step: int, wall: float, path: str, out: 
             out.append((folder, name, event))
 
 
+def _short(x: Any) -> str:
+    """Return ``x``'s type, and its repr when that is one short line."""
+    text = repr(x)
+    short = len(text) <= 40 and "\n" not in text
+    return f"{type(x).__name__} {text}" if short else type(x).__name__
+
+
 def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
     """Log each keyword as a tag of the default logdir; return what was logged.
 
@@ -288,13 +326,23 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
     dicts give deeper runs); summaries (``summary_*``) are written as they are;
     any other type goes through :func:`as_event`. Without ``step``, the
     default logdir's global step advances by one. Every value is converted
-    before any is written, so bad input writes nothing.
+    before any is written, so bad input writes nothing. A step with nothing
+    to log (``log_event(1)``, where R's ``log_event`` takes the 1 as an
+    untagged value) is refused.
 
     >>> import tempfile
     >>> with with_logdir(tempfile.mkdtemp()):
     ...     log_event(loss=0.5, train={"acc": 0.9}, step=3)
     {'loss': 0.5, 'train': {'acc': 0.9}}
     """
+    if not values and step is not None:
+        unpack = (
+            "; to log a dict's keys as tags, unpack it: log_event(**values)" if isinstance(step, dict) else ""
+        )
+        raise TypeError(
+            "log_event(...): expected named values, e.g. log_event(loss=1.0) or log_event(train={'loss': 1.0}), "
+            f"got nothing to log but the step, {_short(step)} (a positional argument is the step){unpack}"
+        )
     current = _logdir.get()
     root = _process_default if current is None else current
     if step is not None and not (type(step) is int and INT64_MIN <= step <= INT64_MAX):

@@ -390,7 +390,7 @@ def test_tensorboardx_files_read_for_every_type(tmp_path) -> None:
     summary = collect_events(tmp_path, type="summary")
     got = decoded(summary)
     np.testing.assert_array_equal(got[".", "frame"], pixels.transpose(1, 2, 0))
-    assert got[".", "note/text_summary"].tolist() == ["hello"]
+    assert got[".", "note/text_summary"] == "hello"
     assert got[".", "weights"].counts.sum() == 200
     samples, rate = got[".", "tone"]
     assert rate == 8000
@@ -445,7 +445,7 @@ def test_torch_files_read_for_every_type(tmp_path) -> None:
     summary = collect_events(tmp_path, type="summary")
     got = decoded(summary)
     np.testing.assert_array_equal(got[".", "frame"], pixels.transpose(1, 2, 0))
-    assert got[".", "note/text_summary"].tolist() == ["hello"]
+    assert got[".", "note/text_summary"] == "hello"
     assert got[".", "weights"].counts.sum() == 300
     assert set(summary[summary["tag"].isin(["loss", "new", "double"])]["plugin"]) == {"scalars"}
     hparams = summary[summary["plugin"] == "hparams"]

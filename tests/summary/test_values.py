@@ -405,9 +405,32 @@ def test_tensorboard_s_text_pb_of_a_2d_array() -> None:
     assert all(type(item) is str for item in decoded.ravel())
 
 
-def test_tensorboardx_text_is_a_table_of_one() -> None:
-    decoded = text_value(only(tbx.text("t", "héllo")))
-    assert decoded.shape == (1,) and decoded.tolist() == ["héllo"]
+def test_tensorboardx_text_of_one_string_is_a_str() -> None:
+    assert text_value(only(tbx.text("t", "héllo"))) == "héllo"
+
+
+def test_a_text_of_one_string_reads_as_tbparse_reads_it(tmp_path) -> None:
+    """torch and tensorboardX write one text as a (1,) tensor, as R's tfevents does: tbparse gives a str."""
+    import tensorboardX
+    import torch.utils.tensorboard
+    from tbparse import SummaryReader
+
+    import neuroboard
+
+    writers = (("torch", torch.utils.tensorboard.SummaryWriter), ("tbx", tensorboardX.SummaryWriter))
+    for name, writer_class in writers:
+        with writer_class(str(tmp_path / name)) as writer:
+            writer.add_text("note", "héllo **there**", 3)
+    expected = SummaryReader(str(tmp_path), extra_columns={"dir_name"}).text
+    found = neuroboard.collect_events(tmp_path, type="summary")
+    for name in ("torch", "tbx"):
+        ours = [neuroboard.value(s) for s in found[found.run == name].summary]
+        theirs = expected[expected.dir_name == name].value.tolist()
+        assert ours == theirs == ["héllo **there**"]
+        assert type(ours[0]) is str
+    # A table of one cell stays a table.
+    table = text_value(only(text("t", [["only"]])))
+    assert table.shape == (1, 1) and table.tolist() == [["only"]]
 
 
 # -- histograms ------------------------------------------------------------

@@ -98,10 +98,12 @@ def _utf8(data: bytes) -> str:
 
 
 def text_value(value: Summary.Value) -> str | np.ndarray:
-    """Return the text a ``Summary.Value`` holds: a ``str`` for a 0-d string tensor, else an array of ``str``.
+    """Return the text a ``Summary.Value`` holds: a ``str`` for one string, else an array of ``str``.
 
-    The array has the tensor's shape and dtype object; tensorboardX's text is
-    a 1-D tensor of one string, so it comes back as an array of shape (1,).
+    One string is a 0-d tensor (ours) or a 1-D tensor of one (what torch,
+    tensorboardX and R's tfevents write for a text): both come back as a
+    ``str``, as tbparse and R read them. Any other tensor comes back as an
+    array of its shape, dtype object: a table.
 
     >>> text_value(text("notes", "*fast* run").value[0])
     '*fast* run'
@@ -110,6 +112,6 @@ def text_value(value: Summary.Value) -> str | np.ndarray:
     """
     strings = string_array(value, "text_value")
     decoded = [_utf8(item) for item in strings.reshape(-1).tolist()]
-    if strings.ndim == 0:
+    if strings.ndim == 0 or strings.shape == (1,):
         return decoded[0]
     return np.array(decoded, dtype=object).reshape(strings.shape)

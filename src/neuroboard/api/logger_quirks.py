@@ -17,12 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from tensorboard.plugins.hparams import api_pb2
 
 from neuroboard.format.codec import Summary
 from neuroboard.render.grid import make_grid
 from neuroboard.summary.convert import as_run_name, as_tag
-from neuroboard.summary.hparams import hparam, hparam_value, hparams_config, metric
+from neuroboard.summary.hparams import hparam, hparam_type, hparam_value, hparams_config, metric
 from neuroboard.summary.image import to_uint8
 
 __all__ = [
@@ -142,14 +141,6 @@ def hparams_values(params: Any, func: str = "add_parameters", arg: str = "params
     return values
 
 
-def _hparam_type(value: Any) -> int:
-    if isinstance(value, bool):
-        return api_pb2.DATA_TYPE_BOOL
-    if isinstance(value, str):
-        return api_pb2.DATA_TYPE_STRING
-    return api_pb2.DATA_TYPE_FLOAT64
-
-
 def experiment_summary(values: Mapping[str, Any], metric_tags: list[str]) -> Summary:
     """Return the experiment summary tensorboardX writes beside a run's hparams: each hparam's name and type, each metric.
 
@@ -163,6 +154,6 @@ def experiment_summary(values: Mapping[str, Any], metric_tags: list[str]) -> Sum
     infos = []
     for name, value in values.items():
         info = hparam(name, func="add_parameters")
-        info.type = _hparam_type(value)
+        info.type = hparam_type(value)
         infos.append(info)
     return hparams_config(infos, [metric(tag, func="add_parameters") for tag in metric_tags])

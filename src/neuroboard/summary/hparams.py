@@ -40,6 +40,7 @@ __all__ = [
     "check_domains",
     "checked_metrics",
     "hparam",
+    "hparam_type",
     "hparam_value",
     "hparams_config",
     "metric",
@@ -193,15 +194,26 @@ def session_end(status: str = "success", end_time_secs: float | None = None) -> 
     return _summary(SESSION_END_TAG, plugin_data_pb2.HParamsPluginData(session_end_info=info))
 
 
+def hparam_type(value: HParamValue) -> int:
+    """Return the HParams data type of a checked value: BOOL, STRING, or FLOAT64 for any number.
+
+    >>> hparam_type(True) == api_pb2.DATA_TYPE_BOOL, hparam_type(3) == api_pb2.DATA_TYPE_FLOAT64
+    (True, True)
+    """
+    if isinstance(value, bool):
+        return api_pb2.DATA_TYPE_BOOL
+    if isinstance(value, str):
+        return api_pb2.DATA_TYPE_STRING
+    return api_pb2.DATA_TYPE_FLOAT64
+
+
 def _discrete_type(values: list[HParamValue], func: str) -> int:
-    kinds = {bool if isinstance(v, bool) else str if isinstance(v, str) else float for v in values}
+    kinds = {hparam_type(v) for v in values}
     if len(kinds) != 1:
         raise TypeError(
             f"{func}(domain=...): expected values of one kind (all str, all bool or all numbers), got {values!r}"
         )
-    return {bool: api_pb2.DATA_TYPE_BOOL, str: api_pb2.DATA_TYPE_STRING, float: api_pb2.DATA_TYPE_FLOAT64}[
-        kinds.pop()
-    ]
+    return kinds.pop()
 
 
 def hparam(

@@ -258,9 +258,6 @@ class RunWriter:
         """
         return self._main
 
-    def _subwriter(self, name: str) -> Any:
-        return self._live(name)
-
     def _key_writer(self, main_tag: str, key: str, name: str) -> Any:
         """Return the open writer of the sub-run ``name`` that holds ``main_tag``'s ``key``."""
         writer = self._live(name)

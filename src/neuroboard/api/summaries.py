@@ -41,11 +41,22 @@ __all__ = [
 _UNTAGGED = "untagged"
 
 
-def _finish(summary: Summary, tag: str | None, metadata: SummaryMetadata | None, func: str) -> Summary:
-    if metadata is not None and not isinstance(metadata, SummaryMetadata):
-        raise TypeError(
-            f"{func}(metadata=...): expected summary_metadata(...), got {type(metadata).__name__}"
-        )
+def _finish(
+    summary: Summary, tag: str | None, metadata: SummaryMetadata | None, func: str, plugin: str
+) -> Summary:
+    if metadata is not None:
+        if not isinstance(metadata, SummaryMetadata):
+            raise TypeError(
+                f"{func}(metadata=...): expected summary_metadata(...), got {type(metadata).__name__}"
+            )
+        # TensorBoard, and R's value(), pick the reader by plugin name: another
+        # plugin's name would file the value under a kind it is not.
+        given = metadata.plugin_data.plugin_name
+        if given != plugin:
+            raise ValueError(
+                f"{func}(metadata=...): expected metadata of the {plugin!r} plugin, got {given!r}; "
+                f"use summary_metadata({plugin!r}, display_name=..., description=...)"
+            )
     name = "" if tag is None else as_tag(tag, func)
     for value in summary.value:
         value.tag = name
@@ -81,7 +92,7 @@ def summary_scalar(value: Any, *, metadata: SummaryMetadata | None = None, tag: 
     1.5
     """
     number = as_float(value, "summary_scalar", "value")
-    return _finish(scalar(_UNTAGGED, number), tag, metadata, "summary_scalar")
+    return _finish(scalar(_UNTAGGED, number), tag, metadata, "summary_scalar", "scalars")
 
 
 def summary_text(txt: Any, *, metadata: SummaryMetadata | None = None, tag: str | None = None) -> Summary:
@@ -90,7 +101,7 @@ def summary_text(txt: Any, *, metadata: SummaryMetadata | None = None, tag: str 
     >>> summary_text("hello").value[0].metadata.plugin_data.plugin_name
     'text'
     """
-    return _finish(text(_UNTAGGED, txt, caller="summary_text"), tag, metadata, "summary_text")
+    return _finish(text(_UNTAGGED, txt, caller="summary_text"), tag, metadata, "summary_text", "text")
 
 
 def summary_histogram(
@@ -109,7 +120,7 @@ def summary_histogram(
     if values.dtype.kind not in "biuf":
         raise TypeError(f"summary_histogram(data=...): expected numbers, got dtype {values.dtype}")
     summary = histogram(_UNTAGGED, values, bins=int(buckets), caller="summary_histogram")
-    return _finish(summary, tag, metadata, "summary_histogram")
+    return _finish(summary, tag, metadata, "summary_histogram", "histograms")
 
 
 def summary_image(
@@ -140,7 +151,7 @@ def summary_image(
         if pixels.ndim == 3:
             pixels = pixels[None]
         summary = images(_UNTAGGED, pixels, dataformats="NHWC", caller="summary_image")
-    return _finish(summary, tag, metadata, "summary_image")
+    return _finish(summary, tag, metadata, "summary_image", "images")
 
 
 _COLORSPACES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
@@ -200,7 +211,7 @@ def summary_audio(
         tensor.tensor_shape.dim[0].size = len(parts)
         del tensor.string_val[:]
         tensor.string_val.extend(strings)
-    return _finish(summary, tag, metadata, "summary_audio")
+    return _finish(summary, tag, metadata, "summary_audio", "audio")
 
 
 def hparams_hparam(

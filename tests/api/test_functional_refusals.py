@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from neuroboard import (
+    SummaryWriter,
     collect_events,
     log_event,
     summary_audio,
@@ -16,15 +17,58 @@ from neuroboard import (
     summary_metadata,
     summary_scalar,
     summary_text,
+    value,
     with_logdir,
 )
 from neuroboard.api.functional import flush_all
 from neuroboard.format.codec import SummaryMetadata
+from tests.tb import accumulator
 
 
 def _files(logdir) -> list[str]:
     flush_all()
     return [name for _, _, names in os.walk(logdir) for name in names]
+
+
+@pytest.mark.parametrize(
+    ("txt", "error", "got"),
+    [
+        (["a", "b"], ValueError, "a list of 2"),
+        ([], ValueError, "a list of 0"),
+        ((), ValueError, "a tuple of 0"),
+        (np.array(["a", "b"]), ValueError, r"an ndarray of shape \(2,\)"),
+        ([["a", "b"], ["c", "d"]], ValueError, r"a table of shape \(2, 2\)"),
+        (np.array([["a"], ["b"]]), ValueError, r"an ndarray of shape \(2, 1\)"),
+        ([["a", "b"], ["c"]], ValueError, "a list of 2"),
+        ([1], TypeError, "a list of 1 holding int"),
+        (42, TypeError, "int"),
+        (None, TypeError, "NoneType"),
+        (b"a", TypeError, "bytes"),
+    ],
+)
+def test_summary_text_takes_one_string(txt, error, got) -> None:
+    with pytest.raises(error, match=rf"^summary_text\(txt=\.\.\.\): expected one str.*got {got}"):
+        summary_text(txt)
+
+
+@pytest.mark.parametrize("txt", ["a", ["a"], ("a",), np.array("a"), np.array(["a"]), [["a"]], np.str_("a")])
+def test_one_string_in_any_container_of_one_is_that_string(tmp_path, txt) -> None:
+    # R has no scalars: its "a" is a character vector of length 1.
+    with with_logdir(tmp_path):
+        log_event(note=summary_text(txt), step=0)
+    flush_all()
+    assert value(collect_events(tmp_path, type="summary")["summary"]) == "a"
+    (event,) = accumulator(tmp_path).Tensors("note")
+    assert event.tensor_proto.string_val == [b"a"]
+
+
+def test_add_text_still_writes_tables(tmp_path) -> None:
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_text("table", [["a", "b"], ["c", "d"]], 0)
+        writer.add_text("row", ["a", "b"], 0)
+    acc = accumulator(tmp_path)
+    assert [d.size for d in acc.Tensors("table/text_summary")[0].tensor_proto.tensor_shape.dim] == [2, 2]
+    assert [d.size for d in acc.Tensors("row/text_summary")[0].tensor_proto.tensor_shape.dim] == [2]
 
 
 CONSTRUCTORS = [

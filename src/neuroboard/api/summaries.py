@@ -16,7 +16,7 @@ import PIL.Image
 
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.audio import audio
-from neuroboard.summary.convert import as_array, as_float, as_tag
+from neuroboard.summary.convert import as_array, as_float, as_tag, as_text
 from neuroboard.summary.histogram import histogram
 from neuroboard.summary.hparams import hparam, hparams_config, metric, session_start
 from neuroboard.summary.image import bomb_message, figure, images
@@ -96,12 +96,46 @@ def summary_scalar(value: Any, *, metadata: SummaryMetadata | None = None, tag: 
 
 
 def summary_text(txt: Any, *, metadata: SummaryMetadata | None = None, tag: str | None = None) -> Summary:
-    """Return a text summary (Markdown in TensorBoard).
+    """Return a text summary of one string (Markdown in TensorBoard).
+
+    As in R, where a string is a character vector of length 1, a list, tuple
+    or array holding exactly one str is that string. Several strings, none, or
+    a table are refused: ``SummaryWriter.add_text`` writes tables.
 
     >>> summary_text("hello").value[0].metadata.plugin_data.plugin_name
     'text'
+    >>> summary_text(["hello"]).value[0].tensor.string_val
+    [b'hello']
     """
-    return _finish(text(_UNTAGGED, txt, caller="summary_text"), tag, metadata, "summary_text", "text")
+    string = as_text(_one_string(txt), "summary_text", "txt")
+    return _finish(text(_UNTAGGED, string, caller="summary_text"), tag, metadata, "summary_text", "text")
+
+
+def _one_string(txt: Any) -> str:
+    """Return the one str that ``txt`` is or holds; anything else raises, naming ``txt``."""
+    if isinstance(txt, str):
+        return txt
+    if not isinstance(txt, (list, tuple, np.ndarray)):
+        raise TypeError(f"summary_text(txt=...): expected one str, got {type(txt).__name__}")
+    try:
+        items = np.array(txt, dtype=object)
+    except ValueError:  # ragged rows: several strings in any case
+        items = None
+    if isinstance(txt, np.ndarray):
+        held = f"an ndarray of shape {txt.shape}"
+    elif items is not None and items.ndim >= 2:
+        held = f"a table of shape {items.shape}"
+    else:
+        held = f"a {type(txt).__name__} of {len(txt)}"
+    if items is not None and items.size == 1:
+        (item,) = items.reshape(-1).tolist()
+        if isinstance(item, str):
+            return item
+        raise TypeError(f"summary_text(txt=...): expected one str, got {held} holding {type(item).__name__}")
+    raise ValueError(
+        f"summary_text(txt=...): expected one str (R's character vector of length 1), got {held}; "
+        "join the strings into one, or log a table with SummaryWriter.add_text"
+    )
 
 
 def summary_histogram(

@@ -66,8 +66,9 @@ def test_text_numbers_and_summaries(tmp_path) -> None:
             n=np.float32(2.5),
             k=3,
             h=summary_histogram(np.arange(10.0), buckets=5),
-            s=summary_scalar(1.5, tag="named"),
-            t=summary_text("x", tag="texts"),
+            # A summary's own tag must be the name it is logged under.
+            named=summary_scalar(1.5, tag="named"),
+            texts=summary_text("x", tag="texts"),
         )
     flush_all()
     df = collect_events(tmp_path, type="summary")

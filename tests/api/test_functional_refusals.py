@@ -9,8 +9,11 @@ import pytest
 
 from neuroboard import (
     SummaryWriter,
+    as_event,
     collect_events,
+    get_global_step,
     log_event,
+    set_global_step,
     summary_audio,
     summary_histogram,
     summary_image,
@@ -21,7 +24,7 @@ from neuroboard import (
     with_logdir,
 )
 from neuroboard.api.functional import flush_all
-from neuroboard.format.codec import SummaryMetadata
+from neuroboard.format.codec import Event, Summary, SummaryMetadata
 from tests.tb import accumulator
 
 
@@ -106,3 +109,72 @@ def test_metadata_of_the_kind_is_kept(tmp_path, func, plugin, build) -> None:
         log_event(x=summary, step=0)
     flush_all()
     assert set(collect_events(tmp_path, type="summary").plugin) == {plugin}
+
+
+def _tagged_event() -> Event:
+    event = Event()
+    event.summary.value.add(tag="hello", simple_value=1.0)
+    return event
+
+
+@pytest.mark.parametrize(
+    ("values", "where", "kind"),
+    [
+        ({"x": summary_scalar(1, tag="hello")}, "x", "summary"),
+        ({"loss": 0.5, "x": summary_text("t", tag="hello")}, "x", "summary"),
+        ({"train": {"x": summary_histogram([1.0], tag="hello")}}, r"train=\.\.\.\[x", "summary"),
+        (
+            {"a": 1.0, "train": {"deep": {"x": summary_scalar(1, tag="hello")}}},
+            r"train=\.\.\.\[deep=\.\.\.\[x",
+            "summary",
+        ),
+        ({"x": _tagged_event()}, "x", "event"),
+    ],
+)
+@pytest.mark.parametrize("step", [None, 7])
+def test_a_summary_with_its_own_tag_under_another_name_is_refused(
+    tmp_path, values, where, kind, step
+) -> None:
+    with with_logdir(tmp_path):
+        set_global_step(4)
+        with pytest.raises(
+            TypeError,
+            match=rf"^log_event\({where}=\.\.\.\): the {kind} has its own tag 'hello'; drop tag= to log it as 'x', "
+            r"or log it under its tag",
+        ):
+            log_event(step, **values)
+        assert get_global_step(increment=False) == 4
+    assert _files(tmp_path) == []
+
+
+def test_a_summary_whose_tag_is_its_name_is_logged(tmp_path) -> None:
+    with with_logdir(tmp_path):
+        log_event(hello=summary_scalar(1, tag="hello"), train={"note": summary_text("t", tag="note")}, step=2)
+    flush_all()
+    df = collect_events(tmp_path, type="summary")
+    assert sorted(zip(df.run, df.tag, df.step)) == [(".", "hello", 2), ("train", "note", 2)]
+
+
+def test_a_converter_keeps_the_tags_it_gives(tmp_path) -> None:
+    # A registered type names its own values: the caller did not give two names.
+    class Rate:
+        def __init__(self, hz: float) -> None:
+            self.hz = hz
+
+    @as_event.register(Rate)
+    def _(x: Rate, step: int, wall_time: float) -> Event:
+        return as_event(summary_scalar(x.hz, tag="rate/hz"), step, wall_time)
+
+    with with_logdir(tmp_path):
+        log_event(spikes=Rate(12.0), step=1)
+    flush_all()
+    assert list(collect_events(tmp_path, type="scalar").tag) == ["rate/hz"]
+
+
+def test_a_hand_built_summary_with_two_tags_is_refused(tmp_path) -> None:
+    summary = Summary()
+    summary.value.add(tag="x", simple_value=1.0)
+    summary.value.add(tag="y", simple_value=2.0)
+    with with_logdir(tmp_path), pytest.raises(TypeError, match=r"^log_event\(x=\.\.\.\): .* own tag 'y'"):
+        log_event(x=summary, step=0)
+    assert _files(tmp_path) == []

@@ -297,6 +297,8 @@ def _collect(values: dict, folder: str, step: int, wall: float, path: str, out: 
         if type(x) is float or (type(x) is int and not isinstance(x, bool)):
             out.append((folder, name, float(x)))
         else:
+            if isinstance(x, (Summary, Event)):
+                _check_own_tags(x, name, where)
             try:
                 event = as_event(x, step, wall)
             except TypeError as error:
@@ -311,6 +313,19 @@ def _collect(values: dict, folder: str, step: int, wall: float, path: str, out: 
             out.append((folder, name, event))
 
 
+def _check_own_tags(x: Summary | Event, name: str, where: str) -> None:
+    """Refuse a summary (or event) given a tag of its own and logged under another name, as R does."""
+    # One of the two names would be dropped without a word; R's log_event
+    # refuses both together. A tag equal to the name says the same thing twice.
+    summary, kind = (x.summary, "event") if isinstance(x, Event) else (x, "summary")
+    for value in summary.value:
+        if value.tag and value.tag != name:
+            raise TypeError(
+                f"log_event({where}=...): the {kind} has its own tag {value.tag!r}; drop tag= to log it "
+                f"as {name!r}, or log it under its tag, with the name {value.tag!r}"
+            )
+
+
 def _short(x: Any) -> str:
     """Return ``x``'s type, and its repr when that is one short line."""
     text = repr(x)
@@ -323,7 +338,8 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
 
     Numbers become scalars and ``str`` text; a ``dict`` is a run below the
     logdir (``train={"loss": 0.1}`` gives run ``train``, tag ``loss``; deeper
-    dicts give deeper runs); summaries (``summary_*``) are written as they are;
+    dicts give deeper runs); summaries (``summary_*``) are written as they are,
+    and one with a ``tag=`` other than its name is refused, as in R;
     any other type goes through :func:`as_event`. Without ``step``, the
     default logdir's global step advances by one. Every value is converted
     before any is written, so bad input writes nothing. A step with nothing

@@ -223,14 +223,20 @@ def test_the_r_hparams_layout_shows_in_the_hparams_tab(tmp_path) -> None:
     flush_all()
     with start_tensorboard(str(tmp_path), str(tmp_path.parent / f"{tmp_path.name}-tb.log")) as server:
         config = server.wait_for(lambda: experiment(server), lambda answer: bool(answer.get("hparamInfos")))
-        groups = server.wait_for(lambda: session_groups(server, "run"), lambda groups: len(groups) == 2)
+        # Without trial_id each group is named by the hash of its values: list the sessions.
+        groups = server.wait_for(lambda: session_groups(server, ""), lambda groups: len(groups) == 2)
     infos = {info["name"]: info for info in config["hparamInfos"]}
     assert infos["optimizer"]["domainDiscrete"] == ["adam", "sgd"]
     assert infos["use_cnn"]["domainDiscrete"] == [True, False]
     assert infos["dropout"]["domainInterval"] == {"minValue": 0.0, "maxValue": 0.5}
     assert infos["dropout"]["description"] == "drop rate"
-    assert {m["name"]["tag"] for m in config["metricInfos"]} == {"loss", "acc"}
-    assert set(groups) == {"run0", "run1"}
+    # R's defaults: display name and description are the name, or the metric's tag.
+    assert (infos["dropout"]["displayName"], infos["optimizer"]["description"]) == ("dropout", "optimizer")
+    assert {m["name"]["tag"]: m["displayName"] for m in config["metricInfos"]} == {
+        "loss": "loss",
+        "acc": "acc",
+    }
+    assert {session["name"] for group in groups.values() for session in group["sessions"]} == {"run0", "run1"}
 
 
 @pytest.mark.parametrize("domain", ["adam", 3, {"low": 0, "high": 1}, (0, 1, 2, "x")])

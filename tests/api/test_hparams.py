@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
+from tensorboard.compat.proto import event_pb2 as tf_event_pb2
+from tensorboard.compat.proto import summary_pb2 as tf_summary_pb2
+from tensorboard.plugins.hparams import plugin_data_pb2, summary_v2
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from neuroboard import SummaryWriter
 from neuroboard.io.reader import read_events, run_files
@@ -192,3 +197,106 @@ def test_a_tuple_domain_is_an_interval_of_two(domain) -> None:
     ):
         hparams_hparam("lr", domain=domain)
     assert list(hparams_hparam("lr", domain=[1]).domain_discrete) == [1.0]
+
+
+def _start_info(summary) -> plugin_data_pb2.SessionStartInfo:
+    content = summary.value[0].metadata.plugin_data.content
+    return plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+
+
+def test_the_functional_declarations_default_to_their_names_as_in_r() -> None:
+    from neuroboard import hparams_hparam, hparams_metric
+
+    info = hparams_hparam("dropout", {"min_value": 0, "max_value": 0.5})
+    assert (info.display_name, info.description) == ("dropout", "dropout")
+    given = hparams_hparam("lr", display_name="learning rate", description="")
+    assert (given.display_name, given.description) == ("learning rate", "")
+    loss = hparams_metric("loss", group="train")
+    assert (loss.display_name, loss.description) == ("loss", "loss")
+    # The SummaryWriter's declarations keep TensorBoard's empty defaults.
+    assert (hparam("lr").display_name, metric("loss").description) == ("", "")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"optimizer": "adam", "lr": 0.1},
+        {"units": 16, "dropout": np.float32(0.5), "use_cnn": True, "seed": np.int64(3)},
+        {"lr": float("nan"), "name": "ünï"},
+        {},
+    ],
+)
+def test_without_trial_id_the_group_is_named_as_tensorflow_names_it(values) -> None:
+    from neuroboard import summary_hparams
+
+    # hparams_pb is the summary TensorFlow's hp.hparams writes.
+    expected = _start_info(summary_v2.hparams_pb(values)).group_name
+    assert _start_info(summary_hparams(**values)).group_name == expected
+    assert len(expected) == 64
+
+
+def test_a_trial_id_names_the_group_and_only_a_str_does() -> None:
+    from neuroboard import log_hparams, summary_hparams
+
+    assert _start_info(summary_hparams("trial-7", lr=0.1)).group_name == "trial-7"
+    assert _start_info(summary_hparams("", lr=0.1)).group_name == ""
+    with pytest.raises(
+        TypeError, match=r"^summary_hparams\(trial_id=\.\.\.\): expected a str or None, got int"
+    ):
+        summary_hparams(7, lr=0.1)
+    with pytest.raises(TypeError, match=r"^summary_hparams\(trial_id=\.\.\.\)"):
+        log_hparams(7, lr=0.1)
+
+
+def test_add_hparams_keeps_an_empty_group_name(tmp_path) -> None:
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_hparams({"lr": 0.1})
+    (start,) = [
+        e.summary
+        for e in read_events(run_files(str(tmp_path))["."][0])
+        if e.HasField("summary") and e.summary.value[0].tag == SESSION_START_TAG
+    ]
+    assert _start_info(start).group_name == ""
+
+
+def test_same_values_without_trial_id_are_one_row_as_with_tensorflow(tensorboard_server) -> None:
+    from neuroboard import log_event, log_hparams, with_logdir
+    from neuroboard.api.functional import flush_all
+
+    root = os.path.join(tensorboard_server.logdir, "identical")
+    values = {"optimizer": "identical-adam", "lr": 0.25}
+    for index in range(2):
+        with with_logdir(os.path.join(root, f"nb{index}")):
+            log_hparams(**values)
+            log_event(acc=0.5 + index / 4, step=1)
+        # TensorFlow's hp.hparams summary, written by tensorboard's own writer.
+        writer = EventFileWriter(os.path.join(root, f"tf{index}"))
+        writer.add_event(tf_event_pb2.Event(wall_time=1.0, summary=summary_v2.hparams_pb(values)))
+        scalar = tf_summary_pb2.Summary(value=[{"tag": "acc", "simple_value": 0.5 + index / 4}])
+        writer.add_event(tf_event_pb2.Event(wall_time=2.0, step=1, summary=scalar))
+        writer.close()
+    flush_all()
+    sessions = {"identical/nb0", "identical/nb1", "identical/tf0", "identical/tf1"}
+
+    def groups_of_these_runs() -> list[dict]:
+        return [
+            group
+            for group in session_groups(tensorboard_server, "").values()
+            if any(session["name"].startswith("identical/") for session in group["sessions"])
+        ]
+
+    (group,) = tensorboard_server.wait_for(
+        groups_of_these_runs,
+        lambda groups: (
+            {s["name"] for g in groups for s in g["sessions"] if s.get("metricValues")} == sessions
+        ),
+    )
+    # One row named by the hash of the values, holding all four runs: ours and TensorFlow's
+    # are the same group. The row shows the mean of the metric; each run keeps its own.
+    assert group["name"] == _start_info(summary_v2.hparams_pb(values)).group_name
+    assert group["hparams"] == values
+    assert metric_values(group)["acc"] == pytest.approx(0.625)
+    by_run = {s["name"]: s["metricValues"][0]["value"] for s in group["sessions"]}
+    assert by_run == pytest.approx(
+        {"identical/nb0": 0.5, "identical/nb1": 0.75, "identical/tf0": 0.5, "identical/tf1": 0.75}
+    )

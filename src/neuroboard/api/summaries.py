@@ -18,7 +18,7 @@ from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import as_array, as_float, as_tag, as_text
 from neuroboard.summary.histogram import histogram
-from neuroboard.summary.hparams import hparam, hparams_config, metric, session_start
+from neuroboard.summary.hparams import hparam, hparams_config, metric, session_group_name, session_start
 from neuroboard.summary.image import bomb_message, figure, images
 from neuroboard.summary.metadata import plugin_metadata
 from neuroboard.summary.scalar import scalar
@@ -255,9 +255,12 @@ def hparams_hparam(
 
     ``domain`` is a list of values (str, bool or numbers), an interval
     ``(min_value, max_value)`` or ``{"min_value": ..., "max_value": ...}``, or ``None``.
+    ``display_name`` and ``description`` default to ``name``, as in R.
 
     >>> hparams_hparam("dropout", {"min_value": 0, "max_value": 0.5}).domain_interval.max_value
     0.5
+    >>> hparams_hparam("dropout").description
+    'dropout'
     """
     if isinstance(domain, dict):
         if set(domain) != {"min_value", "max_value"}:
@@ -276,7 +279,13 @@ def hparams_hparam(
             f"hparams_hparam(domain=...): a tuple is an interval (min_value, max_value); "
             f"give discrete values as a list, got {domain!r}"
         )
-    return hparam(name, domain, display_name, description, func="hparams_hparam")
+    return hparam(
+        name,
+        domain,
+        name if display_name is None else display_name,
+        name if description is None else description,
+        func="hparams_hparam",
+    )
 
 
 def hparams_metric(
@@ -288,10 +297,21 @@ def hparams_metric(
 ) -> Any:
     """Return a metric declaration (a scalar tag, in sub-run ``group``) for the HPARAMS tab.
 
+    ``display_name`` and ``description`` default to ``tag``, as in R.
+
     >>> hparams_metric("loss", group="train").name.group
     'train'
+    >>> hparams_metric("loss").display_name
+    'loss'
     """
-    return metric(tag, group, display_name, description, dataset_type, func="hparams_metric")
+    return metric(
+        tag,
+        group,
+        tag if display_name is None else display_name,
+        tag if description is None else description,
+        dataset_type,
+        func="hparams_metric",
+    )
 
 
 def summary_hparams_config(
@@ -310,12 +330,25 @@ def summary_hparams(
 ) -> Summary:
     """Return the summary that gives one run its hyperparameter values.
 
+    ``trial_id`` names the session group; without it, the group is named by
+    the hash of the values that TensorFlow's ``hp.hparams`` derives, so runs
+    with the same values form one group (one row of the HPARAMS tab), as in
+    TensorFlow and R.
+
     >>> summary_hparams(lr=0.1, optimizer="adam").value[0].tag
     '_hparams_/session_start_info'
     """
+    if trial_id is None:
+        group_name = session_group_name(hparams, func="summary_hparams", arg="hparams")
+    elif isinstance(trial_id, str):
+        group_name = trial_id
+    else:
+        raise TypeError(
+            f"summary_hparams(trial_id=...): expected a str or None, got {type(trial_id).__name__}"
+        )
     return session_start(
         hparams,
-        group_name=trial_id or "",
+        group_name=group_name,
         start_time_secs=time_created_secs,
         func="summary_hparams",
         arg="hparams",

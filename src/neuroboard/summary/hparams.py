@@ -16,6 +16,8 @@ How TensorBoard reads them shapes what is written here:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -45,6 +47,7 @@ __all__ = [
     "hparams_config",
     "metric",
     "session_end",
+    "session_group_name",
     "session_start",
 ]
 
@@ -178,6 +181,20 @@ def session_start(
             raise TypeError(f"{func}({arg}=...): expected non-empty str names, got {name!r}")
         info.hparams[name].CopyFrom(_value(hparam_value(value, func, f"{arg}[{name!r}]")))
     return _summary(SESSION_START_TAG, plugin_data_pb2.HParamsPluginData(session_start_info=info))
+
+
+def session_group_name(hparams: Mapping[str, Any], func: str = "hparams", arg: str = "hparams") -> str:
+    """Return the session group name TensorFlow's ``hp.hparams`` derives from the values, without a trial id.
+
+    It is the SHA-256 (hex) of the values as compact JSON with sorted keys,
+    so the same values give the same group in TensorFlow and here.
+
+    >>> session_group_name({"lr": 0.1, "optimizer": "adam"})[:16]
+    '0cf9e0b72a799525'
+    """
+    values = {name: hparam_value(value, func, f"{arg}[{name!r}]") for name, value in hparams.items()}
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def session_end(status: str = "success", end_time_secs: float | None = None) -> Summary:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test fuzz bench compat setup clean
+.PHONY: demo test fuzz bench compat compat-r setup clean
 
 demo: $(VENV)/.stamp-base
 	$(BIN)/neuroboard demo
@@ -23,6 +23,17 @@ bench: $(VENV)/.stamp-bench
 # network with g++ and CMake, which look for `python3` on PATH: the venv's comes first.
 compat: $(VENV)/.stamp-compat
 	PATH="$(abspath $(BIN)):$$PATH" NEUROBOARD_COMPAT=1 $(BIN)/python -m pytest tests/compat -q -p no:cacheprovider
+
+# R's tfevents reads what the functional API writes, and neuroboard what R writes (tests/compat_r).
+# It needs R and the sources of github.com/mlverse/tfevents and mlverse/wav, built once into R_LIB:
+#   make compat-r TFEVENTS_SRC=<dir> WAV_SRC=<dir>
+# Without them it says what is missing and how to get it, and succeeds.
+R_LIB ?= $(VENV)/r-lib
+
+compat-r: $(VENV)/.stamp-test
+	@sh tests/compat_r/prepare.sh '$(abspath $(R_LIB))' '$(TFEVENTS_SRC)' '$(WAV_SRC)'; status=$$?; \
+	if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	NEUROBOARD_COMPAT_R=1 NEUROBOARD_R_LIB='$(abspath $(R_LIB))' $(BIN)/python -m pytest tests/compat_r -q -p no:cacheprovider
 
 setup: $(VENV)/.stamp-base
 

@@ -1,5 +1,9 @@
 """Writing: add_scalar, log_event, add_scalars and add_series, against the peers' SummaryWriters.
 
+One row sets the writer against itself: scalars with the ``scalars``
+plugin's metadata on every value (the form ``log_event`` writes, for R's
+tfevents) and without (torch's form, ``SummaryWriter``'s).
+
 Every writer runs with its library's defaults (ours flushes every 2 s and
 queues up to 10,000 events; the peers flush every 120 s and queue 10), since
 that is what a user gets. Each timed run covers the whole life of a writer,
@@ -17,6 +21,7 @@ import numpy as np
 import neuroboard
 from benchmarks.common import Row, compare, load_peers
 from neuroboard.api.functional import flush_all
+from neuroboard.io.writer import EventWriter
 
 __all__ = ["run"]
 
@@ -63,6 +68,16 @@ def _log_event_loop(values: list[float]) -> Callable[[str], None]:
     return work
 
 
+def _event_writer_loop(values: list[float], scalar_metadata: bool) -> Callable[[str], None]:
+    def work(logdir: str) -> None:
+        writer = EventWriter(logdir, scalar_metadata=scalar_metadata)
+        for step, value in enumerate(values):
+            writer.add_scalar("loss", value, step, 1.7e9)
+        writer.close()
+
+    return work
+
+
 def _series_call(values: np.ndarray) -> Callable[[str], None]:
     def work(logdir: str) -> None:
         writer = neuroboard.SummaryWriter(logdir)
@@ -99,6 +114,18 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         {name: _scalar_loop(cls, values) for name, cls in peers.items() if name == "tensorboardX"},
         calls,
         TARGET_LOG_EVENT,
+        repeats,
+    )
+
+    # What the scalars plugin's metadata on every value (R's form, log_event's) costs the writer.
+    rows += compare(
+        f"add_scalar + metadata x {calls:,}",
+        "calls",
+        _event_writer_loop(values, scalar_metadata=True),
+        calls,
+        {"without": _event_writer_loop(values, scalar_metadata=False)},
+        calls,
+        None,
         repeats,
     )
 

@@ -164,9 +164,14 @@ def test_histogram_of_strings_is_refused() -> None:
         summary_histogram(["a", "b"])
 
 
+def _rows(summary) -> np.ndarray:
+    return np.array(summary.value[0].tensor.double_val).reshape(-1, 3)
+
+
 def test_histogram_edge_cases() -> None:
-    assert len(summary_histogram([]).value[0].histo.bucket) == 0
-    assert [c for c in summary_histogram([2.0] * 5).value[0].histo.bucket if c] == [5.0]
+    # TensorFlow's and R's rule: no data gives zero rows, equal data every edge at the value.
+    assert _rows(summary_histogram([])).tolist() == [[0.0, 0.0, 0.0]] * 30
+    assert _rows(summary_histogram([2.0] * 5)).tolist() == [[2.0, 2.0, 0.0]] * 29 + [[2.0, 2.0, 5.0]]
 
 
 def test_package_exports_the_functional_names() -> None:

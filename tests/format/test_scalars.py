@@ -14,9 +14,15 @@ from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary, Summar
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 
-from neuroboard.format.codec import FILE_VERSION, scalar_event_reference
+from neuroboard.format import scalars as scalars_module
+from neuroboard.format.codec import (
+    FILE_VERSION,
+    SCALARS_METADATA,
+    encode_scalar_records,
+    scalar_event_reference,
+)
 from neuroboard.format.layout import parse_layout
-from neuroboard.format.records import frame_record
+from neuroboard.format.records import RecordReader, frame_record
 from neuroboard.format.scalars import (
     decode_chunk,
     positions,
@@ -257,6 +263,28 @@ def test_layout_spans_of_a_scalar_event() -> None:
     layout = parse_layout(scalar_event_reference("loss", 300, 5.0, 1.0))
     assert layout.wall == 1 and layout.step == (10, 12)
     assert [(s.kind, s.simple) for s in layout.slots] == [("<f4", True)]
+
+
+def test_scalars_with_metadata_on_every_value_read_by_layout(monkeypatch) -> None:
+    # R's tfevents' form, as the functional API writes it: each record names the plugin after the float.
+    layout = parse_layout(scalar_event_reference("loss", 300, 5.0, 1.0, SCALARS_METADATA))
+    assert [(s.kind, s.simple, s.plugin) for s in layout.slots] == [("<f4", True, "scalars")]
+    tags = ["loss", "acc"] * 150
+    steps = np.repeat(np.arange(150, dtype=np.int64), 2)
+    walls = 1.7e9 + np.arange(300.0)
+    values = np.linspace(-1, 1, 300)
+    buffer = encode_scalar_records(tags, steps, walls, values, SCALARS_METADATA)
+    events = [Event.FromString(payload) for payload in RecordReader(buffer)]
+
+    def no_fallback(*args):
+        raise AssertionError("a scalar record with metadata was read record by record")
+
+    monkeypatch.setattr(scalars_module, "_record_by_record", no_fallback)
+    plugins: dict = {}
+    got = _fast(buffer, plugins)
+    assert plugins == {"loss": "scalars", "acc": "scalars"}
+    _same(got, scalars_reference(events, {}))
+    assert [g[0] for g in got[:3]] == ["loss", "acc", "loss"] and len(got) == 300
 
 
 @pytest.mark.parametrize("payload", [b"\xff\xff", b"\x0a\x05ab", b"\x0b\x00"])

@@ -245,7 +245,8 @@ def value(x: Any, as_list: bool = False) -> Any:
     ``x`` is a :class:`SummaryValue`, or a column (Series or list) of them.
     A single value is returned as it is; a column must hold exactly one
     unless ``as_list=True``, which returns a list with one entry per value.
-    Scalars give a float; images an ``(H, W, C)`` uint8 array; audio
+    Scalars give a float; images an ``(H, W, C)`` uint8 array (``(N, H, W, C)``
+    for a batch, as ``summary_image`` writes one); audio
     ``(samples, rate)``; text a str; histograms ``Histogram(edges, counts)``;
     other tensors an array.
 

@@ -20,7 +20,7 @@ from contextlib import ContextDecorator
 from typing import Any
 
 from neuroboard.api.summaries import summary_hparams, summary_hparams_config
-from neuroboard.format.codec import Event, Summary
+from neuroboard.format.codec import SCALARS_METADATA, Event, Summary, SummaryMetadata
 from neuroboard.io.files import is_event_file
 from neuroboard.io.remote import is_url
 from neuroboard.io.writer import EventWriter, Flusher, flush_each
@@ -51,6 +51,9 @@ __all__ = [
     "with_logdir",
     "writer_for",
 ]
+
+# R's tfevents reads a value as a scalar only if the value itself names the plugin.
+_SCALARS = SummaryMetadata.FromString(SCALARS_METADATA)
 
 _process_default = "logs"
 _logdir: contextvars.ContextVar[str | None] = contextvars.ContextVar("neuroboard_logdir", default=None)
@@ -198,6 +201,10 @@ def set_global_step(step: int) -> None:
 def writer_for(run_dir: str) -> EventWriter:
     """Return the cached writer of the run folder ``run_dir``, opening it on first use.
 
+    Its scalars carry the ``scalars`` plugin's metadata, as R's tfevents
+    writes them (``EventWriter(scalar_metadata=True)``): write through it
+    what R must read.
+
     >>> import tempfile; d = tempfile.mkdtemp()
     >>> writer_for(d) is writer_for(d)
     True
@@ -212,7 +219,7 @@ def writer_for(run_dir: str) -> EventWriter:
         if writer is None or writer.closed:
             if _flusher is None:
                 _flusher = Flusher(2.0)
-            writer = _writers[key] = EventWriter(key, flusher=_flusher)
+            writer = _writers[key] = EventWriter(key, flusher=_flusher, scalar_metadata=True)
         return writer
 
 
@@ -237,7 +244,7 @@ def as_event(x: Any, step: int, wall_time: float) -> Event:
 
 def _scalar_event(value: float, step: int, wall_time: float) -> Event:
     event = Event(step=step, wall_time=wall_time)
-    event.summary.value.add(simple_value=value)
+    event.summary.value.add(simple_value=value).metadata.CopyFrom(_SCALARS)
     return event
 
 
@@ -344,7 +351,10 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
     default logdir's global step advances by one. Every value is converted
     before any is written, so bad input writes nothing. A step with nothing
     to log (``log_event(1)``, where R's ``log_event`` takes the 1 as an
-    untagged value) is refused.
+    untagged value) is refused. What is written is R's tfevents' wire form:
+    one summary value per event (a summary of several gives several events
+    at the same step and wall time), every scalar with the ``scalars``
+    plugin's metadata.
 
     >>> import tempfile
     >>> with with_logdir(tempfile.mkdtemp()):
@@ -384,10 +394,37 @@ def log_event(step: int | None = None, **values: Any) -> dict[str, Any]:
     for folder, tag, item in items:
         writer = writer_for(folder)
         if isinstance(item, Event):
-            writer.add_event(item)
+            for event in _one_value_each(item):
+                writer.add_event(event)
         else:
             writer.add_scalar(tag, item, step, wall)
     return values
+
+
+def _one_value_each(event: Event) -> list[Event]:
+    """Return ``event`` as events of one summary value each, its scalars with their plugin named.
+
+    R's tfevents drops an event of several values without a word, and reads
+    a ``simple_value`` as a scalar only when the value names the plugin.
+    """
+    if event.WhichOneof("what") != "summary":
+        return [event]
+    values = event.summary.value
+    for value in values:
+        if not value.HasField("metadata") and value.WhichOneof("value") == "simple_value":
+            value.metadata.CopyFrom(_SCALARS)
+    if len(values) < 2:
+        return [event]
+    bare = Event()
+    bare.CopyFrom(event)
+    bare.summary.ClearField("value")
+    parts = []
+    for value in values:
+        part = Event()
+        part.CopyFrom(bare)
+        part.summary.value.append(value)
+        parts.append(part)
+    return parts
 
 
 def _write_here(summary: Summary) -> None:

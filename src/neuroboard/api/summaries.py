@@ -17,11 +17,12 @@ import PIL.Image
 from neuroboard.format.codec import Summary, SummaryMetadata
 from neuroboard.summary.audio import audio
 from neuroboard.summary.convert import as_array, as_float, as_tag, as_text
-from neuroboard.summary.histogram import histogram
+from neuroboard.summary.histogram import MAX_BINS
+from neuroboard.summary.histogram_tensor import histogram_tensor
 from neuroboard.summary.hparams import hparam, hparams_config, metric, session_group_name, session_start
-from neuroboard.summary.image import bomb_message, figure, images
+from neuroboard.summary.image import bomb_message, figure, image_metadata, image_tensor
 from neuroboard.summary.metadata import plugin_metadata
-from neuroboard.summary.scalar import scalar
+from neuroboard.summary.scalar import scalar, scalar_metadata
 from neuroboard.summary.text import text
 
 __all__ = [
@@ -86,13 +87,15 @@ def summary_metadata(
 
 
 def summary_scalar(value: Any, *, metadata: SummaryMetadata | None = None, tag: str | None = None) -> Summary:
-    """Return a scalar summary of one number.
+    """Return a scalar summary of one number: a float32 ``simple_value`` with the ``scalars`` plugin's metadata.
 
     >>> summary_scalar(1.5).value[0].simple_value
     1.5
     """
     number = as_float(value, "summary_scalar", "value")
-    return _finish(scalar(_UNTAGGED, number), tag, metadata, "summary_scalar", "scalars")
+    summary = scalar(_UNTAGGED, number)
+    summary.value[0].metadata.CopyFrom(scalar_metadata())
+    return _finish(summary, tag, metadata, "summary_scalar", "scalars")
 
 
 def summary_text(txt: Any, *, metadata: SummaryMetadata | None = None, tag: str | None = None) -> Summary:
@@ -141,19 +144,30 @@ def _one_string(txt: Any) -> str:
 def summary_histogram(
     data: Any, *, buckets: int = 30, metadata: SummaryMetadata | None = None, tag: str | None = None
 ) -> Summary:
-    """Return a histogram of ``data`` in ``buckets`` equal-width buckets.
+    """Return a histogram of ``data`` in ``buckets`` equal-width buckets, as TensorFlow 2 and R's tfevents write it.
 
-    No data gives no buckets; data that are all equal give one non-empty bucket.
+    The value is the ``histograms`` plugin's float64 tensor of shape
+    ``(buckets, 3)``, one ``[left edge, right edge, count]`` row per bucket.
+    No data gives rows of zeros; data that are all equal give rows whose
+    edges are that value, all of it counted in the last bucket. Non-finite
+    values are left out with a ``RuntimeWarning``.
 
-    >>> len(summary_histogram([1.0, 2.0, 3.0], buckets=3).value[0].histo.bucket)
-    3
+    >>> tensor = summary_histogram([1.0, 2.0, 3.0], buckets=3).value[0].tensor
+    >>> [d.size for d in tensor.tensor_shape.dim], list(tensor.double_val)[2::3]
+    ([3, 3], [1.0, 1.0, 1.0])
     """
-    if isinstance(buckets, bool) or not isinstance(buckets, (int, np.integer)) or buckets < 1:
-        raise ValueError(f"summary_histogram(buckets=...): expected an int >= 1, got {buckets!r}")
+    if (
+        isinstance(buckets, bool)
+        or not isinstance(buckets, (int, np.integer))
+        or not 1 <= buckets <= MAX_BINS
+    ):
+        raise ValueError(
+            f"summary_histogram(buckets=...): expected an int from 1 to {MAX_BINS:,}, got {buckets!r}"
+        )
     values = as_array(data, "summary_histogram", "data")
     if values.dtype.kind not in "biuf":
         raise TypeError(f"summary_histogram(data=...): expected numbers, got dtype {values.dtype}")
-    summary = histogram(_UNTAGGED, values, bins=int(buckets), caller="summary_histogram")
+    summary = histogram_tensor(_UNTAGGED, values, int(buckets), caller="summary_histogram")
     return _finish(summary, tag, metadata, "summary_histogram", "histograms")
 
 
@@ -169,12 +183,16 @@ def summary_image(
     """Return an image summary of an array, of encoded image bytes, or of a matplotlib figure.
 
     Arrays are ``(batch, H, W, C)`` or ``(H, W, C)``, values in [0, 1] or
-    uint8; several images are laid out in one grid. PNG (or JPEG) bytes are
-    kept as they are, with ``width``, ``height`` and ``colorspace`` (1 grey,
-    2 grey+alpha, 3 RGB, 4 RGBA) read from them unless given.
+    uint8: they become the ``images`` plugin's string tensor
+    ``[width, height, png_1, ..., png_n]``, one PNG per image of the batch,
+    as TensorFlow 2 and R's tfevents write it. PNG (or JPEG) bytes are kept
+    as they are, in a ``Summary.Image`` with ``width``, ``height`` and
+    ``colorspace`` (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) read from them
+    unless given; a figure is drawn into one. Every form carries the
+    ``images`` plugin's metadata.
 
-    >>> summary_image(np.zeros((2, 4, 4, 3))).value[0].image.width > 4
-    True
+    >>> summary_image(np.zeros((2, 4, 6, 3))).value[0].tensor.string_val[:2]
+    [b'6', b'4']
     """
     if isinstance(img, bytes):
         summary = Summary(value=[Summary.Value(image=_encoded_image(img, width, height, colorspace))])
@@ -184,7 +202,9 @@ def summary_image(
         pixels = np.asarray(img)
         if pixels.ndim == 3:
             pixels = pixels[None]
-        summary = images(_UNTAGGED, pixels, dataformats="NHWC", caller="summary_image")
+        summary = image_tensor(_UNTAGGED, pixels, dataformats="NHWC", caller="summary_image")
+    if not summary.value[0].HasField("metadata"):
+        summary.value[0].metadata.CopyFrom(image_metadata())
     return _finish(summary, tag, metadata, "summary_image", "images")
 
 

@@ -9,7 +9,12 @@ Wire layout of one scalar event (proto3 omits zero ``wall_time`` and ``step``)::
 
     Event   09 <wall_time f64>  10 <step varint>  2a <len> Summary
     Summary 0a <len> Value
-    Value   0a <len> <tag utf-8>  15 <simple_value f32>
+    Value   0a <len> <tag utf-8>  15 <simple_value f32>  [4a <len> SummaryMetadata]
+
+The metadata, when asked for, is the same on every value, so it is one more
+run of fixed bytes after the number: protobuf writes fields in number order,
+and ``metadata`` (9) comes after ``simple_value`` (2). R's tfevents needs it
+on every scalar (:data:`SCALARS_METADATA`); torch and tensorboardX write none.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from neuroboard.format.records import (
 
 __all__ = [
     "FILE_VERSION",
+    "SCALARS_METADATA",
     "Event",
     "SessionLog",
     "Summary",
@@ -43,6 +49,10 @@ __all__ = [
 ]
 
 FILE_VERSION = "brain.Event:2"
+#: The ``scalars`` plugin's metadata, its name only, serialised: what R's tfevents puts on every scalar.
+SCALARS_METADATA = SummaryMetadata(
+    plugin_data=SummaryMetadata.PluginData(plugin_name="scalars")
+).SerializeToString()
 # Below this many records of one tag and layout, a plain loop beats array set-up.
 _SMALL_GROUP = 12
 _F64 = struct.Struct("<d")
@@ -67,14 +77,22 @@ def file_version_event(wall_time: float) -> Event:
     return Event(wall_time=wall_time, file_version=FILE_VERSION)
 
 
-def scalar_event_reference(tag: str, step: int, wall_time: float, value: float) -> bytes:
+def scalar_event_reference(
+    tag: str, step: int, wall_time: float, value: float, metadata: bytes = b""
+) -> bytes:
     """Return the payload of one scalar event built through protobuf (the reference path).
+
+    ``metadata`` is a serialised ``SummaryMetadata`` for the value, or empty for none.
 
     >>> scalar_event_reference("a", 1, 0.0, 2.0).hex()
     '10012a0a0a080a01611500000040'
+    >>> scalar_event_reference("a", 1, 0.0, 2.0, SCALARS_METADATA).hex()
+    '10012a170a150a016115000000404a0b0a090a077363616c617273'
     """
     event = Event(wall_time=wall_time, step=step)
-    event.summary.value.add(tag=tag, simple_value=value)
+    added = event.summary.value.add(tag=tag, simple_value=value)
+    if metadata:
+        added.metadata.MergeFromString(metadata)
     return event.SerializeToString()
 
 
@@ -100,13 +118,16 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _value_suffix(tag: str) -> bytes:
-    """Return the Summary field that wraps one ``tag``'s Value, up to its float bytes."""
+def _value_suffix(tag: str, trailer: bytes) -> bytes:
+    """Return the Summary field that wraps one ``tag``'s Value, up to its float bytes.
+
+    ``trailer`` is what follows the float in the Value (its metadata field, or nothing).
+    """
     tag_bytes = tag.encode("utf-8")
     value = b"\x0a" + _varint(len(tag_bytes)) + tag_bytes + b"\x15"
-    value_len = len(value) + 4
+    value_len = len(value) + 4 + len(trailer)
     summary = b"\x0a" + _varint(value_len) + value
-    return b"\x2a" + _varint(len(summary) + 4) + summary
+    return b"\x2a" + _varint(len(summary) + 4 + len(trailer)) + summary
 
 
 def _step_lengths(steps_u64: np.ndarray) -> np.ndarray:
@@ -118,6 +139,7 @@ def _step_lengths(steps_u64: np.ndarray) -> np.ndarray:
 
 def _encode_small(
     suffix: bytes,
+    trailer: bytes,
     steps: np.ndarray,
     walls: np.ndarray,
     values32: np.ndarray,
@@ -129,12 +151,13 @@ def _encode_small(
         parts = b"\x09" + wall_bytes if wall_bytes != b"\0" * 8 else b""
         if step:
             parts += b"\x10" + _varint(step)
-        records.append(frame_record(parts + suffix + value_bytes[4 * i : 4 * i + 4]))
+        records.append(frame_record(parts + suffix + value_bytes[4 * i : 4 * i + 4] + trailer))
     return records
 
 
 def _encode_group(
     suffix: bytes,
+    trailer: bytes,
     has_wall: bool,
     step_len: int,
     steps_u64: np.ndarray,
@@ -143,7 +166,7 @@ def _encode_group(
 ) -> np.ndarray:
     """Return framed records, one row each, for events that share tag and layout."""
     n = len(steps_u64)
-    length = (9 if has_wall else 0) + (1 + step_len if step_len else 0) + len(suffix) + 4
+    length = (9 if has_wall else 0) + (1 + step_len if step_len else 0) + len(suffix) + 4 + len(trailer)
     records = np.empty((n, HEADER_SIZE + length + FOOTER_SIZE), np.uint8)
     rows = records[:, HEADER_SIZE : HEADER_SIZE + length]
     varying: list[int] = []
@@ -172,7 +195,8 @@ def _encode_group(
     rows[:, pos : pos + len(suffix)] = np.frombuffer(suffix, np.uint8)
     pos += len(suffix)
     value_bytes = values32.view(np.uint8).reshape(n, 4)
-    rows[:, pos:] = value_bytes
+    rows[:, pos : pos + 4] = value_bytes
+    rows[:, pos + 4 :] = np.frombuffer(trailer, np.uint8)
     varying.extend(range(pos, pos + 4))
     sources.extend(np.ascontiguousarray(value_bytes.T))
     return frame_rows_in_place(records, varying, sources)
@@ -183,16 +207,22 @@ def encode_scalar_records(
     steps: np.ndarray,
     wall_times: np.ndarray,
     values: np.ndarray,
+    metadata: bytes = b"",
 ) -> bytes:
     """Return framed scalar events, in input order, encoded without protobuf objects.
 
     ``tags`` holds one tag per event, or a single tag for all; ``steps`` are
     int64, ``wall_times`` float64, ``values`` any float (stored as float32).
+    ``metadata``, a serialised ``SummaryMetadata`` (such as
+    :data:`SCALARS_METADATA`), goes on every value; empty, none does.
     The bytes equal :func:`scalar_event_reference` framed with
     :func:`~neuroboard.format.records.frame_record`, event by event.
 
     >>> data = encode_scalar_records(["a"], np.array([1]), np.array([0.0]), np.array([2.0]))
     >>> data == frame_record(scalar_event_reference("a", 1, 0.0, 2.0))
+    True
+    >>> data = encode_scalar_records(["a"], np.array([1]), np.array([0.0]), np.array([2.0]), SCALARS_METADATA)
+    >>> data == frame_record(scalar_event_reference("a", 1, 0.0, 2.0, SCALARS_METADATA))
     True
     """
     steps = np.asarray(steps, dtype=np.int64)
@@ -214,12 +244,15 @@ def encode_scalar_records(
     # Records of one tag and one layout (wall time present, step varint length)
     # share a length and are encoded together.
     keys = (tag_ids * 2 + has_wall) * 11 + step_lens
-    suffixes = [_value_suffix(tag) for tag in unique_tags]
+    trailer = b"\x4a" + _varint(len(metadata)) + metadata if metadata else b""
+    suffixes = [_value_suffix(tag, trailer) for tag in unique_tags]
     cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     if len(cuts) <= n // 64:
         bounds = [0, *cuts.tolist(), n]
         return b"".join(
-            _group_records(int(keys[a]), suffixes, steps[a:b], steps_u64[a:b], walls[a:b], values32[a:b])
+            _group_records(
+                int(keys[a]), suffixes, trailer, steps[a:b], steps_u64[a:b], walls[a:b], values32[a:b]
+            )
             for a, b in itertools.pairwise(bounds)
         )
     # Interleaved tags: encode each group at once, then put records back in order.
@@ -228,7 +261,7 @@ def encode_scalar_records(
     records: list = [None] * n
     for idx in np.split(order, group_cuts):
         blob = _group_records(
-            int(keys[idx[0]]), suffixes, steps[idx], steps_u64[idx], walls[idx], values32[idx]
+            int(keys[idx[0]]), suffixes, trailer, steps[idx], steps_u64[idx], walls[idx], values32[idx]
         )
         size = len(blob) // len(idx)
         for i, start in zip(idx.tolist(), range(0, len(blob), size)):
@@ -239,6 +272,7 @@ def encode_scalar_records(
 def _group_records(
     key: int,
     suffixes: list[bytes],
+    trailer: bytes,
     steps: np.ndarray,
     steps_u64: np.ndarray,
     walls: np.ndarray,
@@ -249,5 +283,5 @@ def _group_records(
     has_wall = bool((key // 11) % 2)
     suffix = suffixes[key // 22]
     if len(steps) < _SMALL_GROUP:
-        return b"".join(_encode_small(suffix, steps, walls, values32))
-    return _encode_group(suffix, has_wall, step_len, steps_u64, walls, values32).tobytes()
+        return b"".join(_encode_small(suffix, trailer, steps, walls, values32))
+    return _encode_group(suffix, trailer, has_wall, step_len, steps_u64, walls, values32).tobytes()

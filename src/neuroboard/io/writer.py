@@ -30,7 +30,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from neuroboard.format.codec import Event, encode_event, encode_scalar_records, file_version_event
+from neuroboard.format.codec import (
+    SCALARS_METADATA,
+    Event,
+    encode_event,
+    encode_scalar_records,
+    file_version_event,
+)
 from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
 from neuroboard.io.files import create_event_file, next_event_name
 from neuroboard.io.remote import is_url, latest_event_name, url_fs
@@ -338,7 +344,11 @@ class EventWriter(StepCounts):
     makes every flush wait until the disk holds the bytes. Once the file
     holds ``max_file_bytes`` bytes or is ``rotate_secs`` seconds old, the next
     flush starts a new file in the same run. A forked child that uses the
-    writer writes into a new file of its own.
+    writer writes into a new file of its own. With ``scalar_metadata`` every
+    scalar of :meth:`add_scalar` and :meth:`add_scalar_series` carries the
+    ``scalars`` plugin's metadata (its name only), as R's tfevents writes and
+    needs to read them; the functional API's writers turn it on, and torch's
+    form, which other writers keep, has none.
 
     A ``logdir`` that is an fsspec URL, opened with ``storage_options``,
     gets one new object per flush that has data (see the module's notes);
@@ -364,6 +374,7 @@ class EventWriter(StepCounts):
         max_file_bytes: int | None = None,
         rotate_secs: float | None = None,
         storage_options: dict | None = None,
+        scalar_metadata: bool = False,
     ) -> None:
         check_writer_options(flush_secs, max_queue, filename_suffix, "EventWriter")
         check_file_limits(max_file_bytes, rotate_secs, "EventWriter")
@@ -403,6 +414,7 @@ class EventWriter(StepCounts):
         self._steps: list[int] = []
         self._walls: list[float] = []
         self._values: list[float] = []
+        self._scalar_metadata = SCALARS_METADATA if scalar_metadata else b""
         self._queued = 0
         self._last_step: dict[str, int] = {}
         self._closed = False
@@ -466,7 +478,11 @@ class EventWriter(StepCounts):
                 stop = start + SERIES_BLOCK
                 self._chunks.append(
                     encode_scalar_records(
-                        [tag], steps[start:stop], wall_times[start:stop], values[start:stop]
+                        [tag],
+                        steps[start:stop],
+                        wall_times[start:stop],
+                        values[start:stop],
+                        self._scalar_metadata,
                     )
                 )
                 self._queued += min(stop, count) - start
@@ -624,6 +640,7 @@ class EventWriter(StepCounts):
             np.array(self._steps, np.int64),
             np.array(self._walls, np.float64),
             np.array(self._values, np.float64),
+            self._scalar_metadata,
         )
         # Cleared only once encoded: a failure leaves every scalar queued.
         self._chunks.append(record)

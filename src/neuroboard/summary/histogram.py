@@ -39,7 +39,8 @@ Reading back (:func:`histogram_value`) follows TensorBoard's own conversion
 of the legacy proto (``tensorboard/data_compat.py``): empty buckets at both
 ends are dropped, the first bucket's left edge is ``min`` and the last one's
 right edge is ``max``, since TensorFlow's outermost limits are +-DBL_MAX.
-The plugin's ``[left, right, count]`` tensor is read as it is.
+The plugin's ``[left, right, count]`` tensor is read as it is (the
+functional API writes that form: :mod:`neuroboard.summary.histogram_tensor`).
 """
 
 from __future__ import annotations

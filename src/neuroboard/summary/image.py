@@ -4,6 +4,8 @@ Format: the legacy ``Summary.Value.image`` (height, width, colorspace and PNG
 bytes), as torch and tensorboardX write it. TensorBoard's images plugin
 reads it (it turns it into the plugin's ``[width, height, png]`` string
 tensor when it loads the file), and so does every reader of the peers' files.
+:func:`image_tensor` writes that string tensor itself, one PNG per image of
+a batch, as TensorFlow 2 and R's tfevents do (the functional API's form).
 
 Pixels: a uint8 array is taken as it is. Any other dtype (bool, int, float)
 holds intensities in [0, 1]: they are multiplied by 255, rounded to the
@@ -32,6 +34,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from tensorboard.compat.proto.tensor_pb2 import TensorProto
+from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+from tensorboard.compat.proto.types_pb2 import DT_STRING
 from tensorboard.plugins.image.plugin_data_pb2 import ImagePluginData
 
 from neuroboard.format.codec import Summary, SummaryMetadata
@@ -54,6 +59,7 @@ __all__ = [
     "figure",
     "image",
     "image_metadata",
+    "image_tensor",
     "image_value",
     "images",
     "to_uint8",
@@ -246,6 +252,33 @@ def images(
     tag = as_tag(tag, caller)
     dataformats = _check_dataformats(dataformats, BATCH_FORMATS, caller)
     return _summary(tag, make_grid(_as_nhwc(imgs, dataformats, caller, arg)))
+
+
+def image_tensor(
+    tag: str, imgs: ImageLike, dataformats: str = "NHWC", *, caller: str = "summary_image", arg: str = "img"
+) -> Summary:
+    """Return a Summary holding a batch of images as the images plugin's string tensor, one PNG each.
+
+    The tensor is ``[width, height, png_1, ..., png_n]``, the sizes in ASCII
+    decimal (``b"6"``), as ``tf.summary.image`` writes it and tbparse reads
+    it, with the plugin's metadata. ``imgs`` is laid out as ``dataformats``
+    (``"NHWC"``, ``"NCHW"`` or ``"NHW"``); pixel values follow :func:`image`.
+
+    >>> tensor = image_tensor("batch", np.zeros((2, 4, 6, 3))).value[0].tensor
+    >>> tensor.string_val[:2], len(tensor.string_val)
+    ([b'6', b'4'], 4)
+    """
+    tag = as_tag(tag, caller)
+    dataformats = _check_dataformats(dataformats, BATCH_FORMATS, caller)
+    pixels = _as_nhwc(imgs, dataformats, caller, arg)
+    _, height, width, _ = pixels.shape
+    strings = [str(width).encode(), str(height).encode(), *(encode_png(item) for item in pixels)]
+    tensor = TensorProto(
+        dtype=DT_STRING,
+        tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=len(strings))]),
+        string_val=strings,
+    )
+    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=image_metadata())])
 
 
 def _render(fig: Any) -> np.ndarray:

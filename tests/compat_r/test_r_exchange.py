@@ -32,13 +32,6 @@ R_IMAGE_DIMS_ERROR = "An error ocurred. Report a issue in the tfevents repositor
 R_LEGACY_IMAGE_ERROR = "invalid connection"
 
 
-def before_r_wire_form(what: str) -> pytest.MarkDecorator:
-    """Mark a kind R reads only once the functional API writes it as R does (issue 18)."""
-    return pytest.mark.xfail(
-        strict=True, reason=f"the functional API does not yet write R's wire form: {what}"
-    )
-
-
 def float32(x: float) -> float:
     return float(np.float32(x))
 
@@ -226,7 +219,6 @@ def test_r_lists_every_value_we_wrote(nb_side):
     assert sorted(key[1:] for key in read if key[0] == "summary") == sorted(ours)
 
 
-@before_r_wire_form("R finds a scalar only when its own value carries 'scalars' metadata")
 def test_r_reads_logged_numbers(nb_side):
     logged, read, _ = nb_side
     want = {key: float32(x) for key, x in logged["numbers"].items()}
@@ -238,7 +230,6 @@ def test_r_reads_logged_numbers(nb_side):
     } == {key: ("scalars", x) for key, x in want.items()}
 
 
-@before_r_wire_form("R finds a scalar only when its own value carries 'scalars' metadata")
 def test_r_reads_summary_scalar(nb_side):
     logged, read, _ = nb_side
     ((key, x),) = logged["summary_scalar"].items()
@@ -246,7 +237,6 @@ def test_r_reads_summary_scalar(nb_side):
     assert r_summary(read, key).plugin == "scalars"
 
 
-@before_r_wire_form("R reads histograms only as the histograms plugin's (k, 3) double tensor")
 def test_r_reads_histogram(nb_side):
     _, read, ours = nb_side
     key = (RUN, "hist", 10)
@@ -258,7 +248,6 @@ def test_r_reads_histogram(nb_side):
     np.testing.assert_array_equal(entry.fields["col.count"], histogram.counts)
 
 
-@before_r_wire_form("R lists an image under 'images' only when its own value carries that plugin name")
 def test_r_lists_images_and_fails_on_tensorboards_dims(nb_side):
     # R's limitation: value() reads the dims as raw bytes in (height, width) order, TensorBoard writes
     # ASCII width and height; PNG bytes, if kept as a Summary.Image, fail on R's legacy-image path.

@@ -600,11 +600,12 @@ def test_n_may_cut_an_event_between_its_values(two_runs, type) -> None:
         "scalar",
     ],
 )
-def test_n_zero_reads_nothing_and_loses_nothing(two_runs, type) -> None:
+def test_n_zero_is_refused_as_r_refuses_it_and_loses_nothing(two_runs, type) -> None:
     conn = events_logdir(two_runs)
-    nothing = collect_events(conn, n=0, type=type)
-    assert len(nothing) == 0
-    assert_columns(nothing, type)
+    with pytest.raises(
+        ValueError, match=re.escape("collect_events(n=...): expected None or an int >= 1, got 0")
+    ):
+        collect_events(conn, n=0, type=type)
     pd.testing.assert_frame_equal(collect_events(conn, type=type), collect_events(two_runs, type=type))
 
 

@@ -5,7 +5,10 @@ file, or a connection from ``events_logdir`` that goes on where its last
 read stopped. ``type`` chooses the table: ``"any"`` (one row per event),
 ``"summary"`` (one row per summary value) or ``"scalar"`` (one row per
 scalar, the tidy table). Scalars are read without a protobuf object per
-record; the other two parse each event.
+record; the other two parse each event. ``columns`` adds columns by name
+(see :mod:`neuroboard.api.columns`): the event file and run folder of each
+row, as tbparse's ``extra_columns`` gives them, and for summary values what
+their metadata and headers say.
 """
 
 from __future__ import annotations
@@ -17,15 +20,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neuroboard.api.columns import check_columns, dir_name, extra_columns
 from neuroboard.api.functional import flush_logdir, get_default_logdir
-from neuroboard.format.codec import Event, Summary
-from neuroboard.io.logdir import EventsLogdir, Filters, ScalarBatch
+from neuroboard.format.codec import Summary
+from neuroboard.io.logdir import EventEntry, EventsLogdir, Filters, ScalarBatch, SummaryEntry
 from neuroboard.io.remote import is_url
 from neuroboard.summary.values import decode_value
 
 __all__ = ["SummaryValue", "collect_events", "events_logdir", "value"]
 
 TYPES = ("any", "summary", "scalar")
+#: The columns of each type's table, before any that ``columns=`` adds.
+COLUMNS = {
+    "any": ("run", "step", "wall_time", "what", "event"),
+    "summary": ("run", "tag", "step", "wall_time", "plugin", "summary"),
+    "scalar": ("run", "tag", "step", "wall_time", "value"),
+}
 
 
 class SummaryValue:
@@ -115,10 +125,11 @@ def _source(logdir: Any, storage_options: dict | None) -> EventsLogdir:
 
 
 def _check_n(n: Any) -> int | None:
+    # n=0 is refused, as R's collect_events refuses it: a cap of no rows is a mistake, not a read.
     if n is None:
         return None
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"collect_events(n=...): expected None or an int >= 0, got {n!r}")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"collect_events(n=...): expected None or an int >= 1, got {n!r}")
     return int(n)
 
 
@@ -133,13 +144,14 @@ def collect_events(
     verify: bool = True,
     on_corrupt: str = "warn",
     storage_options: dict | None = None,
+    columns: str | Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Return the events of ``logdir`` as a DataFrame, every point of them.
 
     ``logdir`` is a folder of runs, one event file, or a connection from
     :func:`events_logdir` (then only what is new since its last read); by
     default the functional API's default logdir (``get_default_logdir()``).
-    ``n`` caps the rows (events for ``"any"``, values otherwise). ``runs``
+    ``n`` (>= 1) caps the rows (events for ``"any"``, values otherwise). ``runs``
     and ``tags`` keep names or glob patterns, ``steps=(start, stop)`` keeps
     ``start <= step < stop``; they apply while reading. ``verify=False``
     skips the checksums. Damaged records are reported as ``on_corrupt``
@@ -149,7 +161,14 @@ def collect_events(
     Columns: ``"scalar"``: run, tag, step, wall_time, value. ``"summary"``:
     run, tag, step, wall_time, plugin, summary (a :class:`SummaryValue`).
     ``"any"``: run, step, wall_time, what (which field the event holds:
-    ``file_version``, ``summary``, ...), event (the ``Event``).
+    ``file_version``, ``summary``, ...), event (the ``Event``). ``columns``
+    names more, after these: for every type ``dir_name`` (the run as
+    tbparse names it: ``""`` for the logdir itself, whose run is ``"."``)
+    and ``file_name`` (the event file's base name); for ``"summary"`` also
+    ``display_name``, ``description``, ``min``, ``max``, ``num``, ``sum``,
+    ``sum_squares`` (histograms), ``width``, ``height`` (images),
+    ``content_type``, ``length_frames``, ``sample_rate`` (audio); see
+    :mod:`neuroboard.api.columns`. Naming a default column adds nothing.
 
     >>> import tempfile, neuroboard
     >>> d = tempfile.mkdtemp()
@@ -157,40 +176,52 @@ def collect_events(
     ...     for i in range(5): w.add_scalar("my_log", i / 10, i)
     >>> len(collect_events(d)), len(collect_events(d, type="summary")), len(collect_events(d, type="scalar"))
     (6, 5, 5)
+    >>> collect_events(d, type="scalar", columns=["dir_name", "file_name"]).columns.tolist()[-2:]
+    ['dir_name', 'file_name']
     """
     if type not in TYPES:
         raise ValueError(
             f"collect_events(type=...): expected one of {', '.join(map(repr, TYPES))}, got {type!r}"
         )
     n = _check_n(n)
+    extra = check_columns(columns, type, COLUMNS[type])
     filters = Filters.make(runs, tags, steps)
     # What log_event wrote into this logdir is read back without waiting for the background flush.
     source = _source(logdir, storage_options)
     options = {"verify": bool(verify), "on_corrupt": on_corrupt}
     if type == "scalar":
-        return scalar_frame(source.scalars(filters, n, **options))
+        return scalar_frame(source.scalars(filters, n, **options), extra)
     if type == "summary":
-        return _summary_frame(source.summary_values(filters, n, **options))
-    return _event_frame(source.events(filters, n, **options))
+        return _summary_frame(source.summary_values(filters, n, **options), extra)
+    return _event_frame(source.events(filters, n, **options), extra)
 
 
-def _strings(names: list[str], codes: list[np.ndarray]) -> pd.Series:
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    # Each column's chunks are freed as soon as they are joined, to bound peak memory.
+    out = np.concatenate(parts) if parts else np.zeros(0, dtype)
+    parts.clear()
+    return out
+
+
+def _strings(names: list[str], codes: np.ndarray) -> pd.Series:
     # Taking from the few distinct strings skips pandas' check of every row.
     distinct = pd.array(names, dtype="str") if names else pd.array([], dtype="str")
-    joined = np.concatenate(codes) if codes else np.zeros(0, np.int32)
-    codes.clear()
-    return pd.Series(distinct.take(joined), copy=False)
+    return pd.Series(distinct.take(codes), copy=False)
 
 
-def scalar_frame(batches: Iterable[ScalarBatch]) -> pd.DataFrame:
+def scalar_frame(batches: Iterable[ScalarBatch], columns: Sequence[str] = ()) -> pd.DataFrame:
     """Return scalar batches as ``collect_events(type="scalar")``'s table: run, tag, step, wall_time, value.
+
+    ``columns`` may add ``dir_name`` and ``file_name``, built like the run
+    column from a code per batch, not a string per row.
 
     >>> scalar_frame([]).columns.tolist()
     ['run', 'tag', 'step', 'wall_time', 'value']
     """
     runs: dict[str, int] = {}
     tags: dict[str, int] = {}
-    run_codes, tag_codes, steps, walls, values = [], [], [], [], []
+    files: dict[str, int] | None = {} if "file_name" in columns else None
+    run_codes, tag_codes, file_codes, steps, walls, values = [], [], [], [], [], []
     for batch in batches:
         code = runs.setdefault(batch.run, len(runs))
         lookup = np.array([tags.setdefault(t, len(tags)) for t in batch.tag_names], np.int32)
@@ -199,37 +230,41 @@ def scalar_frame(batches: Iterable[ScalarBatch]) -> pd.DataFrame:
         steps.append(batch.step)
         walls.append(batch.wall_time)
         values.append(batch.value)
+        if files is not None:
+            name = os.path.basename(batch.path)
+            file_codes.append(np.full(len(batch), files.setdefault(name, len(files)), np.int32))
+    run_code = _joined(run_codes, np.int32)
+    table = {
+        "run": _strings(list(runs), run_code),
+        "tag": _strings(list(tags), _joined(tag_codes, np.int32)),
+        "step": _joined(steps, np.int64),
+        "wall_time": _joined(walls, np.float64),
+        "value": _joined(values, np.float64),
+    }
+    if "dir_name" in columns:
+        table["dir_name"] = _strings([dir_name(run) for run in runs], run_code)
+    if files is not None:
+        table["file_name"] = _strings(list(files), _joined(file_codes, np.int32))
+    return pd.DataFrame(table, copy=False)
 
-    def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-        # Each column's chunks are freed as soon as they are joined, to bound peak memory.
-        out = np.concatenate(parts) if parts else np.zeros(0, dtype)
-        parts.clear()
-        return out
 
-    return pd.DataFrame(
-        {
-            "run": _strings(list(runs), run_codes),
-            "tag": _strings(list(tags), tag_codes),
-            "step": joined(steps, np.int64),
-            "wall_time": joined(walls, np.float64),
-            "value": joined(values, np.float64),
-        },
-        copy=False,
-    )
-
-
-def _summary_frame(entries: Iterable) -> pd.DataFrame:
+def _summary_frame(entries: Iterable[SummaryEntry], columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    if columns:
+        entries = list(entries)
     rows = [
         (e.run, e.value.tag, e.event.step, e.event.wall_time, e.plugin, SummaryValue(e.value, e.plugin))
         for e in entries
     ]
-    columns = ["run", "tag", "step", "wall_time", "plugin", "summary"]
-    return _frame(rows, columns)
+    frame = _frame(rows, list(COLUMNS["summary"]))
+    return frame.assign(**extra_columns(entries, columns)) if columns else frame
 
 
-def _event_frame(events: Iterable[tuple[str, Event]]) -> pd.DataFrame:
-    rows = [(run, e.step, e.wall_time, e.WhichOneof("what"), e) for run, e in events]
-    return _frame(rows, ["run", "step", "wall_time", "what", "event"])
+def _event_frame(events: Iterable[EventEntry], columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    if columns:
+        events = list(events)
+    rows = [(e.run, e.event.step, e.event.wall_time, e.event.WhichOneof("what"), e.event) for e in events]
+    frame = _frame(rows, list(COLUMNS["any"]))
+    return frame.assign(**extra_columns(events, columns)) if columns else frame
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from neuroboard.format.codec import Event, Summary
+from neuroboard.format.codec import Event, Summary, SummaryMetadata
 from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
 from neuroboard.format.scalars import (
     VALUES_PER_RECORD,
@@ -33,7 +33,7 @@ from neuroboard.format.scalars import (
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, walk_runs
 from neuroboard.io.remote import is_url, list_runs, url_fs
 
-__all__ = ["EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
+__all__ = ["EventEntry", "EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
 
 # Bytes read at a time. A few MiB keep the arrays of one chunk in cache-friendly
 # sizes and bound the reader's memory to a small multiple of the result.
@@ -114,7 +114,7 @@ class Filters:
 
 @dataclass
 class ScalarBatch:
-    """Scalars of one run read together: ``tag`` indexes ``tag_names``."""
+    """Scalars of one run read together: ``tag`` indexes ``tag_names``; ``path`` is their event file."""
 
     run: str
     tag_names: list[str]
@@ -122,6 +122,7 @@ class ScalarBatch:
     step: np.ndarray
     wall_time: np.ndarray
     value: np.ndarray
+    path: str = ""
 
     def __len__(self) -> int:
         return len(self.step)
@@ -129,12 +130,27 @@ class ScalarBatch:
 
 @dataclass
 class SummaryEntry:
-    """One summary value with its event, and the plugin its tag has in its run."""
+    """One summary value with its event and event file, and the plugin its tag has in its run.
+
+    ``metadata`` is the first metadata of its tag in its run that summary
+    reads have met (TensorBoard keeps that one), None while there is none.
+    """
 
     run: str
     event: Event
     value: Summary.Value
     plugin: str
+    path: str = ""
+    metadata: SummaryMetadata | None = None
+
+
+@dataclass
+class EventEntry:
+    """One event, with its run and its event file."""
+
+    run: str
+    event: Event
+    path: str
 
 
 class EventsLogdir:
@@ -172,6 +188,8 @@ class EventsLogdir:
         # Per file: (offset of a record, how many of its values were already returned).
         self._skip: dict[str, tuple[int, int]] = {}
         self._plugins: dict[str, Plugins] = {}
+        # Per run and tag: the first metadata met, for the columns that describe a value.
+        self._metadata: dict[str, dict[str, SummaryMetadata]] = {}
         # Paths passed over with a warning: each is told once, not at every read.
         self._warned: set[str] = set()
 
@@ -281,6 +299,7 @@ class EventsLogdir:
                 entries.step[chosen],
                 entries.wall[chosen],
                 entries.value[chosen],
+                reader.path,
             )
             if cut is not None:
                 chunks.close()
@@ -298,8 +317,8 @@ class EventsLogdir:
         *,
         verify: bool = True,
         on_corrupt: str = "warn",
-    ) -> Iterator[tuple[str, Event]]:
-        """Yield ``(run, event)`` for each event that is new since the last read, at most ``n``."""
+    ) -> Iterator[EventEntry]:
+        """Yield each event that is new since the last read, at most ``n``."""
         count = 0
         for run, event, offset, reader in self._records(filters, verify, on_corrupt):
             if filters.tags is not None and not any(filters.keep_tag(v.tag) for v in event.summary.value):
@@ -307,7 +326,7 @@ class EventsLogdir:
             if n is not None and count >= n:
                 reader.offset = offset
                 return
-            yield run, event
+            yield EventEntry(run, event, reader.path)
             count += 1
 
     def summary_values(
@@ -322,20 +341,24 @@ class EventsLogdir:
         count = 0
         for run, event, offset, reader in self._records(filters, verify, on_corrupt):
             plugins = self._plugins[run]
+            described = self._metadata.setdefault(run, {})
             skip = self._skipped(reader, offset)
             for index, value in enumerate(event.summary.value):
-                plugin = plugins.get(value.tag)
+                tag = value.tag
+                plugin = plugins.get(tag)
                 if plugin is None:
                     plugin = _own_plugin(value)
                     if value.HasField("metadata"):
-                        plugins[value.tag] = plugin
-                if index < skip or not filters.keep_tag(value.tag):
+                        plugins[tag] = plugin
+                if tag not in described and value.HasField("metadata"):
+                    described[tag] = value.metadata
+                if index < skip or not filters.keep_tag(tag):
                     continue
                 if n is not None and count >= n:
                     reader.offset = offset
                     self._skip[reader.path] = (offset, index)
                     return
-                yield SummaryEntry(run, event, value, plugin)
+                yield SummaryEntry(run, event, value, plugin, reader.path, described.get(tag))
                 count += 1
 
     def _skipped(self, reader: FileRecordReader, offset: int) -> int:

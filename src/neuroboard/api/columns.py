@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from neuroboard.format.codec import Summary
-from neuroboard.summary.audio import _parse_wav
+from neuroboard.summary.audio import parse_wav
 from neuroboard.summary.tensor import tensor_array
 
 __all__ = ["EXTRA_COLUMNS", "check_columns", "dir_name", "extra_columns"]
@@ -119,7 +119,7 @@ def _audio(entry: Any) -> tuple[str | None, int | None, float]:
         return None, None, _NAN
     try:
         # The header only: what a player reads before any sample.
-        _code, channels, width, rate, samples = _parse_wav(strings[0])
+        _code, channels, width, rate, samples = parse_wav(strings[0])
     except ValueError:
         return None, None, _NAN
     return "audio/wav", len(samples) // (width * channels), float(rate)

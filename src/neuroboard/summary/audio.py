@@ -54,6 +54,7 @@ __all__ = [
     "audio_value",
     "decode_wav",
     "encode_wav",
+    "parse_wav",
 ]
 
 PLUGIN_NAME = "audio"
@@ -106,7 +107,7 @@ def _as_rate(sample_rate: Any, caller: str) -> int:
 def _check_wav(data: bytes, caller: str) -> None:
     """Raise unless ``data`` is a PCM or float WAV file that :func:`decode_wav` can read."""
     try:
-        _parse_wav(data)
+        parse_wav(data)
     except ValueError as error:
         raise ValueError(
             f"{caller}(snd_tensor=...): {_EXPECTED}, got {len(data)} bytes that are not a PCM or float WAV file "
@@ -198,12 +199,15 @@ _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _FLOAT_DTYPES = {4: "<f4", 8: "<f8"}
 
 
-def _parse_wav(data: bytes) -> tuple[int, int, int, int, bytes]:
+def parse_wav(data: bytes) -> tuple[int, int, int, int, bytes]:
     """Return (format code, channels, bytes per sample, rate, sample bytes) of a WAV file.
 
     Raise ``ValueError`` saying what is wrong with anything but integer PCM
     of 1 to 4 bytes or float of 4 or 8 bytes. A file cut short keeps the
     samples it has.
+
+    >>> parse_wav(encode_wav(np.zeros((4, 2)), 8000))[:4]
+    (1, 2, 2, 8000)
     """
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError("no RIFF/WAVE header")
@@ -241,7 +245,7 @@ def _parse_wav(data: bytes) -> tuple[int, int, int, int, bytes]:
 
 def _decode_wav(data: bytes, where: str) -> tuple[np.ndarray, int]:
     try:
-        code, channels, width, rate, frames = _parse_wav(data)
+        code, channels, width, rate, frames = parse_wav(data)
     except ValueError as error:
         raise ValueError(
             f"{where}: expected the bytes of a PCM or float WAV file, got {len(data)} bytes ({error})"

@@ -31,9 +31,10 @@ compat: $(VENV)/.stamp-compat
 R_LIB ?= $(VENV)/r-lib
 
 compat-r: $(VENV)/.stamp-test
-	@sh tests/compat_r/prepare.sh '$(abspath $(R_LIB))' '$(TFEVENTS_SRC)' '$(WAV_SRC)'; status=$$?; \
+	@lib='$(R_LIB)'; case "$$lib" in /*) ;; *) lib="$$PWD/$$lib";; esac; \
+	sh tests/compat_r/prepare.sh "$$lib" '$(TFEVENTS_SRC)' '$(WAV_SRC)'; status=$$?; \
 	if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
-	NEUROBOARD_COMPAT_R=1 NEUROBOARD_R_LIB='$(abspath $(R_LIB))' $(BIN)/python -m pytest tests/compat_r -q -p no:cacheprovider
+	NEUROBOARD_COMPAT_R=1 NEUROBOARD_R_LIB="$$lib" $(BIN)/python -m pytest tests/compat_r -q -p no:cacheprovider
 
 setup: $(VENV)/.stamp-base
 

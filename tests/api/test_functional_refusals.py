@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
 
+import neuroboard
 from neuroboard import (
     SummaryWriter,
     as_event,
@@ -178,3 +180,24 @@ def test_a_hand_built_summary_with_two_tags_is_refused(tmp_path) -> None:
     with with_logdir(tmp_path), pytest.raises(TypeError, match=r"^log_event\(x=\.\.\.\): .* own tag 'y'"):
         log_event(x=summary, step=0)
     assert _files(tmp_path) == []
+
+
+def test_a_refused_call_leaves_the_callers_event_untagged(tmp_path) -> None:
+    event = as_event(0.5, 0, 0.0)
+    with with_logdir(tmp_path), pytest.raises(TypeError):
+        log_event(a=event, bad=object())
+    assert event.summary.value[0].tag == ""
+
+
+@pytest.mark.parametrize(
+    ("build", "call"),
+    [
+        (lambda: neuroboard.hparams_hparam("lr", display_name=5), "hparams_hparam(display_name=...)"),
+        (lambda: neuroboard.hparams_hparam("lr", description=b"x"), "hparams_hparam(description=...)"),
+        (lambda: neuroboard.hparams_metric("loss", group=1), "hparams_metric(group=...)"),
+        (lambda: neuroboard.hparams_metric("loss", description=5), "hparams_metric(description=...)"),
+    ],
+)
+def test_hparams_texts_that_are_not_str_are_refused(build, call) -> None:
+    with pytest.raises(TypeError, match=re.escape(call) + ": expected a str or None, got "):
+        build()

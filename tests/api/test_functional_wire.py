@@ -162,7 +162,7 @@ def test_the_image_is_the_plugins_string_tensor_of_one_png_per_image(logdir) -> 
     assert tensor.string_val[:2] == [b"6", b"4"]
     for png, pixels in zip(tensor.string_val[2:], BATCH):
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), pixels)
-    # Encoded bytes stay a Summary.Image, now with the plugin named.
+    # Encoded bytes stay a Summary.Image, with the plugin named.
     assert by_tag["png"].WhichOneof("value") == "image"
 
 
@@ -360,3 +360,24 @@ def test_tensorboard_serves_each_image_of_the_batch(tensorboard_server) -> None:
         assert entry["step"] == 2
         served = tensorboard_server.read(f"/data/plugin/images/individualImage?{entry['query']}")
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(served))), pixels)
+
+
+def test_a_scalar_whose_metadata_names_no_plugin_gets_the_scalars_plugin(tmp_path) -> None:
+    # A converter's display name alone would leave R without a reader for the value.
+    event = as_event(0.5, 0, 0.0)
+    event.summary.value[0].metadata.CopyFrom(neuroboard.format.codec.SummaryMetadata(display_name="Loss"))
+    with with_logdir(tmp_path):
+        log_event(loss=event, step=0)
+    (written,) = _events(tmp_path)
+    metadata = written.summary.value[0].metadata
+    assert (metadata.plugin_data.plugin_name, metadata.display_name) == ("scalars", "Loss")
+
+
+def test_the_callers_event_is_left_as_it_was_given(tmp_path) -> None:
+    event = as_event(0.5, 7, 1.0)
+    given = event.SerializeToString()
+    with with_logdir(tmp_path):
+        log_event(a=event, step=1)
+        log_event(b=event, step=2)
+    assert event.SerializeToString() == given
+    assert [(e.step, e.summary.value[0].tag) for e in _events(tmp_path)] == [(1, "a"), (2, "b")]

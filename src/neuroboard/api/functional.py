@@ -314,6 +314,10 @@ def _collect(values: dict, folder: str, step: int, wall: float, path: str, out: 
                 raise TypeError(
                     f"log_event({where}=...): as_event returned a {type(event).__name__}, not an Event"
                 )
+            # The caller's own Event (or a converter's cached one) is left as it was given.
+            own = Event()
+            own.CopyFrom(event)
+            event = own
             for value in event.summary.value:
                 if not value.tag:
                     value.tag = name
@@ -411,8 +415,8 @@ def _one_value_each(event: Event) -> list[Event]:
         return [event]
     values = event.summary.value
     for value in values:
-        if not value.HasField("metadata") and value.WhichOneof("value") == "simple_value":
-            value.metadata.CopyFrom(_SCALARS)
+        if value.WhichOneof("value") == "simple_value" and not value.metadata.plugin_data.plugin_name:
+            value.metadata.plugin_data.plugin_name = _SCALARS.plugin_data.plugin_name
     if len(values) < 2:
         return [event]
     bare = Event()

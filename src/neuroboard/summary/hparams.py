@@ -233,6 +233,12 @@ def _discrete_type(values: list[HParamValue], func: str) -> int:
     return kinds.pop()
 
 
+def _check_texts(func: str, **texts: str | None) -> None:
+    for arg, text in texts.items():
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"{func}({arg}=...): expected a str or None, got {type(text).__name__} {text!r}")
+
+
 def hparam(
     name: str,
     domain: Sequence[HParamValue] | tuple[float, float] | None = None,
@@ -253,6 +259,7 @@ def hparam(
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"{func}(name=...): expected a non-empty str, got {name!r}")
+    _check_texts(func, display_name=display_name, description=description)
     info = api_pb2.HParamInfo(name=name, display_name=display_name or "", description=description or "")
     if domain is None:
         return info
@@ -297,6 +304,7 @@ def metric(
     """
     if not isinstance(tag, str) or not tag:
         raise TypeError(f"{func}(tag=...): expected a non-empty str, got {tag!r}")
+    _check_texts(func, group=group, display_name=display_name, description=description)
     if dataset_type not in _DATASETS:
         raise ValueError(
             f"{func}(dataset_type=...): expected 'training', 'validation' or None, got {dataset_type!r}"

@@ -624,6 +624,26 @@ class Observer:
         """
         observer_views.to_tensorboard(self, writer_or_logdir, prefix)
 
+    def to_nwb(self, path: str | os.PathLike[str], *, time_unit: str = "s", **metadata: Any) -> None:
+        """Write the recordings as the NWB file ``path``: spikes as the Units table, variables as TimeSeries.
+
+        ``dt`` carries no unit: ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``)
+        says which, and every time is written in seconds. ``units={key: unit}``
+        names the unit of a recorded quantity (``"n/a"`` otherwise); the
+        population rates are in Hz. Session metadata (``session_description``,
+        ``identifier`` (a uuid4), ``session_start_time`` (now),
+        ``experimenter``, ``institution``, ``lab``, ``subject``) and
+        ``compression`` are keywords too. Needs pynwb (``pip install
+        neuroboard[nwb]``); the layout is in :mod:`neuroboard.neuro.nwb`.
+
+        >>> import tempfile, os
+        >>> obs = Observer(0.5, record_spikes=[("lif", "s")]); obs.record(0, record_spikes=[np.ones(2)])
+        >>> obs.to_nwb(os.path.join(tempfile.mkdtemp(), "run.nwb"), time_unit="ms")
+        """
+        from neuroboard.neuro.nwb import observer_to_nwb
+
+        observer_to_nwb(self, path, time_unit=time_unit, **metadata)
+
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib).
 

@@ -1,0 +1,310 @@
+"""An Observer's recordings written as an NWB file (pynwb, the ``nwb`` extra), ready for DANDI.
+
+- spikes: the file's Units table, one row per neuron of each spike
+  population (silent neurons included, so that row ``k`` of a population is
+  its neuron ``k``), with the spike times in seconds, ``population`` and
+  ``neuron`` columns, and the step size as the table's ``resolution``;
+- ``out``, ``loss`` and every recorded variable: a TimeSeries in
+  ``acquisition`` named ``<node>_<var>``, steps on axis 0, with ``rate`` and
+  ``starting_time`` when the steps are evenly spaced (else ``timestamps``),
+  and the neurons its columns hold written in its description;
+- each spike population's rate: a TimeSeries ``<node>_<var>_rate`` in Hz in
+  the ``ecephys`` processing module.
+
+pynwb is imported only here, and only when a file is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from neuroboard.summary.convert import as_path
+
+if TYPE_CHECKING:
+    from neuroboard.neuro.observer import Observer
+
+__all__ = ["TIME_UNITS", "observer_to_nwb"]
+
+#: The units ``dt`` may be given in, as divisors that turn a time in that unit into seconds.
+TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
+#: Rows handed to HDF5 per write when a recording is read from an ``Observer(hdf5=...)`` file.
+_READ_BYTES = 1 << 24
+_WHERE = "Observer.to_nwb"
+
+
+def _where(arg: str) -> str:
+    return f"{_WHERE}({arg}=...)"
+
+
+def _text(value: Any, arg: str, optional: bool = True) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{_where(arg)}: expected a non-empty str, got {value!r}")
+    return value
+
+
+def _start_time(value: Any) -> datetime.datetime:
+    if value is None:
+        return datetime.datetime.now(datetime.timezone.utc).astimezone()
+    if not isinstance(value, datetime.datetime):
+        raise TypeError(f"{_where('session_start_time')}: expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{_where('session_start_time')}: expected a datetime with a timezone (NWB requires one), "
+            f"got {value.isoformat()}"
+        )
+    return value
+
+
+def _experimenter(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, Sequence) or not names or not all(isinstance(n, str) and n for n in names):
+        raise TypeError(f"{_where('experimenter')}: expected a name or a list of names (str), got {value!r}")
+    return list(names)
+
+
+def _subject(value: Any) -> Any:
+    from pynwb.file import Subject
+
+    if value is None or isinstance(value, Subject):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{_where('subject')}: expected a pynwb Subject or a dict of its fields, got {type(value).__name__}"
+        )
+    try:
+        return Subject(**value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{_where('subject')}: pynwb's Subject refused {dict(value)!r}: {error}") from error
+
+
+def _name(key: Any) -> str:
+    # NWB object names may not hold a slash; the key itself goes into the description.
+    text = key if isinstance(key, str) else "_".join(key)
+    return text.replace("/", "_")
+
+
+def _label(key: Any) -> str:
+    return key if isinstance(key, str) else "/".join(key)
+
+
+def _units(value: Any, keys: list[Any]) -> dict[Any, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{_where('units')}: expected a dict of key -> unit (str), got {type(value).__name__}")
+    by_label = {_label(key): key for key in keys}
+    found = {}
+    for key, unit in value.items():
+        label = key if isinstance(key, str) else _label(tuple(key)) if isinstance(key, tuple) else None
+        if label not in by_label:
+            known = ", ".join(map(repr, by_label)) or "none"
+            raise ValueError(f"{_where('units')}: {key!r} is not a recorded quantity (recorded: {known})")
+        if not isinstance(unit, str) or not unit:
+            raise TypeError(f"{_where('units')}: expected a non-empty str as the unit of {key!r}, got {unit!r}")
+        found[by_label[label]] = unit
+    return found
+
+
+def _neurons_text(reducer: Any, indices: np.ndarray | None, width: int) -> str:
+    """Return which neurons a series holds, in words: its columns, or what its one value reduces."""
+    if indices is None:
+        chosen = f"all {width} neurons in order" if reducer is None else "all neurons"
+    else:
+        kept = np.flatnonzero(indices) if indices.dtype.kind == "b" else indices
+        listed = ", ".join(str(int(i)) for i in kept)
+        chosen = f"neurons [{listed}] of the population"
+        if (kept < 0).any():
+            chosen += " (a negative index counts from the last neuron)"
+    if reducer is None:
+        return f"column i is the i-th of {chosen}"
+    name = getattr(reducer, "name", None) or getattr(reducer, "__name__", "a reduction")
+    return f"one value per step: the {name} over {chosen}"
+
+
+def _data(buffer: Any, compression: str | None) -> Any:
+    """Return a series' values for pynwb: an array, or an iterator over the HDF5 dataset it streams to."""
+    from hdmf.data_utils import DataChunkIterator
+
+    dataset = getattr(getattr(buffer, "_values", None), "dataset", None)
+    if dataset is not None and dataset.ndim <= 2:
+        # Observer(hdf5=...): read the file in slabs, so that memory stays bounded whatever its size.
+        buffer.flush()
+        row_bytes = max(1, dataset.dtype.itemsize * int(np.prod(dataset.shape[1:], dtype=np.int64)))
+        data: Any = DataChunkIterator(data=dataset, buffer_size=max(1, _READ_BYTES // row_bytes))
+    else:
+        values = buffer.values
+        data = values.reshape(len(values), -1) if values.ndim > 2 else values
+    return _wrapped(data, compression)
+
+
+def _wrapped(data: Any, compression: str | None) -> Any:
+    from hdmf.backends.hdf5 import H5DataIO
+
+    return H5DataIO(data, compression=compression) if compression else H5DataIO(data)
+
+
+def _timing(steps: np.ndarray, dt_s: float, sampling_steps: int) -> dict[str, Any]:
+    """Return the TimeSeries timing of ``steps``: rate and starting time if evenly spaced, else timestamps."""
+    gaps = np.diff(steps)
+    if len(gaps) == 0 or (gaps[0] > 0 and (gaps == gaps[0]).all()):
+        every = int(gaps[0]) if len(gaps) else sampling_steps
+        return {"rate": 1.0 / (every * dt_s), "starting_time": float(steps[0] * dt_s) if len(steps) else 0.0}
+    return {"timestamps": steps * dt_s}
+
+
+def _seconds(steps: np.ndarray, dt: float, divisor: float) -> np.ndarray:
+    # step × dt first, as Observer.times gives it; then one division into seconds.
+    times = steps * dt
+    return times / divisor if divisor != 1.0 else times
+
+
+def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any], list[Any]]:
+    """Return the Units table's columns and each population's rate TimeSeries arguments."""
+    from hdmf.common import VectorData, VectorIndex
+
+    times_parts, ends_parts, populations, neurons, rates = [], [], [], [], []
+    total = 0
+    for node, var in obs.recorded_spikes:
+        buffer = obs._spike_buffer(node, var)
+        steps, fired = buffer.events()
+        n = buffer.n_neurons
+        # A stable sort keeps each neuron's spikes in step order; 16-bit keys sort by radix, in one pass.
+        keys = fired.astype(np.uint16) if n <= 1 << 16 else fired
+        order = np.argsort(keys, kind="stable")
+        times_parts.append(_seconds(steps[order], dt, divisor))
+        ends_parts.append(total + np.cumsum(np.bincount(fired, minlength=n)))
+        total += len(steps)
+        populations += [f"{node}/{var}"] * n
+        neurons.append(np.arange(n))
+        # The rate comes from the events just read: with hdf5= they are not read from the file again.
+        rate = obs._population_rate(node, var, None, None, steps).to_numpy() * divisor
+        rates.append(((node, var), rate, buffer.first_step))
+    if not populations:
+        return [], rates
+    spike_times = VectorData(
+        name="spike_times",
+        description="the spike times of each neuron, in seconds (step x dt)",
+        data=_wrapped(np.concatenate(times_parts), None),
+    )
+    columns = [
+        spike_times,
+        VectorIndex(name="spike_times_index", data=np.concatenate(ends_parts), target=spike_times),
+        VectorData(name="population", description="the recorded (node, var) as node/var", data=populations),
+        VectorData(name="neuron", description="the neuron's index in its population", data=np.concatenate(neurons)),
+    ]
+    return columns, rates
+
+
+def observer_to_nwb(
+    obs: Observer,
+    path: str | os.PathLike[str],
+    *,
+    time_unit: str = "s",
+    units: Mapping[Any, str] | None = None,
+    session_description: str = "a simulation recorded by neuroboard's Observer",
+    identifier: str | None = None,
+    session_start_time: datetime.datetime | None = None,
+    experimenter: str | Sequence[str] | None = None,
+    institution: str | None = None,
+    lab: str | None = None,
+    subject: Any = None,
+    compression: str | None = None,
+) -> None:
+    """Write ``obs``'s spikes, variables and population rates as the NWB file ``path`` (see the module).
+
+    Arguments are checked before anything is written; see :meth:`Observer.to_nwb`.
+
+    >>> import tempfile, os
+    >>> from neuroboard.neuro import Observer
+    >>> obs = Observer(0.001); obs.record(0, output=1.0)
+    >>> observer_to_nwb(obs, os.path.join(tempfile.mkdtemp(), "run.nwb"))
+    """
+    target = as_path(path, _WHERE, "path")
+    if time_unit not in TIME_UNITS:
+        raise ValueError(f"{_where('time_unit')}: expected one of {', '.join(TIME_UNITS)}, got {time_unit!r}")
+    divisor = TIME_UNITS[time_unit]
+    keys = [key for key, buffer in obs._buffers.items() if len(buffer)]
+    unit_of = _units(units, keys)
+    description = _text(session_description, "session_description", optional=False)
+    identifier = _text(identifier, "identifier") or str(uuid.uuid4())
+    start = _start_time(session_start_time)
+    names = _experimenter(experimenter)
+    institution, lab = _text(institution, "institution"), _text(lab, "lab")
+    if compression is not None and compression not in ("gzip", "lzf"):
+        raise ValueError(f"{_where('compression')}: expected None, 'gzip' or 'lzf', got {compression!r}")
+    spike_names = [_name((*key, "rate")) for key in obs.recorded_spikes]
+    series_names = [_name(key) for key in keys] + spike_names
+    clash = next((name for name in series_names if series_names.count(name) > 1), None)
+    if clash is not None:
+        raise ValueError(f"{_WHERE}: two recorded quantities would share the NWB name {clash!r}")
+
+    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+    from pynwb.misc import Units
+
+    person = _subject(subject)
+    dt = obs.dt
+    dt_s = dt / divisor
+    nwbfile = NWBFile(
+        session_description=description,
+        identifier=identifier,
+        session_start_time=start,
+        experimenter=names,
+        institution=institution,
+        lab=lab,
+        subject=person,
+    )
+    variables = {key: (reducer, indices) for key, reducer, indices in obs._vars}
+    for key in keys:
+        buffer = obs._buffers[key]
+        data = _data(buffer, compression)
+        reducer, indices = variables.get(key, (None, None))
+        shape = getattr(data.data, "maxshape", None) or np.shape(data.data)
+        width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
+        if key in variables:
+            text = f"{_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
+                reducer, indices, width
+            )
+        else:
+            text = f"the network's {'output' if key == 'out' else 'loss'} recorded by neuroboard's Observer"
+        nwbfile.add_acquisition(
+            TimeSeries(
+                name=_name(key),
+                data=data,
+                unit=unit_of.get(key, "n/a"),
+                description=text,
+                **_timing(buffer.steps, dt_s, obs.sampling_steps),
+            )
+        )
+    columns, rates = _spike_columns(obs, dt, divisor)
+    if columns:
+        nwbfile.units = Units(
+            name="units",
+            description="spikes recorded by neuroboard's Observer, one row per neuron of each population",
+            resolution=dt_s,
+            id=np.arange(len(columns[3].data)),
+            columns=columns,
+        )
+        module = nwbfile.create_processing_module("ecephys", "population rates of the Units table's spikes")
+        for (node, var), rate, first in rates:
+            module.add(
+                TimeSeries(
+                    name=_name((node, var, "rate")),
+                    data=_wrapped(rate, compression),
+                    unit="Hz",
+                    description=f"spikes per neuron per second of {node}/{var}, at every step",
+                    rate=1.0 / dt_s,
+                    starting_time=float(first * dt_s),
+                )
+            )
+    with NWBHDF5IO(target, "w") as io:
+        io.write(nwbfile)

@@ -1,0 +1,150 @@
+"""Observer.to_nwb: every file read back with pynwb value for value, and checked by nwbinspector."""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+import numpy as np
+import pytest
+
+from neuroboard.neuro import Observer
+
+pynwb = pytest.importorskip("pynwb")
+nwbinspector = pytest.importorskip("nwbinspector")
+
+SUBJECT = {"subject_id": "net-1", "species": "Mus musculus", "sex": "U", "age": "P90D"}
+
+
+def _run(tmp_path: os.PathLike[str] | None = None, steps: int = 200, n: int = 20, **kwargs: object) -> Observer:
+    rng = np.random.default_rng(7)
+    hdf5 = None if tmp_path is None else os.path.join(tmp_path, "rec.h5")
+    obs = Observer(
+        0.5,
+        sampling_steps=2,
+        record_vars=[("lif", "v", False), ("lif", "v_mean", "mean", [0, 2, 4]), ("qif", "u", False, [1, 3])],
+        record_spikes=[("lif", "s"), ("qif", "s")],
+        hdf5=hdf5,
+        **kwargs,
+    )
+    for step in range(steps):
+        v = rng.normal(size=n).astype(np.float32)
+        obs.record(
+            step,
+            output=float(step),
+            loss=1.0 / (step + 1),
+            record_vars=[v, v, v * 2],
+            record_spikes=[rng.random(n) < 0.1, (rng.random(5) < 0.3).astype(np.int64) * 2],
+        )
+    return obs
+
+
+def _problems(path: str) -> list:
+    important = {nwbinspector.Importance.CRITICAL, nwbinspector.Importance.BEST_PRACTICE_VIOLATION}
+    return [m for m in nwbinspector.inspect_nwbfile(nwbfile_path=path) if m.importance in important]
+
+
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_read_back_value_for_value(tmp_path, on_disk):
+    obs = _run(tmp_path if on_disk else None)
+    path = os.fspath(tmp_path / "run.nwb")
+    start = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    obs.to_nwb(
+        path,
+        time_unit="ms",
+        units={("lif", "v"): "mV", "out": "a.u."},
+        session_description="two populations",
+        identifier="run-1",
+        session_start_time=start,
+        experimenter="Doe, Jane",
+        institution="Somewhere",
+        lab="Models",
+        subject=SUBJECT,
+    )
+    dt_s = 0.5 / 1000
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        nwb = io.read()
+        assert (nwb.identifier, nwb.session_description, nwb.session_start_time) == ("run-1", "two populations", start)
+        assert list(nwb.experimenter) == ["Doe, Jane"] and (nwb.institution, nwb.lab) == ("Somewhere", "Models")
+        assert nwb.subject.subject_id == "net-1"
+        units = nwb.units
+        assert units.resolution == dt_s
+        row = 0
+        for node, var in obs.recorded_spikes:
+            steps, neurons = obs.spikes(node, var)
+            n = obs._spike_buffer(node, var).n_neurons
+            for neuron in range(n):
+                assert units["population"][row] == f"{node}/{var}" and units["neuron"][row] == neuron
+                expected = steps[neurons == neuron] * 0.5 / 1000
+                np.testing.assert_array_equal(units["spike_times"][row], expected)
+                row += 1
+            rate = nwb.processing["ecephys"][f"{node}_{var}_rate"]
+            np.testing.assert_array_equal(rate.data[:], obs.population_rate(node, var).to_numpy() * 1000)
+            assert (rate.unit, rate.rate, rate.starting_time) == ("Hz", 1 / dt_s, 0.0)
+        assert len(units) == row == 25
+        for key, name, unit in [
+            (("lif", "v"), "lif_v", "mV"),
+            (("qif", "u"), "qif_u", "n/a"),
+            ("out", "out", "a.u."),
+            ("loss", "loss", "n/a"),
+        ]:
+            series = nwb.acquisition[name]
+            np.testing.assert_array_equal(series.data[:], obs.to_numpy(key))
+            assert (series.unit, series.rate, series.starting_time) == (unit, 1 / (dt_s * 2), 0.0)
+        assert "neurons [1, 3] of the population" in nwb.acquisition["qif_u"].description
+        assert "all 20 neurons in order" in nwb.acquisition["lif_v"].description
+        text = nwb.acquisition["lif_v_mean"].description
+        assert "one value per step: the mean over neurons [0, 2, 4]" in text
+        np.testing.assert_array_equal(nwb.acquisition["lif_v_mean"].data[:], obs.to_numpy(("lif", "v_mean")))
+    assert _problems(path) == []
+
+
+def test_uneven_steps_are_timestamps_and_defaults_are_set(tmp_path):
+    obs = Observer(0.001, record_loss=False)
+    for step in (0, 1, 5):
+        obs.record(step, output=float(step))
+    path = os.fspath(tmp_path / "run.nwb")
+    obs.to_nwb(path)
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        nwb = io.read()
+        np.testing.assert_array_equal(nwb.acquisition["out"].timestamps[:], [0.0, 0.001, 0.005])
+        assert nwb.acquisition["out"].rate is None
+        assert len(nwb.identifier) == 36 and nwb.session_start_time.tzinfo is not None
+        assert nwb.units is None
+    # Without a subject, DANDI's one requirement nwbinspector reports as critical is the missing subject.
+    assert [m.check_function_name for m in _problems(path)] == ["check_subject_exists"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"time_unit": "min"}, ValueError, r"to_nwb\(time_unit=...\): expected one of s, ms, us, got 'min'"),
+        ({"units": {"lif/w": "mV"}}, ValueError, r"to_nwb\(units=...\): 'lif/w' is not a recorded quantity"),
+        ({"units": {"out": 3}}, TypeError, r"to_nwb\(units=...\): expected a non-empty str as the unit of 'out'"),
+        (
+            {"session_start_time": datetime.datetime(2024, 1, 1)},
+            ValueError,
+            r"to_nwb\(session_start_time=...\): expected a datetime with a timezone",
+        ),
+        ({"subject": "mouse"}, TypeError, r"to_nwb\(subject=...\): expected a pynwb Subject or a dict"),
+        ({"identifier": ""}, TypeError, r"to_nwb\(identifier=...\): expected a non-empty str"),
+        ({"compression": "zstd"}, ValueError, r"to_nwb\(compression=...\): expected None, 'gzip' or 'lzf'"),
+    ],
+)
+def test_refused_arguments_write_nothing(tmp_path, kwargs, error, match):
+    obs = Observer(0.001)
+    obs.record(0, output=1.0)
+    path = tmp_path / "run.nwb"
+    with pytest.raises(error, match=match):
+        obs.to_nwb(path, **kwargs)
+    assert not path.exists()
+
+
+def test_compressed_file_reads_back(tmp_path):
+    obs = _run(steps=40)
+    path = os.fspath(tmp_path / "run.nwb")
+    obs.to_nwb(path, time_unit="ms", compression="gzip", subject=SUBJECT)
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        nwb = io.read()
+        np.testing.assert_array_equal(nwb.acquisition["lif_v"].data[:], obs.to_numpy(("lif", "v")))
+    assert _problems(path) == []

@@ -16,7 +16,9 @@ nwbinspector = pytest.importorskip("nwbinspector")
 SUBJECT = {"subject_id": "net-1", "species": "Mus musculus", "sex": "U", "age": "P90D"}
 
 
-def _run(tmp_path: os.PathLike[str] | None = None, steps: int = 200, n: int = 20, **kwargs: object) -> Observer:
+def _run(
+    tmp_path: os.PathLike[str] | None = None, steps: int = 200, n: int = 20, **kwargs: object
+) -> Observer:
     rng = np.random.default_rng(7)
     hdf5 = None if tmp_path is None else os.path.join(tmp_path, "rec.h5")
     obs = Observer(
@@ -64,8 +66,15 @@ def test_read_back_value_for_value(tmp_path, on_disk):
     dt_s = 0.5 / 1000
     with pynwb.NWBHDF5IO(path, "r") as io:
         nwb = io.read()
-        assert (nwb.identifier, nwb.session_description, nwb.session_start_time) == ("run-1", "two populations", start)
-        assert list(nwb.experimenter) == ["Doe, Jane"] and (nwb.institution, nwb.lab) == ("Somewhere", "Models")
+        assert (nwb.identifier, nwb.session_description, nwb.session_start_time) == (
+            "run-1",
+            "two populations",
+            start,
+        )
+        assert list(nwb.experimenter) == ["Doe, Jane"] and (nwb.institution, nwb.lab) == (
+            "Somewhere",
+            "Models",
+        )
         assert nwb.subject.subject_id == "net-1"
         units = nwb.units
         assert units.resolution == dt_s
@@ -120,7 +129,11 @@ def test_uneven_steps_are_timestamps_and_defaults_are_set(tmp_path):
     [
         ({"time_unit": "min"}, ValueError, r"to_nwb\(time_unit=...\): expected one of s, ms, us, got 'min'"),
         ({"units": {"lif/w": "mV"}}, ValueError, r"to_nwb\(units=...\): 'lif/w' is not a recorded quantity"),
-        ({"units": {"out": 3}}, TypeError, r"to_nwb\(units=...\): expected a non-empty str as the unit of 'out'"),
+        (
+            {"units": {"out": 3}},
+            TypeError,
+            r"to_nwb\(units=...\): expected a non-empty str as the unit of 'out'",
+        ),
         (
             {"session_start_time": datetime.datetime(2024, 1, 1)},
             ValueError,

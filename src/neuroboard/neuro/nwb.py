@@ -101,7 +101,9 @@ def _units(value: Any, keys: list[Any]) -> dict[Any, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise TypeError(f"{_where('units')}: expected a dict of key -> unit (str), got {type(value).__name__}")
+        raise TypeError(
+            f"{_where('units')}: expected a dict of key -> unit (str), got {type(value).__name__}"
+        )
     by_label = {_label(key): key for key in keys}
     found = {}
     for key, unit in value.items():
@@ -110,7 +112,9 @@ def _units(value: Any, keys: list[Any]) -> dict[Any, str]:
             known = ", ".join(map(repr, by_label)) or "none"
             raise ValueError(f"{_where('units')}: {key!r} is not a recorded quantity (recorded: {known})")
         if not isinstance(unit, str) or not unit:
-            raise TypeError(f"{_where('units')}: expected a non-empty str as the unit of {key!r}, got {unit!r}")
+            raise TypeError(
+                f"{_where('units')}: expected a non-empty str as the unit of {key!r}, got {unit!r}"
+            )
         found[by_label[label]] = unit
     return found
 
@@ -200,7 +204,9 @@ def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any],
         spike_times,
         VectorIndex(name="spike_times_index", data=np.concatenate(ends_parts), target=spike_times),
         VectorData(name="population", description="the recorded (node, var) as node/var", data=populations),
-        VectorData(name="neuron", description="the neuron's index in its population", data=np.concatenate(neurons)),
+        VectorData(
+            name="neuron", description="the neuron's index in its population", data=np.concatenate(neurons)
+        ),
     ]
     return columns, rates
 

@@ -120,18 +120,46 @@ def _units(dataset: h5py.Dataset, func: str, path: str) -> float:
     return _TO_MS[units]
 
 
-def _populations(file: h5py.File, func: str, path: str) -> dict[str, _Population]:
+def _inside(parent: h5py.Group, name: str, func: str, path: str, allow_external: bool) -> Any:
+    """Return ``parent[name]``, refusing data kept outside the file (links, external or virtual storage)."""
+    if name not in parent:
+        return None
+    if not allow_external:
+        link = parent.get(name, getlink=True)
+        where = f"{parent.name.rstrip('/')}/{name}"
+        if not isinstance(link, h5py.HardLink):
+            raise ValueError(
+                f"{func}(path=...): {path}: {where} is a link to data outside the file; "
+                "pass allow_external=True to read it"
+            )
+        item = parent[name]
+        if isinstance(item, h5py.Dataset) and (item.external or item.is_virtual):
+            raise ValueError(
+                f"{func}(path=...): {path}: {where} is stored outside the file; pass allow_external=True to read it"
+            )
+        return item
+    return parent[name]
+
+
+def _populations(
+    file: h5py.File, func: str, path: str, allow_external: bool = False
+) -> dict[str, _Population]:
     """Return every population of an open SONATA spike file, or refuse it naming what is missing."""
-    spikes = file.get("spikes")
-    if not isinstance(spikes, h5py.Group):
+    spikes = _inside(file, "spikes", func, path, allow_external)
+    is_group = isinstance(spikes, h5py.Group)
+    if not is_group:
         raise ValueError(f"{func}(path=...): {path} is not a SONATA spike file: it has no /spikes group")
     found: dict[str, _Population] = {}
-    for name, group in spikes.items():
+    for name in spikes:
+        group = _inside(spikes, name, func, path, allow_external)
         if isinstance(group, h5py.Group) and "timestamps" in group and "node_ids" in group:
-            found[name] = _population(name, group, group["timestamps"], group["node_ids"], func, path)
+            times = _inside(group, "timestamps", func, path, allow_external)
+            ids = _inside(group, "node_ids", func, path, allow_external)
+            found[name] = _population(name, group, times, ids, func, path)
     if not found and "timestamps" in spikes and "gids" in spikes:
-        old = _population(_OLD_POPULATION, spikes, spikes["timestamps"], spikes["gids"], func, path)
-        found[_OLD_POPULATION] = old
+        times = _inside(spikes, "timestamps", func, path, allow_external)
+        ids = _inside(spikes, "gids", func, path, allow_external)
+        found[_OLD_POPULATION] = _population(_OLD_POPULATION, spikes, times, ids, func, path)
     if not found:
         raise ValueError(
             f"{func}(path=...): {path} is not a SONATA spike file: /spikes holds no population with "
@@ -203,13 +231,17 @@ def is_sonata_spikes(path: str | os.PathLike[str]) -> bool:
 
 
 def read_sonata_spikes(
-    path: str | os.PathLike[str], population: str | None = None, n_nodes: int | None = None
+    path: str | os.PathLike[str],
+    population: str | None = None,
+    n_nodes: int | None = None,
+    allow_external: bool = False,
 ) -> dict[str, SonataSpikes]:
     """Return the spikes of every population of a SONATA file (or of ``population``), times in ms.
 
     ``n_nodes`` is the size of the population(s), by default the largest node id
     plus one. Each array is read straight into its final dtype: memory is the
-    two arrays and no more.
+    two arrays and no more. Data kept outside the file (external links,
+    external or virtual storage) is refused unless ``allow_external=True``.
 
     >>> import tempfile; p = os.path.join(tempfile.mkdtemp(), "s.h5")
     >>> write_sonata_spikes(p, [0.5, 0.25], [2, 0], population="v1", units="s")
@@ -220,7 +252,7 @@ def read_sonata_spikes(
     file, name = _open(path, func)
     with file:
         read = {}
-        for pop in _chosen(_populations(file, func, name), population, func, name):
+        for pop in _chosen(_populations(file, func, name, allow_external), population, func, name):
             times = np.empty(len(pop.times), np.float64)
             ids = np.empty(len(pop.node_ids), np.int64)
             if len(times):
@@ -438,6 +470,7 @@ def sonata_to_tensorboard(
     bin: float = 1.0,
     n_nodes: int | None = None,
     prefix: str = "",
+    allow_external: bool = False,
 ) -> list[str]:
     """Draw each population as the raster ``<prefix><population>/raster`` and the rate ``.../rate``; return the names.
 
@@ -446,7 +479,8 @@ def sonata_to_tensorboard(
     pixels and their spikes are summed), node 0 at the top. The rate (Hz, as
     :func:`sonata_rate`) is a scalar series at steps 0, 1, ... (the bin index:
     the bin starts at step × ``bin`` ms). The file is read twice, in chunks,
-    and only counts are kept.
+    and only counts are kept; everything is checked before anything is drawn.
+    ``allow_external`` as in :func:`read_sonata_spikes`.
 
     >>> import tempfile; from neuroboard.neuro import TensorboardWriter
     >>> p = os.path.join(tempfile.mkdtemp(), "s.h5"); write_sonata_spikes(p, [0.5, 3.0], [0, 4], population="v1")
@@ -460,7 +494,7 @@ def sonata_to_tensorboard(
     file, name = _open(path, func)
     plans = []
     with file:
-        for pop in _chosen(_populations(file, func, name), population, func, name):
+        for pop in _chosen(_populations(file, func, name, allow_external), population, func, name):
             latest, count = _extent(pop, n_nodes, func)
             if latest < 0:
                 raise ValueError(f"{func}(path=...): {name}: population {pop.name!r} holds no spikes to draw")

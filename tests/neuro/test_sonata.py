@@ -134,6 +134,7 @@ def test_refuses_data_outside_the_file(tmp_path):
     with pytest.raises(ValueError, match="link to data outside the file"):
         read_sonata_spikes(path)
     assert read_sonata_spikes(path, allow_external=True)["v1"].times.tolist() == [1.0]
+    assert is_sonata_spikes(path)
 
 
 def test_a_refused_write_writes_nothing(tmp_path):
@@ -173,7 +174,7 @@ def test_rate_is_spikes_per_neuron_per_second(tmp_path):
 
 
 def test_chunked_views_equal_the_whole_read(tmp_path, monkeypatch):
-    import neuroboard.neuro.sonata as sonata
+    from neuroboard.neuro import sonata
 
     rng = np.random.default_rng(2)
     times, ids = random_spikes(rng, 3000)

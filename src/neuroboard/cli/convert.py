@@ -204,7 +204,7 @@ def convert(
     """
     from neuroboard.neuro.sonata import is_sonata_spikes
 
-    if is_sonata_spikes(file):
+    if is_sonata_spikes(file, allow_external):
         written_populations = write_sonata_run(file, logdir, bin_ms, allow_external)
         populations = ", ".join(written_populations)
         click.echo(f"wrote the spikes of {populations} from {file} to {os.path.abspath(logdir)}")

@@ -120,6 +120,10 @@ def _units(dataset: h5py.Dataset, func: str, path: str) -> float:
     return _TO_MS[units]
 
 
+class _Outside(ValueError):
+    """Data a SONATA file keeps outside itself, refused."""
+
+
 def _inside(parent: h5py.Group, name: str, func: str, path: str, allow_external: bool) -> Any:
     """Return ``parent[name]``, refusing data kept outside the file (links, external or virtual storage)."""
     if name not in parent:
@@ -128,13 +132,13 @@ def _inside(parent: h5py.Group, name: str, func: str, path: str, allow_external:
         link = parent.get(name, getlink=True)
         where = f"{parent.name.rstrip('/')}/{name}"
         if not isinstance(link, h5py.HardLink):
-            raise ValueError(
+            raise _Outside(
                 f"{func}(path=...): {path}: {where} is a link to data outside the file; "
                 "pass allow_external=True to read it"
             )
         item = parent[name]
         if isinstance(item, h5py.Dataset) and (item.external or item.is_virtual):
-            raise ValueError(
+            raise _Outside(
                 f"{func}(path=...): {path}: {where} is stored outside the file; pass allow_external=True to read it"
             )
         return item
@@ -211,8 +215,12 @@ def _check_n_nodes(n_nodes: int | None, largest: int, func: str, name: str) -> i
     return int(n_nodes)
 
 
-def is_sonata_spikes(path: str | os.PathLike[str]) -> bool:
+def is_sonata_spikes(path: str | os.PathLike[str], allow_external: bool = False) -> bool:
     """Return whether ``path`` is an HDF5 file holding SONATA spikes (either layout).
+
+    A file whose spikes would be read through a link, or from storage, outside
+    it counts as SONATA (reading it then says why it is refused) unless
+    ``allow_external`` follows them.
 
     >>> import tempfile; p = os.path.join(tempfile.mkdtemp(), "s.h5")
     >>> write_sonata_spikes(p, [1.0, 2.5], [0, 3]); is_sonata_spikes(p)
@@ -224,7 +232,9 @@ def is_sonata_spikes(path: str | os.PathLike[str]) -> bool:
         return False
     with file:
         try:
-            _populations(file, "is_sonata_spikes", name)
+            _populations(file, "is_sonata_spikes", name, allow_external)
+        except _Outside:
+            return True
         except ValueError:
             return False
     return True

@@ -18,6 +18,7 @@ from benchmarks import (
     bench_neuro,
     bench_projector,
     bench_read,
+    bench_sonata,
     bench_summaries,
     bench_write,
 )
@@ -30,6 +31,7 @@ AREAS = {
     "images": bench_images.run,
     "media": bench_media.run,
     "neuro": bench_neuro.run,
+    "sonata": bench_sonata.run,
     "dask": bench_dask.run,
     "curves": bench_curves.run,
     "projector": bench_projector.run,

@@ -49,8 +49,8 @@ __all__ = [
 MAGIC = 0x0A7A
 #: The values of a population's ``sorting`` attribute, in the order of their enum codes.
 SORTINGS = ("none", "by_id", "by_time")
-#: Rows read at a time by the views: 16 MiB of times and node ids.
-CHUNK = 1 << 20
+#: Rows read at a time by the views: 4 MiB of times and node ids.
+CHUNK = 1 << 18
 #: Milliseconds per unit of a ``timestamps`` dataset.
 _TO_MS = {"ms": 1.0, "s": 1000.0}
 _OLD_POPULATION = "default"

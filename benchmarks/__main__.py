@@ -19,6 +19,7 @@ from benchmarks import (
     bench_nwb,
     bench_projector,
     bench_read,
+    bench_sonata,
     bench_summaries,
     bench_write,
 )
@@ -32,6 +33,7 @@ AREAS = {
     "media": bench_media.run,
     "neuro": bench_neuro.run,
     "nwb": bench_nwb.run,
+    "sonata": bench_sonata.run,
     "dask": bench_dask.run,
     "curves": bench_curves.run,
     "projector": bench_projector.run,

@@ -205,3 +205,39 @@ def test_convert_with_the_temporary_directory_on_another_file_system(tmp_path: P
     assert listed_runs(logs) == ["run"]
     frame = neuroboard.collect_events(logs, type="scalar")
     assert len(frame) == 100 and set(frame["tag"]) == {"lif/v"}
+
+
+def test_sonata_spikes_become_a_raster_and_a_rate_per_population(tmp_path):
+    from neuroboard.neuro.sonata import sonata_rate
+    from tests.neuro.test_sonata import nest_file
+    from tests.tb import scalar_arrays
+
+    rng = np.random.default_rng(5)
+    exc = (np.sort(rng.uniform(0, 0.05, 800)), rng.integers(0, 40, 800))
+    inh = (np.sort(rng.uniform(0, 0.05, 200)), rng.integers(0, 10, 200))
+    path = nest_file(tmp_path / "spikes.h5", {"exc": exc, "inh": inh}, units="s", sorting_as="string")
+    result = run(path, tmp_path / "logs", "--bin", "2")
+    assert result.returncode == 0, result.stderr
+    assert "exc, inh" in result.stdout
+    acc = accumulator(tmp_path / "logs")
+    assert set(acc.Tags()["images"]) == {"exc/raster", "inh/raster"}
+    assert (acc.Images("inh/raster")[0].width, acc.Images("inh/raster")[0].height) == (25, 10)
+    for name in ("exc", "inh"):
+        steps, values, _ = scalar_arrays(acc, f"{name}/rate")
+        expected = sonata_rate(path, population=name, bin=2.0)[name].to_numpy()
+        np.testing.assert_array_equal(steps, np.arange(len(expected)))
+        np.testing.assert_allclose(values, expected, rtol=1e-6)
+
+
+def test_a_sonata_file_with_a_link_outside_is_refused(tmp_path):
+    from tests.neuro.test_sonata import nest_file
+
+    outside = nest_file(tmp_path / "outside.h5", {"v1": ([1.0], [0])})
+    path = tmp_path / "link.h5"
+    with h5py.File(path, "w") as f:
+        f["spikes/v1"] = h5py.ExternalLink(str(outside), "/spikes/v1")
+    assert "link to data outside the file" in assert_one_line_error(run(path, tmp_path / "logs"))
+    assert not (tmp_path / "logs").exists()
+    result = run(path, tmp_path / "logs", "--allow-external")
+    assert result.returncode == 0, result.stderr
+    assert set(accumulator(tmp_path / "logs").Tags()["images"]) == {"v1/raster"}

@@ -1,4 +1,4 @@
-"""``neuroboard convert``: an HDF5 file of recordings as a TensorBoard run.
+"""``neuroboard convert``: an HDF5 file of recordings, or a SONATA spike file, as a TensorBoard run.
 
 Nothing is written into LOGDIR until everything is, and nothing TensorBoard would list is left
 behind by a convert that is killed. TensorBoard lists every folder that holds a file with
@@ -17,6 +17,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 
 import click
 
@@ -24,7 +25,7 @@ from neuroboard.cli.common import HOST, clear_scratch, reports_errors, scratch
 from neuroboard.neuro import HDFData, TensorboardWriter
 from neuroboard.neuro.view_settings import FORMATS, KINDS
 
-__all__ = ["MAX_BYTES", "SCRATCH", "clear_stale", "convert", "write_run"]
+__all__ = ["MAX_BYTES", "SCRATCH", "clear_stale", "convert", "write_run", "write_sonata_run"]
 
 #: Default bound of the bytes the datasets of one file may declare (``--max-bytes``).
 MAX_BYTES = 1 << 30
@@ -93,6 +94,33 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
     >>> sorted(os.listdir(d)), os.listdir(run)[0].startswith("events.out.tfevents.")
     (['a'], True)
     """
+    _write_staged(logdir, lambda views: views.write(data, keys, **settings))
+
+
+def write_sonata_run(path: str, logdir: str, bin: float, allow_external: bool) -> list[str]:
+    """Write each population of the SONATA spike file ``path`` as a raster and a rate in the run ``logdir``.
+
+    Returns the populations written; all of them or nothing (see :func:`write_run`).
+
+    >>> import tempfile; from neuroboard.neuro.sonata import write_sonata_spikes
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "s.h5"); write_sonata_spikes(p, [1.0, 2.0], [0, 1], "v1")
+    >>> write_sonata_run(p, os.path.join(d, "run"), 1.0, False)
+    ['v1']
+    """
+    from neuroboard.neuro.sonata import sonata_to_tensorboard
+
+    written: list[str] = []
+    _write_staged(
+        logdir,
+        lambda views: written.extend(
+            sonata_to_tensorboard(path, views, bin=bin, allow_external=allow_external)
+        ),
+    )
+    return written
+
+
+def _write_staged(logdir: str, fill: Callable[[TensorboardWriter], object]) -> None:
+    """Run ``fill`` on a TensorboardWriter in a private folder, then move what it wrote into ``logdir``."""
     logdir = os.path.abspath(logdir)
     if os.path.exists(logdir) and not os.path.isdir(logdir):
         raise NotADirectoryError(f"LOGDIR is not a folder: {logdir}")
@@ -104,7 +132,7 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
         staging = scratch(root, SCRATCH, "", directory=True)
         try:
             with TensorboardWriter(staging) as views:
-                views.write(data, keys, **settings)
+                fill(views)
             rename = _same_device(staging, logdir)
             if rename and not os.path.exists(logdir):
                 os.rename(staging, logdir)
@@ -121,7 +149,7 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
         raise
 
 
-@click.command(short_help="Write an HDF5 file of recordings as a run.")
+@click.command(short_help="Write an HDF5 file of recordings, or SONATA spikes, as a run.")
 @click.argument("file", type=click.Path())
 @click.argument("logdir", type=click.Path())
 @click.option("--key", "keys", multiple=True, help="Write only this dataset; repeatable (default: all).")
@@ -130,6 +158,14 @@ def write_run(data: HDFData, logdir: str, keys: list[str] | None, settings: dict
 @click.option("--step", type=click.IntRange(min=1), help="Heatmaps over time: keep every N-th frame.")
 @click.option("--time-axis", type=click.IntRange(min=0), help="The axis of time in the arrays (default 0).")
 @click.option("--name", help="The first part of every tag (default: the file's identifier).")
+@click.option(
+    "--bin",
+    "bin_ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="SONATA spikes: the width of a rate bin, in ms.",
+)
 @click.option(
     "--allow-external",
     is_flag=True,
@@ -152,6 +188,7 @@ def convert(
     step: int | None,
     time_axis: int | None,
     name: str | None,
+    bin_ms: float,
     allow_external: bool,
     max_bytes: int,
 ) -> None:
@@ -160,7 +197,18 @@ def convert(
     Spikes become rasters, traces scalars or line images, 3-D arrays heatmaps, single values
     hyperparameters (see TensorboardWriter.write), under Sapicore's tags. Data kept outside FILE
     is refused unless --allow-external is given.
+
+    A SONATA spike file (/spikes/<population>/timestamps and node_ids, as NEST, BMTK and
+    NetPyNE write) becomes, per population, the raster <population>/raster and the rate in Hz,
+    <population>/rate, over bins of --bin ms.
     """
+    from neuroboard.neuro.sonata import is_sonata_spikes
+
+    if is_sonata_spikes(file, allow_external):
+        written_populations = write_sonata_run(file, logdir, bin_ms, allow_external)
+        populations = ", ".join(written_populations)
+        click.echo(f"wrote the spikes of {populations} from {file} to {os.path.abspath(logdir)}")
+        return
     data = HDFData(file, allow_external=allow_external, max_bytes=max_bytes)
     given = {"kind": kind, "format": format_, "step": step, "time_axis": time_axis, "name": name}
     settings = {key: value for key, value in given.items() if value is not None}

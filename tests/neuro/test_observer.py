@@ -458,3 +458,72 @@ def test_the_named_reducers_give_numpys_values(values: list, dtype: str, name: s
         ours, reference = REDUCERS[name](array), getattr(np, name)(array)
     assert np.asarray(ours).dtype == np.asarray(reference).dtype
     np.testing.assert_array_equal(ours, reference)
+
+
+@pytest.mark.parametrize("hdf5", [False, True])
+def test_record_spike_events_equals_recording_step_by_step(tmp_path, hdf5) -> None:
+    rng = np.random.default_rng(3)
+    fired = rng.random((50, 6)) < 0.2
+    where = {"hdf5": str(tmp_path / "a.h5")} if hdf5 else {}
+    stepwise = Observer(0.1, record_spikes=[("lif", "s")], **where)
+    for step, row in enumerate(fired):
+        stepwise.record(step, record_spikes=[row])
+    steps, neurons = np.nonzero(fired)
+    shuffled = rng.permutation(len(steps))
+    where = {"hdf5": str(tmp_path / "b.h5")} if hdf5 else {}
+    at_once = Observer(0.1, record_spikes=[("lif", "s")], **where)
+    at_once.record_spike_events(
+        "lif", "s", steps[shuffled][:10], neurons[shuffled][:10], n_neurons=6, start=0
+    )
+    # Later blocks go on from the last step: here, the rest in step order.
+    rest = np.argsort(steps[shuffled][10:], kind="stable")
+    later_steps, later_neurons = steps[shuffled][10:][rest], neurons[shuffled][10:][rest]
+    keep = later_steps >= at_once.spikes("lif", "s")[0].max()
+    at_once.record_spike_events("lif", "s", later_steps[keep], later_neurons[keep], n_neurons=6)
+    got_steps, got_neurons = at_once.spikes("lif", "s")
+    assert sorted(zip(got_steps.tolist(), got_neurons.tolist())) == sorted(
+        zip(
+            steps[shuffled][:10].tolist() + later_steps[keep].tolist(),
+            neurons[shuffled][:10].tolist() + later_neurons[keep].tolist(),
+        )
+    )
+    assert np.all(np.diff(got_steps) >= 0)
+
+
+def test_record_spike_events_counts_rates_from_start() -> None:
+    obs = Observer(1.0, record_spikes=[("lif", "s")])
+    obs.record_spike_events("lif", "s", [2, 3], [0, 1], n_neurons=2, start=0)
+    assert obs.population_rate("lif", "s").tolist() == [0.0, 0.0, 0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"node": "x"}, KeyError, r"\('x', 's'\) is not declared in record_spikes"),
+        ({"steps": [0.5]}, TypeError, r"record_spike_events\(steps=\.\.\.\): expected a 1-D array of ints"),
+        ({"neurons": [0, 1]}, ValueError, r"\(neurons=\.\.\.\): expected 1 neurons, one per step, got 2"),
+        ({"neurons": [-1]}, ValueError, r"\(neurons=\.\.\.\): expected neuron indices >= 0"),
+        ({"n_neurons": 3}, ValueError, r"\(n_neurons=\.\.\.\): expected an int >= 6, got 3"),
+        ({"start": 9}, ValueError, r"\(start=\.\.\.\): expected a step <= 4, the first spike's, got 9"),
+    ],
+)
+def test_record_spike_events_refuses_bad_input_and_keeps_nothing(kwargs, error, message) -> None:
+    obs = Observer(1.0, record_spikes=[("lif", "s")])
+    call = {"node": "lif", "var": "s", "steps": [4], "neurons": [5], **kwargs}
+    with pytest.raises(error, match=message):
+        obs.record_spike_events(**call)
+    assert obs.recorded_spikes == []
+
+
+def test_record_spike_events_does_not_go_back() -> None:
+    obs = Observer(1.0, record_spikes=[("lif", "s")])
+    obs.record_spike_events("lif", "s", [5], [0])
+    with pytest.raises(
+        ValueError, match=r"\(steps=\.\.\.\): expected steps from 5 on, the last recorded, got 4"
+    ):
+        obs.record_spike_events("lif", "s", [4], [0])
+    with pytest.raises(
+        ValueError, match=r"\(start=\.\.\.\): \('lif', 's'\) is recorded already, from step 5"
+    ):
+        obs.record_spike_events("lif", "s", [6], [0], start=0)
+    assert obs.spikes("lif", "s")[0].tolist() == [5]

@@ -357,6 +357,31 @@ class SpikeBuffer:
             if self.sink is not None and self._pending >= self.spill_events:
                 self.flush()
 
+    def extend(
+        self, steps: np.ndarray, neurons: np.ndarray, n_neurons: int, start: int | None = None
+    ) -> None:
+        """Add many spikes at once: int64 ``steps`` in order, none before the last recorded step.
+
+        ``start`` is the first recorded step when these are the first spikes
+        (by default the first of ``steps``).
+
+        The caller has checked them (see ``Observer.record_spike_events``).
+
+        >>> b = SpikeBuffer("spikes"); b.extend(np.array([2, 5]), np.array([0, 3]), 4)
+        >>> [a.tolist() for a in b.events()], b.n_neurons, (b.first_step, b.last_step)
+        ([[2, 5], [0, 3]], 4, (2, 5))
+        """
+        if self.first_step is None:
+            self.first_step = int(steps[0]) if start is None else int(start)
+        self.n_neurons = max(self.n_neurons, n_neurons)
+        self.last_step = int(steps[-1])
+        self._dirty = True
+        self._parts_steps.append(steps)
+        self._parts_neurons.append(neurons)
+        self._pending += len(steps)
+        if self.sink is not None and self._pending >= self.spill_events:
+            self.flush()
+
     def _joined(self) -> tuple[np.ndarray, np.ndarray]:
         if len(self._parts_steps) > 1:
             self._parts_steps = [np.concatenate(self._parts_steps)]

@@ -345,20 +345,86 @@ class Observer:
         if not INT64_MIN <= step <= INT64_MAX:
             as_step(step, _RECORD, "step")
         for key, fired in zip(self._spike_keys, record_spikes):
-            buffer = self._spikes.get(key)
-            if buffer is None:
-                name = "/".join(key)
-                sink = None
-                if self._file is not None:
-                    sink = H5Series(
-                        self._file,
-                        f"{SPIKES_GROUP}/{name}",
-                        chunk_bytes=self.chunk_bytes,
-                        where="Observer.record(record_spikes=...)",
-                    )
-                buffer = self._spikes[key] = SpikeBuffer(name, sink)
-                self._stores.append(buffer)
-            buffer.append(step, fired)
+            self._spike_store(key, "Observer.record(record_spikes=...)").append(step, fired)
+
+    def _spike_store(self, key: tuple[str, str], where: str) -> SpikeBuffer:
+        buffer = self._spikes.get(key)
+        if buffer is None:
+            name = "/".join(key)
+            sink = None
+            if self._file is not None:
+                sink = H5Series(
+                    self._file, f"{SPIKES_GROUP}/{name}", chunk_bytes=self.chunk_bytes, where=where
+                )
+            buffer = self._spikes[key] = SpikeBuffer(name, sink)
+            self._stores.append(buffer)
+        return buffer
+
+    def record_spike_events(
+        self,
+        node: str,
+        var: str,
+        steps: Any,
+        neurons: Any,
+        n_neurons: int | None = None,
+        start: int | None = None,
+    ) -> None:
+        """Add many spikes of a declared ``(node, var)`` at once, as ``(step, neuron)`` pairs.
+
+        This is the way in for spikes a simulator's monitor or a file already
+        holds. ``steps`` must not go back before the last recorded step;
+        they are sorted (stably) here. ``n_neurons`` defaults to the largest
+        neuron index + 1; ``start``, the step the recording began at (rates
+        count from it), to the first spike's step.
+
+        >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
+        >>> obs.record_spike_events("lif", "s", [3, 1, 3], [0, 2, 1], n_neurons=4)
+        >>> [a.tolist() for a in obs.spikes("lif", "s")]
+        [[1, 3, 3], [2, 0, 1]]
+        """
+        func = "Observer.record_spike_events"
+        key = (node, var)
+        if key not in self._spike_keys:
+            raise KeyError(f"{func}(node=..., var=...): {key!r} is not declared in record_spikes")
+        steps = np.asarray(steps)
+        neurons = np.asarray(neurons)
+        for arg, array in (("steps", steps), ("neurons", neurons)):
+            if array.ndim != 1 or (len(array) and array.dtype.kind not in "iu"):
+                raise TypeError(
+                    f"{func}({arg}=...): expected a 1-D array of ints, got {array.dtype} {array.shape}"
+                )
+        if len(steps) != len(neurons):
+            raise ValueError(
+                f"{func}(neurons=...): expected {len(steps)} neurons, one per step, got {len(neurons)}"
+            )
+        if not len(steps):
+            return
+        order = np.argsort(steps, kind="stable")
+        steps, neurons = steps[order].astype(np.int64), neurons[order].astype(np.int64)
+        if neurons.min() < 0:
+            raise ValueError(f"{func}(neurons=...): expected neuron indices >= 0, got {int(neurons.min())}")
+        largest = int(neurons.max()) + 1
+        if n_neurons is None:
+            n_neurons = largest
+        elif (
+            isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) or n_neurons < largest
+        ):
+            raise ValueError(f"{func}(n_neurons=...): expected an int >= {largest}, got {n_neurons!r}")
+        buffer = self._spikes.get(key)
+        if buffer is not None and buffer.last_step is not None and steps[0] < buffer.last_step:
+            raise ValueError(
+                f"{func}(steps=...): expected steps from {buffer.last_step} on, the last recorded, "
+                f"got {int(steps[0])}"
+            )
+        as_step(int(steps[0]), func, "steps")
+        as_step(int(steps[-1]), func, "steps")
+        if start is not None and buffer is not None:
+            raise ValueError(f"{func}(start=...): {key!r} is recorded already, from step {buffer.first_step}")
+        if start is not None and as_step(start, func, "start") > steps[0]:
+            raise ValueError(
+                f"{func}(start=...): expected a step <= {int(steps[0])}, the first spike's, got {start}"
+            )
+        self._spike_store(key, f"{func}(...)").extend(steps, neurons, int(n_neurons), start)
 
     def _buffer(self, key: Key, where: str) -> SeriesBuffer | StoredSeries:
         buffer = self._buffers.get(key)

@@ -536,7 +536,6 @@ def sonata_to_observer(
     >>> obs = sonata_to_observer(p, dt=0.5); [a.tolist() for a in obs.spikes("v1", "spikes")]
     [[0, 2, 2], [0, 0, 1]]
     """
-    from neuroboard.neuro.buffers import SpikeBuffer
     from neuroboard.neuro.observer import Observer
 
     func = "sonata_to_observer"
@@ -551,12 +550,5 @@ def sonata_to_observer(
         if spikes.times.min() < 0:
             raise ValueError(f"{func}(path=...): population {name!r} holds negative times")
         steps = np.rint(spikes.times / dt).astype(np.int64)
-        order = np.argsort(steps, kind="stable")
-        buffer = SpikeBuffer(f"{name}/{var}")
-        # The events go in as one part, in step order, as SpikeBuffer.append would leave them.
-        buffer._parts_steps, buffer._parts_neurons = [steps[order]], [spikes.node_ids[order]]
-        buffer.n_neurons, buffer.first_step = spikes.n_nodes, 0
-        buffer.last_step = int(steps.max(initial=0))
-        observer._spikes[(name, var)] = buffer
-        observer._stores.append(buffer)
+        observer.record_spike_events(name, var, steps, spikes.node_ids, n_neurons=spikes.n_nodes, start=0)
     return observer

@@ -386,45 +386,10 @@ class Observer:
         key = (node, var)
         if key not in self._spike_keys:
             raise KeyError(f"{func}(node=..., var=...): {key!r} is not declared in record_spikes")
-        steps = np.asarray(steps)
-        neurons = np.asarray(neurons)
-        for arg, array in (("steps", steps), ("neurons", neurons)):
-            if array.ndim != 1 or (len(array) and array.dtype.kind not in "iu"):
-                raise TypeError(
-                    f"{func}({arg}=...): expected a 1-D array of ints, got {array.dtype} {array.shape}"
-                )
-        if len(steps) != len(neurons):
-            raise ValueError(
-                f"{func}(neurons=...): expected {len(steps)} neurons, one per step, got {len(neurons)}"
-            )
-        if not len(steps):
-            return
-        order = np.argsort(steps, kind="stable")
-        steps, neurons = steps[order].astype(np.int64), neurons[order].astype(np.int64)
-        if neurons.min() < 0:
-            raise ValueError(f"{func}(neurons=...): expected neuron indices >= 0, got {int(neurons.min())}")
-        largest = int(neurons.max()) + 1
-        if n_neurons is None:
-            n_neurons = largest
-        elif (
-            isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) or n_neurons < largest
-        ):
-            raise ValueError(f"{func}(n_neurons=...): expected an int >= {largest}, got {n_neurons!r}")
         buffer = self._spikes.get(key)
-        if buffer is not None and buffer.last_step is not None and steps[0] < buffer.last_step:
-            raise ValueError(
-                f"{func}(steps=...): expected steps from {buffer.last_step} on, the last recorded, "
-                f"got {int(steps[0])}"
-            )
-        as_step(int(steps[0]), func, "steps")
-        as_step(int(steps[-1]), func, "steps")
-        if start is not None and buffer is not None:
-            raise ValueError(f"{func}(start=...): {key!r} is recorded already, from step {buffer.first_step}")
-        if start is not None and as_step(start, func, "start") > steps[0]:
-            raise ValueError(
-                f"{func}(start=...): expected a step <= {int(steps[0])}, the first spike's, got {start}"
-            )
-        self._spike_store(key, f"{func}(...)").extend(steps, neurons, int(n_neurons), start)
+        checked = observer_spikes.check_events(steps, neurons, n_neurons, start, buffer, func)
+        if checked is not None:
+            self._spike_store(key, f"{func}(...)").extend(*checked)
 
     def _buffer(self, key: Key, where: str) -> SeriesBuffer | StoredSeries:
         buffer = self._buffers.get(key)

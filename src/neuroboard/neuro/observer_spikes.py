@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from neuroboard.neuro.buffers import SpikeBuffer
+from neuroboard.summary.convert import as_step
 
-__all__ = ["population_rate", "smooth_rate", "spike_counts"]
+__all__ = ["check_events", "population_rate", "smooth_rate", "spike_counts"]
 
 
 def smooth_rate(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
@@ -88,3 +89,51 @@ def population_rate(
         rate = smooth_rate(rate, smooth, dt * width_steps)
     times = (first + np.arange(len(rate)) * width_steps) * dt
     return pd.Series(rate, index=pd.Index(times, name="time"))
+
+
+def check_events(
+    steps: Any, neurons: Any, n_neurons: Any, start: Any, buffer: SpikeBuffer | None, func: str
+) -> tuple[np.ndarray, np.ndarray, int, int | None] | None:
+    """Return spike events as :meth:`SpikeBuffer.extend` takes them, sorted by step; ``None`` for none.
+
+    >>> [a.tolist() if hasattr(a, "tolist") else a for a in check_events([3, 1], [0, 2], None, None, None, "f")]
+    [[1, 3], [2, 0], 3, None]
+    """
+    steps = np.asarray(steps)
+    neurons = np.asarray(neurons)
+    for arg, array in (("steps", steps), ("neurons", neurons)):
+        if array.ndim != 1 or (len(array) and array.dtype.kind not in "iu"):
+            raise TypeError(
+                f"{func}({arg}=...): expected a 1-D array of ints, got {array.dtype} {array.shape}"
+            )
+    if len(steps) != len(neurons):
+        raise ValueError(
+            f"{func}(neurons=...): expected {len(steps)} neurons, one per step, got {len(neurons)}"
+        )
+    if not len(steps):
+        return None
+    order = np.argsort(steps, kind="stable")
+    steps, neurons = steps[order].astype(np.int64), neurons[order].astype(np.int64)
+    if neurons.min() < 0:
+        raise ValueError(f"{func}(neurons=...): expected neuron indices >= 0, got {int(neurons.min())}")
+    largest = int(neurons.max()) + 1
+    if n_neurons is None:
+        n_neurons = largest
+    elif isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) or n_neurons < largest:
+        raise ValueError(f"{func}(n_neurons=...): expected an int >= {largest}, got {n_neurons!r}")
+    if buffer is not None and buffer.last_step is not None and steps[0] < buffer.last_step:
+        raise ValueError(
+            f"{func}(steps=...): expected steps from {buffer.last_step} on, the last recorded, "
+            f"got {int(steps[0])}"
+        )
+    as_step(int(steps[0]), func, "steps")
+    as_step(int(steps[-1]), func, "steps")
+    if start is not None and buffer is not None:
+        raise ValueError(
+            f"{func}(start=...): {buffer.name!r} is recorded already, from step {buffer.first_step}"
+        )
+    if start is not None and as_step(start, func, "start") > steps[0]:
+        raise ValueError(
+            f"{func}(start=...): expected a step <= {int(steps[0])}, the first spike's, got {start}"
+        )
+    return steps, neurons, int(n_neurons), None if start is None else int(start)

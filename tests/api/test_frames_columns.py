@@ -13,7 +13,7 @@ from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.types_pb2 import DT_DOUBLE, DT_STRING
 
-from neuroboard import EventWriter, SummaryWriter, collect_events, events_logdir, run_files
+from neuroboard import EventWriter, SummaryWriter, collect_events, events_logdir, run_files, summary_metadata
 from neuroboard.api.columns import EXTRA_COLUMNS
 from neuroboard.format.codec import Event, Summary, SummaryMetadata
 from neuroboard.summary.image import encode_png
@@ -106,8 +106,8 @@ def test_empty_tables_have_the_columns_and_dtypes(tmp_path, type) -> None:
         ("scalar", ["min"], ValueError, "expected names among 'dir_name', 'file_name' for type='scalar'"),
         ("any", ["file_name", "display_name"], ValueError, "got 'display_name'"),
         ("summary", ["filename"], ValueError, "'sample_rate' for type='summary'"),
-        ("summary", [3], TypeError, "expected a column name or a list of them, got [3]"),
-        ("scalar", 3, TypeError, "expected a column name or a list of them, got 3"),
+        ("summary", [3], TypeError, "expected column names (str), got an item 3 (int)"),
+        ("scalar", 3, TypeError, "expected a column name or a list of them, got int"),
     ],
 )
 def test_unknown_columns_are_refused_naming_the_argument_and_the_allowed_names(
@@ -192,6 +192,9 @@ def test_kind_columns_from_fields_and_headers_in_every_form(tmp_path) -> None:
         # R's tfevents writes an image's sizes as one raw byte each: they are read from the PNG.
         image = _strings(b"\x05", b"\x04", png)
         writer.add_event(_event(0, Summary.Value(tag="i", tensor=image, metadata=_metadata("images"))))
+        # Sizes of 48 to 57 are then the bytes of the digits 0 to 9: still the PNG's.
+        digits = _strings(bytes([56]), bytes([52]), encode_png(np.zeros((52, 56, 3), np.uint8)))
+        writer.add_event(_event(0, Summary.Value(tag="j", tensor=digits, metadata=_metadata("images"))))
         clip = _strings(_wav_float32(np.linspace(-1, 1, 30), 16000))
         writer.add_event(_event(0, Summary.Value(tag="a", tensor=clip, metadata=_metadata("audio"))))
     columns = EXTRA_COLUMNS["summary"][2:]
@@ -209,9 +212,30 @@ def test_kind_columns_from_fields_and_headers_in_every_form(tmp_path) -> None:
     assert np.isnan(tensor_h["sum"]) and np.isnan(tensor_h["sum_squares"])
     assert (found.loc[("legacy", "i"), "width"], found.loc[("legacy", "i"), "height"]) == (7, 6)
     assert (found.loc[("tensors", "i"), "width"], found.loc[("tensors", "i"), "height"]) == (5, 4)
+    assert (found.loc[("tensors", "j"), "width"], found.loc[("tensors", "j"), "height"]) == (56, 52)
     audio = found.loc[("tensors", "a")]
     assert (audio.content_type, audio.length_frames, audio.sample_rate) == ("audio/wav", 30, 16000.0)
     # Rows of another kind: missing values.
     scalar = found.loc[("legacy", "s")]
     assert np.isnan(scalar["min"]) and pd.isna(scalar.width) and pd.isna(scalar.content_type)
     assert found.dtypes.width == "Int64" and found.dtypes.sample_rate == np.float64
+
+
+def test_display_names_survive_a_step_range_and_a_scalar_free_any_read(tmp_path) -> None:
+    # The first metadata of a tag may sit on an event outside the steps asked for.
+    meta = summary_metadata("scalars", display_name="Loss", description="training loss")
+    with EventWriter(str(tmp_path)) as writer:
+        first = Summary.Value(tag="loss", simple_value=1.0, metadata=meta)
+        writer.add_event(_event(0, first))
+        for step in (1, 2):
+            writer.add_event(_event(step, Summary.Value(tag="loss", simple_value=float(step))))
+    found = collect_events(tmp_path, type="summary", steps=(1, None), columns=["display_name", "description"])
+    assert found[["step", "plugin", "display_name", "description"]].values.tolist() == [
+        [1, "scalars", "Loss", "training loss"],
+        [2, "scalars", "Loss", "training loss"],
+    ]
+    conn = events_logdir(tmp_path)
+    # The file's version event, then the event with the metadata, read as events.
+    assert collect_events(conn, n=2).step.tolist() == [0, 0]
+    later = collect_events(conn, type="summary", columns=["display_name"])
+    assert later.display_name.tolist() == ["Loss", "Loss"]

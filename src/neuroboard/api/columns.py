@@ -102,10 +102,12 @@ def _image(entry: Any) -> tuple[int | None, int | None]:
     if kind != "tensor" or entry.plugin != "images":
         return None, None
     strings = value.tensor.string_val
-    if len(strings) >= 2 and strings[0].isdigit() and strings[1].isdigit():
+    # A PNG says its own size. R's tfevents writes the sizes as one raw byte each, and a size of
+    # 48 to 57 is then a decimal digit: the stored strings are trusted only for other encodings.
+    size = _png_size(strings[2]) if len(strings) > 2 else (None, None)
+    if size[0] is None and len(strings) >= 2 and strings[0].isdigit() and strings[1].isdigit():
         return int(strings[0]), int(strings[1])
-    # Not TensorBoard's decimal digits (R's tfevents writes one raw byte each): the image says.
-    return _png_size(strings[2]) if len(strings) > 2 else (None, None)
+    return size
 
 
 def _audio(entry: Any) -> tuple[str | None, int | None, float]:
@@ -159,10 +161,16 @@ def check_columns(columns: Any, type: str, own: Iterable[str]) -> tuple[str, ...
     names = (
         (columns,) if isinstance(columns, str) else tuple(columns) if isinstance(columns, Iterable) else None
     )
-    if names is None or not all(isinstance(name, str) for name in names):
+    if names is None:
         raise TypeError(
-            f"collect_events(columns=...): expected a column name or a list of them, got {columns!r}"
+            f"collect_events(columns=...): expected a column name or a list of them, got {columns.__class__.__name__}"
         )
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"collect_events(columns=...): expected column names (str), got an item {name!r} "
+                f"({name.__class__.__name__})"
+            )
     allowed = EXTRA_COLUMNS[type]
     own = tuple(own)
     unknown = [name for name in names if name not in allowed and name not in own]

@@ -18,6 +18,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -144,9 +145,8 @@ class SummaryEntry:
     metadata: SummaryMetadata | None = None
 
 
-@dataclass
-class EventEntry:
-    """One event, with its run and its event file."""
+class EventEntry(NamedTuple):
+    """One event, with its run and its event file (a tuple: ``run, event, path = entry``)."""
 
     run: str
     event: Event
@@ -341,17 +341,13 @@ class EventsLogdir:
         count = 0
         for run, event, offset, reader in self._records(filters, verify, on_corrupt):
             plugins = self._plugins[run]
-            described = self._metadata.setdefault(run, {})
+            described = self._metadata[run]
             skip = self._skipped(reader, offset)
             for index, value in enumerate(event.summary.value):
                 tag = value.tag
                 plugin = plugins.get(tag)
                 if plugin is None:
                     plugin = _own_plugin(value)
-                    if value.HasField("metadata"):
-                        plugins[tag] = plugin
-                if tag not in described and value.HasField("metadata"):
-                    described[tag] = value.metadata
                 if index < skip or not filters.keep_tag(tag):
                     continue
                 if n is not None and count >= n:
@@ -382,8 +378,22 @@ class EventsLogdir:
                 except DecodeError:
                     reader.report(offset, "event")
                     continue
+                # Every event counts for its tags' plugins and first metadata, in the step range or not.
+                self._note_metadata(run, event)
                 if filters.keep_step(event.step):
                     yield run, event, offset, reader
+
+    def _note_metadata(self, run: str, event: Event) -> None:
+        """Remember, per tag of ``run``, the plugin and the metadata of its first value that has any."""
+        plugins = self._plugins[run]
+        described = self._metadata.setdefault(run, {})
+        for value in event.summary.value:
+            if value.HasField("metadata"):
+                tag = value.tag
+                if tag not in plugins:
+                    plugins[tag] = _own_plugin(value)
+                if tag not in described:
+                    described[tag] = value.metadata
 
 
 def _own_plugin(value: Summary.Value) -> str:

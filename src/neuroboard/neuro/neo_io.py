@@ -35,7 +35,7 @@ def _time_unit(value: Any, func: str) -> Any:
 
     try:
         unit = pq.Quantity(1.0, value)
-    except (LookupError, ValueError, TypeError, AttributeError):
+    except (LookupError, ValueError, TypeError, AttributeError, SyntaxError):
         raise ValueError(
             f"{func}(time_unit=...): expected a unit of time such as 'ms', got {value!r}"
         ) from None
@@ -65,7 +65,7 @@ def _units(value: Any, keys: list[Any]) -> dict[Any, Any]:
             raise ValueError(f"{_OUT}(units=...): {key!r} is not a recorded quantity (recorded: {known})")
         try:
             found[by_label[label]] = pq.Quantity(1.0, unit).units
-        except (LookupError, ValueError, TypeError, AttributeError):
+        except (LookupError, ValueError, TypeError, AttributeError, SyntaxError):
             raise ValueError(
                 f"{_OUT}(units=...): {unit!r}, the unit of {key!r}, is not known to quantities"
             ) from None

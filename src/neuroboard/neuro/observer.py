@@ -675,6 +675,19 @@ class Observer:
 
         observer_to_nwb(self, path, time_unit=time_unit, **metadata)
 
+    def to_neo(self, time_unit: str = "ms", units: dict[Key, str] | None = None) -> Any:
+        """Return the recordings as a ``neo.Block``: a SpikeTrain per neuron, an AnalogSignal per quantity.
+
+        ``time_unit`` is ``dt``'s unit; ``units={key: unit}`` the quantities' (dimensionless otherwise).
+        Needs neo (``pip install neuroboard[neo]``); the layout is in :mod:`neuroboard.neuro.neo_io`.
+
+        >>> obs = Observer(0.1, record_loss=False); obs.record(0, output=1.0); obs.to_neo().segments[0].analogsignals[0].name
+        'out'
+        """
+        from neuroboard.neuro.neo_io import observer_to_neo
+
+        return observer_to_neo(self, time_unit=time_unit, units=units)
+
     def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib).
 

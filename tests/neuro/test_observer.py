@@ -525,3 +525,11 @@ def test_record_spike_events_does_not_go_back() -> None:
     with pytest.raises(ValueError, match=r"\(start=\.\.\.\): 'lif/s' is recorded already, from step 5"):
         obs.record_spike_events("lif", "s", [6], [0], start=0)
     assert obs.spikes("lif", "s")[0].tolist() == [5]
+
+
+def test_record_spike_events_ends_the_recording_at_stop() -> None:
+    obs = Observer(1.0, record_spikes=[("lif", "s")])
+    obs.record_spike_events("lif", "s", [1], [0], n_neurons=2, start=0, stop=3)
+    assert obs.population_rate("lif", "s").tolist() == [0.0, 0.5, 0.0, 0.0]
+    with pytest.raises(ValueError, match=r"\(stop=\.\.\.\): expected a step >= 5, the last spike's, got 4"):
+        obs.record_spike_events("lif", "s", [5], [0], stop=4)

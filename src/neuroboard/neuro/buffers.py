@@ -358,12 +358,18 @@ class SpikeBuffer:
                 self.flush()
 
     def extend(
-        self, steps: np.ndarray, neurons: np.ndarray, n_neurons: int, start: int | None = None
+        self,
+        steps: np.ndarray,
+        neurons: np.ndarray,
+        n_neurons: int,
+        start: int | None = None,
+        stop: int | None = None,
     ) -> None:
         """Add many spikes at once: int64 ``steps`` in order, none before the last recorded step.
 
         ``start`` is the first recorded step when these are the first spikes
-        (by default the first of ``steps``).
+        (by default the first of ``steps``); ``stop`` the last recorded step
+        (by default the last of ``steps``).
 
         The caller has checked them (see ``Observer.record_spike_events``).
 
@@ -374,7 +380,7 @@ class SpikeBuffer:
         if self.first_step is None:
             self.first_step = int(steps[0]) if start is None else int(start)
         self.n_neurons = max(self.n_neurons, n_neurons)
-        self.last_step = int(steps[-1])
+        self.last_step = int(steps[-1]) if stop is None else int(stop)
         self._dirty = True
         self._parts_steps.append(steps)
         self._parts_neurons.append(neurons)

@@ -351,10 +351,9 @@ def neo_to_observer(
     for key, (steps, neurons, n_neurons, start, last) in events.items():
         if not len(steps):
             continue
-        observer.record_spike_events(*key, steps, neurons, n_neurons=n_neurons, start=start)
-        buffer = observer._spike_buffer(*key)
-        # record_spike_events ends a recording at its last spike; the trains say it ran until t_stop.
-        buffer.last_step = max(buffer.last_step, last)
+        # The trains say the recording ran from t_start to t_stop, whatever its spikes.
+        stop = max(last, int(steps.max()))
+        observer.record_spike_events(*key, steps, neurons, n_neurons=n_neurons, start=start, stop=stop)
     if signals:
         by_key = {key: _column(signal, key) for key, signal in zip(keys, signals)}
         columns = [by_key[key] for key in var_keys]

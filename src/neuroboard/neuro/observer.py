@@ -368,6 +368,7 @@ class Observer:
         neurons: Any,
         n_neurons: int | None = None,
         start: int | None = None,
+        stop: int | None = None,
     ) -> None:
         """Add many spikes of a declared ``(node, var)`` at once, as ``(step, neuron)`` pairs.
 
@@ -375,7 +376,8 @@ class Observer:
         holds. ``steps`` must not go back before the last recorded step;
         they are sorted (stably) here. ``n_neurons`` defaults to the largest
         neuron index + 1; ``start``, the step the recording began at (rates
-        count from it), to the first spike's step.
+        count from it), to the first spike's step; ``stop``, the last step
+        recorded, to the last spike's.
 
         >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
         >>> obs.record_spike_events("lif", "s", [3, 1, 3], [0, 2, 1], n_neurons=4)
@@ -387,7 +389,7 @@ class Observer:
         if key not in self._spike_keys:
             raise KeyError(f"{func}(node=..., var=...): {key!r} is not declared in record_spikes")
         buffer = self._spikes.get(key)
-        checked = observer_spikes.check_events(steps, neurons, n_neurons, start, buffer, func)
+        checked = observer_spikes.check_events(steps, neurons, n_neurons, start, stop, buffer, func)
         if checked is not None:
             self._spike_store(key, f"{func}(...)").extend(*checked)
 

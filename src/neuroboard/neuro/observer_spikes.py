@@ -92,12 +92,12 @@ def population_rate(
 
 
 def check_events(
-    steps: Any, neurons: Any, n_neurons: Any, start: Any, buffer: SpikeBuffer | None, func: str
-) -> tuple[np.ndarray, np.ndarray, int, int | None] | None:
+    steps: Any, neurons: Any, n_neurons: Any, start: Any, stop: Any, buffer: SpikeBuffer | None, func: str
+) -> tuple[np.ndarray, np.ndarray, int, int | None, int | None] | None:
     """Return spike events as :meth:`SpikeBuffer.extend` takes them, sorted by step; ``None`` for none.
 
-    >>> [a.tolist() if hasattr(a, "tolist") else a for a in check_events([3, 1], [0, 2], None, None, None, "f")]
-    [[1, 3], [2, 0], 3, None]
+    >>> [a.tolist() if hasattr(a, "tolist") else a for a in check_events([3, 1], [0, 2], None, None, 9, None, "f")]
+    [[1, 3], [2, 0], 3, None, 9]
     """
     steps = np.asarray(steps)
     neurons = np.asarray(neurons)
@@ -136,4 +136,14 @@ def check_events(
         raise ValueError(
             f"{func}(start=...): expected a step <= {int(steps[0])}, the first spike's, got {start}"
         )
-    return steps, neurons, int(n_neurons), None if start is None else int(start)
+    if stop is not None and as_step(stop, func, "stop") < steps[-1]:
+        raise ValueError(
+            f"{func}(stop=...): expected a step >= {int(steps[-1])}, the last spike's, got {stop}"
+        )
+    return (
+        steps,
+        neurons,
+        int(n_neurons),
+        None if start is None else int(start),
+        None if stop is None else int(stop),
+    )

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.neuro.recorded_keys import key_label, units_by_key
+
 if TYPE_CHECKING:
     from neuroboard.neuro.observer import Observer
 
@@ -44,32 +46,19 @@ def _time_unit(value: Any, func: str) -> Any:
     return unit.units
 
 
-def _label(key: Any) -> str:
-    return key if isinstance(key, str) else "/".join(key)
-
-
 def _units(value: Any, keys: list[Any]) -> dict[Any, Any]:
     """Return ``units={key: unit}`` as quantities units by recorded key, checked against ``keys``."""
     import quantities as pq
 
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{_OUT}(units=...): expected a dict of key -> unit, got {type(value).__name__}")
-    by_label = {_label(key): key for key in keys}
-    found = {}
-    for key, unit in value.items():
-        label = key if isinstance(key, str) else _label(tuple(key)) if isinstance(key, tuple) else None
-        if label not in by_label:
-            known = ", ".join(map(repr, by_label)) or "none"
-            raise ValueError(f"{_OUT}(units=...): {key!r} is not a recorded quantity (recorded: {known})")
+    def convert(key: Any, unit: Any) -> Any:
         try:
-            found[by_label[label]] = pq.Quantity(1.0, unit).units
+            return pq.Quantity(1.0, unit).units
         except (LookupError, ValueError, TypeError, AttributeError, SyntaxError):
             raise ValueError(
                 f"{_OUT}(units=...): {unit!r}, the unit of {key!r}, is not known to quantities"
             ) from None
-    return found
+
+    return units_by_key(value, keys, f"{_OUT}(units=...)", convert)
 
 
 def _neurons(reducer: Any, indices: np.ndarray | None, width: int) -> dict[str, Any]:
@@ -106,12 +95,12 @@ def _signal(obs: Observer, key: Any, unit: Any, tu: Any, variables: dict) -> Any
             units=unit,
             sampling_period=every * dt * tu,
             t_start=steps[0] * dt * tu,
-            name=_label(key),
+            name=key_label(key),
             array_annotations=arrays,
             **tags,
         )
     return neo.IrregularlySampledSignal(
-        steps * dt * tu, values, units=unit, name=_label(key), array_annotations=arrays, **tags
+        steps * dt * tu, values, units=unit, name=key_label(key), array_annotations=arrays, **tags
     )
 
 
@@ -366,6 +355,7 @@ def neo_to_observer(
                 record_vars=[column[row] for column in columns] if columns else None,
             )
         observer.save(
-            "units", {_label(key): signal.units.dimensionality.string for key, signal in zip(keys, signals)}
+            "units",
+            {key_label(key): signal.units.dimensionality.string for key, signal in zip(keys, signals)},
         )
     return observer

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.neuro.recorded_keys import key_label, units_by_key
 from neuroboard.summary.convert import as_path
 
 if TYPE_CHECKING:
@@ -93,30 +94,15 @@ def _name(key: Any) -> str:
     return text.replace("/", "_")
 
 
-def _label(key: Any) -> str:
-    return key if isinstance(key, str) else "/".join(key)
-
-
 def _units(value: Any, keys: list[Any]) -> dict[Any, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise TypeError(
-            f"{_where('units')}: expected a dict of key -> unit (str), got {type(value).__name__}"
-        )
-    by_label = {_label(key): key for key in keys}
-    found = {}
-    for key, unit in value.items():
-        label = key if isinstance(key, str) else _label(tuple(key)) if isinstance(key, tuple) else None
-        if label not in by_label:
-            known = ", ".join(map(repr, by_label)) or "none"
-            raise ValueError(f"{_where('units')}: {key!r} is not a recorded quantity (recorded: {known})")
+    def convert(key: Any, unit: Any) -> str:
         if not isinstance(unit, str) or not unit:
             raise TypeError(
                 f"{_where('units')}: expected a non-empty str as the unit of {key!r}, got {unit!r}"
             )
-        found[by_label[label]] = unit
-    return found
+        return unit
+
+    return units_by_key(value, keys, _where("units"), convert)
 
 
 def _neurons_text(reducer: Any, indices: np.ndarray | None, width: int) -> str:
@@ -277,7 +263,7 @@ def observer_to_nwb(
         shape = getattr(data.data, "maxshape", None) or np.shape(data.data)
         width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
         if key in variables:
-            text = f"{_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
+            text = f"{key_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
                 reducer, indices, width
             )
         else:

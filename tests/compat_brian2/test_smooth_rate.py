@@ -56,10 +56,13 @@ def test_lif_network_smooth_rate_equals_brian2() -> None:
     b2.start_scope()
     b2.seed(11)
     b2.defaultclock.dt = 0.1 * b2.ms
-    tau, v_th = 10 * b2.ms, -50 * b2.mV
     group = b2.NeuronGroup(
-        200, "dv/dt = (-70*mV - v + I) / tau : volt\nI : volt", threshold="v > v_th", reset="v = -70*mV",
+        200,
+        "dv/dt = (-70*mV - v + I) / tau : volt\nI : volt",
+        threshold="v > v_th",
+        reset="v = -70*mV",
         method="exact",
+        namespace={"tau": 10 * b2.ms, "v_th": -50 * b2.mV},
     )
     group.v = "-70*mV + rand() * 20*mV"
     group.I = "15*mV + rand() * 15*mV"

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test fuzz bench compat compat-r setup clean
+.PHONY: demo test fuzz bench compat compat-r compat-brian2 setup clean
 
 demo: $(VENV)/.stamp-base
 	$(BIN)/neuroboard demo
@@ -35,6 +35,19 @@ compat-r: $(VENV)/.stamp-test
 	sh tests/compat_r/prepare.sh "$$lib" '$(TFEVENTS_SRC)' '$(WAV_SRC)'; status=$$?; \
 	if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	NEUROBOARD_COMPAT_R=1 NEUROBOARD_R_LIB="$$lib" $(BIN)/python -m pytest tests/compat_r -q -p no:cacheprovider
+
+# Side by side with Brian2 (tests/compat_brian2). Brian2 2.9, what installs on Python 3.11, calls
+# np.ndarray.ptp, which NumPy 2 removed: it gets a venv of its own, with NumPy < 2.
+BRIAN2_VENV := $(VENV)/brian2
+
+compat-brian2: $(BRIAN2_VENV)/.stamp
+	NEUROBOARD_COMPAT_BRIAN2=1 $(BRIAN2_VENV)/bin/python -m pytest tests/compat_brian2 -q -p no:cacheprovider \
+		-W ignore::DeprecationWarning
+
+$(BRIAN2_VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(BRIAN2_VENV)
+	$(BRIAN2_VENV)/bin/python -m pip install --quiet 'brian2==2.9.0' 'numpy<2' 'pytest>=7' --editable .
+	touch $@
 
 setup: $(VENV)/.stamp-base
 

@@ -590,8 +590,10 @@ class Observer:
         """Return the population rate of ``(node, var)``: spikes per neuron per unit of ``dt``'s time.
 
         ``bin`` sums spikes over windows of that duration; ``smooth`` is
-        ``("gaussian", sd)`` or ``("flat", width)`` in time units, as Brian2's
-        PopulationRateMonitor smooths. The index is the time of each step or bin.
+        ``("gaussian", sd)`` (cut at 2 sd; ``("gaussian", sd, 4)`` at 4) or
+        ``("flat", width)`` in time units, Brian2's PopulationRateMonitor.smooth_rate
+        to 1e-9 (see :func:`~neuroboard.neuro.observer_spikes.smooth_rate`).
+        The index is the time of each step or bin.
 
         >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
         >>> for step in range(4): obs.record(step, record_spikes=[np.array([step % 2 == 1, False])])

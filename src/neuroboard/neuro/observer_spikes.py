@@ -14,31 +14,67 @@ import pandas as pd
 from neuroboard.neuro.buffers import SpikeBuffer
 from neuroboard.summary.convert import as_step
 
-__all__ = ["check_events", "population_rate", "smooth_rate", "spike_counts"]
+__all__ = ["check_events", "population_rate", "smooth_kernel", "smooth_rate", "spike_counts"]
 
 
 def smooth_rate(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
-    """Return ``rate`` convolved with ``("gaussian", sd)`` or ``("flat", width)``, in time units.
+    """Return ``rate`` smoothed as Brian2's ``PopulationRateMonitor.smooth_rate`` smooths it.
+
+    ``smooth`` is, in time units (``step_time`` is one entry of ``rate``):
+
+    - ``("gaussian", sd)``: a Gaussian of standard deviation ``sd``, cut at
+      +-2 sd, as Brian2 cuts it: ``round(2 * sd / step_time)`` entries each
+      side (half-way rounds to even, as ``np.round`` does);
+      ``("gaussian", sd, cutoff)`` cuts it at +-``cutoff`` sd instead
+      (4 for a kernel that keeps 99.99 % of the Gaussian's weight);
+    - ``("flat", width)``: a box of ``width`` rounded to the nearest odd
+      number of entries, ``int(width / 2 / step_time) * 2 + 1``, so that the
+      rate is not shifted in time (a width of 50 steps is 51 entries).
+
+    The kernel is normalised to a sum of 1 and centred on each entry; beyond
+    both ends the rate counts as 0 (``np.convolve(..., mode="same")``).
+    A kernel longer than ``rate`` keeps ``len(rate)`` entries, the centred ones.
 
     >>> smooth_rate(np.array([0.0, 3.0, 0.0]), ("flat", 3.0), 1.0).tolist()
     [1.0, 1.0, 1.0]
+    >>> smooth_rate(np.array([0.0, 4.0, 0.0]), ("flat", 2.0), 1.0).tolist()  # 2 steps: 3 entries
+    [1.3333333333333333, 1.3333333333333333, 1.3333333333333333]
     """
-    if not (isinstance(smooth, tuple) and len(smooth) == 2 and smooth[0] in ("gaussian", "flat")):
+    kernel = smooth_kernel(smooth, step_time)
+    full = np.convolve(rate, kernel)
+    first = (len(kernel) - 1) // 2
+    return full[first : first + len(rate)]
+
+
+def smooth_kernel(smooth: Any, step_time: float) -> np.ndarray:
+    """Return the normalised kernel of ``smooth`` (see :func:`smooth_rate`), odd in length.
+
+    >>> smooth_kernel(("gaussian", 1.0), 1.0).round(3).tolist()
+    [0.054, 0.244, 0.403, 0.244, 0.054]
+    """
+    func = "Observer.population_rate(smooth=...)"
+    kinds = {"gaussian": (2, 3), "flat": (2,)}
+    if not (isinstance(smooth, tuple) and smooth and smooth[0] in kinds and len(smooth) in kinds[smooth[0]]):
         raise ValueError(
-            f"Observer.population_rate(smooth=...): expected ('gaussian', sd) or ('flat', width), got {smooth!r}"
+            f"{func}: expected ('gaussian', sd), ('gaussian', sd, cutoff) or ('flat', width), got {smooth!r}"
         )
-    kind, width = smooth
-    if not (isinstance(width, (int, float)) and width > 0):
-        raise ValueError(f"Observer.population_rate(smooth=...): expected a width > 0, got {width!r}")
-    if kind == "gaussian":
-        sd = width / step_time
-        half = int(np.ceil(4 * sd))
-        x = np.arange(-half, half + 1)
-        kernel = np.exp(-0.5 * (x / sd) ** 2)
+    for value in smooth[1:]:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not value > 0
+        ):
+            raise ValueError(f"{func}: expected a width and cutoff > 0, got {value!r}")
+    if smooth[0] == "gaussian":
+        sd = float(smooth[1])
+        cutoff = float(smooth[2]) if len(smooth) == 3 else 2.0
+        # The same operations as Brian2's, in its order, so that the
+        # rounding of the kernel's length agrees with it to the last bit.
+        half = int(np.round(cutoff * sd / step_time))
+        kernel = np.exp(-(np.arange(-half, half + 1) ** 2) * 1.0 / (2 * (sd / step_time) ** 2))
     else:
-        kernel = np.ones(max(1, round(width / step_time)))
-    kernel /= kernel.sum()
-    return np.convolve(rate, kernel, mode="same")
+        kernel = np.ones(int(float(smooth[1]) / 2 / step_time) * 2 + 1)
+    return kernel / kernel.sum()
 
 
 def spike_counts(buffer: SpikeBuffer, every: int, dt: float) -> pd.DataFrame:

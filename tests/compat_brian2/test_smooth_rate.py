@@ -27,9 +27,9 @@ def observer_of(spikes, rate, dt: float) -> Observer:
     n = len(spikes.source)
     obs = Observer(dt, record_output=False, record_loss=False, record_spikes=[("p", "spike")])
     steps = np.round(np.asarray(spikes.t / b2.second) / dt).astype(np.int64)
-    obs.record_spike_events("p", "spike", steps, np.asarray(spikes.i, dtype=np.int64), n_neurons=n, start=0)
     # The rate runs to the last step of the run, spikes or none.
-    obs.record(len(rate.t) - 1, record_spikes=[np.zeros(n, bool)])
+    neurons = np.asarray(spikes.i, dtype=np.int64)
+    obs.record_spike_events("p", "spike", steps, neurons, n_neurons=n, start=0, stop=len(rate.t) - 1)
     return obs
 
 

@@ -62,8 +62,11 @@ class Row:
 class MemoryRow(Row):
     """One memory check: our peak bytes (``ours``) against a reference size in bytes (``peer``).
 
-    Lower is better here, so ``target`` is the largest ratio that passes.
+    Lower is better here, so ``target`` is the largest ratio that passes;
+    ``reference`` names what ``peer`` measures.
     """
+
+    reference: str = "frame"
 
     def __post_init__(self) -> None:
         if self.unit != "B":
@@ -81,7 +84,7 @@ class MemoryRow(Row):
         return (
             self.name,
             _bytes(self.ours, "peak"),
-            _bytes(self.peer, "frame"),
+            _bytes(self.peer, self.reference),
             f"{self.ratio:8.1f}x",
             target,
             self.verdict,

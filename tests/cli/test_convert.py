@@ -241,3 +241,77 @@ def test_a_sonata_file_with_a_link_outside_is_refused(tmp_path):
     result = run(path, tmp_path / "logs", "--allow-external")
     assert result.returncode == 0, result.stderr
     assert set(accumulator(tmp_path / "logs").Tags()["images"]) == {"v1/raster"}
+
+
+def _nwb_observer() -> neuroboard.neuro.Observer:
+    rng = np.random.default_rng(3)
+    obs = neuroboard.neuro.Observer(
+        0.5,
+        record_vars=[("lif", "v", False), ("wide", "w", False)],
+        record_spikes=[("lif", "s"), ("inh", "s")],
+    )
+    for step in range(40):
+        obs.record(
+            step,
+            output=float(step),
+            record_vars=[rng.normal(size=3), rng.normal(size=30)],
+            record_spikes=[rng.random(6) < 0.3, rng.random(4) < 0.2],
+        )
+    return obs
+
+
+def test_an_nwb_file_from_to_nwb_becomes_rasters_rates_and_scalars(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    from neuroboard.cli.convert import write_nwb_run
+    from tests.tb import scalar_arrays
+
+    path = tmp_path / "run.nwb"
+    obs = _nwb_observer()
+    obs.to_nwb(path)
+    written = write_nwb_run(str(path), str(tmp_path / "logdir"), 500.0)
+    assert written == ["lif/s", "inh/s", "lif_v", "out", "wide_w", "ecephys/inh_s_rate", "ecephys/lif_s_rate"]
+    acc = accumulator(tmp_path / "logdir")
+    assert {"lif/s/raster", "inh/s/raster", "wide_w/heatmap"} <= set(acc.Tags()["images"])
+    assert (acc.Images("lif/s/raster")[0].height, acc.Images("inh/s/raster")[0].height) == (6, 4)
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        nwbfile = io.read()
+        v = nwbfile.acquisition["lif_v"].data[:]
+        out = nwbfile.acquisition["out"].data[:]
+        expected = nwbfile.processing["ecephys"]["lif_s_rate"].data[:]
+    for j in range(3):
+        steps, values, _ = scalar_arrays(acc, f"lif_v/{j}")
+        assert steps.tolist() == list(range(40))
+        np.testing.assert_allclose(values, v[:, j], rtol=1e-6)
+    np.testing.assert_allclose(scalar_arrays(acc, "out")[1], out)
+    # Over bins of one step (dt is 0.5 s) the rate is the one to_nwb wrote, in Hz.
+    steps, values, _ = scalar_arrays(acc, "lif/s/rate")
+    np.testing.assert_allclose(values, expected[: len(values)], rtol=1e-5)
+    assert not expected[len(values) :].any()
+
+
+def test_an_nwb_file_written_with_pynwb_becomes_a_raster_and_scalars(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    import datetime
+
+    from tests.tb import scalar_arrays
+
+    nwbfile = pynwb.NWBFile(
+        "units and a series", "id-1", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    )
+    for times in ([0.001, 0.0035], [], [0.002]):
+        nwbfile.add_unit(spike_times=times)
+    series = np.arange(12.0).reshape(6, 2)
+    nwbfile.add_acquisition(pynwb.TimeSeries(name="lfp", data=series, unit="V", rate=100.0))
+    module = nwbfile.create_processing_module("behavior", "speeds")
+    module.add(pynwb.TimeSeries(name="speed", data=np.array([1.0, 2.0, 4.0]), unit="m/s", rate=10.0))
+    path = tmp_path / "direct.nwb"
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwbfile)
+    result = run(path, tmp_path / "logdir")
+    assert result.returncode == 0, result.stderr
+    acc = accumulator(tmp_path / "logdir")
+    image = acc.Images("units/raster")[0]
+    assert (image.width, image.height) == (4, 3)
+    np.testing.assert_allclose(scalar_arrays(acc, "units/rate")[1], [0.0, 1000 / 3, 1000 / 3, 1000 / 3])
+    np.testing.assert_allclose(scalar_arrays(acc, "lfp/1")[1], series[:, 1])
+    np.testing.assert_allclose(scalar_arrays(acc, "behavior/speed")[1], [1.0, 2.0, 4.0])

@@ -315,3 +315,21 @@ def test_an_nwb_file_written_with_pynwb_becomes_a_raster_and_scalars(tmp_path):
     np.testing.assert_allclose(scalar_arrays(acc, "units/rate")[1], [0.0, 1000 / 3, 1000 / 3, 1000 / 3])
     np.testing.assert_allclose(scalar_arrays(acc, "lfp/1")[1], series[:, 1])
     np.testing.assert_allclose(scalar_arrays(acc, "behavior/speed")[1], [1.0, 2.0, 4.0])
+
+
+def test_a_recording_file_becomes_an_nwb_file(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    h5 = tmp_path / "rec.h5"
+    with neuroboard.neuro.Observer(0.5, record_spikes=[("lif", "s")], hdf5=h5) as obs:
+        for step in range(5):
+            obs.record(step, output=step * 2.0, record_spikes=[np.arange(3) == step % 3])
+    out = tmp_path / "sub" / "out.nwb"
+    result = run(h5, out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out.parent)) == ["out.nwb"]
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        nwb = io.read()
+        np.testing.assert_array_equal(nwb.acquisition["out"].data[:], [0.0, 2.0, 4.0, 6.0, 8.0])
+        assert nwb.units["spike_times"][1].tolist() == [0.5, 2.0]
+    again = run(h5, out)
+    assert "exists already" in assert_one_line_error(again)

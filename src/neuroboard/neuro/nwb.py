@@ -30,7 +30,15 @@ from neuroboard.summary.convert import as_path
 if TYPE_CHECKING:
     from neuroboard.neuro.observer import Observer
 
-__all__ = ["MAX_COLUMNS", "TIME_UNITS", "is_nwb", "nwb_to_tensorboard", "observer_to_nwb"]
+__all__ = [
+    "MAX_COLUMNS",
+    "TIME_UNITS",
+    "is_nwb",
+    "is_recording",
+    "nwb_to_tensorboard",
+    "observer_to_nwb",
+    "recording_to_nwb",
+]
 
 #: The units ``dt`` may be given in, as divisors that turn a time in that unit into seconds.
 TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
@@ -107,8 +115,14 @@ def _units(value: Any, keys: list[Any]) -> dict[Any, str]:
     return units_by_key(value, keys, _where("units"), convert)
 
 
+#: The reducer of a variable read back from a recording file, which does not keep which neurons it holds.
+_FROM_FILE = object()
+
+
 def _neurons_text(reducer: Any, indices: np.ndarray | None, width: int) -> str:
     """Return which neurons a series holds, in words: its columns, or what its one value reduces."""
+    if reducer is _FROM_FILE:
+        return f"column i is the i-th of the {width} recorded columns, as the recording file holds them"
     if indices is None:
         chosen = f"all {width} neurons in order" if reducer is None else "all neurons"
     else:
@@ -461,3 +475,96 @@ def nwb_to_tensorboard(
             _write_series(views, f"{prefix}{tag}", obj.data, max_columns)
             written.append(f"{prefix}{tag}")
     return written
+
+
+# -- an Observer(hdf5=...) recording file as NWB -----------------------------------------------------
+
+
+def is_recording(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` is a file written by ``Observer(hdf5=...)`` (root attributes ``dt``, ``sampling_steps``).
+
+    >>> import tempfile; is_recording(os.path.join(tempfile.mkdtemp(), "none.h5"))
+    False
+    """
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as file:
+            return {"dt", "sampling_steps"} <= set(file.attrs) and "nwb_version" not in file.attrs
+    except (OSError, ValueError):
+        return False
+
+
+class _Recording:
+    """An ``Observer(hdf5=...)`` file opened read-only, with what :func:`observer_to_nwb` reads of an Observer."""
+
+    def __init__(self, file: Any) -> None:
+        import h5py
+
+        from neuroboard.neuro.buffers import SPIKES_GROUP, STEPS_GROUP, SpikeBuffer, StoredSeries
+        from neuroboard.neuro.h5series import H5Series
+
+        self.dt = float(file.attrs["dt"])
+        self.sampling_steps = int(file.attrs["sampling_steps"])
+        self._buffers: dict[Any, Any] = {}
+        self._vars: list[tuple[Any, Any, Any]] = []
+        self._spikes: dict[tuple[str, str], Any] = {}
+        for name in ("out", "loss"):
+            if isinstance(file.get(name), h5py.Dataset):
+                self._buffers[name] = StoredSeries(file, name)
+        for node, group in file.items():
+            if node in (STEPS_GROUP, SPIKES_GROUP) or not isinstance(group, h5py.Group):
+                continue
+            for var, dataset in group.items():
+                if isinstance(dataset, h5py.Dataset):
+                    key = (node, var)
+                    self._buffers[key] = StoredSeries(file, f"{node}/{var}")
+                    self._vars.append((key, _FROM_FILE, None))
+        for node, group in file.get(SPIKES_GROUP, {}).items():
+            for var, dataset in group.items():
+                if "first_step" not in dataset.attrs:
+                    continue
+                buffer = SpikeBuffer(f"{node}/{var}", H5Series(file, f"{SPIKES_GROUP}/{node}/{var}"))
+                buffer.n_neurons = int(dataset.attrs["n_neurons"])
+                buffer.first_step = int(dataset.attrs["first_step"])
+                buffer.last_step = int(dataset.attrs["last_step"])
+                self._spikes[(node, var)] = buffer
+
+    @property
+    def recorded_spikes(self) -> list[tuple[str, str]]:
+        return list(self._spikes)
+
+    def _spike_buffer(self, node: str, var: str) -> Any:
+        return self._spikes[(node, var)]
+
+    def _population_rate(self, node: str, var: str, smooth: Any, bin: Any, spike_steps: Any = None) -> Any:
+        from neuroboard.neuro import observer_spikes
+
+        return observer_spikes.population_rate(self._spikes[(node, var)], self.dt, smooth, bin, spike_steps)
+
+
+def recording_to_nwb(
+    h5_path: str | os.PathLike[str], nwb_path: str | os.PathLike[str], **options: Any
+) -> None:
+    """Write the ``Observer(hdf5=...)`` file ``h5_path`` as the NWB file ``nwb_path``, as :func:`observer_to_nwb` does.
+
+    ``options`` are :func:`observer_to_nwb`'s (``time_unit``, the session's
+    metadata, ``compression``). The file is read in slabs; it does not say
+    which neurons a reduced or indexed variable held, so each column is
+    described as the file's column.
+
+    >>> import tempfile; from neuroboard.neuro import Observer
+    >>> d = tempfile.mkdtemp(); h5 = os.path.join(d, "rec.h5")
+    >>> with Observer(1.0, hdf5=h5) as obs: obs.record(0, output=1.0)
+    >>> recording_to_nwb(h5, os.path.join(d, "rec.nwb"))
+    """
+    import h5py
+
+    source = as_path(h5_path, "recording_to_nwb", "h5_path")
+    if not is_recording(source):
+        raise ValueError(
+            f"recording_to_nwb(h5_path=...): expected a file written by Observer(hdf5=...) "
+            f"(root attributes dt and sampling_steps), got {source!r}"
+        )
+    with h5py.File(source, "r") as file:
+        observer_to_nwb(_Recording(file), nwb_path, **options)  # type: ignore[arg-type]

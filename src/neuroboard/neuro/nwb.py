@@ -45,6 +45,8 @@ TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
 #: Rows handed to HDF5 per write when a recording is read from an ``Observer(hdf5=...)`` file.
 _READ_BYTES = 1 << 24
 _WHERE = "Observer.to_nwb"
+#: Spike times of a Units table read at a time: 2 MiB of float64.
+_SPIKE_ROWS = 1 << 18
 #: A TimeSeries of more columns than this is drawn as one heatmap image, not as one scalar tag per column.
 MAX_COLUMNS = 16
 
@@ -343,8 +345,14 @@ class _UnitRows:
         self.name, self.times, self.node_ids = name, times, index
         self._ends, self._nodes = ends, nodes
 
-    def chunks(self, rows: int = 1 << 18) -> Any:
+    def n_spikes(self) -> int:
+        """Return how many spikes the rows of this population hold."""
+        per_row = np.diff(np.r_[0, self._ends])
+        return int(per_row[self._nodes[:-1] >= 0].sum())
+
+    def chunks(self, rows: int | None = None) -> Any:
         """Yield (times in ms, node ids) of this population's spikes, ``rows`` spikes of the table at a time."""
+        rows = rows or _SPIKE_ROWS
         for start in range(0, len(self.times), rows):
             stop = min(start + rows, len(self.times))
             # Spike k belongs to the first row whose end lies beyond k.
@@ -466,9 +474,9 @@ def nwb_to_tensorboard(
         units = nwbfile.units
         if units is not None and len(units.id) and "spike_times" in units.colnames:
             for pop in _unit_populations(units):
-                n_nodes = int((pop._nodes >= 0).sum())
-                if len(pop.times) and int(np.diff(np.r_[0, pop._ends])[pop._nodes[:-1] >= 0].sum()):
-                    plans.append(_plan(pop, width_ms, n_nodes, func, target))
+                # A population of silent rows has nothing to draw; the others keep their silent rows.
+                if pop.n_spikes():
+                    plans.append(_plan(pop, width_ms, int((pop._nodes >= 0).sum()), func, target))
         series = _series(nwbfile)
         written = _draw_plans(views, plans, width_ms, prefix)
         for tag, obj in series:

@@ -355,3 +355,16 @@ def test_an_nwb_file_read_in_small_chunks_gives_the_same_run(tmp_path, monkeypat
             np.testing.assert_array_equal(got, expected)
     for tag in whole.Tags()["images"]:
         assert chunked.Images(tag)[0].encoded_image_string == whole.Images(tag)[0].encoded_image_string
+
+
+def test_an_nwb_file_with_nothing_to_draw_is_refused_and_writes_nothing(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    import datetime
+
+    nwbfile = pynwb.NWBFile("empty", "id-2", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+    path = tmp_path / "empty.nwb"
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwbfile)
+    result = run(path, tmp_path / "logdir")
+    assert "holds no spikes and no numeric TimeSeries" in assert_one_line_error(result)
+    assert not (tmp_path / "logdir").exists()

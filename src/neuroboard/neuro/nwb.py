@@ -478,6 +478,8 @@ def nwb_to_tensorboard(
                 if pop.n_spikes():
                     plans.append(_plan(pop, width_ms, int((pop._nodes >= 0).sum()), func, target))
         series = _series(nwbfile)
+        if not plans and not series:
+            raise ValueError(f"{func}(path=...): {target} holds no spikes and no numeric TimeSeries to draw")
         written = _draw_plans(views, plans, width_ms, prefix)
         for tag, obj in series:
             _write_series(views, f"{prefix}{tag}", obj.data, max_columns)

@@ -241,3 +241,130 @@ def test_a_sonata_file_with_a_link_outside_is_refused(tmp_path):
     result = run(path, tmp_path / "logs", "--allow-external")
     assert result.returncode == 0, result.stderr
     assert set(accumulator(tmp_path / "logs").Tags()["images"]) == {"v1/raster"}
+
+
+def _nwb_observer() -> neuroboard.neuro.Observer:
+    rng = np.random.default_rng(3)
+    obs = neuroboard.neuro.Observer(
+        0.5,
+        record_vars=[("lif", "v", False), ("wide", "w", False)],
+        record_spikes=[("lif", "s"), ("inh", "s")],
+    )
+    for step in range(40):
+        obs.record(
+            step,
+            output=float(step),
+            record_vars=[rng.normal(size=3), rng.normal(size=30)],
+            record_spikes=[rng.random(6) < 0.3, rng.random(4) < 0.2],
+        )
+    return obs
+
+
+def test_an_nwb_file_from_to_nwb_becomes_rasters_rates_and_scalars(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    from neuroboard.cli.convert import write_nwb_run
+    from tests.tb import scalar_arrays
+
+    path = tmp_path / "run.nwb"
+    obs = _nwb_observer()
+    obs.to_nwb(path)
+    written = write_nwb_run(str(path), str(tmp_path / "logdir"), 500.0)
+    assert written == ["lif/s", "inh/s", "lif_v", "out", "wide_w", "ecephys/inh_s_rate", "ecephys/lif_s_rate"]
+    acc = accumulator(tmp_path / "logdir")
+    assert {"lif/s/raster", "inh/s/raster", "wide_w/heatmap"} <= set(acc.Tags()["images"])
+    assert (acc.Images("lif/s/raster")[0].height, acc.Images("inh/s/raster")[0].height) == (6, 4)
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        nwbfile = io.read()
+        v = nwbfile.acquisition["lif_v"].data[:]
+        out = nwbfile.acquisition["out"].data[:]
+        expected = nwbfile.processing["ecephys"]["lif_s_rate"].data[:]
+    for j in range(3):
+        steps, values, _ = scalar_arrays(acc, f"lif_v/{j}")
+        assert steps.tolist() == list(range(40))
+        np.testing.assert_allclose(values, v[:, j], rtol=1e-6)
+    np.testing.assert_allclose(scalar_arrays(acc, "out")[1], out)
+    # Over bins of one step (dt is 0.5 s) the rate is the one to_nwb wrote, in Hz.
+    steps, values, _ = scalar_arrays(acc, "lif/s/rate")
+    np.testing.assert_allclose(values, expected[: len(values)], rtol=1e-5)
+    assert not expected[len(values) :].any()
+
+
+def test_an_nwb_file_written_with_pynwb_becomes_a_raster_and_scalars(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    import datetime
+
+    from tests.tb import scalar_arrays
+
+    nwbfile = pynwb.NWBFile(
+        "units and a series", "id-1", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    )
+    for times in ([0.001, 0.0035], [], [0.002]):
+        nwbfile.add_unit(spike_times=times)
+    series = np.arange(12.0).reshape(6, 2)
+    nwbfile.add_acquisition(pynwb.TimeSeries(name="lfp", data=series, unit="V", rate=100.0))
+    module = nwbfile.create_processing_module("behavior", "speeds")
+    module.add(pynwb.TimeSeries(name="speed", data=np.array([1.0, 2.0, 4.0]), unit="m/s", rate=10.0))
+    path = tmp_path / "direct.nwb"
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwbfile)
+    result = run(path, tmp_path / "logdir")
+    assert result.returncode == 0, result.stderr
+    acc = accumulator(tmp_path / "logdir")
+    image = acc.Images("units/raster")[0]
+    assert (image.width, image.height) == (4, 3)
+    np.testing.assert_allclose(scalar_arrays(acc, "units/rate")[1], [0.0, 1000 / 3, 1000 / 3, 1000 / 3])
+    np.testing.assert_allclose(scalar_arrays(acc, "lfp/1")[1], series[:, 1])
+    np.testing.assert_allclose(scalar_arrays(acc, "behavior/speed")[1], [1.0, 2.0, 4.0])
+
+
+def test_a_recording_file_becomes_an_nwb_file(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    h5 = tmp_path / "rec.h5"
+    with neuroboard.neuro.Observer(0.5, record_spikes=[("lif", "s")], hdf5=h5) as obs:
+        for step in range(5):
+            obs.record(step, output=step * 2.0, record_spikes=[np.arange(3) == step % 3])
+    out = tmp_path / "sub" / "out.nwb"
+    result = run(h5, out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out.parent)) == ["out.nwb"]
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        nwb = io.read()
+        np.testing.assert_array_equal(nwb.acquisition["out"].data[:], [0.0, 2.0, 4.0, 6.0, 8.0])
+        assert nwb.units["spike_times"][1].tolist() == [0.5, 2.0]
+    again = run(h5, out)
+    assert "exists already" in assert_one_line_error(again)
+
+
+def test_an_nwb_file_read_in_small_chunks_gives_the_same_run(tmp_path, monkeypatch):
+    pytest.importorskip("pynwb")
+    from neuroboard.cli.convert import write_nwb_run
+    from neuroboard.neuro import nwb
+    from tests.tb import scalar_arrays
+
+    path = tmp_path / "run.nwb"
+    _nwb_observer().to_nwb(path)
+    write_nwb_run(str(path), str(tmp_path / "whole"), 500.0)
+    # 7 spikes and 64 bytes (8 values, under 3 rows of lif_v) per read.
+    monkeypatch.setattr(nwb, "_SPIKE_ROWS", 7)
+    monkeypatch.setattr(nwb, "_READ_BYTES", 64)
+    write_nwb_run(str(path), str(tmp_path / "chunked"), 500.0)
+    whole, chunked = accumulator(tmp_path / "whole"), accumulator(tmp_path / "chunked")
+    assert chunked.Tags()["scalars"] == whole.Tags()["scalars"] and len(whole.Tags()["scalars"]) == 8
+    for tag in whole.Tags()["scalars"]:
+        for got, expected in zip(scalar_arrays(chunked, tag)[:2], scalar_arrays(whole, tag)[:2]):
+            np.testing.assert_array_equal(got, expected)
+    for tag in whole.Tags()["images"]:
+        assert chunked.Images(tag)[0].encoded_image_string == whole.Images(tag)[0].encoded_image_string
+
+
+def test_an_nwb_file_with_nothing_to_draw_is_refused_and_writes_nothing(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    import datetime
+
+    nwbfile = pynwb.NWBFile("empty", "id-2", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+    path = tmp_path / "empty.nwb"
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwbfile)
+    result = run(path, tmp_path / "logdir")
+    assert "holds no spikes and no numeric TimeSeries" in assert_one_line_error(result)
+    assert not (tmp_path / "logdir").exists()

@@ -161,3 +161,61 @@ def test_compressed_file_reads_back(tmp_path):
         nwb = io.read()
         np.testing.assert_array_equal(nwb.acquisition["lif_v"].data[:], obs.to_numpy(("lif", "v")))
     assert _problems(path) == []
+
+
+def _contents(path: str) -> dict:
+    """Return every value of an NWB file written from an Observer, by where it is in the file."""
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        nwb = io.read()
+        found = {
+            f"acquisition/{name}": (s.data[:], s.unit, s.rate, s.starting_time, s.timestamps)
+            for name, s in nwb.acquisition.items()
+        }
+        for name, s in nwb.processing["ecephys"].data_interfaces.items():
+            found[f"ecephys/{name}"] = (s.data[:], s.unit, s.rate, s.starting_time)
+        units = nwb.units
+        found["units"] = [
+            (units["population"][row], units["neuron"][row], units["spike_times"][row].tolist())
+            for row in range(len(units))
+        ]
+        found["resolution"] = units.resolution
+    return found
+
+
+def test_a_recording_file_becomes_the_nwb_file_to_nwb_writes(tmp_path):
+    from neuroboard.neuro.nwb import recording_to_nwb
+
+    obs = _run(tmp_path)
+    obs.close()
+    direct, converted = os.fspath(tmp_path / "direct.nwb"), os.fspath(tmp_path / "converted.nwb")
+    start = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    metadata = {"time_unit": "ms", "identifier": "run-1", "session_start_time": start, "subject": SUBJECT}
+    obs.to_nwb(direct, **metadata)
+    recording_to_nwb(obs.hdf5, converted, **metadata)
+    expected, got = _contents(direct), _contents(converted)
+    assert sorted(got) == sorted(expected)
+    for where, values in expected.items():
+        if where == "units" or where == "resolution":
+            assert got[where] == values, where
+            continue
+        np.testing.assert_array_equal(got[where][0], values[0])
+        assert got[where][1:] == values[1:], where
+    with pynwb.NWBHDF5IO(converted, "r") as io:
+        text = io.read().acquisition["qif_u"].description
+    assert "the 2 recorded columns" in text
+    assert _problems(converted) == []
+
+
+def test_recording_to_nwb_refuses_a_file_observer_did_not_write(tmp_path):
+    import h5py
+
+    from neuroboard.neuro.nwb import recording_to_nwb
+
+    path = os.fspath(tmp_path / "other.h5")
+    with h5py.File(path, "w") as file:
+        file["x"] = np.arange(3)
+    with pytest.raises(
+        ValueError, match=r"recording_to_nwb\(h5_path=...\): expected a file written by Observer"
+    ):
+        recording_to_nwb(path, tmp_path / "out.nwb")
+    assert not os.path.exists(tmp_path / "out.nwb")

@@ -25,7 +25,16 @@ from neuroboard.cli.common import HOST, clear_scratch, reports_errors, scratch
 from neuroboard.neuro import HDFData, TensorboardWriter
 from neuroboard.neuro.view_settings import FORMATS, KINDS
 
-__all__ = ["MAX_BYTES", "SCRATCH", "clear_stale", "convert", "write_run", "write_sonata_run"]
+__all__ = [
+    "MAX_BYTES",
+    "SCRATCH",
+    "clear_stale",
+    "convert",
+    "write_nwb_file",
+    "write_nwb_run",
+    "write_run",
+    "write_sonata_run",
+]
 
 #: Default bound of the bytes the datasets of one file may declare (``--max-bytes``).
 MAX_BYTES = 1 << 30
@@ -33,6 +42,7 @@ MAX_BYTES = 1 << 30
 #: The name of convert's private folders and ``.part`` files (see :func:`~neuroboard.cli.common.scratch`).
 SCRATCH = "neuroboard-convert"
 _PART = ".part"
+_NWB_PART = ".part.nwb"
 
 
 def _missing_parents(folder: str) -> list[str]:
@@ -119,6 +129,61 @@ def write_sonata_run(path: str, logdir: str, bin: float, allow_external: bool) -
     return written
 
 
+def write_nwb_run(path: str, logdir: str, bin: float) -> list[str]:
+    """Write the NWB file ``path``'s spikes as rasters and rates, its TimeSeries as scalars, as the run ``logdir``.
+
+    Returns the tags' roots written; all of them or nothing (see :func:`write_run`).
+
+    >>> import tempfile; from neuroboard.neuro import Observer
+    >>> obs = Observer(1.0); obs.record(0, output=1.0); d = tempfile.mkdtemp(); p = os.path.join(d, "r.nwb")
+    >>> obs.to_nwb(p); write_nwb_run(p, os.path.join(d, "run"), 1.0)
+    ['out']
+    """
+    from neuroboard.neuro.nwb import nwb_to_tensorboard
+
+    written: list[str] = []
+    _write_staged(logdir, lambda views: written.extend(nwb_to_tensorboard(path, views, bin=bin)))
+    return written
+
+
+def write_nwb_file(path: str, nwb_path: str) -> None:
+    """Write the ``Observer(hdf5=...)`` file ``path`` as the NWB file ``nwb_path``, whole or not at all.
+
+    The file is written under a ``.part.nwb`` name beside ``nwb_path`` and renamed when it is whole;
+    an existing ``nwb_path`` is refused.
+
+    >>> import tempfile; from neuroboard.neuro import Observer
+    >>> d = tempfile.mkdtemp(); h5 = os.path.join(d, "rec.h5")
+    >>> with Observer(1.0, hdf5=h5) as obs: obs.record(0, output=1.0)
+    >>> write_nwb_file(h5, os.path.join(d, "rec.nwb")); sorted(os.listdir(d))
+    ['rec.h5', 'rec.nwb']
+    """
+    from neuroboard.neuro.nwb import recording_to_nwb
+
+    target = os.path.abspath(nwb_path)
+    if os.path.exists(target):
+        raise FileExistsError(f"the NWB file exists already, remove it first: {target}")
+    created = _missing_parents(target)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    part = None
+    try:
+        # pynwb wants the .nwb ending; the leading dot and the name keep the file out of listings.
+        clear_scratch(os.path.dirname(target), SCRATCH, _NWB_PART)
+        part = scratch(os.path.dirname(target), SCRATCH, _NWB_PART)
+        recording_to_nwb(path, part)
+        os.replace(part, target)
+    except BaseException:
+        if part is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(part)
+        for folder in reversed(created):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+        raise
+
+
 def _write_staged(logdir: str, fill: Callable[[TensorboardWriter], object]) -> None:
     """Run ``fill`` on a TensorboardWriter in a private folder, then move what it wrote into ``logdir``."""
     logdir = os.path.abspath(logdir)
@@ -149,7 +214,7 @@ def _write_staged(logdir: str, fill: Callable[[TensorboardWriter], object]) -> N
         raise
 
 
-@click.command(short_help="Write an HDF5 file of recordings, or SONATA spikes, as a run.")
+@click.command(short_help="Write an HDF5 file of recordings, SONATA spikes or an NWB file as a run.")
 @click.argument("file", type=click.Path())
 @click.argument("logdir", type=click.Path())
 @click.option("--key", "keys", multiple=True, help="Write only this dataset; repeatable (default: all).")
@@ -164,7 +229,7 @@ def _write_staged(logdir: str, fill: Callable[[TensorboardWriter], object]) -> N
     type=click.FloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
-    help="SONATA spikes: the width of a rate bin, in ms.",
+    help="SONATA and NWB spikes: the width of a rate bin, in ms.",
 )
 @click.option(
     "--allow-external",
@@ -201,9 +266,26 @@ def convert(
     A SONATA spike file (/spikes/<population>/timestamps and node_ids, as NEST, BMTK and
     NetPyNE write) becomes, per population, the raster <population>/raster and the rate in Hz,
     <population>/rate, over bins of --bin ms.
+
+    An NWB file: its Units table as <population>/raster and <population>/rate (per value of its
+    population column, else "units"), and each TimeSeries of acquisition and of the processing
+    modules as scalars at its row index, one tag per column (<name>/<j>) up to 16 columns, else
+    the heatmap image <name>/heatmap.
+
+    A file written by Observer(hdf5=...) with a LOGDIR ending in .nwb becomes that NWB file, as
+    Observer.to_nwb writes it (an existing one is refused).
     """
+    from neuroboard.neuro.nwb import is_nwb, is_recording
     from neuroboard.neuro.sonata import is_sonata_spikes
 
+    if logdir.endswith(".nwb") and is_recording(file):
+        write_nwb_file(file, logdir)
+        click.echo(f"wrote the recordings of {file} as the NWB file {os.path.abspath(logdir)}")
+        return
+    if is_nwb(file):
+        tags = ", ".join(write_nwb_run(file, logdir, bin_ms))
+        click.echo(f"wrote {tags} from {file} to {os.path.abspath(logdir)}")
+        return
     if is_sonata_spikes(file, allow_external):
         written_populations = write_sonata_run(file, logdir, bin_ms, allow_external)
         populations = ", ".join(written_populations)

@@ -30,13 +30,25 @@ from neuroboard.summary.convert import as_path
 if TYPE_CHECKING:
     from neuroboard.neuro.observer import Observer
 
-__all__ = ["TIME_UNITS", "observer_to_nwb"]
+__all__ = [
+    "MAX_COLUMNS",
+    "TIME_UNITS",
+    "is_nwb",
+    "is_recording",
+    "nwb_to_tensorboard",
+    "observer_to_nwb",
+    "recording_to_nwb",
+]
 
 #: The units ``dt`` may be given in, as divisors that turn a time in that unit into seconds.
 TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
 #: Rows handed to HDF5 per write when a recording is read from an ``Observer(hdf5=...)`` file.
 _READ_BYTES = 1 << 24
 _WHERE = "Observer.to_nwb"
+#: Spike times of a Units table read at a time: 2 MiB of float64.
+_SPIKE_ROWS = 1 << 18
+#: A TimeSeries of more columns than this is drawn as one heatmap image, not as one scalar tag per column.
+MAX_COLUMNS = 16
 
 
 def _where(arg: str) -> str:
@@ -105,8 +117,14 @@ def _units(value: Any, keys: list[Any]) -> dict[Any, str]:
     return units_by_key(value, keys, _where("units"), convert)
 
 
+#: The reducer of a variable read back from a recording file, which does not keep which neurons it holds.
+_FROM_FILE = object()
+
+
 def _neurons_text(reducer: Any, indices: np.ndarray | None, width: int) -> str:
     """Return which neurons a series holds, in words: its columns, or what its one value reduces."""
+    if reducer is _FROM_FILE:
+        return f"column i is the i-th of the {width} recorded columns, as the recording file holds them"
     if indices is None:
         chosen = f"all {width} neurons in order" if reducer is None else "all neurons"
     else:
@@ -300,3 +318,263 @@ def observer_to_nwb(
             )
     with NWBHDF5IO(target, "w") as io:
         io.write(nwbfile)
+
+
+# -- reading an NWB file into TensorBoard ------------------------------------------------------------
+
+
+def is_nwb(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` is an NWB file written with HDF5 (its root holds ``nwb_version``).
+
+    >>> import tempfile; is_nwb(os.path.join(tempfile.mkdtemp(), "none.nwb"))
+    False
+    """
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as file:
+            return "nwb_version" in file.attrs
+    except (OSError, ValueError):
+        return False
+
+
+class _UnitRows:
+    """The spikes of some rows of a Units table, read in chunks as (times in ms, node ids) for sonata's views."""
+
+    def __init__(self, name: str, times: Any, index: Any, ends: np.ndarray, nodes: np.ndarray) -> None:
+        self.name, self.times, self.node_ids = name, times, index
+        self._ends, self._nodes = ends, nodes
+
+    def n_spikes(self) -> int:
+        """Return how many spikes the rows of this population hold."""
+        per_row = np.diff(np.r_[0, self._ends])
+        return int(per_row[self._nodes[:-1] >= 0].sum())
+
+    def chunks(self, rows: int | None = None) -> Any:
+        """Yield (times in ms, node ids) of this population's spikes, ``rows`` spikes of the table at a time."""
+        rows = rows or _SPIKE_ROWS
+        for start in range(0, len(self.times), rows):
+            stop = min(start + rows, len(self.times))
+            # Spike k belongs to the first row whose end lies beyond k.
+            row = np.searchsorted(self._ends, np.arange(start, stop), side="right")
+            node = self._nodes[row]
+            kept = node >= 0
+            times = np.asarray(self.times[start:stop], dtype=np.float64)[kept] * 1000.0
+            yield times, node[kept]
+
+
+def _strings(values: Any) -> list[str]:
+    return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _unit_populations(units: Any) -> list[_UnitRows]:
+    """Split a Units table by its ``population`` column (else one population, ``units``): node k is its k-th row."""
+    times = units.spike_times.data
+    index = units.spike_times_index.data
+    ends = np.asarray(index[:], dtype=np.int64)
+    n_rows = len(ends)
+    labels = _strings(units["population"].data[:]) if "population" in units.colnames else ["units"] * n_rows
+    found = []
+    for label in dict.fromkeys(labels):
+        nodes = np.full(n_rows + 1, -1, np.int64)
+        rows = np.flatnonzero(np.array([x == label for x in labels], dtype=bool))
+        nodes[rows] = np.arange(len(rows))
+        found.append(_UnitRows(label, times, index, ends, nodes))
+    return found
+
+
+def _series(nwbfile: Any) -> list[tuple[str, Any]]:
+    """Return the numeric TimeSeries of acquisition and of each processing module, with their tags."""
+    from pynwb import TimeSeries
+
+    found = [(name, obj) for name, obj in nwbfile.acquisition.items()]
+    for module_name, module in nwbfile.processing.items():
+        found += [(f"{module_name}/{name}", obj) for name, obj in module.data_interfaces.items()]
+    kept = []
+    for tag, obj in found:
+        data = getattr(obj, "data", None) if isinstance(obj, TimeSeries) else None
+        shape = getattr(data, "shape", None)
+        if shape and shape[0] and np.dtype(getattr(data, "dtype", object)).kind in "biuf":
+            kept.append((tag, obj))
+    return kept
+
+
+def _write_series(views: Any, tag: str, data: Any, max_columns: int) -> None:
+    """Write a TimeSeries' data, read ``_READ_BYTES`` at a time: scalars per column, or one binned heatmap."""
+    from neuroboard.neuro.view_settings import MAX_HEIGHT, MAX_WIDTH
+
+    n_rows = data.shape[0]
+    width = int(np.prod(data.shape[1:], dtype=np.int64))
+    rows = max(1, _READ_BYTES // max(1, width * data.dtype.itemsize))
+    wide = width > max_columns
+    # A wide series is summed into at most MAX_WIDTH time bins and MAX_HEIGHT column groups, then averaged.
+    per_bin = -(-n_rows // MAX_WIDTH)
+    groups = np.arange(0, width, -(-width // MAX_HEIGHT))
+    sums = np.zeros((-(-n_rows // per_bin), len(groups)))
+    counts = np.zeros_like(sums)
+    for start in range(0, n_rows, rows):
+        stop = min(start + rows, n_rows)
+        chunk = np.asarray(data[start:stop], dtype=np.float64).reshape(stop - start, width)
+        steps = np.arange(start, stop, dtype=np.int64)
+        if not wide:
+            for j in range(width):
+                name = tag if data.ndim == 1 else f"{tag}/{j}"
+                views.writer.add_series(name, np.ascontiguousarray(chunk[:, j]), steps=steps)
+            continue
+        finite = np.isfinite(chunk)
+        grouped = np.add.reduceat(np.where(finite, chunk, 0.0), groups, axis=1)
+        seen = np.add.reduceat(finite.astype(np.float64), groups, axis=1)
+        np.add.at(sums, steps // per_bin, grouped)
+        np.add.at(counts, steps // per_bin, seen)
+    if wide:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        views.heatmap(tag, "heatmap", mean.T)
+
+
+def nwb_to_tensorboard(
+    path: str | os.PathLike[str],
+    views: Any,
+    bin: float = 1.0,
+    max_columns: int = MAX_COLUMNS,
+    prefix: str = "",
+) -> list[str]:
+    """Draw an NWB file's Units table as rasters and rates, and its TimeSeries as scalars; return the tags' roots.
+
+    Units: one raster ``<population>/raster`` and rate ``<population>/rate``
+    (Hz, over bins of ``bin`` ms, at the bin index as step) per value of its
+    ``population`` column (``units`` when it has none), as
+    :func:`~neuroboard.neuro.sonata.sonata_to_tensorboard` draws them. Each
+    numeric TimeSeries of ``acquisition`` (tag ``<name>``) and of the
+    processing modules (``<module>/<name>``) at its row index as step: 1-D,
+    the tag itself; up to ``max_columns`` columns, ``<tag>/<j>`` per column;
+    wider, the heatmap image ``<tag>/heatmap`` (columns on y, time on x,
+    averaged into at most 2000 × 1000 pixels). Data is read in chunks of rows.
+
+    >>> import tempfile; from neuroboard.neuro import Observer, TensorboardWriter
+    >>> obs = Observer(1.0); obs.record(0, output=1.0); obs.record(1, output=2.0)
+    >>> p = os.path.join(tempfile.mkdtemp(), "run.nwb"); observer_to_nwb(obs, p)
+    >>> with TensorboardWriter(tempfile.mkdtemp()) as tw: nwb_to_tensorboard(p, tw)
+    ['out']
+    """
+    from pynwb import NWBHDF5IO
+
+    from neuroboard.neuro.sonata import _check_bin, _draw_plans, _plan
+
+    func = "nwb_to_tensorboard"
+    width_ms = _check_bin(bin, func)
+    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
+        raise ValueError(f"{func}(max_columns=...): expected an int >= 1, got {max_columns!r}")
+    if not isinstance(prefix, str):
+        raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
+    target = as_path(path, func, "path")
+    with NWBHDF5IO(target, "r") as io:
+        nwbfile = io.read()
+        plans = []
+        units = nwbfile.units
+        if units is not None and len(units.id) and "spike_times" in units.colnames:
+            for pop in _unit_populations(units):
+                # A population of silent rows has nothing to draw; the others keep their silent rows.
+                if pop.n_spikes():
+                    plans.append(_plan(pop, width_ms, int((pop._nodes >= 0).sum()), func, target))
+        series = _series(nwbfile)
+        if not plans and not series:
+            raise ValueError(f"{func}(path=...): {target} holds no spikes and no numeric TimeSeries to draw")
+        written = _draw_plans(views, plans, width_ms, prefix)
+        for tag, obj in series:
+            _write_series(views, f"{prefix}{tag}", obj.data, max_columns)
+            written.append(f"{prefix}{tag}")
+    return written
+
+
+# -- an Observer(hdf5=...) recording file as NWB -----------------------------------------------------
+
+
+def is_recording(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` is a file written by ``Observer(hdf5=...)`` (root attributes ``dt``, ``sampling_steps``).
+
+    >>> import tempfile; is_recording(os.path.join(tempfile.mkdtemp(), "none.h5"))
+    False
+    """
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as file:
+            return {"dt", "sampling_steps"} <= set(file.attrs) and "nwb_version" not in file.attrs
+    except (OSError, ValueError):
+        return False
+
+
+class _Recording:
+    """An ``Observer(hdf5=...)`` file opened read-only, with what :func:`observer_to_nwb` reads of an Observer."""
+
+    def __init__(self, file: Any) -> None:
+        import h5py
+
+        from neuroboard.neuro.buffers import SPIKES_GROUP, STEPS_GROUP, SpikeBuffer, StoredSeries
+        from neuroboard.neuro.h5series import H5Series
+
+        self.dt = float(file.attrs["dt"])
+        self.sampling_steps = int(file.attrs["sampling_steps"])
+        self._buffers: dict[Any, Any] = {}
+        self._vars: list[tuple[Any, Any, Any]] = []
+        self._spikes: dict[tuple[str, str], Any] = {}
+        for name in ("out", "loss"):
+            if isinstance(file.get(name), h5py.Dataset):
+                self._buffers[name] = StoredSeries(file, name)
+        for node, group in file.items():
+            if node in (STEPS_GROUP, SPIKES_GROUP) or not isinstance(group, h5py.Group):
+                continue
+            for var, dataset in group.items():
+                if isinstance(dataset, h5py.Dataset):
+                    key = (node, var)
+                    self._buffers[key] = StoredSeries(file, f"{node}/{var}")
+                    self._vars.append((key, _FROM_FILE, None))
+        for node, group in file.get(SPIKES_GROUP, {}).items():
+            for var, dataset in group.items():
+                if "first_step" not in dataset.attrs:
+                    continue
+                buffer = SpikeBuffer(f"{node}/{var}", H5Series(file, f"{SPIKES_GROUP}/{node}/{var}"))
+                buffer.n_neurons = int(dataset.attrs["n_neurons"])
+                buffer.first_step = int(dataset.attrs["first_step"])
+                buffer.last_step = int(dataset.attrs["last_step"])
+                self._spikes[(node, var)] = buffer
+
+    @property
+    def recorded_spikes(self) -> list[tuple[str, str]]:
+        return list(self._spikes)
+
+    def _spike_buffer(self, node: str, var: str) -> Any:
+        return self._spikes[(node, var)]
+
+    def _population_rate(self, node: str, var: str, smooth: Any, bin: Any, spike_steps: Any = None) -> Any:
+        from neuroboard.neuro import observer_spikes
+
+        return observer_spikes.population_rate(self._spikes[(node, var)], self.dt, smooth, bin, spike_steps)
+
+
+def recording_to_nwb(
+    h5_path: str | os.PathLike[str], nwb_path: str | os.PathLike[str], **options: Any
+) -> None:
+    """Write the ``Observer(hdf5=...)`` file ``h5_path`` as the NWB file ``nwb_path``, as :func:`observer_to_nwb` does.
+
+    ``options`` are :func:`observer_to_nwb`'s (``time_unit``, the session's
+    metadata, ``compression``). The file is read in slabs; it does not say
+    which neurons a reduced or indexed variable held, so each column is
+    described as the file's column.
+
+    >>> import tempfile; from neuroboard.neuro import Observer
+    >>> d = tempfile.mkdtemp(); h5 = os.path.join(d, "rec.h5")
+    >>> with Observer(1.0, hdf5=h5) as obs: obs.record(0, output=1.0)
+    >>> recording_to_nwb(h5, os.path.join(d, "rec.nwb"))
+    """
+    import h5py
+
+    source = as_path(h5_path, "recording_to_nwb", "h5_path")
+    if not is_recording(source):
+        raise ValueError(
+            f"recording_to_nwb(h5_path=...): expected a file written by Observer(hdf5=...) "
+            f"(root attributes dt and sampling_steps), got {source!r}"
+        )
+    with h5py.File(source, "r") as file:
+        observer_to_nwb(_Recording(file), nwb_path, **options)  # type: ignore[arg-type]

@@ -502,16 +502,25 @@ def sonata_to_tensorboard(
     if not isinstance(prefix, str):
         raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
     file, name = _open(path, func)
-    plans = []
     with file:
-        for pop in _chosen(_populations(file, func, name, allow_external), population, func, name):
-            latest, count = _extent(pop, n_nodes, func)
-            if latest < 0:
-                raise ValueError(f"{func}(path=...): {name}: population {pop.name!r} holds no spikes to draw")
-            n_bins = int(latest // width_ms) + 1
-            width, height = min(n_bins, MAX_WIDTH), min(count, MAX_HEIGHT)
-            per_bin, pixels = _binned(pop, width_ms, n_bins, count, width, height)
-            plans.append((pop.name, per_bin, pixels, count))
+        pops = _chosen(_populations(file, func, name, allow_external), population, func, name)
+        plans = [_plan(pop, width_ms, n_nodes, func, name) for pop in pops]
+    return _draw_plans(views, plans, width_ms, prefix)
+
+
+def _plan(pop: Any, width_ms: float, n_nodes: int | None, func: str, name: str) -> tuple:
+    """Return what draws ``pop`` (anything with ``name``, ``times``, ``node_ids`` and ``chunks()``): its counts."""
+    latest, count = _extent(pop, n_nodes, func)
+    if latest < 0:
+        raise ValueError(f"{func}(path=...): {name}: population {pop.name!r} holds no spikes to draw")
+    n_bins = int(latest // width_ms) + 1
+    width, height = min(n_bins, MAX_WIDTH), min(count, MAX_HEIGHT)
+    per_bin, pixels = _binned(pop, width_ms, n_bins, count, width, height)
+    return pop.name, per_bin, pixels, count
+
+
+def _draw_plans(views: TensorboardWriter, plans: list[tuple], width_ms: float, prefix: str) -> list[str]:
+    """Draw the counts :func:`_plan` gave as rasters and rates (see :func:`sonata_to_tensorboard`); return the names."""
     for pop_name, per_bin, pixels, count in plans:
         tag = f"{prefix}{pop_name}"
         # The pixel counts are a dense raster of one pixel per entry; a spike's mark fills its row.

@@ -368,3 +368,21 @@ def test_an_nwb_file_with_nothing_to_draw_is_refused_and_writes_nothing(tmp_path
     result = run(path, tmp_path / "logdir")
     assert "holds no spikes and no numeric TimeSeries" in assert_one_line_error(result)
     assert not (tmp_path / "logdir").exists()
+
+
+def test_an_nwb_file_linking_outside_itself_is_refused_unless_allow_external(tmp_path):
+    pytest.importorskip("pynwb")
+    path = tmp_path / "run.nwb"
+    _nwb_observer().to_nwb(path)
+    with h5py.File(tmp_path / "other.h5", "w") as other:
+        other["secret"] = np.arange(3)
+    with h5py.File(path, "a") as file:
+        file["acquisition"]["elsewhere"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "/secret")
+    result = run(path, tmp_path / "logs")
+    message = assert_one_line_error(result)
+    assert "'acquisition/elsewhere'" in message and "--allow-external" in message
+    assert not (tmp_path / "logs").exists()
+    # pynwb reads what it knows of the file; the link is to data it does not know.
+    result = run(path, tmp_path / "logs", "--allow-external")
+    assert result.returncode == 0, result.stderr
+    assert "lif/s/raster" in accumulator(tmp_path / "logs").Tags()["images"]

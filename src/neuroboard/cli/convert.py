@@ -23,6 +23,7 @@ import click
 
 from neuroboard.cli.common import HOST, clear_scratch, reports_errors, scratch
 from neuroboard.neuro import HDFData, TensorboardWriter
+from neuroboard.neuro.hdf_data import check_self_contained
 from neuroboard.neuro.view_settings import FORMATS, KINDS
 
 __all__ = [
@@ -283,6 +284,9 @@ def convert(
         click.echo(f"wrote the recordings of {file} as the NWB file {os.path.abspath(logdir)}")
         return
     if is_nwb(file):
+        if not allow_external:
+            # pynwb follows links out of the file: refuse them before it opens anything.
+            check_self_contained(file)
         tags = ", ".join(write_nwb_run(file, logdir, bin_ms))
         click.echo(f"wrote {tags} from {file} to {os.path.abspath(logdir)}")
         return

@@ -21,7 +21,7 @@ import numpy as np
 from neuroboard.neuro.h5series import check_chunk_bytes, declared_bytes, read_bounded
 from neuroboard.summary.convert import as_path, as_text
 
-__all__ = ["CONFIGURATION", "HDFData"]
+__all__ = ["CONFIGURATION", "HDFData", "check_self_contained"]
 
 #: The group whose attributes hold a component's configurable properties (Sapicore's layout).
 CONFIGURATION = "configuration"
@@ -183,6 +183,19 @@ def _configuration(file: h5py.File) -> dict[str, Any]:
 
 
 _OPT_IN = "pass allow_external=True (neuroboard convert: --allow-external) to read it anyway"
+
+
+def check_self_contained(path: str | os.PathLike[str]) -> None:
+    """Raise a ValueError if any data of the HDF5 file at ``path`` lives outside it (links, external storage).
+
+    For readers that follow links themselves (pynwb does): check first, then open.
+
+    >>> import tempfile, h5py; p = os.path.join(tempfile.mkdtemp(), "a.h5")
+    >>> with h5py.File(p, "w") as f: f["x"] = [1, 2]
+    >>> check_self_contained(p)
+    """
+    with h5py.File(path, "r") as file:
+        _Inside(file, os.fspath(path), False).datasets(None)
 
 # HDF5's own bound on the soft and external links one path may pass through.
 _MAX_HOPS = 16

@@ -197,6 +197,7 @@ def check_self_contained(path: str | os.PathLike[str]) -> None:
     with h5py.File(path, "r") as file:
         _Inside(file, os.fspath(path), False).datasets(None)
 
+
 # HDF5's own bound on the soft and external links one path may pass through.
 _MAX_HOPS = 16
 

@@ -177,12 +177,17 @@ def write_nwb_file(path: str, nwb_path: str) -> None:
         if part is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(part)
-        for folder in reversed(created):
-            try:
-                os.rmdir(folder)
-            except OSError:
-                break
+        _remove_folders(created)
         raise
+
+
+def _remove_folders(created: list[str]) -> None:
+    """Remove the folders a failed conversion made, deepest first, stopping at one that is not empty."""
+    for folder in reversed(created):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            break
 
 
 def _write_staged(logdir: str, fill: Callable[[TensorboardWriter], object]) -> None:
@@ -207,11 +212,7 @@ def _write_staged(logdir: str, fill: Callable[[TensorboardWriter], object]) -> N
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     except BaseException:
-        for folder in reversed(created):
-            try:
-                os.rmdir(folder)
-            except OSError:
-                break
+        _remove_folders(created)
         raise
 
 

@@ -386,3 +386,18 @@ def test_an_nwb_file_linking_outside_itself_is_refused_unless_allow_external(tmp
     result = run(path, tmp_path / "logs", "--allow-external")
     assert result.returncode == 0, result.stderr
     assert "lif/s/raster" in accumulator(tmp_path / "logs").Tags()["images"]
+
+
+def test_a_recording_linking_outside_itself_is_refused_as_an_nwb_source(tmp_path):
+    pytest.importorskip("pynwb")
+    path = tmp_path / "rec.h5"
+    with neuroboard.neuro.Observer(1.0, hdf5=path) as obs:
+        obs.record(0, output=1.0)
+    del obs
+    with h5py.File(tmp_path / "other.h5", "w") as other:
+        other["secret"] = np.arange(3)
+    with h5py.File(path, "a") as file:
+        file["elsewhere"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "/secret")
+    result = run(path, tmp_path / "out.nwb")
+    assert "'elsewhere'" in assert_one_line_error(result)
+    assert not (tmp_path / "out.nwb").exists()

@@ -281,12 +281,14 @@ def convert(
     from neuroboard.neuro.sonata import is_sonata_spikes
 
     if logdir.endswith(".nwb") and is_recording(file):
+        if not allow_external:
+            check_self_contained(file)
         write_nwb_file(file, logdir)
         click.echo(f"wrote the recordings of {file} as the NWB file {os.path.abspath(logdir)}")
         return
     if is_nwb(file):
         if not allow_external:
-            # pynwb follows links out of the file: refuse them before it opens anything.
+            # pynwb follows links out of the file: refuse them before anything is opened behind them.
             check_self_contained(file)
         tags = ", ".join(write_nwb_run(file, logdir, bin_ms))
         click.echo(f"wrote {tags} from {file} to {os.path.abspath(logdir)}")

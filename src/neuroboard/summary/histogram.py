@@ -72,6 +72,7 @@ __all__ = [
     "histogram_metadata",
     "histogram_value",
     "tensorflow_edges",
+    "warn_non_finite",
 ]
 
 PLUGIN_NAME = "histograms"
@@ -245,6 +246,24 @@ def _empty(tag: str) -> Summary:
     return Summary(value=[Summary.Value(tag=tag, histo=HistogramProto())])
 
 
+def warn_non_finite(count: int, where: str, what: str, stacklevel: int) -> None:
+    """Warn that ``count`` non-finite values given at ``where`` were left out of ``what``.
+
+    ``stacklevel`` counts from the caller of this function, as ``warnings.warn``'s does.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always"); warn_non_finite(2, "f(x=...)", "the histogram", 1)
+    >>> str(caught[0].message)
+    'f(x=...): left 2 non-finite value(s) (NaN or +-inf) out of the histogram'
+    """
+    warnings.warn(
+        f"{where}: left {count} non-finite value(s) (NaN or +-inf) out of {what}",
+        RuntimeWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def histogram(
     tag: str,
     values: Any,
@@ -277,12 +296,7 @@ def histogram(
     ordered = np.sort(array)
     if len(ordered) and not (math.isfinite(ordered[0]) and math.isfinite(ordered[-1])):
         finite = ordered[np.isfinite(ordered)]
-        warnings.warn(
-            f"{caller}(values=...): left {len(ordered) - len(finite)} non-finite value(s) (NaN or +-inf) "
-            f"out of the histogram {tag!r}",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        warn_non_finite(len(ordered) - len(finite), f"{caller}(values=...)", f"the histogram {tag!r}", 2)
         ordered = finite
     if not len(ordered):
         return _empty(tag)

@@ -24,15 +24,13 @@ arithmetic is cut on values scaled by a power of two, which is exact.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.types_pb2 import DT_DOUBLE
 
 from neuroboard.format.codec import Summary
-from neuroboard.summary.histogram import histogram_metadata
+from neuroboard.summary.histogram import histogram_metadata, warn_non_finite
 
 __all__ = ["bucket_rows", "histogram_tensor"]
 
@@ -83,12 +81,7 @@ def histogram_tensor(tag: str, values: np.ndarray, buckets: int = 30, *, caller:
     flat = values.ravel()
     finite = np.isfinite(flat)
     if not finite.all():
-        warnings.warn(
-            f"{caller}(data=...): left {int((~finite).sum())} non-finite value(s) (NaN or +-inf) "
-            "out of the histogram",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        warn_non_finite(int((~finite).sum()), f"{caller}(data=...)", "the histogram", 3)
         flat = flat[finite]
     rows = bucket_rows(flat, buckets)
     shape = TensorShapeProto(dim=[TensorShapeProto.Dim(size=buckets), TensorShapeProto.Dim(size=3)])

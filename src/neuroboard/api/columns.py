@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import os
-import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,12 +34,12 @@ import pandas as pd
 
 from neuroboard.format.codec import Summary
 from neuroboard.summary.audio import parse_wav
+from neuroboard.summary.image import png_size
 from neuroboard.summary.tensor import tensor_array
 
 __all__ = ["EXTRA_COLUMNS", "check_columns", "dir_name", "extra_columns"]
 
 _NAN = math.nan
-_PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def dir_name(run: str) -> str:
@@ -86,14 +85,6 @@ def _histogram(entry: Any) -> tuple[float, ...]:
     return float(buckets[0, 0]), float(buckets[-1, 1]), float(buckets[:, 2].sum()), _NAN, _NAN
 
 
-def _png_size(data: bytes) -> tuple[int | None, int | None]:
-    # The IHDR chunk comes first, at a fixed offset: width and height, big-endian.
-    if data[:8] != _PNG or data[12:16] != b"IHDR" or len(data) < 24:
-        return None, None
-    width, height = struct.unpack_from(">II", data, 16)
-    return width, height
-
-
 def _image(entry: Any) -> tuple[int | None, int | None]:
     value: Summary.Value = entry.value
     kind = value.WhichOneof("value")
@@ -104,10 +95,12 @@ def _image(entry: Any) -> tuple[int | None, int | None]:
     strings = value.tensor.string_val
     # A PNG says its own size. R's tfevents writes the sizes as one raw byte each, and a size of
     # 48 to 57 is then a decimal digit: the stored strings are trusted only for other encodings.
-    size = _png_size(strings[2]) if len(strings) > 2 else (None, None)
-    if size[0] is None and len(strings) >= 2 and strings[0].isdigit() and strings[1].isdigit():
+    size = png_size(strings[2]) if len(strings) > 2 else None
+    if size is not None:
+        return size
+    if len(strings) >= 2 and strings[0].isdigit() and strings[1].isdigit():
         return int(strings[0]), int(strings[1])
-    return size
+    return None, None
 
 
 def _audio(entry: Any) -> tuple[str | None, int | None, float]:

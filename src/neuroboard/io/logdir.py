@@ -133,8 +133,9 @@ class ScalarBatch:
 class SummaryEntry:
     """One summary value with its event and event file, and the plugin its tag has in its run.
 
-    ``metadata`` is the first metadata of its tag in its run that summary
-    reads have met (TensorBoard keeps that one), None while there is none.
+    ``metadata`` is the first metadata of its tag in its run that the
+    connection's event and summary reads have met (TensorBoard keeps that
+    one), None while there is none.
     """
 
     run: str

@@ -62,6 +62,7 @@ __all__ = [
     "image_tensor",
     "image_value",
     "images",
+    "png_size",
     "to_uint8",
 ]
 
@@ -154,6 +155,20 @@ def encode_png(pixels: np.ndarray, compress_level: int = PNG_COMPRESS_LEVEL) -> 
             _chunk(b"IEND", b""),
         )
     )
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Return ``(width, height)`` from the header of a PNG file, or None for bytes that are not one.
+
+    Only the header is read: the IHDR chunk comes first, at a fixed offset.
+
+    >>> png_size(encode_png(np.zeros((2, 3, 1), dtype=np.uint8)))
+    (3, 2)
+    """
+    if data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR" or len(data) < 24:
+        return None
+    width, height = _U32.unpack_from(data, 16)[0], _U32.unpack_from(data, 20)[0]
+    return width, height
 
 
 def encode_png_reference(pixels: np.ndarray) -> bytes:

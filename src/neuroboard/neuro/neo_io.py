@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neuroboard.neuro.recorded_keys import key_label, units_by_key
+from neuroboard.neuro.recorded_keys import (
+    by_neuron,
+    even_spacing,
+    kept_neurons,
+    key_label,
+    reducer_name,
+    units_by_key,
+    variables,
+)
 
 if TYPE_CHECKING:
     from neuroboard.neuro.observer import Observer
@@ -63,10 +71,10 @@ def _units(value: Any, keys: list[Any]) -> dict[Any, Any]:
 
 def _neurons(reducer: Any, indices: np.ndarray | None, width: int) -> dict[str, Any]:
     """Return the annotations saying which neurons a signal's channels hold, or what its one value reduces."""
-    kept = None if indices is None else np.flatnonzero(indices) if indices.dtype.kind == "b" else indices
+    kept = kept_neurons(indices)
     if reducer is None:
         return {"neuron": np.arange(width) if kept is None else np.asarray(kept, dtype=np.int64)}
-    name = getattr(reducer, "name", None) or getattr(reducer, "__name__", "reduction")
+    name = reducer_name(reducer, "reduction")
     return {"reduce": str(name), "neurons": "all" if kept is None else [int(i) for i in kept]}
 
 
@@ -87,9 +95,8 @@ def _signal(obs: Observer, key: Any, unit: Any, tu: Any, variables: dict) -> Any
     channels = tags.pop("neuron", None)
     arrays = {} if channels is None else {"neuron": channels}
     unit = pq.dimensionless if unit is None else unit
-    gaps = np.diff(steps)
-    if len(gaps) == 0 or (gaps[0] > 0 and (gaps == gaps[0]).all()):
-        every = int(gaps[0]) if len(gaps) else obs.sampling_steps
+    every = even_spacing(steps, obs.sampling_steps)
+    if every is not None:
         return neo.AnalogSignal(
             values,
             units=unit,
@@ -136,9 +143,7 @@ def observer_to_neo(obs: Observer, time_unit: str = "ms", units: Mapping[Any, st
     for node, var in obs.recorded_spikes:
         buffer = obs._spike_buffer(node, var)
         steps, fired = obs.spikes(node, var)
-        # One stable sort groups the spikes by neuron, each neuron's in step order.
-        order = np.argsort(fired, kind="stable")
-        ends = np.cumsum(np.bincount(fired, minlength=buffer.n_neurons))
+        order, ends = by_neuron(fired, buffer.n_neurons)
         times = steps[order] * dt
         t_start, t_stop = buffer.first_step * dt * tu, (buffer.last_step + 1) * dt * tu
         begin = 0
@@ -157,9 +162,9 @@ def observer_to_neo(obs: Observer, time_unit: str = "ms", units: Mapping[Any, st
                 )
             )
             begin = end
-    variables = {key: (reducer, indices) for key, reducer, indices in obs._vars}
+    layouts = variables(obs)
     for key in keys:
-        segment.analogsignals.append(_signal(obs, key, unit_of.get(key), tu, variables))
+        segment.analogsignals.append(_signal(obs, key, unit_of.get(key), tu, layouts))
     block = neo.Block(name="neuroboard Observer", dt=dt, time_unit=str(time_unit))
     block.segments.append(segment)
     block.check_relationships()

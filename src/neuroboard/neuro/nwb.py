@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neuroboard.neuro.recorded_keys import key_label, units_by_key
+from neuroboard.neuro.recorded_keys import (
+    by_neuron,
+    even_spacing,
+    kept_neurons,
+    key_label,
+    reducer_name,
+    units_by_key,
+    variables,
+)
 from neuroboard.summary.convert import as_path
 
 if TYPE_CHECKING:
@@ -125,18 +133,17 @@ def _neurons_text(reducer: Any, indices: np.ndarray | None, width: int) -> str:
     """Return which neurons a series holds, in words: its columns, or what its one value reduces."""
     if reducer is _FROM_FILE:
         return f"column i is the i-th of the {width} recorded columns, as the recording file holds them"
-    if indices is None:
+    kept = kept_neurons(indices)
+    if kept is None:
         chosen = f"all {width} neurons in order" if reducer is None else "all neurons"
     else:
-        kept = np.flatnonzero(indices) if indices.dtype.kind == "b" else indices
         listed = ", ".join(str(int(i)) for i in kept)
         chosen = f"neurons [{listed}] of the population"
         if (kept < 0).any():
             chosen += " (a negative index counts from the last neuron)"
     if reducer is None:
         return f"column i is the i-th of {chosen}"
-    name = getattr(reducer, "name", None) or getattr(reducer, "__name__", "a reduction")
-    return f"one value per step: the {name} over {chosen}"
+    return f"one value per step: the {reducer_name(reducer, 'a reduction')} over {chosen}"
 
 
 def _data(buffer: Any, compression: str | None) -> Any:
@@ -163,9 +170,8 @@ def _wrapped(data: Any, compression: str | None) -> Any:
 
 def _timing(steps: np.ndarray, dt_s: float, sampling_steps: int) -> dict[str, Any]:
     """Return the TimeSeries timing of ``steps``: rate and starting time if evenly spaced, else timestamps."""
-    gaps = np.diff(steps)
-    if len(gaps) == 0 or (gaps[0] > 0 and (gaps == gaps[0]).all()):
-        every = int(gaps[0]) if len(gaps) else sampling_steps
+    every = even_spacing(steps, sampling_steps)
+    if every is not None:
         return {"rate": 1.0 / (every * dt_s), "starting_time": float(steps[0] * dt_s) if len(steps) else 0.0}
     return {"timestamps": steps * dt_s}
 
@@ -186,11 +192,9 @@ def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any],
         buffer = obs._spike_buffer(node, var)
         steps, fired = buffer.events()
         n = buffer.n_neurons
-        # A stable sort keeps each neuron's spikes in step order; 16-bit keys sort by radix, in one pass.
-        keys = fired.astype(np.uint16) if n <= 1 << 16 else fired
-        order = np.argsort(keys, kind="stable")
+        order, ends = by_neuron(fired, n)
         times_parts.append(_seconds(steps[order], dt, divisor))
-        ends_parts.append(total + np.cumsum(np.bincount(fired, minlength=n)))
+        ends_parts.append(total + ends)
         total += len(steps)
         populations += [f"{node}/{var}"] * n
         neurons.append(np.arange(n))
@@ -273,14 +277,14 @@ def observer_to_nwb(
         lab=lab,
         subject=person,
     )
-    variables = {key: (reducer, indices) for key, reducer, indices in obs._vars}
+    layouts = variables(obs)
     for key in keys:
         buffer = obs._buffers[key]
         data = _data(buffer, compression)
-        reducer, indices = variables.get(key, (None, None))
+        reducer, indices = layouts.get(key, (None, None))
         shape = getattr(data.data, "maxshape", None) or np.shape(data.data)
         width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
-        if key in variables:
+        if key in layouts:
             text = f"{key_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
                 reducer, indices, width
             )

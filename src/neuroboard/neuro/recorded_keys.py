@@ -1,11 +1,29 @@
-"""The keys of an Observer's recordings as exporters name them, and ``units={key: unit}`` checked against them."""
+"""What the exporters of an Observer's recordings (NWB, Neo) share.
+
+The keys as one name and ``units={key: unit}`` checked against them; which
+neurons a recorded variable holds; whether its steps are evenly spaced; and
+spikes grouped by neuron.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["key_label", "units_by_key"]
+import numpy as np
+
+if TYPE_CHECKING:
+    from neuroboard.neuro.observer import Observer
+
+__all__ = [
+    "by_neuron",
+    "even_spacing",
+    "kept_neurons",
+    "key_label",
+    "reducer_name",
+    "units_by_key",
+    "variables",
+]
 
 
 def key_label(key: Any) -> str:
@@ -41,3 +59,61 @@ def units_by_key(
             raise ValueError(f"{where}: {key!r} is not a recorded quantity (recorded: {known})")
         found[by_label[label]] = convert(key, unit)
     return found
+
+
+def variables(obs: Observer) -> dict[Any, tuple[Any, np.ndarray | None]]:
+    """Return each recorded variable's ``(reducer, indices)`` by key, as ``record_vars`` declared them.
+
+    >>> from neuroboard.neuro import Observer
+    >>> variables(Observer(1.0, record_vars=[("lif", "v", False)]))
+    {('lif', 'v'): (None, None)}
+    """
+    return {key: (reducer, indices) for key, reducer, indices in obs._vars}
+
+
+def kept_neurons(indices: np.ndarray | None) -> np.ndarray | None:
+    """Return the neuron indices a selection keeps (a boolean mask as the indices it sets), None for all.
+
+    >>> kept_neurons(np.array([True, False, True])).tolist(), kept_neurons(None)
+    ([0, 2], None)
+    """
+    if indices is None:
+        return None
+    return np.flatnonzero(indices) if indices.dtype.kind == "b" else indices
+
+
+def reducer_name(reducer: Any, default: str) -> str:
+    """Return the name of a variable's reduction (``"mean"``, ...), or ``default`` for one without a name.
+
+    >>> reducer_name(np.mean, "a reduction")
+    'mean'
+    """
+    return getattr(reducer, "name", None) or getattr(reducer, "__name__", default)
+
+
+def even_spacing(steps: np.ndarray, default: int) -> int | None:
+    """Return the spacing of ``steps`` when they are evenly spaced (``default`` for fewer than two), else None.
+
+    >>> even_spacing(np.array([0, 2, 4]), 1), even_spacing(np.array([0, 1, 3]), 1), even_spacing(np.array([5]), 3)
+    (2, None, 3)
+    """
+    gaps = np.diff(steps)
+    if len(gaps) == 0:
+        return default
+    return int(gaps[0]) if gaps[0] > 0 and (gaps == gaps[0]).all() else None
+
+
+def by_neuron(neurons: np.ndarray, n_neurons: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the order that groups spikes by neuron, each neuron's in step order, and where each neuron's end.
+
+    ``neurons`` are the spikes' neurons, in step order; neuron ``k``'s
+    spikes are ``order[ends[k - 1]:ends[k]]``.
+
+    >>> order, ends = by_neuron(np.array([1, 0, 1]), 3)
+    >>> order.tolist(), ends.tolist()
+    ([1, 0, 2], [1, 3, 3])
+    """
+    # A stable sort keeps each neuron's spikes in step order; 16-bit keys sort by radix, in one pass.
+    keys = neurons.astype(np.uint16) if n_neurons <= 1 << 16 else neurons
+    order = np.argsort(keys, kind="stable")
+    return order, np.cumsum(np.bincount(neurons, minlength=n_neurons))

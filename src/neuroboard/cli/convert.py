@@ -280,16 +280,16 @@ def convert(
     from neuroboard.neuro.nwb import is_nwb, is_recording
     from neuroboard.neuro.sonata import is_sonata_spikes
 
-    if logdir.endswith(".nwb") and is_recording(file):
-        if not allow_external:
-            check_self_contained(file)
+    to_nwb = logdir.endswith(".nwb") and is_recording(file)
+    from_nwb = not to_nwb and is_nwb(file)
+    if (to_nwb or from_nwb) and not allow_external:
+        # pynwb and the recording's reader follow links out of the file: refuse them before either opens it.
+        check_self_contained(file)
+    if to_nwb:
         write_nwb_file(file, logdir)
         click.echo(f"wrote the recordings of {file} as the NWB file {os.path.abspath(logdir)}")
         return
-    if is_nwb(file):
-        if not allow_external:
-            # pynwb follows links out of the file: refuse them before anything is opened behind them.
-            check_self_contained(file)
+    if from_nwb:
         tags = ", ".join(write_nwb_run(file, logdir, bin_ms))
         click.echo(f"wrote {tags} from {file} to {os.path.abspath(logdir)}")
         return

@@ -351,11 +351,7 @@ class SpikeBuffer:
         if array.dtype.kind in "iuf":
             neurons = np.repeat(neurons, array[neurons].astype(np.int64))
         if len(neurons):
-            self._parts_neurons.append(neurons.astype(np.int64))
-            self._parts_steps.append(np.full(len(neurons), step, np.int64))
-            self._pending += len(neurons)
-            if self.sink is not None and self._pending >= self.spill_events:
-                self.flush()
+            self._add(np.full(len(neurons), step, np.int64), neurons.astype(np.int64))
 
     def extend(
         self,
@@ -382,6 +378,10 @@ class SpikeBuffer:
         self.n_neurons = max(self.n_neurons, n_neurons)
         self.last_step = int(steps[-1]) if stop is None else int(stop)
         self._dirty = True
+        self._add(steps, neurons)
+
+    def _add(self, steps: np.ndarray, neurons: np.ndarray) -> None:
+        """Keep int64 spike events, and spill them to the sink once enough wait."""
         self._parts_steps.append(steps)
         self._parts_neurons.append(neurons)
         self._pending += len(steps)

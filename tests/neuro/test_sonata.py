@@ -219,3 +219,14 @@ def test_observer_spikes_out_and_back_in(tmp_path):
         np.testing.assert_array_equal(got, sent)
     with pytest.raises(ValueError, match="recorded spikes under"):
         observer_to_sonata(obs, tmp_path / "x.h5", keys=[("lif", "v")])
+
+
+def test_refuses_a_population_name_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group(b"spikes/caf\xe9")
+    with pytest.raises(
+        ValueError, match=r"latin1\.h5: /spikes holds a population whose name b'caf\\xe9' is not UTF-8"
+    ):
+        read_sonata_spikes(path)
+    assert not is_sonata_spikes(path)

@@ -145,6 +145,19 @@ def _inside(parent: h5py.Group, name: str, func: str, path: str, allow_external:
     return parent[name]
 
 
+def _names(group: h5py.Group, func: str, path: str) -> list[str]:
+    """Return the names in ``group``, refusing one that is not UTF-8 (h5py's own error names no file)."""
+    names = []
+    for raw in group.id:
+        try:
+            names.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError(
+                f"{func}(path=...): {path}: {group.name} holds a population whose name {raw!r} is not UTF-8"
+            ) from None
+    return names
+
+
 def _populations(
     file: h5py.File, func: str, path: str, allow_external: bool = False
 ) -> dict[str, _Population]:
@@ -154,7 +167,7 @@ def _populations(
     if not is_group:
         raise ValueError(f"{func}(path=...): {path} is not a SONATA spike file: it has no /spikes group")
     found: dict[str, _Population] = {}
-    for name in spikes:
+    for name in _names(spikes, func, path):
         group = _inside(spikes, name, func, path, allow_external)
         if isinstance(group, h5py.Group) and "timestamps" in group and "node_ids" in group:
             times = _inside(group, "timestamps", func, path, allow_external)

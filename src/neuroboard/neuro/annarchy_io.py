@@ -125,17 +125,20 @@ def _sampled_steps(monitor: Any, var: str, rows: int, segments: list[tuple[int, 
 def _synapse_values(monitor: Any, values: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
     """Return a Projection or Dendrite recording as (samples, synapses) floats and the [post, pre] of each."""
     obj = monitor.object
-    if hasattr(obj, "proj"):  # a Dendrite: (samples, pre) once ANNarchy squeezed it
+    if hasattr(obj, "proj"):  # a Dendrite: ANNarchy squeezes one sample, or one synapse, away
         pairs = [[int(obj.post_rank), int(pre)] for pre in obj.pre_ranks]
-        rows = [np.asarray(sample, dtype=np.float64).reshape(-1) for sample in values]
-    else:
-        pairs = [[int(post), int(pre)] for post in obj.post_ranks for pre in obj.dendrite(post).pre_ranks]
-        rows = [np.concatenate([np.asarray(d, dtype=np.float64) for d in sample]) for sample in values]
+        return np.asarray(values.tolist(), dtype=np.float64).reshape(-1, len(pairs)), pairs
+    pairs = [[int(post), int(pre)] for post in obj.post_ranks for pre in obj.dendrite(post).pre_ranks]
+    rows = [np.concatenate([np.asarray(d, dtype=np.float64) for d in sample]) for sample in values]
     return (np.stack(rows) if rows else np.zeros((0, len(pairs)))), pairs
 
 
 def _node(obj: Any) -> str:
-    """Return the name a recording is keyed by: the population's (of a view too) or the projection's."""
+    """Return the name a recording is keyed by: the population's (of a view too) or the projection's.
+
+    A PopulationView has ``population``, a Dendrite ``proj``, a Projection
+    ``post_ranks``: read by attribute, without importing ANNarchy's classes.
+    """
     if hasattr(obj, "population"):
         return obj.population.name
     return obj.proj.name if hasattr(obj, "proj") else obj.name
@@ -228,6 +231,8 @@ def annarchy_to_observer(monitors: Any, dt: float | None = None, keep: bool = Tr
     if clash is not None:
         raise ValueError(f"{_FUNC}(monitors=...): two monitors record {clash}")
     spikes, series, neurons, synapses = _recordings(items)
+    # A variable not sampled yet (a monitor made with start=False) has no steps to share.
+    series = [entry for entry in series if len(entry[1])]
     steps, every = _shared_steps(series) if series else (np.zeros(0, np.int64), 1)
     observer = Observer(
         step_ms / 1000.0,

@@ -230,5 +230,8 @@ def test_refused_calls_name_the_argument_and_keep_the_data(run) -> None:
         annarchy_to_observer([mons["all"], pop])
     with pytest.raises(ValueError, match=r"dt=...\): expected a step > 0 in ms"):
         annarchy_to_observer(mons["all"], dt=0)
+    # Monitor.period reads the C++ recorder's `period`, which it does not have: the adapter reads _period.
+    with pytest.raises(AttributeError, match="period"):
+        mons["view"].period  # noqa: B018
     obs = annarchy_to_observer(mons["all"], dt=0.1)
     assert obs.dt == 0.0001 and len(obs.to_numpy(("exc", "v"))) == STEPS

@@ -14,7 +14,8 @@ import types
 import numpy as np
 import pytest
 
-from neuroboard.neuro.annarchy_io import annarchy_to_observer
+from neuroboard.neuro.annarchy_io import annarchy_to_observer, annarchy_to_tensorboard
+from tests.tb import accumulator, scalar_arrays
 
 
 class Monitor:
@@ -87,6 +88,18 @@ def test_keep_false_empties_the_monitor_after_the_conversion(annarchy) -> None:
     monitor = paused_monitor()
     obs = annarchy_to_observer(monitor, keep=False)
     assert monitor.emptied and len(obs.to_numpy(("exc", "v"))) == 8
+
+
+def test_to_tensorboard_empties_the_monitor_only_once_written(annarchy, tmp_path) -> None:
+    monitor = paused_monitor()
+    with pytest.raises(TypeError, match=r"to_tensorboard\(writer_or_logdir=...\)"):
+        annarchy_to_tensorboard(monitor, 3.5, keep=False)
+    assert not monitor.emptied
+    obs = annarchy_to_tensorboard(monitor, tmp_path, prefix="sim/", keep=False)
+    assert monitor.emptied
+    steps, values, _ = scalar_arrays(accumulator(tmp_path), "sim/exc/spike/rate")
+    assert steps.tolist() == list(range(10))
+    np.testing.assert_allclose(values, obs.population_rate("exc", "spike").to_numpy(), rtol=1e-6)
 
 
 def test_more_samples_than_the_period_fits_are_refused(annarchy) -> None:

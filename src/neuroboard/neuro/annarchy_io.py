@@ -184,6 +184,19 @@ def _spike_events(data: dict, ranks: list[int]) -> tuple[np.ndarray, np.ndarray]
     return steps, where
 
 
+def _check_keep(keep: Any, func: str) -> None:
+    """Raise unless ``keep`` is a bool, naming ``func``."""
+    if not isinstance(keep, (bool, np.bool_)):
+        raise TypeError(f"{func}(keep=...): expected True or False, got {type(keep).__name__}")
+
+
+def _empty(monitors: list[Any]) -> None:
+    """Empty the monitors as ANNarchy's ``get()`` does, once what they held is converted."""
+    for monitor in monitors:
+        if monitor.variables:
+            monitor.get(list(monitor.variables), keep=False, reshape=False, force_dict=True)
+
+
 def _shared_steps(series: list[tuple]) -> tuple[np.ndarray, int]:
     """Return the steps the variables share and the Observer's ``sampling_steps`` for them, or raise."""
     steps = series[0][1]
@@ -203,10 +216,11 @@ def annarchy_to_observer(monitors: Any, dt: float | None = None, keep: bool = Tr
     ``monitors`` is one ``Monitor`` or a list of them, read after
     ``net.simulate``. ``dt`` is the step in ms, as ANNarchy's; by default the
     network's (``net.dt``): steps stay ANNarchy's, ``obs.dt`` is ``dt / 1000``
-    s. Each monitor is read through ``get(keep=keep, reshape=False)``: with
+    s. Each monitor is read through ``get(keep=True, reshape=False)``: with
     ``keep=True`` (the default) it keeps its data, and a later ``get()`` or
-    call returns it again with what came since; ``keep=False`` empties it as
-    ANNarchy's own ``get()`` does, so a long run converts chunk by chunk.
+    call returns it again with what came since; ``keep=False`` then empties
+    it, as ANNarchy's own ``get()`` does, so a long run converts chunk by
+    chunk; a refused call empties nothing.
     Spikes span the recording's first step (``times()``) to the last step
     simulated, paused steps counting as silent in rates; a PopulationView's
     neurons are numbered in the view's order (``obs["neurons"]`` keeps their
@@ -223,8 +237,7 @@ def annarchy_to_observer(monitors: Any, dt: float | None = None, keep: bool = Tr
     from neuroboard.neuro.observer import Observer
 
     items = _monitors(monitors, _FUNC)
-    if not isinstance(keep, (bool, np.bool_)):
-        raise TypeError(f"{_FUNC}(keep=...): expected True or False, got {type(keep).__name__}")
+    _check_keep(keep, _FUNC)
     step_ms = _dt_ms(dt, items, _FUNC)
     labels = [key_label((_node(m.object), var)) for m in items for var in m.variables]
     clash = next((label for label in labels if labels.count(label) > 1), None)
@@ -261,9 +274,7 @@ def annarchy_to_observer(monitors: Any, dt: float | None = None, keep: bool = Tr
     if synapses:
         observer.save("synapses", synapses)
     if not keep:
-        for monitor in items:
-            if monitor.variables:
-                monitor.get(list(monitor.variables), keep=False, reshape=False, force_dict=True)
+        _empty(items)
     return observer
 
 
@@ -274,10 +285,15 @@ def annarchy_to_tensorboard(
 
     The recordings go through :func:`annarchy_to_observer` (``dt``, ``keep``)
     and :meth:`Observer.to_tensorboard` (``writer_or_logdir``, ``prefix``):
-    a raster and a rate per spike recording, a heatmap per variable.
+    a raster and a rate per spike recording, a heatmap per variable. With
+    ``keep=False`` the monitors are emptied once it is written.
 
     >>> annarchy_to_tensorboard(m, "runs/izhikevich", prefix="sim/")  # doctest: +SKIP
     """
-    observer = annarchy_to_observer(monitors, dt=dt, keep=keep)
+    func = "annarchy_to_tensorboard"
+    _check_keep(keep, func)
+    observer = annarchy_to_observer(monitors, dt=dt)
     observer.to_tensorboard(writer_or_logdir, prefix)
+    if not keep:
+        _empty(_monitors(monitors, func))
     return observer

@@ -1,4 +1,4 @@
-"""Brian2: what ``brian2_to_observer`` (and ``to_tensorboard``) add to a Brian2 run recorded with its monitors.
+"""Brian2: what ``brian2_to_observer`` and ``brian2_to_tensorboard`` add to a run recorded by its monitors.
 
 The network: 1,000 leaky integrate-and-fire neurons (10 ms membrane, 2 ms
 refractory), each driven by a constant input drawn between 15 and 25 mV
@@ -77,7 +77,7 @@ def _network(duration: float):
 
 
 def measure(duration: float, rounds: int) -> dict[str, object]:
-    """Return the best seconds of run alone, run + Observer and run + TensorBoard, taking turns (Brian2 venv)."""
+    """Return the best seconds of run alone, run + Observer, run + TensorBoard, taking turns (Brian2 venv)."""
     import gc
 
     import brian2 as b2

@@ -143,7 +143,9 @@ def brian2_to_observer(monitors: Any, dt: Any = None) -> Observer:
     ``EventMonitor``), ``StateMonitor`` and ``PopulationRateMonitor``
     objects, read after ``run``. A SpikeMonitor's ``variables=`` are kept
     per spike as ``obs["spike_values"]["<group>/<event>"][var]``, in SI units
-    and in the order of ``obs.spikes(group, event)``. ``dt`` is the Observer's step: a Brian2 time (``0.1 * ms``) or
+    and in the order of ``obs.spikes(group, event)``.
+
+    ``dt`` is the Observer's step: a Brian2 time (``0.1 * ms``) or
     a float in seconds; by default the clock of the spike and rate monitors
     (their groups' clock), or of the finest StateMonitor. Times are divided
     by ``dt`` and rounded to the nearest step. A SpikeMonitor's spikes span

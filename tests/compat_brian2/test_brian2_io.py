@@ -215,3 +215,22 @@ def test_to_tensorboard_refuses_before_writing(network, tmp_path) -> None:
     with pytest.raises(ValueError, match=r"brian2_to_observer\(dt=...\)"):
         brian2_to_tensorboard(network["spikes"], str(tmp_path / "b"), dt=1 * b2.mV)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_subgroups_monitors_count_from_its_first_neuron() -> None:
+    b2.prefs.codegen.target = "numpy"
+    b2.start_scope()
+    group = b2.NeuronGroup(
+        20, "dv/dt = (1.2 - v) / (10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact", name="g"
+    )
+    group.v = "rand()"
+    sub = group[5:15]
+    spikes, state = b2.SpikeMonitor(sub, variables=["v"]), b2.StateMonitor(sub, "v", record=[0, 3])
+    b2.run(50 * b2.ms)
+    obs = brian2_to_observer([spikes, state])
+    assert obs.recorded_spikes == [("g_subgroup", "spike")] and obs["neurons"] == {"g_subgroup/v": [0, 3]}
+    steps, neurons = obs.spikes("g_subgroup", "spike")
+    assert neurons.tolist() == spikes.i[:].tolist() and neurons.max() < 10
+    assert steps.tolist() == np.round(np.asarray(spikes.t / b2.second) / 1e-4).astype(int).tolist()
+    np.testing.assert_array_equal(obs.to_numpy(("g_subgroup", "v")), np.asarray(state.v).T)
+    np.testing.assert_array_equal(obs["spike_values"]["g_subgroup/spike"]["v"], np.asarray(spikes.v))

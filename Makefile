@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
+# Brian2's venv (see compat-brian2), named before bench, whose prerequisites are read where they stand.
+BRIAN2_VENV := $(VENV)/brian2
 
 .PHONY: demo test fuzz bench compat compat-r compat-brian2 setup clean
 
@@ -16,7 +18,7 @@ test: $(VENV)/.stamp-test
 fuzz: $(VENV)/.stamp-test
 	NEUROBOARD_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider
 
-bench: $(VENV)/.stamp-bench
+bench: $(VENV)/.stamp-bench $(BRIAN2_VENV)/.stamp
 	$(BIN)/python -m benchmarks
 
 # Side by side with ANNarchy's Logger (tests/compat): ANNarchy builds from source and compiles a
@@ -37,8 +39,7 @@ compat-r: $(VENV)/.stamp-test
 	NEUROBOARD_COMPAT_R=1 NEUROBOARD_R_LIB="$$lib" $(BIN)/python -m pytest tests/compat_r -q -p no:cacheprovider
 
 # Side by side with Brian2 (tests/compat_brian2). Brian2 2.9, what installs on Python 3.11, calls
-# np.ndarray.ptp, which NumPy 2 removed: it gets a venv of its own, with NumPy < 2.
-BRIAN2_VENV := $(VENV)/brian2
+# np.ndarray.ptp, which NumPy 2 removed: it gets a venv of its own (BRIAN2_VENV), with NumPy < 2.
 
 compat-brian2: $(BRIAN2_VENV)/.stamp
 	NEUROBOARD_COMPAT_BRIAN2=1 $(BRIAN2_VENV)/bin/python -m pytest tests/compat_brian2 -q -p no:cacheprovider \

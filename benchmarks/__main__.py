@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from benchmarks import (
+    bench_brian2,
     bench_curves,
     bench_dask,
     bench_graph,
@@ -33,6 +34,7 @@ AREAS = {
     "media": bench_media.run,
     "neuro": bench_neuro.run,
     "nwb": bench_nwb.run,
+    "brian2": bench_brian2.run,
     "sonata": bench_sonata.run,
     "dask": bench_dask.run,
     "curves": bench_curves.run,

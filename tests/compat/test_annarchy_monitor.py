@@ -233,5 +233,10 @@ def test_refused_calls_name_the_argument_and_keep_the_data(run) -> None:
     # Monitor.period reads the C++ recorder's `period`, which it does not have: the adapter reads _period.
     with pytest.raises(AttributeError, match="period"):
         mons["view"].period  # noqa: B018
+    with pytest.raises(TypeError, match=r"keep=...\): expected True or False, got str"):
+        annarchy_to_observer(mons["all"], keep="no")
+    with pytest.raises(TypeError, match=r"to_tensorboard\(writer_or_logdir=...\)"):
+        annarchy_to_tensorboard(mons["all"], 3.5, keep=False)
+    assert mons["all"].get("v", keep=True).shape[0] == STEPS
     obs = annarchy_to_observer(mons["all"], dt=0.1)
     assert obs.dt == 0.0001 and len(obs.to_numpy(("exc", "v"))) == STEPS

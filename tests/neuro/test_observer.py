@@ -500,6 +500,29 @@ def test_record_spike_events_counts_rates_from_start() -> None:
     assert obs.population_rate("lif", "s").tolist() == [0.0, 0.0, 0.5, 0.5]
 
 
+def test_record_spike_events_of_a_silent_population_gives_a_rate_of_zero() -> None:
+    obs = Observer(1.0, record_spikes=[("lif", "s")])
+    obs.record_spike_events("lif", "s", [], [], n_neurons=3, start=0, stop=3)
+    assert obs.recorded_spikes == [("lif", "s")]
+    assert obs.population_rate("lif", "s").tolist() == [0.0] * 4
+    obs.record_spike_events("lif", "s", [], [], stop=5)
+    obs.record_spike_events("lif", "s", [6], [2], stop=7)
+    assert obs.population_rate("lif", "s").tolist() == [0.0] * 6 + [1 / 3, 0.0]
+    # Without a span nothing is known, so nothing is kept.
+    other = Observer(1.0, record_spikes=[("lif", "s")])
+    other.record_spike_events("lif", "s", [], [], n_neurons=3)
+    assert other.recorded_spikes == []
+    for kwargs, message in (
+        ({"n_neurons": 0, "start": 0, "stop": 3}, r"\(n_neurons=\.\.\.\): expected an int >= 1, got 0"),
+        ({"n_neurons": 2, "start": 4, "stop": 3}, r"\(stop=\.\.\.\): expected a step >= 4, got 3"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            other.record_spike_events("lif", "s", [], [], **kwargs)
+    with pytest.raises(ValueError, match=r"\(stop=\.\.\.\): expected a step >= 7, got 6"):
+        obs.record_spike_events("lif", "s", [], [], stop=6)
+    assert other.recorded_spikes == []
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

@@ -76,6 +76,20 @@ def test_the_file_holds_every_recording_after_close(tmp_path) -> None:
     stored.close()
 
 
+def test_a_silent_population_keeps_its_span_in_the_file(tmp_path) -> None:
+    with Observer(1.0, record_spikes=[("lif", "s")], hdf5=tmp_path / "events.h5") as obs:
+        obs.record_spike_events("lif", "s", [], [], n_neurons=3, start=0, stop=3)
+    with Observer(1.0, record_spikes=[("lif", "s")], hdf5=tmp_path / "steps.h5") as obs:
+        for step in range(4):
+            obs.record(step, record_spikes=[np.zeros(2, bool)])
+        assert obs.population_rate("lif", "s").tolist() == [0.0] * 4
+    for name, n in (("events.h5", 3), ("steps.h5", 2)):
+        with h5py.File(tmp_path / name, "r") as file:
+            pairs = file["_spikes/lif/s"]
+            assert pairs.shape == (0, 2)
+            assert dict(pairs.attrs) == {"n_neurons": n, "first_step": 0, "last_step": 3}
+
+
 def test_reset_empties_the_file(tmp_path) -> None:
     _, stored = _pair(tmp_path)
     _feed([stored], 10)

@@ -374,9 +374,9 @@ class SpikeBuffer:
         ([[2, 5], [0, 3]], 4, (2, 5))
         """
         if self.first_step is None:
-            self.first_step = int(steps[0]) if start is None else int(start)
+            self.first_step = int(steps[0] if start is None else start)
         self.n_neurons = max(self.n_neurons, n_neurons)
-        self.last_step = int(steps[-1]) if stop is None else int(stop)
+        self.last_step = int(steps[-1] if stop is None else stop)
         self._dirty = True
         self._add(steps, neurons)
 
@@ -405,6 +405,9 @@ class SpikeBuffer:
         if len(steps):
             self.sink.extend(np.column_stack([steps, neurons]))
             self._parts_steps, self._parts_neurons, self._pending = [], [], 0
+        if self.first_step is not None:
+            # A silent population keeps its span in the file, as an empty table of (step, neuron) pairs.
+            self.sink.create(np.zeros(2, np.int64))
         self.sink.flush()
         if self.sink.dataset is not None and self.first_step is not None:
             self.sink.dataset.attrs.update(

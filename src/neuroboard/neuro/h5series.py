@@ -214,6 +214,11 @@ class H5Series:
         if count == self._rows:
             self.flush()
 
+    def create(self, row: np.ndarray) -> None:
+        """Make the dataset for rows like ``row`` now, so that a series with no rows yet can hold attributes."""
+        if self._pending is None:
+            self._start(np.asarray(row))
+
     def extend(self, values: Any) -> None:
         """Add several rows at once: ``values`` has the rows on axis 0."""
         block = storable(np.asarray(values), self.where)

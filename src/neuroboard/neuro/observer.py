@@ -377,7 +377,8 @@ class Observer:
         they are sorted (stably) here. ``n_neurons`` defaults to the largest
         neuron index + 1; ``start``, the step the recording began at (rates
         count from it), to the first spike's step; ``stop``, the last step
-        recorded, to the last spike's.
+        recorded, to the last spike's. No spikes at all, with ``n_neurons``,
+        ``start`` and ``stop``, record a silent span: its rate is 0, not missing.
 
         >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
         >>> obs.record_spike_events("lif", "s", [3, 1, 3], [0, 2, 1], n_neurons=4)

@@ -127,6 +127,29 @@ def population_rate(
     return pd.Series(rate, index=pd.Index(times, name="time"))
 
 
+def _silent_span(
+    n_neurons: Any, start: Any, stop: Any, buffer: SpikeBuffer | None, func: str
+) -> tuple[np.ndarray, np.ndarray, int, int | None, int] | None:
+    """Return no spikes over a known span (a silent population still has a rate of 0); ``None`` if unknown."""
+    first = buffer.first_step if buffer is not None else start
+    if stop is None or first is None or (n_neurons is None and buffer is None):
+        return None
+    if n_neurons is None:
+        n_neurons = buffer.n_neurons  # type: ignore[union-attr]
+    elif isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) or n_neurons < 1:
+        raise ValueError(f"{func}(n_neurons=...): expected an int >= 1, got {n_neurons!r}")
+    if start is not None and buffer is not None:
+        raise ValueError(
+            f"{func}(start=...): {buffer.name!r} is recorded already, from step {buffer.first_step}"
+        )
+    stop = as_step(stop, func, "stop")
+    floor = as_step(first, func, "start") if buffer is None else buffer.last_step
+    if floor is not None and stop < floor:
+        raise ValueError(f"{func}(stop=...): expected a step >= {floor}, got {stop}")
+    empty = np.zeros(0, np.int64)
+    return empty, empty, int(n_neurons), None if start is None else int(start), stop
+
+
 def check_events(
     steps: Any, neurons: Any, n_neurons: Any, start: Any, stop: Any, buffer: SpikeBuffer | None, func: str
 ) -> tuple[np.ndarray, np.ndarray, int, int | None, int | None] | None:
@@ -147,7 +170,7 @@ def check_events(
             f"{func}(neurons=...): expected {len(steps)} neurons, one per step, got {len(neurons)}"
         )
     if not len(steps):
-        return None
+        return _silent_span(n_neurons, start, stop, buffer, func)
     order = np.argsort(steps, kind="stable")
     steps, neurons = steps[order].astype(np.int64), neurons[order].astype(np.int64)
     if neurons.min() < 0:

@@ -88,10 +88,11 @@ def test_max_bins_merges_neighbours(values, max_bins) -> None:
 
 
 def test_a_range_of_subnormals_gets_the_buckets_of_equal_values() -> None:
-    # NumPy cannot cut [0, 5e-324] into 40 finite-sized buckets and raises.
+    # NumPy 2 cannot cut [0, 5e-324] into 40 finite-sized buckets and raises (NumPy 1 returns edges).
     values = np.array([5e-324, 0.0])
-    with pytest.raises(ValueError, match="Too many bins"):
-        np.histogram_bin_edges(values, 40)
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        with pytest.raises(ValueError, match="Too many bins"):
+            np.histogram_bin_edges(values, 40)
     histo = histo_of(values, 40)
     assert histo.num == sum(histo.bucket) == 2
     assert (histo.min, histo.max) == (0.0, 5e-324)

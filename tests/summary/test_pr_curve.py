@@ -38,7 +38,9 @@ def examples(draw, dtypes=(np.float64, np.float32, np.float16)):
     size = draw(st.integers(0, 300))
     num_thresholds = draw(st.sampled_from([2, 3, 10, 127]))
     dtype = draw(st.sampled_from(dtypes))
-    on_thresholds = st.integers(0, num_thresholds - 1).map(lambda i: i / (num_thresholds - 1))
+    on_thresholds = st.integers(0, num_thresholds - 1).map(
+        lambda i: float(np.dtype(dtype).type(i / (num_thresholds - 1)))
+    )
     elements = st.one_of(st.floats(0, 1, width=np.finfo(dtype).bits), on_thresholds)
     predictions = draw(hnp.arrays(dtype, size, elements=elements))
     labels = draw(

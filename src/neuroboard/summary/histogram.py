@@ -183,6 +183,10 @@ def _check_max_bins(max_bins: Any, caller: str) -> int | None:
     return int(max_bins)
 
 
+#: Below this spread of values, bucket widths may round to 0.
+_TINY_SPREAD = 1e-290
+
+
 def bucket_edges(values: np.ndarray, bins: str | int | np.ndarray) -> np.ndarray:
     """Return the bucket edges that ``bins`` gives for the finite float64 ``values``.
 
@@ -199,11 +203,15 @@ def bucket_edges(values: np.ndarray, bins: str | int | np.ndarray) -> np.ndarray
         # The range overflows float64; bucket widths scale with the data, so halve it and double back.
         return 2 * np.histogram_bin_edges(values / 2, bins=bins)
     try:
-        return np.histogram_bin_edges(values, bins=bins)
+        edges = np.histogram_bin_edges(values, bins=bins)
     except ValueError:
-        # A range of a few subnormals cannot be cut into finite-sized buckets: NumPy's rule for
-        # values that are all equal, buckets over the smallest value +- 0.5, holds them all.
+        edges = None
+    # A range of a few subnormals cannot be cut into finite-sized buckets: NumPy 2 raises, NumPy 1 returns
+    # equal edges. NumPy's rule for values that are all equal, buckets over the smallest value +- 0.5,
+    # holds them all.
+    if edges is None or (spread < _TINY_SPREAD and not (np.diff(edges) > 0).all()):
         return np.histogram_bin_edges(np.array([values.min()]), bins=bins)
+    return edges
 
 
 def _estimated_edges(ordered: np.ndarray, bins: str, caller: str) -> np.ndarray:

@@ -6,7 +6,7 @@ import brian2 as b2
 import numpy as np
 import pytest
 
-from neuroboard.neuro import TensorboardWriter
+from neuroboard.neuro import Observer, TensorboardWriter
 from neuroboard.neuro.brian2_io import brian2_to_observer, brian2_to_tensorboard
 from neuroboard.render import heatmap_image, raster_image
 from tests.neuro.test_tensorboard_writer import images
@@ -101,6 +101,18 @@ def test_dt_as_a_quantity_or_seconds(network) -> None:
         brian2_to_observer([object()])
 
 
+def test_an_observer_takes_brian2_times_and_values_with_their_units(network, tmp_path) -> None:
+    obs = Observer(b2.defaultclock.dt, record_vars=[("lif", "v", False)], record_loss=False)
+    v = network["v"]
+    for row in range(3):
+        obs.record(row, output=float(row) * b2.Hz, record_vars=[v.v[:, row]])
+    assert obs.dt == 1e-4
+    np.testing.assert_array_equal(obs.to_numpy(("lif", "v")), np.asarray(v.v_[:, :3]).T)
+    assert obs.units == {"lif/v": "V", "out": "Hz"}
+    with pytest.raises(ValueError, match=r"Observer\(dt=...\): expected one time such as 0.1\*ms"):
+        Observer(1 * b2.mV)
+
+
 def test_a_coarser_state_monitor_is_sampled_steps() -> None:
     b2.prefs.codegen.target = "numpy"
     b2.start_scope()
@@ -114,7 +126,9 @@ def test_a_coarser_state_monitor_is_sampled_steps() -> None:
     np.testing.assert_array_equal(obs.recorded_steps(("g", "v")), np.arange(0, 100, 10))
     np.testing.assert_array_equal(obs.to_numpy(("g", "v")), np.asarray(state.v).T)
     assert obs["units"] == {"g/v": ""}
-    assert obs.recorded_spikes == []
+    # No neuron fired: a silent population, whose rate is 0 at every step of the run.
+    assert obs.recorded_spikes == [("g", "spike")]
+    assert obs.population_rate("g", "spike").tolist() == [0.0] * 100
 
 
 def test_raster_to_tensorboard(network, tmp_path) -> None:

@@ -222,3 +222,12 @@ def test_binned_population_rate_equals_elephant_time_histogram() -> None:
         theirs = statistics.time_histogram(trains, bin * pq.ms, output="rate").rescale("Hz").magnitude[:, 0]
         ours = obs.population_rate("pop", "s", bin=bin).to_numpy() * 1e3
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-9)
+
+
+def test_units_the_observer_knows_are_the_signals_by_default() -> None:
+    obs = Observer(0.1 * pq.ms, record_vars=[("lif", "v", False)], record_output=False, record_loss=False)
+    for step in range(4):
+        obs.record(step, record_vars=[np.array([-65.0, -70.0]) * pq.mV])
+    signal = obs.to_neo(time_unit="s").segments[0].analogsignals[0]
+    assert signal.units == pq.mV and signal.magnitude[:, 1].tolist() == [-70.0] * 4
+    assert obs.to_neo(time_unit="s", units={"lif/v": "V"}).segments[0].analogsignals[0].units == pq.V

@@ -560,3 +560,18 @@ def test_record_spike_events_ends_the_recording_at_stop() -> None:
     assert obs.population_rate("lif", "s").tolist() == [0.0, 0.5, 0.0, 0.0]
     with pytest.raises(ValueError, match=r"\(stop=\.\.\.\): expected a step >= 5, the last spike's, got 4"):
         obs.record_spike_events("lif", "s", [5], [0], stop=4)
+
+
+def test_dt_and_values_with_units_from_quantities() -> None:
+    pq = pytest.importorskip("quantities")
+    obs = Observer(0.1 * pq.ms, record_vars=[("lif", "v", False), ("lif", "i", True)], record_loss=False)
+    for step in range(3):
+        obs.record(step, output=1.0, record_vars=[np.array([-65.0, -70.0]) * pq.mV, np.ones(2)])
+    assert obs.dt == 0.0001
+    np.testing.assert_array_equal(obs.to_numpy(("lif", "v"))[0], [-65.0, -70.0])
+    assert obs.units == {"lif/v": "mV"}
+    obs.save("units", {"lif/i": "nA"})
+    assert obs.units == {"lif/v": "mV", "lif/i": "nA"}
+    for dt in (1 * pq.mV, np.array([0.1, 0.2]) * pq.ms):
+        with pytest.raises(ValueError, match=r"Observer\(dt=...\): expected one time such as 0.1\*pq.ms"):
+            Observer(dt)

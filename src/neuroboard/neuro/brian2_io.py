@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.neuro.quantity import time_in_seconds
 from neuroboard.neuro.recorded_keys import key_label
 
 if TYPE_CHECKING:
@@ -42,12 +43,9 @@ _FUNC = "brian2_to_observer"
 
 def _seconds(value: Any, what: str) -> float:
     """Return a Brian2 time quantity or a float in seconds as a float in seconds, or raise naming ``what``."""
-    import brian2 as b2
-
-    if isinstance(value, b2.Quantity):
-        if not b2.have_same_dimensions(value, b2.second) or np.size(value) != 1:
-            raise ValueError(f"{_FUNC}({what}=...): expected one time such as 0.1*ms, got {value!r}")
-        value = float(np.asarray(value / b2.second))
+    seconds = time_in_seconds(value, f"{_FUNC}({what}=...)")
+    if seconds is not None:
+        value = seconds
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
         raise ValueError(
             f"{_FUNC}({what}=...): expected a step > 0 (a Brian2 time, or a float in seconds), got {value!r}"

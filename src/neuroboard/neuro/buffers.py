@@ -23,6 +23,7 @@ import h5py
 import numpy as np
 
 from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, loses_values, storable
+from neuroboard.neuro.quantity import unit_of
 from neuroboard.summary.convert import is_tensor
 
 __all__ = [
@@ -87,6 +88,8 @@ class _ListView:
         self._device = None
         self._live = {}
         self._cache = None
+        #: The unit of the values, when the first came with one (a Brian2 or ``quantities`` value).
+        self.unit: str | None = None
 
     def _append_other(self, step: int, value: Any) -> None:
         """Append a value that is not an ndarray: a tensor (kept live if it requires grad) or a number."""
@@ -102,6 +105,7 @@ class _ListView:
         self.append(step, row)
         if first:
             self._kind = "number" if row.ndim == 0 and not isinstance(value, np.ndarray) else "array"
+            self.unit = unit_of(value)
 
     def as_list(self) -> list:
         """Return one entry per recorded step, as it came: tensors, numbers or arrays (copies).

@@ -25,6 +25,7 @@ from neuroboard.neuro.recorded_keys import (
     even_spacing,
     kept_neurons,
     key_label,
+    known_units,
     reducer_name,
     units_by_key,
     variables,
@@ -116,7 +117,7 @@ def observer_to_neo(obs: Observer, time_unit: str = "ms", units: Mapping[Any, st
 
     ``time_unit`` is the unit of ``obs.dt`` (any unit of time quantities
     knows); ``units={key: unit}`` gives the unit of a recorded quantity,
-    dimensionless otherwise. Each spike train spans the recording, from its
+    by default those in :attr:`Observer.units`, dimensionless otherwise. Each spike train spans the recording, from its
     first step to its last step + 1, times dt; it is annotated with its
     ``population`` (``node/var``), ``node``, ``var`` and ``neuron``. Each
     signal is annotated with ``node`` and ``var`` and names its neurons
@@ -132,7 +133,7 @@ def observer_to_neo(obs: Observer, time_unit: str = "ms", units: Mapping[Any, st
     tu = _time_unit(time_unit, _OUT)
     keys = [key for key in obs.recorded_variables if key != "steps" and key in obs._buffers]
     keys = [key for key in keys if len(obs._buffers[key])]
-    unit_of = _units(units, keys)
+    unit_of = _units(known_units(obs, keys) if units is None else units, keys)
 
     import neo
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import h5py
@@ -31,6 +31,8 @@ from neuroboard.neuro.buffers import (
 )
 from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close
 from neuroboard.neuro.observer_vars import check_var, out_of_range, transform
+from neuroboard.neuro.quantity import time_in_seconds
+from neuroboard.neuro.recorded_keys import key_label
 from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_path, as_step, is_tensor
 
 if TYPE_CHECKING:
@@ -91,6 +93,11 @@ class Observer:
     of the outputs recorded since the last kept step (rectipy's ``run``
     averages the same way).
 
+    ``dt`` is a number, or a time quantity (Brian2's ``defaultclock.dt``,
+    ``0.1 * pq.ms``), taken in seconds. Values that come with units (Brian2
+    quantities, ``quantities`` arrays) are recorded as numbers, their unit in
+    :attr:`units`.
+
     With ``hdf5=path`` the recordings are streamed to that HDF5 file in chunks
     of at most ``chunk_bytes`` per quantity, so a run may outgrow memory:
     ``<node>/<var>``, ``out`` and ``loss`` datasets (steps on axis 0), the
@@ -116,6 +123,9 @@ class Observer:
         hdf5: str | os.PathLike[str] | None = None,
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
+        seconds = time_in_seconds(dt, "Observer(dt=...)")
+        if seconds is not None:
+            dt = seconds
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.number)) or not dt > 0:
             raise ValueError(f"Observer(dt=...): expected a step size > 0, got {dt!r}")
         if (
@@ -620,6 +630,25 @@ class Observer:
         [0, 2, 4]
         """
         return self._series(key).steps
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Return the unit of each recorded quantity that has one, by key label (``"lif/v"``).
+
+        A quantity has a unit when its first value came with one (a Brian2
+        quantity, in SI, or a ``quantities`` array), or when an adapter saved
+        it as ``obs["units"]``. The exports (NWB, Neo) use them by default.
+
+        >>> import quantities as pq
+        >>> obs = Observer(0.1 * pq.ms, record_vars=[("lif", "v", False)])
+        >>> obs.record(0, record_vars=[np.array([-65.0, -70.0]) * pq.mV]); obs.dt, obs.units
+        (0.0001, {'lif/v': 'mV'})
+        """
+        found = {key_label(key): buffer.unit for key, buffer in self._buffers.items() if buffer.unit}
+        saved = self._saved.get("units")
+        if isinstance(saved, Mapping):
+            found.update({str(label): str(unit) for label, unit in saved.items() if unit})
+        return found
 
     @property
     def recorded_spikes(self) -> list[tuple[str, str]]:

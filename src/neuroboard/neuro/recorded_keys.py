@@ -20,6 +20,7 @@ __all__ = [
     "even_spacing",
     "kept_neurons",
     "key_label",
+    "known_units",
     "reducer_name",
     "units_by_key",
     "variables",
@@ -33,6 +34,18 @@ def key_label(key: Any) -> str:
     ('out', 'lif/v')
     """
     return key if isinstance(key, str) else "/".join(key)
+
+
+def known_units(obs: Observer, keys: list[Any]) -> dict[str, str]:
+    """Return the units ``obs`` knows (:attr:`Observer.units`) of the recorded ``keys``, by label.
+
+    >>> from neuroboard.neuro import Observer
+    >>> obs = Observer(1.0, record_vars=[("lif", "v", False)]); obs.save("units", {"lif/v": "V", "lif/s": "1"})
+    >>> known_units(obs, [("lif", "v")])
+    {'lif/v': 'V'}
+    """
+    labels = {key_label(key) for key in keys}
+    return {label: unit for label, unit in obs.units.items() if label in labels}
 
 
 def units_by_key(

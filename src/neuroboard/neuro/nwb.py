@@ -17,6 +17,7 @@ pynwb is imported only here, and only when a file is written.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,22 @@ _WHERE = "Observer.to_nwb"
 _SPIKE_ROWS = 1 << 18
 #: A TimeSeries of more columns than this is drawn as one heatmap image, not as one scalar tag per column.
 MAX_COLUMNS = 16
+
+
+@functools.lru_cache(maxsize=1)
+def _type_map() -> Any:
+    # pynwb deep-copies its type map for every file (about a third of writing a small file) and the copy
+    # builds its object mappers afresh; one private copy kept for this process keeps the mappers it built.
+    from pynwb import get_type_map
+
+    return get_type_map()
+
+
+def _manager() -> Any:
+    """Return a new BuildManager for one file over the process's copy of pynwb's type map."""
+    from hdmf.build import BuildManager
+
+    return BuildManager(_type_map())
 
 
 def _where(arg: str) -> str:
@@ -176,10 +193,12 @@ def _timing(steps: np.ndarray, dt_s: float, sampling_steps: int) -> dict[str, An
     return {"timestamps": steps * dt_s}
 
 
-def _seconds(steps: np.ndarray, dt: float, divisor: float) -> np.ndarray:
-    # step × dt first, as Observer.times gives it; then one division into seconds.
-    times = steps * dt
-    return times / divisor if divisor != 1.0 else times
+def _seconds(steps: np.ndarray, order: np.ndarray, dt: float, divisor: float) -> np.ndarray:
+    """Return ``steps[order]`` in seconds: step x dt first, as ``Observer.times`` gives it, then one division."""
+    times = steps.take(order) * dt
+    if divisor != 1.0:
+        times /= divisor
+    return times
 
 
 def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any], list[Any]]:
@@ -193,20 +212,21 @@ def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any],
         steps, fired = buffer.events()
         n = buffer.n_neurons
         order, ends = by_neuron(fired, n)
-        times_parts.append(_seconds(steps[order], dt, divisor))
+        times_parts.append(_seconds(steps, order, dt, divisor))
         ends_parts.append(total + ends)
         total += len(steps)
         populations += [f"{node}/{var}"] * n
         neurons.append(np.arange(n))
         # The rate comes from the events just read: with hdf5= they are not read from the file again.
-        rate = obs._population_rate(node, var, None, None, steps).to_numpy() * divisor
-        rates.append(((node, var), rate, buffer.first_step))
+        rate = obs._population_rate(node, var, None, None, steps).to_numpy()
+        rates.append(((node, var), rate * divisor if divisor != 1.0 else rate, buffer.first_step))
     if not populations:
         return [], rates
     spike_times = VectorData(
         name="spike_times",
         description="the spike times of each neuron, in seconds (step x dt)",
-        data=_wrapped(np.concatenate(times_parts), None),
+        # One population's times are written as they are: no copy of them joined to nothing.
+        data=times_parts[0] if len(times_parts) == 1 else np.concatenate(times_parts),
     )
     columns = [
         spike_times,
@@ -320,7 +340,7 @@ def observer_to_nwb(
                     starting_time=float(first * dt_s),
                 )
             )
-    with NWBHDF5IO(target, "w") as io:
+    with NWBHDF5IO(target, "w", manager=_manager()) as io:
         io.write(nwbfile)
 
 

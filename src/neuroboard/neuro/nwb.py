@@ -7,7 +7,11 @@
 - ``out``, ``loss`` and every recorded variable: a TimeSeries in
   ``acquisition`` named ``<node>_<var>``, steps on axis 0, with ``rate`` and
   ``starting_time`` when the steps are evenly spaced (else ``timestamps``),
-  and the neurons its columns hold written in its description;
+  and the neurons its columns hold written in its description and, for a
+  program to read, in the ``series_neurons`` table (a DynamicTable in the
+  ``misc`` processing module: one row per variable, with its ``series``
+  name, ``population``, ``variable``, ``reduction`` and the ``neurons`` of
+  its columns, ragged);
 - each spike population's rate: a TimeSeries ``<node>_<var>_rate`` in Hz in
   the ``ecephys`` processing module.
 
@@ -27,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neuroboard.neuro.nwb_read import MAX_COLUMNS, is_nwb, nwb_to_tensorboard
+from neuroboard.neuro.nwb_read import MAX_COLUMNS, NEURONS_MODULE, NEURONS_TABLE, is_nwb, nwb_to_tensorboard
 from neuroboard.neuro.recorded_keys import (
     by_neuron,
     even_spacing,
@@ -44,6 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_COLUMNS",
+    "NEURONS_MODULE",
+    "NEURONS_TABLE",
     "TIME_UNITS",
     "is_nwb",
     "is_recording",
@@ -160,6 +166,57 @@ def _neurons_text(reducer: Any, indices: np.ndarray | None, width: int) -> str:
     if reducer is None:
         return f"column i is the i-th of {chosen}"
     return f"one value per step: the {reducer_name(reducer, 'a reduction')} over {chosen}"
+
+
+def _neurons_row(key: Any, reducer: Any, indices: np.ndarray | None, width: int) -> tuple | None:
+    """Return a variable's row of the neurons table: (series, population, variable, reduction, neurons).
+
+    None when the neurons are not known (a variable read back from a recording file).
+    """
+    if reducer is _FROM_FILE:
+        return None
+    kept = kept_neurons(indices)
+    if reducer is None:
+        neurons = np.arange(width, dtype=np.int64) if kept is None else np.asarray(kept, dtype=np.int64)
+        return (_name(key), key[0], key[1], "", neurons)
+    # A reduction over all neurons lists none: the population's size is not recorded.
+    neurons = np.zeros(0, np.int64) if kept is None else np.asarray(kept, dtype=np.int64)
+    return (_name(key), key[0], key[1], reducer_name(reducer, "a reduction"), neurons)
+
+
+def _neurons_table(rows: list[tuple]) -> Any:
+    """Return the DynamicTable of which neurons each series holds, one row per series."""
+    from hdmf.common import DynamicTable, VectorData, VectorIndex
+
+    neurons = VectorData(
+        name="neurons",
+        description=(
+            "the neuron (index in its population) of each column of the series, in column order; for a "
+            "reduced series, the neurons it reduces over (none listed: all of them); a negative index "
+            "counts from the last neuron"
+        ),
+        data=np.concatenate([row[4] for row in rows]),
+    )
+    ends = np.cumsum([len(row[4]) for row in rows], dtype=np.int64)
+    texts = [
+        ("series", "the name of the TimeSeries in acquisition"),
+        ("population", "the recorded node (population) the series comes from"),
+        ("variable", "the recorded variable"),
+        (
+            "reduction",
+            "the reduction of one value per step over the neurons, empty for one column per neuron",
+        ),
+    ]
+    columns = [
+        VectorData(name=name, description=text, data=[row[i] for row in rows])
+        for i, (name, text) in enumerate(texts)
+    ]
+    return DynamicTable(
+        name=NEURONS_TABLE,
+        description="which neurons the columns of each recorded variable's TimeSeries hold",
+        id=np.arange(len(rows)),
+        columns=[*columns, neurons, VectorIndex(name="neurons_index", data=ends, target=neurons)],
+    )
 
 
 def _data(buffer: Any, compression: str | None) -> Any:
@@ -297,6 +354,7 @@ def observer_to_nwb(
         subject=person,
     )
     layouts = variables(obs)
+    neuron_rows = []
     for key in keys:
         buffer = obs._buffers[key]
         data = _data(buffer, compression)
@@ -307,6 +365,7 @@ def observer_to_nwb(
             text = f"{key_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
                 reducer, indices, width
             )
+            neuron_rows.append(_neurons_row(key, reducer, indices, width))
         else:
             text = f"the network's {'output' if key == 'out' else 'loss'} recorded by neuroboard's Observer"
         nwbfile.add_acquisition(
@@ -318,6 +377,10 @@ def observer_to_nwb(
                 **_timing(buffer.steps, dt_s, obs.sampling_steps),
             )
         )
+    neuron_rows = [row for row in neuron_rows if row is not None]
+    if neuron_rows:
+        module = nwbfile.create_processing_module(NEURONS_MODULE, "which neurons the recorded series hold")
+        module.add(_neurons_table(neuron_rows))
     columns, rates = _spike_columns(obs, dt, divisor)
     if columns:
         nwbfile.units = Units(

@@ -14,7 +14,7 @@ import numpy as np
 
 from neuroboard.summary.convert import as_path
 
-__all__ = ["MAX_COLUMNS", "is_nwb", "nwb_to_tensorboard"]
+__all__ = ["MAX_COLUMNS", "NEURONS_MODULE", "NEURONS_TABLE", "column_neurons", "is_nwb", "nwb_to_tensorboard"]
 
 #: Bytes of a TimeSeries read at a time.
 _READ_BYTES = 1 << 24
@@ -22,6 +22,9 @@ _READ_BYTES = 1 << 24
 _SPIKE_ROWS = 1 << 18
 #: A TimeSeries of more columns than this is drawn as one heatmap image, not as one scalar tag per column.
 MAX_COLUMNS = 16
+#: The table of which neurons each acquisition series holds (``Observer.to_nwb``), and its processing module.
+NEURONS_TABLE = "series_neurons"
+NEURONS_MODULE = "misc"
 
 
 def is_nwb(path: str | os.PathLike[str]) -> bool:
@@ -100,14 +103,56 @@ def _series(nwbfile: Any) -> list[tuple[str, Any]]:
     return kept
 
 
-def _write_series(views: Any, tag: str, data: Any, max_columns: int) -> None:
-    """Write a TimeSeries' data, read ``_READ_BYTES`` at a time: scalars per column, or one binned heatmap."""
+def column_neurons(nwbfile: Any) -> dict[str, np.ndarray]:
+    """Return, by acquisition series name, the neuron of each of its columns, from the ``series_neurons`` table.
+
+    Only series of one column per neuron (no reduction) are listed; a file
+    without the table (not written by ``Observer.to_nwb``) gives ``{}``.
+
+    >>> import tempfile, pynwb; from neuroboard.neuro import Observer
+    >>> obs = Observer(1.0, record_vars=[("lif", "v", False, [2, 5])]); obs.record(0, record_vars=[[0.0] * 8])
+    >>> p = os.path.join(tempfile.mkdtemp(), "run.nwb"); obs.to_nwb(p)
+    >>> with pynwb.NWBHDF5IO(p, "r") as io: {k: v.tolist() for k, v in column_neurons(io.read()).items()}
+    {'lif_v': [2, 5]}
+    """
+    from hdmf.common import DynamicTable, VectorIndex
+
+    module = nwbfile.processing.get(NEURONS_MODULE)
+    table = None if module is None else module.data_interfaces.get(NEURONS_TABLE)
+    needed = {"series", "reduction", "neurons"}
+    if not isinstance(table, DynamicTable) or not needed <= set(table.colnames) or not len(table.id):
+        return {}
+    names = _strings(table["series"].data[:])
+    reductions = _strings(table["reduction"].data[:])
+    # A ragged column is looked up as its index, whose target holds the values.
+    index = table["neurons"]
+    if not isinstance(index, VectorIndex):
+        return {}
+    ends = np.asarray(index.data[:], dtype=np.int64)
+    values = np.asarray(index.target.data[:], dtype=np.int64)
+    starts = np.r_[0, ends[:-1]]
+    return {
+        name: values[start:end]
+        for name, reduction, start, end in zip(names, reductions, starts, ends)
+        if not reduction
+    }
+
+
+def _write_series(
+    views: Any, tag: str, data: Any, max_columns: int, neurons: np.ndarray | None = None
+) -> None:
+    """Write a TimeSeries' data, read ``_READ_BYTES`` at a time: scalars per column, or one binned heatmap.
+
+    ``neurons`` are the neurons of the columns (their tags end in these); without them, the column index.
+    """
     from neuroboard.neuro.view_settings import MAX_HEIGHT, MAX_WIDTH
 
     n_rows = data.shape[0]
     width = int(np.prod(data.shape[1:], dtype=np.int64))
     rows = max(1, _READ_BYTES // max(1, width * data.dtype.itemsize))
     wide = width > max_columns
+    if neurons is None or len(neurons) != width:
+        neurons = np.arange(width)
     # A wide series is summed into at most MAX_WIDTH time bins and MAX_HEIGHT column groups, then averaged.
     per_bin = -(-n_rows // MAX_WIDTH)
     groups = np.arange(0, width, -(-width // MAX_HEIGHT))
@@ -119,7 +164,7 @@ def _write_series(views: Any, tag: str, data: Any, max_columns: int) -> None:
         steps = np.arange(start, stop, dtype=np.int64)
         if not wide:
             for j in range(width):
-                name = tag if data.ndim == 1 else f"{tag}/{j}"
+                name = tag if data.ndim == 1 else f"{tag}/{neurons[j]}"
                 views.writer.add_series(name, np.ascontiguousarray(chunk[:, j]), steps=steps)
             continue
         finite = np.isfinite(chunk)
@@ -148,7 +193,9 @@ def nwb_to_tensorboard(
     :func:`~neuroboard.neuro.sonata.sonata_to_tensorboard` draws them. Each
     numeric TimeSeries of ``acquisition`` (tag ``<name>``) and of the
     processing modules (``<module>/<name>``) at its row index as step: 1-D,
-    the tag itself; up to ``max_columns`` columns, ``<tag>/<j>`` per column;
+    the tag itself; up to ``max_columns`` columns, ``<tag>/<j>`` per column,
+    where ``j`` is the column's neuron when the file's ``series_neurons``
+    table (see :func:`column_neurons`) lists it, else the column index;
     wider, the heatmap image ``<tag>/heatmap`` (columns on y, time on x,
     averaged into at most 2000 × 1000 pixels). Data is read in chunks of rows.
 
@@ -179,10 +226,11 @@ def nwb_to_tensorboard(
                 if pop.n_spikes():
                     plans.append(_plan(pop, width_ms, int((pop._nodes >= 0).sum()), func, target))
         series = _series(nwbfile)
+        by_series = column_neurons(nwbfile)
         if not plans and not series:
             raise ValueError(f"{func}(path=...): {target} holds no spikes and no numeric TimeSeries to draw")
         written = _draw_plans(views, plans, width_ms, prefix)
         for tag, obj in series:
-            _write_series(views, f"{prefix}{tag}", obj.data, max_columns)
+            _write_series(views, f"{prefix}{tag}", obj.data, max_columns, by_series.get(tag))
             written.append(f"{prefix}{tag}")
     return written

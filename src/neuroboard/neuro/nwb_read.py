@@ -14,7 +14,15 @@ import numpy as np
 
 from neuroboard.summary.convert import as_path
 
-__all__ = ["MAX_COLUMNS", "NEURONS_MODULE", "NEURONS_TABLE", "column_neurons", "is_nwb", "nwb_to_tensorboard"]
+__all__ = [
+    "MAX_COLUMNS",
+    "NEURONS_MODULE",
+    "NEURONS_TABLE",
+    "check_declared_bytes",
+    "column_neurons",
+    "is_nwb",
+    "nwb_to_tensorboard",
+]
 
 #: Bytes of a TimeSeries read at a time.
 _READ_BYTES = 1 << 24
@@ -103,6 +111,44 @@ def _series(nwbfile: Any) -> list[tuple[str, Any]]:
     return kept
 
 
+def check_declared_bytes(
+    path: str | os.PathLike[str], max_bytes: int, func: str = "nwb_to_tensorboard"
+) -> int:
+    """Return the bytes the datasets of the HDF5 file ``path`` declare in all; a ValueError if over ``max_bytes``.
+
+    The bound ``HDFData(max_bytes=...)`` and ``neuroboard convert --max-bytes``
+    put on other files, from the datasets' shapes and dtypes alone: nothing is
+    read. Only what the file holds is counted (links out of it are not followed).
+
+    >>> import tempfile, h5py; p = os.path.join(tempfile.mkdtemp(), "a.h5")
+    >>> with h5py.File(p, "w") as f: f["x"] = np.zeros(100)
+    >>> check_declared_bytes(p, 800)
+    800
+    """
+    import h5py
+
+    from neuroboard.neuro.h5series import check_chunk_bytes, declared_bytes
+
+    check_chunk_bytes(max_bytes, func, "max_bytes")
+    found: list[tuple[str, Any, Any, int]] = []
+
+    def visit(name: str, item: Any) -> None:
+        if isinstance(item, h5py.Dataset):
+            found.append((name, item.shape, item.dtype, declared_bytes(item)))
+
+    with h5py.File(path, "r") as file:
+        file.visititems(visit)
+    total = sum(size for *_, size in found)
+    if total > max_bytes:
+        name, shape, dtype, _ = max(found, key=lambda one: one[3])
+        raise ValueError(
+            f"{func}(max_bytes=...): expected datasets of at most {max_bytes} bytes in all, got {total} bytes "
+            f"declared by {os.fspath(path)} (the largest, {name!r}: shape {shape}, {dtype}); pass a larger "
+            "max_bytes (neuroboard convert: --max-bytes) to read it"
+        )
+    return total
+
+
 def column_neurons(nwbfile: Any) -> dict[str, np.ndarray]:
     """Return, by acquisition series name, the neuron of each of its columns, from the ``series_neurons`` table.
 
@@ -184,6 +230,7 @@ def nwb_to_tensorboard(
     bin: float = 1.0,
     max_columns: int = MAX_COLUMNS,
     prefix: str = "",
+    max_bytes: int | None = None,
 ) -> list[str]:
     """Draw an NWB file's Units table as rasters and rates, and its TimeSeries as scalars; return the tags' roots.
 
@@ -198,6 +245,8 @@ def nwb_to_tensorboard(
     table (see :func:`column_neurons`) lists it, else the column index;
     wider, the heatmap image ``<tag>/heatmap`` (columns on y, time on x,
     averaged into at most 2000 × 1000 pixels). Data is read in chunks of rows.
+    ``max_bytes`` bounds the bytes the file's datasets declare in all (see
+    :func:`check_declared_bytes`), checked before anything is read or drawn.
 
     >>> import tempfile; from neuroboard.neuro import Observer, TensorboardWriter
     >>> obs = Observer(1.0); obs.record(0, output=1.0); obs.record(1, output=2.0)
@@ -216,6 +265,8 @@ def nwb_to_tensorboard(
     if not isinstance(prefix, str):
         raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
     target = as_path(path, func, "path")
+    if max_bytes is not None:
+        check_declared_bytes(target, max_bytes, func)
     with NWBHDF5IO(target, "r") as io:
         nwbfile = io.read()
         plans = []

@@ -274,3 +274,30 @@ def test_a_recording_file_does_not_say_its_neurons_so_no_table_is_written(tmp_pa
     recording_to_nwb(obs.hdf5, path, subject=SUBJECT)
     with pynwb.NWBHDF5IO(path, "r") as io:
         assert "misc" not in io.read().processing
+
+
+def test_the_schema_cached_in_the_file_is_the_one_pynwb_caches(tmp_path):
+    import h5py
+
+    obs = _run(steps=10)
+    ours, theirs = os.fspath(tmp_path / "ours.nwb"), os.fspath(tmp_path / "theirs.nwb")
+    obs.to_nwb(ours, subject=SUBJECT)
+    nwbfile = pynwb.NWBFile(
+        "pynwb's own", "id-1", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    )
+    with pynwb.NWBHDF5IO(theirs, "w") as io:
+        io.write(nwbfile)
+
+    def specifications(path: str) -> dict:
+        found = {}
+        with h5py.File(path, "r") as file:
+            assert file[file.attrs[".specloc"]].name == "/specifications"
+            file["specifications"].visititems(
+                lambda name, item: (
+                    found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+                )
+            )
+        return found
+
+    assert specifications(ours) == specifications(theirs) != {}
+    assert pynwb.NWBHDF5IO.get_namespaces(ours) == pynwb.NWBHDF5IO.get_namespaces(theirs)

@@ -81,6 +81,38 @@ def _manager() -> Any:
     return BuildManager(_type_map())
 
 
+@functools.lru_cache(maxsize=1)
+def _spec_template() -> Any:
+    """Return an in-memory HDF5 file holding the ``specifications`` group pynwb caches in every file it writes."""
+    import io
+
+    import h5py
+    from pynwb import NWBHDF5IO, NWBFile
+
+    empty = NWBFile(
+        session_description="the schema cache",
+        identifier="the schema cache",
+        session_start_time=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc),
+    )
+    written = h5py.File(io.BytesIO(), "w")
+    with NWBHDF5IO(file=written, mode="w", manager=_manager()) as nwb_io:
+        nwb_io.write(empty)
+        spec = h5py.File(io.BytesIO(), "w")
+        written.copy(written["specifications"], spec, "specifications")
+    return spec
+
+
+def _cache_spec(file: Any) -> None:
+    """Copy the schema pynwb caches (its namespaces as JSON) into the open file, where pynwb's own cache puts it."""
+    from hdmf.backends.hdf5.h5tools import SPEC_LOC_ATTR
+
+    # Exporting the namespaces as JSON is the same work for every file, and about half of writing a small
+    # one: it is done once, by pynwb, and its result copied by HDF5 into each file, value for value the same.
+    spec = _spec_template()
+    spec.copy(spec["specifications"], file, "specifications")
+    file.attrs[SPEC_LOC_ATTR] = file["specifications"].ref
+
+
 def _where(arg: str) -> str:
     return f"{_WHERE}({arg}=...)"
 
@@ -402,8 +434,12 @@ def observer_to_nwb(
                     starting_time=float(first * dt_s),
                 )
             )
-    with NWBHDF5IO(target, "w", manager=_manager()) as io:
-        io.write(nwbfile)
+    import h5py
+
+    file = h5py.File(target, "w")
+    with NWBHDF5IO(file=file, mode="w", manager=_manager()) as io:
+        io.write(nwbfile, cache_spec=False)
+        _cache_spec(file)
 
 
 # -- an Observer(hdf5=...) recording file as NWB -----------------------------------------------------

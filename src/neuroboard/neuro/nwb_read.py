@@ -197,7 +197,8 @@ def _write_series(
     width = int(np.prod(data.shape[1:], dtype=np.int64))
     rows = max(1, _READ_BYTES // max(1, width * data.dtype.itemsize))
     wide = width > max_columns
-    if neurons is None or len(neurons) != width:
+    # A neuron listed twice would give two columns one tag: then the columns keep their index.
+    if neurons is None or len(neurons) != width or len(np.unique(neurons)) != width:
         neurons = np.arange(width)
     # A wide series is summed into at most MAX_WIDTH time bins and MAX_HEIGHT column groups, then averaged.
     per_bin = -(-n_rows // MAX_WIDTH)

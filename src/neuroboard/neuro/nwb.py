@@ -436,9 +436,15 @@ def observer_to_nwb(
             )
     import h5py
 
+    # The file is opened here, so that the schema is copied into it before pynwb closes it.
     file = h5py.File(target, "w")
-    with NWBHDF5IO(file=file, mode="w", manager=_manager()) as io:
-        io.write(nwbfile, cache_spec=False)
+    try:
+        nwb_io = NWBHDF5IO(file=file, mode="w", manager=_manager())
+    except BaseException:
+        file.close()
+        raise
+    with nwb_io:
+        nwb_io.write(nwbfile, cache_spec=False)
         _cache_spec(file)
 
 

@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuroboard.neuro import Observer
 
@@ -301,3 +303,21 @@ def test_the_schema_cached_in_the_file_is_the_one_pynwb_caches(tmp_path):
 
     assert specifications(ours) == specifications(theirs) != {}
     assert pynwb.NWBHDF5IO.get_namespaces(ours) == pynwb.NWBHDF5IO.get_namespaces(theirs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.integers(0, 20_000), max_size=40), st.lists(st.integers(-(1 << 40), 1 << 40), max_size=40)
+    ),
+    st.sampled_from([0.5, 1e-4, 0.1]),
+    st.sampled_from([1.0, 1e3, 1e6]),
+    st.randoms(use_true_random=False),
+)
+def test_spike_seconds_are_step_times_dt_then_divided_whatever_the_steps(values, dt, divisor, random):
+    from neuroboard.neuro.nwb import _seconds
+
+    steps = np.sort(np.array(values, dtype=np.int64))
+    order = np.arange(len(steps))
+    random.shuffle(order)
+    np.testing.assert_array_equal(_seconds(steps, order, dt, divisor), (steps[order] * dt) / divisor)

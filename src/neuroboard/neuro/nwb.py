@@ -283,7 +283,10 @@ def _timing(steps: np.ndarray, dt_s: float, sampling_steps: int) -> dict[str, An
 
 def _seconds(steps: np.ndarray, order: np.ndarray, dt: float, divisor: float) -> np.ndarray:
     """Return ``steps[order]`` in seconds: step x dt first, as ``Observer.times`` gives it, then one division."""
-    times = steps.take(order) * dt
+    # Steps come in step order: when the first and the last fit 32 bits, all do, and a gather of half the
+    # bytes is about twice as fast; an int32 step times dt is the same float64 as the int64 one.
+    narrow = len(steps) and -(1 << 31) <= steps[0] and steps[-1] < 1 << 31
+    times = (steps.astype(np.int32) if narrow else steps).take(order) * dt
     if divisor != 1.0:
         times /= divisor
     return times

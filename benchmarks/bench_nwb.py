@@ -3,7 +3,8 @@
 One Observer holds 1,000 neurons × 10,000 steps of one float32 variable and
 10⁶ spikes, recorded before the clock starts. ``to_nwb`` is timed from the
 call to the closed file: reading the buffers, sorting the spikes by neuron,
-the population rate, pynwb's build and its schema cache. The stand-in writes
+the population rate, the table of each series' neurons, pynwb's build and
+its schema cache. The stand-in writes
 the variable, the spike times (step × dt) and the spike neurons as three
 h5py datasets, from arrays made before its clock starts. Goal: within 2×
 (a ratio of at least 0.5). pynwb is an optional peer: without it, the row is

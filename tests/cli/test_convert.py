@@ -338,15 +338,15 @@ def test_a_recording_file_becomes_an_nwb_file(tmp_path):
 def test_an_nwb_file_read_in_small_chunks_gives_the_same_run(tmp_path, monkeypatch):
     pytest.importorskip("pynwb")
     from neuroboard.cli.convert import write_nwb_run
-    from neuroboard.neuro import nwb
+    from neuroboard.neuro import nwb_read
     from tests.tb import scalar_arrays
 
     path = tmp_path / "run.nwb"
     _nwb_observer().to_nwb(path)
     write_nwb_run(str(path), str(tmp_path / "whole"), 500.0)
     # 7 spikes and 64 bytes (8 values, under 3 rows of lif_v) per read.
-    monkeypatch.setattr(nwb, "_SPIKE_ROWS", 7)
-    monkeypatch.setattr(nwb, "_READ_BYTES", 64)
+    monkeypatch.setattr(nwb_read, "_SPIKE_ROWS", 7)
+    monkeypatch.setattr(nwb_read, "_READ_BYTES", 64)
     write_nwb_run(str(path), str(tmp_path / "chunked"), 500.0)
     whole, chunked = accumulator(tmp_path / "whole"), accumulator(tmp_path / "chunked")
     assert chunked.Tags()["scalars"] == whole.Tags()["scalars"] and len(whole.Tags()["scalars"]) == 8

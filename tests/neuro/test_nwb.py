@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neuroboard.neuro import Observer
 
@@ -219,3 +221,103 @@ def test_recording_to_nwb_refuses_a_file_observer_did_not_write(tmp_path):
     ):
         recording_to_nwb(path, tmp_path / "out.nwb")
     assert not os.path.exists(tmp_path / "out.nwb")
+
+
+def test_the_neurons_of_each_series_are_a_table_a_program_reads(tmp_path):
+    from neuroboard.neuro.nwb import NEURONS_MODULE, NEURONS_TABLE
+
+    obs = _run()
+    path = os.fspath(tmp_path / "run.nwb")
+    obs.to_nwb(path, time_unit="ms", subject=SUBJECT)
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        table = io.read().processing[NEURONS_MODULE][NEURONS_TABLE]
+        rows = {
+            table["series"][i]: (
+                table["population"][i],
+                table["variable"][i],
+                table["reduction"][i],
+                list(table["neurons"][i]),
+            )
+            for i in range(len(table))
+        }
+    assert rows == {
+        "lif_v": ("lif", "v", "", list(range(20))),
+        "lif_v_mean": ("lif", "v_mean", "mean", [0, 2, 4]),
+        "qif_u": ("qif", "u", "", [1, 3]),
+    }
+    assert _problems(path) == []
+
+
+def test_a_reduction_over_all_neurons_lists_none_and_a_mask_lists_the_neurons_it_sets(tmp_path):
+    from neuroboard.neuro.nwb_read import column_neurons
+
+    obs = Observer(
+        1.0,
+        record_vars=[("lif", "v_max", np.max), ("lif", "v", False, np.array([False, True, True, False]))],
+    )
+    for step in range(3):
+        v = np.arange(4.0) + step
+        obs.record(step, record_vars=[v, v])
+    path = os.fspath(tmp_path / "run.nwb")
+    obs.to_nwb(path, subject=SUBJECT)
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        nwb = io.read()
+        table = nwb.processing["misc"]["series_neurons"]
+        assert (table["reduction"][0], list(table["neurons"][0])) == ("max", [])
+        assert {k: v.tolist() for k, v in column_neurons(nwb).items()} == {"lif_v": [1, 2]}
+
+
+def test_a_recording_file_does_not_say_its_neurons_so_no_table_is_written(tmp_path):
+    from neuroboard.neuro.nwb import recording_to_nwb
+
+    obs = _run(tmp_path, steps=10)
+    obs.close()
+    path = os.fspath(tmp_path / "rec.nwb")
+    recording_to_nwb(obs.hdf5, path, subject=SUBJECT)
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        assert "misc" not in io.read().processing
+
+
+def test_the_schema_cached_in_the_file_is_the_one_pynwb_caches(tmp_path):
+    import h5py
+
+    obs = _run(steps=10)
+    ours, theirs = os.fspath(tmp_path / "ours.nwb"), os.fspath(tmp_path / "theirs.nwb")
+    obs.to_nwb(ours, subject=SUBJECT)
+    nwbfile = pynwb.NWBFile(
+        "pynwb's own", "id-1", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    )
+    with pynwb.NWBHDF5IO(theirs, "w") as io:
+        io.write(nwbfile)
+
+    def specifications(path: str) -> dict:
+        found = {}
+        with h5py.File(path, "r") as file:
+            assert file[file.attrs[".specloc"]].name == "/specifications"
+            file["specifications"].visititems(
+                lambda name, item: (
+                    found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+                )
+            )
+        return found
+
+    assert specifications(ours) == specifications(theirs) != {}
+    assert pynwb.NWBHDF5IO.get_namespaces(ours) == pynwb.NWBHDF5IO.get_namespaces(theirs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.integers(0, 20_000), max_size=40), st.lists(st.integers(-(1 << 40), 1 << 40), max_size=40)
+    ),
+    st.sampled_from([0.5, 1e-4, 0.1]),
+    st.sampled_from([1.0, 1e3, 1e6]),
+    st.randoms(use_true_random=False),
+)
+def test_spike_seconds_are_step_times_dt_then_divided_whatever_the_steps(values, dt, divisor, random):
+    from neuroboard.neuro.nwb import _seconds
+
+    steps = np.sort(np.array(values, dtype=np.int64))
+    order = np.arange(len(steps))
+    random.shuffle(order)
+    np.testing.assert_array_equal(_seconds(steps, order, dt, divisor), (steps[order] * dt) / divisor)

@@ -18,9 +18,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from typing import Any
 
 import click
 
+from neuroboard.cli import nwb_options
 from neuroboard.cli.common import HOST, clear_scratch, reports_errors, scratch
 from neuroboard.neuro import HDFData, TensorboardWriter
 from neuroboard.neuro.hdf_data import check_self_contained
@@ -130,28 +132,31 @@ def write_sonata_run(path: str, logdir: str, bin: float, allow_external: bool) -
     return written
 
 
-def write_nwb_run(path: str, logdir: str, bin: float) -> list[str]:
+def write_nwb_run(path: str, logdir: str, bin: float, max_bytes: int | None = None) -> list[str]:
     """Write the NWB file ``path``'s spikes as rasters and rates, its TimeSeries as scalars, as the run ``logdir``.
 
-    Returns the tags' roots written; all of them or nothing (see :func:`write_run`).
+    Returns the tags' roots written; all of them or nothing (see :func:`write_run`). A file whose
+    datasets declare more than ``max_bytes`` in all is refused before anything is made.
 
     >>> import tempfile; from neuroboard.neuro import Observer
     >>> obs = Observer(1.0); obs.record(0, output=1.0); d = tempfile.mkdtemp(); p = os.path.join(d, "r.nwb")
     >>> obs.to_nwb(p); write_nwb_run(p, os.path.join(d, "run"), 1.0)
     ['out']
     """
-    from neuroboard.neuro.nwb import nwb_to_tensorboard
+    from neuroboard.neuro.nwb_read import check_declared_bytes, nwb_to_tensorboard
 
+    if max_bytes is not None:
+        check_declared_bytes(path, max_bytes)
     written: list[str] = []
     _write_staged(logdir, lambda views: written.extend(nwb_to_tensorboard(path, views, bin=bin)))
     return written
 
 
-def write_nwb_file(path: str, nwb_path: str) -> None:
+def write_nwb_file(path: str, nwb_path: str, **options: Any) -> None:
     """Write the ``Observer(hdf5=...)`` file ``path`` as the NWB file ``nwb_path``, whole or not at all.
 
     The file is written under a ``.part.nwb`` name beside ``nwb_path`` and renamed when it is whole;
-    an existing ``nwb_path`` is refused.
+    an existing ``nwb_path`` is refused. ``options`` are :meth:`Observer.to_nwb`'s (the session's metadata).
 
     >>> import tempfile; from neuroboard.neuro import Observer
     >>> d = tempfile.mkdtemp(); h5 = os.path.join(d, "rec.h5")
@@ -171,7 +176,7 @@ def write_nwb_file(path: str, nwb_path: str) -> None:
         # pynwb wants the .nwb ending; the leading dot and the name keep the file out of listings.
         clear_scratch(os.path.dirname(target), SCRATCH, _NWB_PART)
         part = scratch(os.path.dirname(target), SCRATCH, _NWB_PART)
-        recording_to_nwb(path, part)
+        recording_to_nwb(path, part, **options)
         os.replace(part, target)
     except BaseException:
         if part is not None:
@@ -243,8 +248,9 @@ def _write_staged(logdir: str, fill: Callable[[TensorboardWriter], object]) -> N
     type=click.IntRange(min=1),
     default=MAX_BYTES,
     show_default=True,
-    help="Refuse a file whose datasets declare more bytes than this in all.",
+    help="Refuse a file (of recordings, or NWB) whose datasets declare more bytes than this in all.",
 )
+@nwb_options.nwb_metadata_options
 @reports_errors
 def convert(
     file: str,
@@ -258,6 +264,7 @@ def convert(
     bin_ms: float,
     allow_external: bool,
     max_bytes: int,
+    nwb_metadata: dict[str, Any],
 ) -> None:
     """Write the datasets of the HDF5 FILE as the TensorBoard run LOGDIR.
 
@@ -275,22 +282,29 @@ def convert(
     the heatmap image <name>/heatmap.
 
     A file written by Observer(hdf5=...) with a LOGDIR ending in .nwb becomes that NWB file, as
-    Observer.to_nwb writes it (an existing one is refused).
+    Observer.to_nwb writes it (an existing one is refused), with the session's metadata of the
+    "NWB output" options.
     """
     from neuroboard.neuro.nwb import is_nwb, is_recording
     from neuroboard.neuro.sonata import is_sonata_spikes
 
     to_nwb = logdir.endswith(".nwb") and is_recording(file)
+    nwb_given = nwb_options.given(nwb_metadata)
+    if not to_nwb and nwb_given:
+        raise click.UsageError(
+            f"{', '.join(nwb_given)}: only for an NWB output (an Observer(hdf5=...) file and a "
+            f"LOGDIR ending in .nwb), got FILE {file} and LOGDIR {logdir}"
+        )
     from_nwb = not to_nwb and is_nwb(file)
     if (to_nwb or from_nwb) and not allow_external:
         # pynwb and the recording's reader follow links out of the file: refuse them before either opens it.
         check_self_contained(file)
     if to_nwb:
-        write_nwb_file(file, logdir)
+        write_nwb_file(file, logdir, **nwb_options.to_nwb_arguments(nwb_metadata))
         click.echo(f"wrote the recordings of {file} as the NWB file {os.path.abspath(logdir)}")
         return
     if from_nwb:
-        tags = ", ".join(write_nwb_run(file, logdir, bin_ms))
+        tags = ", ".join(write_nwb_run(file, logdir, bin_ms, max_bytes))
         click.echo(f"wrote {tags} from {file} to {os.path.abspath(logdir)}")
         return
     if is_sonata_spikes(file, allow_external):

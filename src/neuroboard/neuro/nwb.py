@@ -7,16 +7,23 @@
 - ``out``, ``loss`` and every recorded variable: a TimeSeries in
   ``acquisition`` named ``<node>_<var>``, steps on axis 0, with ``rate`` and
   ``starting_time`` when the steps are evenly spaced (else ``timestamps``),
-  and the neurons its columns hold written in its description;
+  and the neurons its columns hold written in its description and, for a
+  program to read, in the ``series_neurons`` table (a DynamicTable in the
+  ``misc`` processing module: one row per variable, with its ``series``
+  name, ``population``, ``variable``, ``reduction`` and the ``neurons`` of
+  its columns, ragged);
 - each spike population's rate: a TimeSeries ``<node>_<var>_rate`` in Hz in
   the ``ecephys`` processing module.
 
-pynwb is imported only here, and only when a file is written.
+pynwb is imported only when a file is written. The reading half, an NWB
+file drawn in TensorBoard, is :mod:`neuroboard.neuro.nwb_read` (its names are
+importable from here too).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.neuro.nwb_read import MAX_COLUMNS, NEURONS_MODULE, NEURONS_TABLE, is_nwb, nwb_to_tensorboard
 from neuroboard.neuro.recorded_keys import (
     by_neuron,
     even_spacing,
@@ -40,6 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_COLUMNS",
+    "NEURONS_MODULE",
+    "NEURONS_TABLE",
     "TIME_UNITS",
     "is_nwb",
     "is_recording",
@@ -53,10 +63,54 @@ TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
 #: Rows handed to HDF5 per write when a recording is read from an ``Observer(hdf5=...)`` file.
 _READ_BYTES = 1 << 24
 _WHERE = "Observer.to_nwb"
-#: Spike times of a Units table read at a time: 2 MiB of float64.
-_SPIKE_ROWS = 1 << 18
-#: A TimeSeries of more columns than this is drawn as one heatmap image, not as one scalar tag per column.
-MAX_COLUMNS = 16
+
+
+@functools.lru_cache(maxsize=1)
+def _type_map() -> Any:
+    # pynwb deep-copies its type map for every file (about a third of writing a small file) and the copy
+    # builds its object mappers afresh; one private copy kept for this process keeps the mappers it built.
+    from pynwb import get_type_map
+
+    return get_type_map()
+
+
+def _manager() -> Any:
+    """Return a new BuildManager for one file over the process's copy of pynwb's type map."""
+    from hdmf.build import BuildManager
+
+    return BuildManager(_type_map())
+
+
+@functools.lru_cache(maxsize=1)
+def _spec_template() -> Any:
+    """Return an in-memory HDF5 file holding the ``specifications`` group pynwb caches in every file it writes."""
+    import io
+
+    import h5py
+    from pynwb import NWBHDF5IO, NWBFile
+
+    empty = NWBFile(
+        session_description="the schema cache",
+        identifier="the schema cache",
+        session_start_time=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc),
+    )
+    written = h5py.File(io.BytesIO(), "w")
+    with NWBHDF5IO(file=written, mode="w", manager=_manager()) as nwb_io:
+        nwb_io.write(empty)
+        spec = h5py.File(io.BytesIO(), "w")
+        written.copy(written["specifications"], spec, "specifications")
+    return spec
+
+
+def _cache_spec(file: Any) -> None:
+    """Copy the schema pynwb caches (its namespaces as JSON) into the open file, where pynwb's own cache puts it."""
+    from hdmf.backends.hdf5.h5tools import SPEC_LOC_ATTR
+
+    # Exporting the namespaces as JSON is the same work for every file, and about half of writing a small
+    # one: it is done once, by pynwb, and its result copied by HDF5 into each file, value for value the same.
+    spec = _spec_template()
+    spec.copy(spec["specifications"], file, "specifications")
+    file.attrs[SPEC_LOC_ATTR] = file["specifications"].ref
 
 
 def _where(arg: str) -> str:
@@ -146,6 +200,57 @@ def _neurons_text(reducer: Any, indices: np.ndarray | None, width: int) -> str:
     return f"one value per step: the {reducer_name(reducer, 'a reduction')} over {chosen}"
 
 
+def _neurons_row(key: Any, reducer: Any, indices: np.ndarray | None, width: int) -> tuple | None:
+    """Return a variable's row of the neurons table: (series, population, variable, reduction, neurons).
+
+    None when the neurons are not known (a variable read back from a recording file).
+    """
+    if reducer is _FROM_FILE:
+        return None
+    kept = kept_neurons(indices)
+    if reducer is None:
+        neurons = np.arange(width, dtype=np.int64) if kept is None else np.asarray(kept, dtype=np.int64)
+        return (_name(key), key[0], key[1], "", neurons)
+    # A reduction over all neurons lists none: the population's size is not recorded.
+    neurons = np.zeros(0, np.int64) if kept is None else np.asarray(kept, dtype=np.int64)
+    return (_name(key), key[0], key[1], reducer_name(reducer, "a reduction"), neurons)
+
+
+def _neurons_table(rows: list[tuple]) -> Any:
+    """Return the DynamicTable of which neurons each series holds, one row per series."""
+    from hdmf.common import DynamicTable, VectorData, VectorIndex
+
+    neurons = VectorData(
+        name="neurons",
+        description=(
+            "the neuron (index in its population) of each column of the series, in column order; for a "
+            "reduced series, the neurons it reduces over (none listed: all of them); a negative index "
+            "counts from the last neuron"
+        ),
+        data=np.concatenate([row[4] for row in rows]),
+    )
+    ends = np.cumsum([len(row[4]) for row in rows], dtype=np.int64)
+    texts = [
+        ("series", "the name of the TimeSeries in acquisition"),
+        ("population", "the recorded node (population) the series comes from"),
+        ("variable", "the recorded variable"),
+        (
+            "reduction",
+            "the reduction of one value per step over the neurons, empty for one column per neuron",
+        ),
+    ]
+    columns = [
+        VectorData(name=name, description=text, data=[row[i] for row in rows])
+        for i, (name, text) in enumerate(texts)
+    ]
+    return DynamicTable(
+        name=NEURONS_TABLE,
+        description="which neurons the columns of each recorded variable's TimeSeries hold",
+        id=np.arange(len(rows)),
+        columns=[*columns, neurons, VectorIndex(name="neurons_index", data=ends, target=neurons)],
+    )
+
+
 def _data(buffer: Any, compression: str | None) -> Any:
     """Return a series' values for pynwb: an array, or an iterator over the HDF5 dataset it streams to."""
     from hdmf.data_utils import DataChunkIterator
@@ -176,10 +281,15 @@ def _timing(steps: np.ndarray, dt_s: float, sampling_steps: int) -> dict[str, An
     return {"timestamps": steps * dt_s}
 
 
-def _seconds(steps: np.ndarray, dt: float, divisor: float) -> np.ndarray:
-    # step × dt first, as Observer.times gives it; then one division into seconds.
-    times = steps * dt
-    return times / divisor if divisor != 1.0 else times
+def _seconds(steps: np.ndarray, order: np.ndarray, dt: float, divisor: float) -> np.ndarray:
+    """Return ``steps[order]`` in seconds: step x dt first, as ``Observer.times`` gives it, then one division."""
+    # Steps come in step order: when the first and the last fit 32 bits, all do, and a gather of half the
+    # bytes is about twice as fast; an int32 step times dt is the same float64 as the int64 one.
+    narrow = len(steps) and -(1 << 31) <= steps[0] and steps[-1] < 1 << 31
+    times = (steps.astype(np.int32) if narrow else steps).take(order) * dt
+    if divisor != 1.0:
+        times /= divisor
+    return times
 
 
 def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any], list[Any]]:
@@ -193,20 +303,21 @@ def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any],
         steps, fired = buffer.events()
         n = buffer.n_neurons
         order, ends = by_neuron(fired, n)
-        times_parts.append(_seconds(steps[order], dt, divisor))
+        times_parts.append(_seconds(steps, order, dt, divisor))
         ends_parts.append(total + ends)
         total += len(steps)
         populations += [f"{node}/{var}"] * n
         neurons.append(np.arange(n))
         # The rate comes from the events just read: with hdf5= they are not read from the file again.
-        rate = obs._population_rate(node, var, None, None, steps).to_numpy() * divisor
-        rates.append(((node, var), rate, buffer.first_step))
+        rate = obs._population_rate(node, var, None, None, steps).to_numpy()
+        rates.append(((node, var), rate * divisor if divisor != 1.0 else rate, buffer.first_step))
     if not populations:
         return [], rates
     spike_times = VectorData(
         name="spike_times",
         description="the spike times of each neuron, in seconds (step x dt)",
-        data=_wrapped(np.concatenate(times_parts), None),
+        # One population's times are written as they are: no copy of them joined to nothing.
+        data=times_parts[0] if len(times_parts) == 1 else np.concatenate(times_parts),
     )
     columns = [
         spike_times,
@@ -278,6 +389,7 @@ def observer_to_nwb(
         subject=person,
     )
     layouts = variables(obs)
+    neuron_rows = []
     for key in keys:
         buffer = obs._buffers[key]
         data = _data(buffer, compression)
@@ -288,6 +400,7 @@ def observer_to_nwb(
             text = f"{key_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
                 reducer, indices, width
             )
+            neuron_rows.append(_neurons_row(key, reducer, indices, width))
         else:
             text = f"the network's {'output' if key == 'out' else 'loss'} recorded by neuroboard's Observer"
         nwbfile.add_acquisition(
@@ -299,6 +412,10 @@ def observer_to_nwb(
                 **_timing(buffer.steps, dt_s, obs.sampling_steps),
             )
         )
+    neuron_rows = [row for row in neuron_rows if row is not None]
+    if neuron_rows:
+        module = nwbfile.create_processing_module(NEURONS_MODULE, "which neurons the recorded series hold")
+        module.add(_neurons_table(neuron_rows))
     columns, rates = _spike_columns(obs, dt, divisor)
     if columns:
         nwbfile.units = Units(
@@ -320,175 +437,18 @@ def observer_to_nwb(
                     starting_time=float(first * dt_s),
                 )
             )
-    with NWBHDF5IO(target, "w") as io:
-        io.write(nwbfile)
-
-
-# -- reading an NWB file into TensorBoard ------------------------------------------------------------
-
-
-def is_nwb(path: str | os.PathLike[str]) -> bool:
-    """Return whether ``path`` is an NWB file written with HDF5 (its root holds ``nwb_version``).
-
-    >>> import tempfile; is_nwb(os.path.join(tempfile.mkdtemp(), "none.nwb"))
-    False
-    """
     import h5py
 
+    # The file is opened here, so that the schema is copied into it before pynwb closes it.
+    file = h5py.File(target, "w")
     try:
-        with h5py.File(path, "r") as file:
-            return "nwb_version" in file.attrs
-    except (OSError, ValueError):
-        return False
-
-
-class _UnitRows:
-    """The spikes of some rows of a Units table, read in chunks as (times in ms, node ids) for sonata's views."""
-
-    def __init__(self, name: str, times: Any, index: Any, ends: np.ndarray, nodes: np.ndarray) -> None:
-        self.name, self.times, self.node_ids = name, times, index
-        self._ends, self._nodes = ends, nodes
-
-    def n_spikes(self) -> int:
-        """Return how many spikes the rows of this population hold."""
-        per_row = np.diff(np.r_[0, self._ends])
-        return int(per_row[self._nodes[:-1] >= 0].sum())
-
-    def chunks(self, rows: int | None = None) -> Any:
-        """Yield (times in ms, node ids) of this population's spikes, ``rows`` spikes of the table at a time."""
-        rows = rows or _SPIKE_ROWS
-        for start in range(0, len(self.times), rows):
-            stop = min(start + rows, len(self.times))
-            # Spike k belongs to the first row whose end lies beyond k.
-            row = np.searchsorted(self._ends, np.arange(start, stop), side="right")
-            node = self._nodes[row]
-            kept = node >= 0
-            times = np.asarray(self.times[start:stop], dtype=np.float64)[kept] * 1000.0
-            yield times, node[kept]
-
-
-def _strings(values: Any) -> list[str]:
-    return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
-
-
-def _unit_populations(units: Any) -> list[_UnitRows]:
-    """Split a Units table by its ``population`` column (else one population, ``units``): node k is its k-th row."""
-    times = units.spike_times.data
-    index = units.spike_times_index.data
-    ends = np.asarray(index[:], dtype=np.int64)
-    n_rows = len(ends)
-    labels = _strings(units["population"].data[:]) if "population" in units.colnames else ["units"] * n_rows
-    found = []
-    for label in dict.fromkeys(labels):
-        nodes = np.full(n_rows + 1, -1, np.int64)
-        rows = np.flatnonzero(np.array([x == label for x in labels], dtype=bool))
-        nodes[rows] = np.arange(len(rows))
-        found.append(_UnitRows(label, times, index, ends, nodes))
-    return found
-
-
-def _series(nwbfile: Any) -> list[tuple[str, Any]]:
-    """Return the numeric TimeSeries of acquisition and of each processing module, with their tags."""
-    from pynwb import TimeSeries
-
-    found = [(name, obj) for name, obj in nwbfile.acquisition.items()]
-    for module_name, module in nwbfile.processing.items():
-        found += [(f"{module_name}/{name}", obj) for name, obj in module.data_interfaces.items()]
-    kept = []
-    for tag, obj in found:
-        data = getattr(obj, "data", None) if isinstance(obj, TimeSeries) else None
-        shape = getattr(data, "shape", None)
-        if shape and shape[0] and np.dtype(getattr(data, "dtype", object)).kind in "biuf":
-            kept.append((tag, obj))
-    return kept
-
-
-def _write_series(views: Any, tag: str, data: Any, max_columns: int) -> None:
-    """Write a TimeSeries' data, read ``_READ_BYTES`` at a time: scalars per column, or one binned heatmap."""
-    from neuroboard.neuro.view_settings import MAX_HEIGHT, MAX_WIDTH
-
-    n_rows = data.shape[0]
-    width = int(np.prod(data.shape[1:], dtype=np.int64))
-    rows = max(1, _READ_BYTES // max(1, width * data.dtype.itemsize))
-    wide = width > max_columns
-    # A wide series is summed into at most MAX_WIDTH time bins and MAX_HEIGHT column groups, then averaged.
-    per_bin = -(-n_rows // MAX_WIDTH)
-    groups = np.arange(0, width, -(-width // MAX_HEIGHT))
-    sums = np.zeros((-(-n_rows // per_bin), len(groups)))
-    counts = np.zeros_like(sums)
-    for start in range(0, n_rows, rows):
-        stop = min(start + rows, n_rows)
-        chunk = np.asarray(data[start:stop], dtype=np.float64).reshape(stop - start, width)
-        steps = np.arange(start, stop, dtype=np.int64)
-        if not wide:
-            for j in range(width):
-                name = tag if data.ndim == 1 else f"{tag}/{j}"
-                views.writer.add_series(name, np.ascontiguousarray(chunk[:, j]), steps=steps)
-            continue
-        finite = np.isfinite(chunk)
-        grouped = np.add.reduceat(np.where(finite, chunk, 0.0), groups, axis=1)
-        seen = np.add.reduceat(finite.astype(np.float64), groups, axis=1)
-        np.add.at(sums, steps // per_bin, grouped)
-        np.add.at(counts, steps // per_bin, seen)
-    if wide:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        views.heatmap(tag, "heatmap", mean.T)
-
-
-def nwb_to_tensorboard(
-    path: str | os.PathLike[str],
-    views: Any,
-    bin: float = 1.0,
-    max_columns: int = MAX_COLUMNS,
-    prefix: str = "",
-) -> list[str]:
-    """Draw an NWB file's Units table as rasters and rates, and its TimeSeries as scalars; return the tags' roots.
-
-    Units: one raster ``<population>/raster`` and rate ``<population>/rate``
-    (Hz, over bins of ``bin`` ms, at the bin index as step) per value of its
-    ``population`` column (``units`` when it has none), as
-    :func:`~neuroboard.neuro.sonata.sonata_to_tensorboard` draws them. Each
-    numeric TimeSeries of ``acquisition`` (tag ``<name>``) and of the
-    processing modules (``<module>/<name>``) at its row index as step: 1-D,
-    the tag itself; up to ``max_columns`` columns, ``<tag>/<j>`` per column;
-    wider, the heatmap image ``<tag>/heatmap`` (columns on y, time on x,
-    averaged into at most 2000 × 1000 pixels). Data is read in chunks of rows.
-
-    >>> import tempfile; from neuroboard.neuro import Observer, TensorboardWriter
-    >>> obs = Observer(1.0); obs.record(0, output=1.0); obs.record(1, output=2.0)
-    >>> p = os.path.join(tempfile.mkdtemp(), "run.nwb"); observer_to_nwb(obs, p)
-    >>> with TensorboardWriter(tempfile.mkdtemp()) as tw: nwb_to_tensorboard(p, tw)
-    ['out']
-    """
-    from pynwb import NWBHDF5IO
-
-    from neuroboard.neuro.sonata import _check_bin, _draw_plans, _plan
-
-    func = "nwb_to_tensorboard"
-    width_ms = _check_bin(bin, func)
-    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
-        raise ValueError(f"{func}(max_columns=...): expected an int >= 1, got {max_columns!r}")
-    if not isinstance(prefix, str):
-        raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
-    target = as_path(path, func, "path")
-    with NWBHDF5IO(target, "r") as io:
-        nwbfile = io.read()
-        plans = []
-        units = nwbfile.units
-        if units is not None and len(units.id) and "spike_times" in units.colnames:
-            for pop in _unit_populations(units):
-                # A population of silent rows has nothing to draw; the others keep their silent rows.
-                if pop.n_spikes():
-                    plans.append(_plan(pop, width_ms, int((pop._nodes >= 0).sum()), func, target))
-        series = _series(nwbfile)
-        if not plans and not series:
-            raise ValueError(f"{func}(path=...): {target} holds no spikes and no numeric TimeSeries to draw")
-        written = _draw_plans(views, plans, width_ms, prefix)
-        for tag, obj in series:
-            _write_series(views, f"{prefix}{tag}", obj.data, max_columns)
-            written.append(f"{prefix}{tag}")
-    return written
+        nwb_io = NWBHDF5IO(file=file, mode="w", manager=_manager())
+    except BaseException:
+        file.close()
+        raise
+    with nwb_io:
+        nwb_io.write(nwbfile, cache_spec=False)
+        _cache_spec(file)
 
 
 # -- an Observer(hdf5=...) recording file as NWB -----------------------------------------------------

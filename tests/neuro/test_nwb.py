@@ -321,3 +321,16 @@ def test_spike_seconds_are_step_times_dt_then_divided_whatever_the_steps(values,
     order = np.arange(len(steps))
     random.shuffle(order)
     np.testing.assert_array_equal(_seconds(steps, order, dt, divisor), (steps[order] * dt) / divisor)
+
+
+def test_units_the_observer_knows_are_the_series_by_default(tmp_path):
+    pq = pytest.importorskip("quantities")
+    obs = Observer(0.1 * pq.ms, record_vars=[("lif", "v", False)], record_output=False, record_loss=False)
+    for step in range(4):
+        obs.record(step, record_vars=[np.array([-65.0, -70.0]) * pq.mV])
+    obs.to_nwb(tmp_path / "known.nwb")
+    obs.to_nwb(tmp_path / "given.nwb", units={"lif/v": "V"})
+    for name, unit in (("known.nwb", "mV"), ("given.nwb", "V")):
+        with pynwb.NWBHDF5IO(str(tmp_path / name), "r") as io:
+            series = io.read().acquisition["lif_v"]
+            assert series.unit == unit and series.rate == 10_000.0

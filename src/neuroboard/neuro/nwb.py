@@ -37,6 +37,7 @@ from neuroboard.neuro.recorded_keys import (
     even_spacing,
     kept_neurons,
     key_label,
+    known_units,
     reducer_name,
     units_by_key,
     variables,
@@ -359,7 +360,7 @@ def observer_to_nwb(
         raise ValueError(f"{_where('time_unit')}: expected one of {', '.join(TIME_UNITS)}, got {time_unit!r}")
     divisor = TIME_UNITS[time_unit]
     keys = [key for key, buffer in obs._buffers.items() if len(buffer)]
-    unit_of = _units(units, keys)
+    unit_of = _units(known_units(obs, keys) if units is None else units, keys)
     description = _text(session_description, "session_description", optional=False)
     identifier = _text(identifier, "identifier") or str(uuid.uuid4())
     start = _start_time(session_start_time)

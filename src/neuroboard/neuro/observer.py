@@ -694,7 +694,8 @@ class Observer:
 
         ``dt`` carries no unit: ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``)
         says which, and every time is written in seconds. ``units={key: unit}``
-        names the unit of a recorded quantity (``"n/a"`` otherwise); the
+        names the unit of a recorded quantity (by default those in
+        :attr:`units`, ``"n/a"`` otherwise); the
         population rates are in Hz. Session metadata (``session_description``,
         ``identifier`` (a uuid4), ``session_start_time`` (now),
         ``experimenter``, ``institution``, ``lab``, ``subject``) and
@@ -712,7 +713,8 @@ class Observer:
     def to_neo(self, time_unit: str = "ms", units: dict[Key, str] | None = None) -> Any:
         """Return the recordings as a ``neo.Block``: a SpikeTrain per neuron, an AnalogSignal per quantity.
 
-        ``time_unit`` is ``dt``'s unit; ``units={key: unit}`` the quantities' (dimensionless otherwise).
+        ``time_unit`` is ``dt``'s unit; ``units={key: unit}`` the quantities' (by default those in
+        :attr:`units`, dimensionless otherwise).
         Needs neo (``pip install neuroboard[neo]``); the layout is in :mod:`neuroboard.neuro.neo_io`.
 
         >>> obs = Observer(0.1, record_loss=False); obs.record(0, output=1.0); obs.to_neo().segments[0].analogsignals[0].name

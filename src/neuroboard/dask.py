@@ -46,8 +46,8 @@ import pandas as pd
 
 from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, positions, select_scalars
 from neuroboard.io.logdir import Filters, ScalarBatch
-from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start, run_files
-from neuroboard.io.remote import is_url, list_runs, url_fs
+from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start
+from neuroboard.io.storage import open_storage
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -140,9 +140,10 @@ def read_scalars(
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"{func}(logdir=...): expected a path, got {type(logdir).__name__}")
     logdir = os.fspath(logdir)
-    remote = is_url(logdir)
-    if not remote and not os.path.exists(logdir):
-        raise FileNotFoundError(f"{func}(logdir={logdir!r}): no such file or directory")
+    storage = open_storage(logdir, storage_options)
+    # A remote store is listed here, and the listing kept for the graph.
+    if not storage.found():
+        raise FileNotFoundError(f"{func}(logdir={logdir!r}): {storage.missing}")
     if blocksize is not None and (
         isinstance(blocksize, (bool, np.bool_))
         or not isinstance(blocksize, (int, np.integer))
@@ -161,22 +162,12 @@ def read_scalars(
     check_on_corrupt(on_corrupt, func)
     options = (filters, bool(verify), on_corrupt)
 
-    sized: dict[str, list[tuple[str, int | None]]]
-    if remote:
-        fs, root = url_fs(logdir, storage_options)
-        sized = {
-            run: [(fs.unstrip_protocol(path), size) for path, size in files]
-            for run, files in list_runs(fs, root).items()
-        }
-        if not sized:
-            raise FileNotFoundError(f"{func}(logdir={logdir!r}): no event files there")
-        # The listing's sizes stand for the objects: a changed object gives a new graph.
-        stamps: Any = (storage_options, sized)
-    else:
-        found = {".": [logdir]} if os.path.isfile(logdir) else run_files(logdir)
-        sized = {run: [(path, None) for path in paths] for run, paths in found.items()}
-        stamps = _stamps(found)
-    token = dask.base.tokenize(logdir, options, blocksize, files_per_partition, stamps)
+    listing = storage.runs()
+    # Sizes are given for objects behind a URL (from the listing), None for local files.
+    sized = {run: [(storage.name(path), size) for path, size in files] for run, files in listing.items()}
+    # Each file's size and time: a changed file gives a new graph.
+    stamps = storage.stamps(listing)
+    token = dask.base.tokenize(logdir, options, blocksize, files_per_partition, storage_options, stamps)
     name = f"read-scalars-{token}"
     graph: dict[Any, Any] = {}
     keys: list[Any] = []
@@ -234,16 +225,6 @@ def read_scalars(
         return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
-def _stamps(found: dict[str, list[str]]) -> list[tuple[str, int, int]]:
-    """Return each file's path, size and modification time: a changed file gives a new graph."""
-    out = []
-    for paths in found.values():
-        for path in paths:
-            stat = os.stat(path)
-            out.append((path, stat.st_size, stat.st_mtime_ns))
-    return out
-
-
 def _split(
     run: str,
     path: str,
@@ -271,15 +252,14 @@ def _reader(part: _Part, verify: bool, on_corrupt: str) -> FileRecordReader:
     whatever the next range passes over to find its first record is reported
     here, where the walk from record to record meets it, and nothing twice.
     """
-    fs, path, size = None, part.path, part.size
-    if size is not None:
-        # Made here, in the task, from the URL and the options that travelled with the graph.
-        fs, path = url_fs(part.path, part.storage_options)
+    # Made here, in the task, from the path (or URL) and the options that travelled with the graph.
+    storage = open_storage(part.path, part.storage_options)
+    path, size = storage.root, part.size
     first, end = part.start, part.stop
     if first or end is not None:
-        size = os.path.getsize(path) if size is None else size
-        first = next_record_start(path, first, size, fs=fs)
-        end = size if end is None else next_record_start(path, end, size, fs=fs)
+        size = storage.size(path) if size is None else size
+        first = next_record_start(path, first, size, fs=storage.fs)
+        end = size if end is None else next_record_start(path, end, size, fs=storage.fs)
     return FileRecordReader(
         path,
         first,
@@ -287,9 +267,9 @@ def _reader(part: _Part, verify: bool, on_corrupt: str) -> FileRecordReader:
         on_corrupt=on_corrupt,
         final=True,
         chunk_size=_CHUNK,
-        fs=fs,
         size=size or 0,
         end=end,
+        storage=storage,
     )
 
 

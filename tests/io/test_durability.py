@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import neuroboard
+from neuroboard.io import storage as storage_module
 from neuroboard.io import writer as writer_module
 from neuroboard.io.reader import read_events, run_files
 from neuroboard.io.writer import EventWriter
@@ -240,7 +241,7 @@ def test_enospc_when_rotating_surfaces_and_nothing_is_lost(tmp_path, monkeypatch
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(writer_module, "create_event_file", no_space)
+    monkeypatch.setattr(storage_module, "create_event_file", no_space)
     writer.add_scalar("x", 1.0, 0, 1.0)
     with pytest.raises(OSError):
         writer.flush()

@@ -16,8 +16,11 @@ pytest.importorskip("moto.server")
 
 import neuroboard as nb
 from neuroboard.api.functional import flush_all
+from neuroboard.format.records import frame_record
 from neuroboard.io import EventsLogdir, EventWriter, read_events, run_files
-from neuroboard.io.remote import is_url, url_fs
+from neuroboard.io.files import next_event_name
+from neuroboard.io.remote import RemoteStorage, is_url, url_fs
+from neuroboard.io.storage import open_storage
 from tests.forking import log_in_forked_child
 from tests.net import aws_environment, moto_s3
 
@@ -214,7 +217,7 @@ def test_local_paths_stay_local(tmp_path):
         writer.add_scalar("x", 1.0, 0)
         writer.flush()
         writer.add_scalar("x", 2.0, 1)
-    assert writer._writer._fs is None
+    assert writer._writer._storage.fs is None
     assert len(list(tmp_path.iterdir())) == 1
     conn = EventsLogdir(tmp_path, final=True)
     assert nb.collect_events(conn, type="scalar")["value"].tolist() == [1.0, 2.0]
@@ -244,3 +247,46 @@ def test_forked_child_puts_objects_of_its_own(url):
         owner = str(pid) if tags <= {"child0", "child1"} else str(os.getpid())
         assert tags <= ({"parent"} if owner == str(os.getpid()) else {"child0", "child1"})
         assert path.split(".")[-2] == owner, path
+
+
+def test_remote_storage_lists_opens_and_puts_objects(url, s3, monkeypatch):
+    storage = open_storage(url, s3)
+    assert type(storage) is RemoteStorage and not storage.appends and not storage.lists_cheaply
+    assert not storage.found() and storage.missing == "no event files there"
+    assert storage.latest_name() is None
+    first = next_event_name(None)
+    second = next_event_name(first)
+    data = b"".join(frame_record(bytes([i]) * i) for i in range(1, 4))
+    assert storage.put(f"train/{first}", data) == f"{url}/train/{first}"
+    storage.put(f"train/{second}", data[:17])
+    storage.put("notes.txt", b"not an event object")
+    root = storage.root
+    listing = {"train": [(f"{root}/train/{first}", len(data)), (f"{root}/train/{second}", 17)]}
+    spy = Spy(monkeypatch, storage.fs)
+    # found() lists once and keeps the listing for the next runs(); the one after lists again.
+    assert storage.found() and storage.runs() == listing and spy.calls == {"find": 1}
+    assert storage.runs() == listing and spy.calls == {"find": 2}
+    path, size = listing["train"][0]
+    assert storage.name(path) == f"{url}/train/{first}" and storage.size(path) == size
+    file, known = storage.open(path, size)
+    file.seek(16)
+    assert known == size and file.read(5) == data[16:21] and spy.calls["cat_file"] == 1
+    assert storage.open(path)[1] == size
+    assert storage.stamps(listing) == [
+        (f"{url}/train/{first}", len(data), 0),
+        (f"{url}/train/{second}", 17, 0),
+    ]
+    assert open_storage(f"{url}/train", s3).latest_name() == second
+    one = open_storage(f"{url}/train/{first}", s3)
+    assert one.runs() == {".": [(path, size)]}
+    assert one.files().read("") is None and storage.files().read("notes.txt") == b"not an event object"
+
+
+def test_remote_readers_and_writers_share_one_storage(url, s3):
+    conn = EventsLogdir(url, storage_options=s3)
+    assert type(conn.storage) is RemoteStorage and conn.storage.root == url_fs(url, s3)[1]
+    with EventWriter(url, flush_secs=0, storage_options=s3) as writer:
+        writer.add_scalar("x", 1.0, 0, 1.0)
+    assert writer._storage.fs is conn.storage.fs
+    assert [len(batch) for batch in conn.scalars()] == [1]
+    assert all(reader.storage is conn.storage for reader in conn._readers.values())

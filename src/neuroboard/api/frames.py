@@ -24,7 +24,6 @@ from neuroboard.api.columns import check_columns, dir_name, extra_columns
 from neuroboard.api.functional import flush_logdir, get_default_logdir
 from neuroboard.format.codec import Summary
 from neuroboard.io.logdir import EventEntry, EventsLogdir, Filters, ScalarBatch, SummaryEntry
-from neuroboard.io.remote import is_url
 from neuroboard.summary.values import decode_value
 
 __all__ = ["SummaryValue", "collect_events", "events_logdir", "value"]
@@ -114,14 +113,11 @@ def _source(logdir: Any, storage_options: dict | None) -> EventsLogdir:
         )
     if os.fspath(logdir):
         flush_logdir(logdir)
-    if is_url(logdir):
-        source = EventsLogdir(logdir, final=True, storage_options=storage_options)
-        if not source.runs(keep=True):
-            raise FileNotFoundError(f"collect_events(logdir={logdir!r}): no event files there")
-        return source
-    if not os.path.exists(logdir):
-        raise FileNotFoundError(f"collect_events(logdir={os.fspath(logdir)!r}): no such file or directory")
-    return EventsLogdir(logdir, final=True)
+    source = EventsLogdir(logdir, final=True, storage_options=storage_options)
+    # A remote store is listed here once, and the listing kept for the read.
+    if not source.storage.found():
+        raise FileNotFoundError(f"collect_events(logdir={os.fspath(logdir)!r}): {source.storage.missing}")
+    return source
 
 
 def _check_n(n: Any) -> int | None:

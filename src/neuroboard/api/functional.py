@@ -22,7 +22,7 @@ from typing import Any
 from neuroboard.api.summaries import summary_hparams, summary_hparams_config
 from neuroboard.format.codec import SCALARS_METADATA, Event, Summary, SummaryMetadata
 from neuroboard.io.files import is_event_file
-from neuroboard.io.remote import is_url
+from neuroboard.io.storage import absolute, folder_prefix
 from neuroboard.io.writer import EventWriter, Flusher, flush_each
 from neuroboard.summary.convert import (
     INT64_MAX,
@@ -153,7 +153,7 @@ def local_logdir(logdir: str | os.PathLike) -> with_logdir:
 def _absolute(path: str) -> str:
     # Called on every log_event: a relative logdir is resolved against the
     # working directory of its first use; a URL (s3://...) is already absolute.
-    return path if is_url(path) else os.path.abspath(path)
+    return absolute(path)
 
 
 def get_global_step(increment: bool = True) -> int:
@@ -491,7 +491,7 @@ def flush_logdir(logdir: str | os.PathLike) -> None:
     >>> flush_logdir(d)
     """
     root = _absolute(os.fspath(logdir))
-    prefix = root.rstrip("/" + os.sep) + ("/" if is_url(root) else os.sep)
+    prefix = folder_prefix(root)
     # An event file's own run is its folder.
     run = os.path.dirname(root) if is_event_file(os.path.basename(root)) else root
     with _lock:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from neuroboard.io.remote import is_url
+from neuroboard.io.storage import is_url
 from neuroboard.summary.convert import as_path
 
 __all__ = [

@@ -29,7 +29,7 @@ from neuroboard.cli.common import (
     scratch,
 )
 from neuroboard.io.reader import run_files
-from neuroboard.io.remote import is_url
+from neuroboard.io.storage import open_storage
 
 __all__ = ["describe", "export", "flat_table"]
 
@@ -111,7 +111,8 @@ def _read(logdir: str, type: str, runs: tuple[str, ...], tags: tuple[str, ...]) 
     patterns = list(runs) or None
     tag_patterns = list(tags) or None
     # Run by run, behind a bar; an object store is read in one call, which lists it once.
-    names = list(run_files(logdir)) if not is_url(logdir) and os.path.isdir(logdir) else []
+    cheap = open_storage(logdir).lists_cheaply
+    names = list(run_files(logdir)) if cheap and os.path.isdir(logdir) else []
     names = [
         name for name in names if patterns is None or any(fnmatch.fnmatchcase(name, p) for p in patterns)
     ]

@@ -1,7 +1,7 @@
 """Plain files beside a run's event files (the projector's TSV, PNG and config), on disk or behind a URL.
 
-:func:`logdir_files` decides once whether a logdir is a local folder or an
-fsspec URL and returns the object that reads and writes whole files there by
+:func:`logdir_files` asks the logdir's storage (:mod:`neuroboard.io.storage`)
+for the object that reads and writes whole files there, local or behind an fsspec URL, by
 names relative to the logdir (``"00002/default/tensors.tsv"``, always with
 ``/``). A local file is written to a temporary name in its folder and then
 renamed over the old one, so a reader (a TensorBoard server) sees the old
@@ -17,7 +17,7 @@ import stat
 import uuid
 from typing import Any
 
-from neuroboard.io.remote import is_url, url_fs
+from neuroboard.io.storage import open_storage
 
 __all__ = ["LocalFiles", "RemoteFiles", "logdir_files"]
 
@@ -83,6 +83,9 @@ class RemoteFiles:
     """
 
     def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
+        # Imported here: fsspec is loaded only once a URL is met.
+        from neuroboard.io.remote import url_fs
+
         self.url = url
         self.fs, self.root = url_fs(url, storage_options)
 
@@ -119,6 +122,4 @@ def logdir_files(logdir: str, storage_options: dict[str, Any] | None = None) -> 
     >>> type(logdir_files("memory://exp")).__name__, type(logdir_files("runs/exp")).__name__
     ('RemoteFiles', 'LocalFiles')
     """
-    if is_url(logdir):
-        return RemoteFiles(logdir, storage_options)
-    return LocalFiles(logdir)
+    return open_storage(logdir, storage_options).files()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -31,8 +30,8 @@ from neuroboard.format.scalars import (
     positions,
     select_scalars,
 )
-from neuroboard.io.reader import FileRecordReader, check_on_corrupt, walk_runs
-from neuroboard.io.remote import is_url, list_runs, url_fs
+from neuroboard.io.reader import FileRecordReader, check_on_corrupt
+from neuroboard.io.storage import Storage, open_storage
 
 __all__ = ["EventEntry", "EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
 
@@ -159,7 +158,8 @@ class EventsLogdir:
 
     ``logdir`` may be an fsspec URL (``s3://bucket/exp``), opened with
     ``storage_options``: each read lists it once and reads the new bytes of
-    each object by byte ranges, ``chunk_size`` at a time.
+    each object by byte ranges, ``chunk_size`` at a time. ``storage`` is
+    where its files are (:func:`~neuroboard.io.storage.open_storage`).
 
     >>> import tempfile, neuroboard
     >>> d = tempfile.mkdtemp(); conn = EventsLogdir(d)
@@ -177,12 +177,9 @@ class EventsLogdir:
         storage_options: dict | None = None,
     ) -> None:
         self.logdir = os.fspath(logdir)
-        self._fs = None
-        if is_url(self.logdir):
-            self._fs, self._root = url_fs(self.logdir, storage_options)
+        self.storage: Storage = open_storage(self.logdir, storage_options)
         # Object sizes from the latest listing: the bounds of the next read.
         self._sizes: dict[str, int] = {}
-        self._kept: dict[str, list[tuple[str, int]]] | None = None
         self.final = final
         self.chunk_size = chunk_size
         self._readers: dict[str, FileRecordReader] = {}
@@ -203,26 +200,17 @@ class EventsLogdir:
         With ``keep``, the next call returns the same listing instead of
         asking a remote store again.
         """
-        if self._fs is not None:
-            listing = self._kept or list_runs(self._fs, self._root)
-            self._kept = listing if keep else None
-            self._sizes = {path: size for files in listing.values() for path, size in files}
-            return {run: [path for path, _size in files] for run, files in listing.items()}
-        try:
-            mode = os.stat(self.logdir).st_mode
-        except OSError:
-            return {}
-        if stat.S_ISREG(mode):
-            return {".": [self.logdir]}
-        return walk_runs(self.logdir, self._warned)
+        listing = self.storage.runs(self._warned, keep=keep)
+        self._sizes = {path: size for files in listing.values() for path, size in files if size is not None}
+        return {run: [path for path, _size in files] for run, files in listing.items()}
 
     def _reader(self, path: str, verify: bool, on_corrupt: str) -> FileRecordReader:
         reader = self._readers.get(path)
         if reader is None:
             reader = self._readers[path] = FileRecordReader(
-                path, final=self.final, chunk_size=self.chunk_size, fs=self._fs
+                path, final=self.final, chunk_size=self.chunk_size, storage=self.storage
             )
-        if self._fs is not None:
+        if self._sizes:
             reader.size = self._sizes.get(path, reader.size)
         reader.verify = verify
         reader.on_corrupt = on_corrupt

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import stat
 import struct
 import warnings
 from collections.abc import Iterator
@@ -37,8 +36,15 @@ from neuroboard.format.records import (
 )
 from neuroboard.format.scalars import ScalarRows, decode_chunk
 from neuroboard.format.scan import Block, blocks_before, find_record, record_positions, scan_records
-from neuroboard.io.files import is_event_file
-from neuroboard.io.remote import RangeFile, is_url, list_runs, url_fs
+from neuroboard.io.storage import (
+    NotRegularFile,
+    SkippedPathWarning,
+    Storage,
+    file_kind,
+    open_storage,
+    storage_of,
+    warn_skipped,
+)
 
 __all__ = [
     "ON_CORRUPT",
@@ -81,39 +87,6 @@ def check_on_corrupt(on_corrupt: str, func: str) -> str:
     return on_corrupt
 
 
-class SkippedPathWarning(UserWarning):
-    """A file or folder of a logdir that is passed over: not a regular file, not listable, a loop.
-
-    ``path`` names it; the message, one line, says why.
-    """
-
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
-
-
-def _skip(warned: set[str], path: str, reason: str) -> None:
-    """Warn that ``path`` is passed over, once per ``warned`` set: a follower asks again at every read."""
-    if path in warned:
-        return
-    warned.add(path)
-    warnings.warn(SkippedPathWarning(path, reason), stacklevel=4)
-
-
-_KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISDIR, "a folder"),
-)
-
-
-def _kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
-
-
 class FileRecordReader:
     """Iterate the record payloads of one event file, from ``offset`` on, in bounded memory.
 
@@ -122,8 +95,10 @@ class FileRecordReader:
     ``final`` (a one-off read) that incomplete record, or an empty file, is
     reported as well; a reader that will come back (``final=False``) waits
     for it silently. :meth:`chunks` gives the same records as runs of equal
-    size, for readers that work on whole arrays. With an fsspec file system
-    ``fs``, ``path`` is an object of ``size`` bytes in it, read by byte ranges.
+    size, for readers that work on whole arrays. ``storage`` (see
+    :mod:`neuroboard.io.storage`) opens ``path``: with a remote one, or an
+    fsspec file system ``fs``, ``path`` is an object of ``size`` bytes in it
+    (None: asked for at the read), read by byte ranges; without either, a local file.
     With ``end``, reading stops before the first record that starts at or
     after that byte, and reports no damage found beyond it: byte ranges that
     each begin at :func:`next_record_start` and end where the next one
@@ -148,12 +123,14 @@ class FileRecordReader:
         final: bool = False,
         chunk_size: int = _CHUNK,
         fs: Any = None,
-        size: int = 0,
+        size: int | None = 0,
         end: int | None = None,
+        storage: Storage | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.end = end
-        self.fs = fs
+        self.storage = storage_of(fs) if storage is None else storage
+        self.fs = self.storage.fs
         self.size = size
         self.offset = offset
         self.verify = verify
@@ -333,17 +310,11 @@ class FileRecordReader:
 
     def _open(self) -> tuple[Any, int] | None:
         """Return the file open for reading and its size, or None for a local non-regular file."""
-        if self.fs is None:
-            # stat() first, for what cannot be opened at all (a socket); _open checks again.
-            mode = os.stat(self.path).st_mode
-            if stat.S_ISREG(mode):
-                try:
-                    return _open(self.path, self.fs, self.size)
-                except _NotRegularFile as swapped:
-                    mode = swapped.mode
-            _skip(self._warned, self.path, f"{_kind(mode)}, not a regular file; not read")
+        try:
+            return self.storage.open(self.path, self.size)
+        except NotRegularFile as error:
+            warn_skipped(self._warned, self.path, f"{file_kind(error.mode)}, not a regular file; not read")
             return None
-        return _open(self.path, self.fs, self.size)
 
     def _damage(self, offset: int, part: str, detail: str = "") -> None:
         self.report(offset, part, detail + "; reading resumes at the next intact record")
@@ -458,39 +429,12 @@ def _entries_before(entries: ScalarRows, offset: int) -> ScalarRows:
     return ScalarRows(*(a[keep] if isinstance(a, np.ndarray) else a for a in arrays))
 
 
-class _NotRegularFile(OSError):
-    """A local path that turned out, once open, not to be a regular file."""
-
-    def __init__(self, mode: int) -> None:
-        super().__init__(f"{_kind(mode)}, not a regular file")
-        self.mode = mode
-
-
-def _open(path: str, fs: Any, size: int) -> tuple[Any, int]:
-    """Return ``path`` open for reading and its size: a local file, or an object of ``size`` bytes in ``fs``.
-
-    A local path that is not a regular file raises ``_NotRegularFile``, and nothing is read from it.
-    """
-    if fs is not None:
-        return RangeFile(fs, path, size), size
-    # Opened without waiting and checked on the open descriptor: a FIFO opened for reading waits
-    # for a writer, for ever if none comes, and a path checked before it is opened can change.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise _NotRegularFile(info.st_mode)
-    return os.fdopen(fd, "rb"), info.st_size
-
-
 def _final_reader(path: str, verify: bool, on_corrupt: str, storage_options: dict | None) -> FileRecordReader:
-    """Return a one-off reader of the event file (or fsspec URL) ``path``."""
-    if is_url(path):
-        fs, inner = url_fs(path, storage_options)
-        return FileRecordReader(
-            inner, verify=verify, on_corrupt=on_corrupt, final=True, fs=fs, size=fs.size(inner)
-        )
-    return FileRecordReader(path, verify=verify, on_corrupt=on_corrupt, final=True)
+    """Return a one-off reader of the event file (or fsspec URL) ``path``; an object's size is asked at the read."""
+    storage = open_storage(path, storage_options)
+    return FileRecordReader(
+        storage.root, verify=verify, on_corrupt=on_corrupt, final=True, size=None, storage=storage
+    )
 
 
 def read_records(
@@ -522,14 +466,15 @@ def next_record_start(path: str, offset: int, size: int | None = None, *, fs: An
     >>> next_record_start(path, 1), next_record_start(path, 0)
     (18, 0)
     """
+    storage = storage_of(fs)
     if size is None:
-        size = os.path.getsize(path) if fs is None else int(fs.size(path))
+        size = storage.size(path)
     if offset <= 0:
         return 0
     if offset >= size:
         return size
-    reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=1 << 16)
-    file, _size = _open(path, fs, size)
+    reader = FileRecordReader(path, offset, on_corrupt="skip", chunk_size=1 << 16, storage=storage)
+    file, _size = storage.open(path, size)
     reader._file, reader._size = file, size
     with contextlib.closing(file):
         return reader.offset if reader._resync(file, size) else size
@@ -567,91 +512,19 @@ def run_files(logdir: str, *, storage_options: dict | None = None) -> dict[str, 
     ``logdir`` with ``/`` separators (``"."`` for ``logdir`` itself). Files
     whose names do not mark them as event files are not read. Links to
     folders are followed, and what cannot be read is passed over with a
-    warning (see :func:`walk_runs`). An fsspec URL is listed once, and its
-    files are given as URLs.
+    warning (see :func:`~neuroboard.io.storage.walk_runs`). An fsspec URL is
+    listed once, and its files are given as URLs.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> d = tempfile.mkdtemp(); EventWriter(os.path.join(d, "train")).close()
     >>> list(run_files(d))
     ['train']
     """
-    logdir = os.fspath(logdir)
-    if is_url(logdir):
-        fs, root = url_fs(logdir, storage_options)
-        return {
-            run: [fs.unstrip_protocol(path) for path, _size in files]
-            for run, files in list_runs(fs, root).items()
-        }
-    return walk_runs(logdir, set())
-
-
-def walk_runs(logdir: str, warned: set[str]) -> dict[str, list[str]]:
-    """Return the runs of the local folder ``logdir`` as :func:`run_files` does, warning once per ``warned``.
-
-    Links to folders are followed, as TensorBoard does, and runs are named by
-    the path through the link; a link back to a folder that holds it is not
-    (TensorBoard would loop). Nothing that is not a regular file is opened: a
-    FIFO, socket or device with an event file's name, a link that leads
-    nowhere, a folder that cannot be listed and such a loop are each passed
-    over with a :class:`SkippedPathWarning` naming them, once per path in
-    ``warned`` (a follower keeps its set, so it is not told at every read).
-
-    >>> import tempfile; from neuroboard.io import EventWriter
-    >>> d = tempfile.mkdtemp(); EventWriter(os.path.join(d, "a")).close()
-    >>> os.symlink(os.path.join(d, "a"), os.path.join(d, "b")); list(walk_runs(d, set()))
-    ['a', 'b']
-    """
-    runs: dict[str, list[str]] = {}
-    try:
-        top = os.stat(logdir)
-    except OSError:
-        return runs
-    if not stat.S_ISDIR(top.st_mode):
-        if not stat.S_ISREG(top.st_mode):
-            _skip(warned, logdir, f"{_kind(top.st_mode)}, not a folder or a regular file; not read")
-        return runs
-    pending = [(logdir, ".", ((top.st_dev, top.st_ino),))]
-    while pending:
-        folder, run, ancestors = pending.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            _skip(warned, folder, f"cannot be listed ({reason}); the runs in it are not read")
-            continue
-        names = []
-        for entry in entries:
-            try:
-                info = entry.stat() if entry.is_dir() else None
-            except OSError:
-                info = None
-            if info is not None:
-                key = (info.st_dev, info.st_ino)
-                if key in ancestors:
-                    _skip(warned, entry.path, "a link back to a folder that holds it; not followed")
-                    continue
-                name = entry.name if run == "." else f"{run}/{entry.name}"
-                pending.append((entry.path, name, (*ancestors, key)))
-            elif is_event_file(entry.name):
-                kind = _not_regular(entry)
-                if kind:
-                    _skip(warned, entry.path, f"{kind}, not a regular file; not read")
-                else:
-                    names.append(entry.path)
-        if names:
-            runs[run] = names
-    return dict(sorted(runs.items()))
-
-
-def _not_regular(entry: os.DirEntry) -> str:
-    """Return what ``entry`` is if not a regular file (or a link to one), else ``""``; never opened."""
-    try:
-        if entry.is_file():
-            return ""
-        return _kind(entry.stat().st_mode)
-    except OSError:
-        return "a link that leads nowhere"
+    storage = open_storage(logdir, storage_options)
+    return {
+        run: [storage.name(path) for path, _size in files]
+        for run, files in storage.runs(set(), file_run=False).items()
+    }
 
 
 def iter_events(
@@ -664,17 +537,11 @@ def iter_events(
     >>> [(run, e.file_version) for run, e in iter_events(d)]
     [('.', 'brain.Event:2')]
     """
-    if is_url(logdir):
-        fs, root = url_fs(logdir, storage_options)
-        for run, files in list_runs(fs, root).items():
-            for path, size in files:
-                reader = FileRecordReader(
-                    path, verify=verify, on_corrupt=on_corrupt, final=True, fs=fs, size=size
-                )
-                for event in _parse_events(reader):
-                    yield run, event
-        return
-    for run, paths in run_files(logdir).items():
-        for path in paths:
-            for event in read_events(path, verify=verify, on_corrupt=on_corrupt):
+    storage = open_storage(logdir, storage_options)
+    for run, files in storage.runs(set(), file_run=False).items():
+        for path, size in files:
+            reader = FileRecordReader(
+                path, verify=verify, on_corrupt=on_corrupt, final=True, size=size, storage=storage
+            )
+            for event in _parse_events(reader):
                 yield run, event

@@ -1,10 +1,12 @@
 """Logdirs behind fsspec URLs (``s3://``, ``gs://``, ``memory://``…): listing, ranged reads, object names.
 
-Local paths never come here: they keep the ``os`` fast paths of the reader
-and the writer. A URL whose protocol is not ``file`` is listed once per read
-(one recursive ``find`` with sizes) and each object is read by byte ranges,
-a chunk per request. Object stores have no append, so a remote writer puts
-one new object per flush, named to sort after the objects already written.
+:class:`RemoteStorage` is the fsspec side of :mod:`neuroboard.io.storage`,
+made by :func:`~neuroboard.io.storage.open_storage` for a URL; local paths
+never come here (nor import fsspec). A URL whose protocol is not ``file`` is
+listed once per read (one recursive ``find`` with sizes) and each object is
+read by byte ranges, a chunk per request. Object stores have no append, so
+a remote writer puts one new object per flush, named to sort after the
+objects already written.
 """
 
 from __future__ import annotations
@@ -14,20 +16,12 @@ import posixpath
 from typing import Any
 
 import fsspec
-from fsspec.utils import get_protocol
 
+from neuroboard.io.assets import RemoteFiles
 from neuroboard.io.files import is_event_file
+from neuroboard.io.storage import Listing, is_url
 
-__all__ = ["RangeFile", "is_url", "latest_event_name", "list_runs", "url_fs"]
-
-
-def is_url(path: str | os.PathLike) -> bool:
-    """Return whether ``path`` names a remote location: a URL whose protocol is not ``file``.
-
-    >>> is_url("s3://bucket/exp"), is_url("runs/exp"), is_url("file:///tmp/exp")
-    (True, False, False)
-    """
-    return isinstance(path, str) and ("://" in path or "::" in path) and get_protocol(path) != "file"
+__all__ = ["RangeFile", "RemoteStorage", "is_url", "latest_event_name", "list_runs", "url_fs"]
 
 
 def url_fs(url: str, storage_options: dict[str, Any] | None = None) -> tuple[fsspec.AbstractFileSystem, str]:
@@ -122,3 +116,92 @@ class RangeFile:
 
     def close(self) -> None:
         """Do nothing: no connection is held between reads."""
+
+
+class RemoteStorage:
+    """A logdir behind the fsspec URL ``url``, opened with ``storage_options`` (see :class:`~neuroboard.io.storage.Storage`).
+
+    ``root`` is the logdir's path inside the file system ``fs``. A listing
+    asked for with ``keep`` is given once more to the next call, so that a
+    check that something is there costs no second listing.
+
+    >>> storage = RemoteStorage("memory://doc-storage"); storage.found(), storage.missing
+    (False, 'no event files there')
+    >>> storage.put("events.out.tfevents.1.h.1.0", b"")
+    'memory:///doc-storage/events.out.tfevents.1.h.1.0'
+    >>> storage.runs(), storage.latest_name()
+    ({'.': [('/doc-storage/events.out.tfevents.1.h.1.0', 0)]}, 'events.out.tfevents.1.h.1.0')
+    """
+
+    appends = False
+    lists_cheaply = False
+    missing = "no event files there"
+
+    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self.storage_options = storage_options
+        self.fs, self.root = url_fs(url, storage_options)
+        # A forked child makes a file system of its own to put objects: fsspec's are not fork-safe.
+        self._pid = os.getpid()
+        self._kept: Listing | None = None
+
+    @classmethod
+    def over(cls, fs: fsspec.AbstractFileSystem) -> RemoteStorage:
+        """Return a storage that reads the objects of ``fs`` by their paths in it (no root of its own)."""
+        storage = cls.__new__(cls)
+        storage.url, storage.storage_options, storage.fs, storage.root = "", None, fs, ""
+        storage._pid, storage._kept = os.getpid(), None
+        return storage
+
+    def __repr__(self) -> str:
+        return f"RemoteStorage({self.url!r})"
+
+    def found(self) -> bool:
+        """Return whether ``root`` holds event objects; the listing is kept for the next :meth:`runs`."""
+        return bool(self.runs(keep=True))
+
+    def runs(self, warned: set[str] | None = None, *, keep: bool = False, file_run: bool = True) -> Listing:
+        """Return each run and its event objects with their sizes (see :func:`list_runs`).
+
+        ``root`` that is one object is the run ``"."`` (``file_run`` is not
+        asked); ``warned`` is not used. With ``keep``, the next call returns
+        the same listing instead of asking the store again.
+        """
+        listing = self._kept or list_runs(self.fs, self.root)
+        self._kept = listing if keep else None
+        return listing
+
+    def name(self, path: str) -> str:
+        """Return the URL of the object ``path``."""
+        return self.fs.unstrip_protocol(path)
+
+    def size(self, path: str) -> int:
+        """Return the size of the object ``path`` (one request)."""
+        return int(self.fs.size(path))
+
+    def open(self, path: str, size: int | None = None) -> tuple[RangeFile, int]:
+        """Return the object ``path`` of ``size`` bytes (asked for when None) for ranged reads, and its size."""
+        if size is None:
+            size = self.size(path)
+        return RangeFile(self.fs, path, size), size
+
+    def stamps(self, listing: Listing) -> list[tuple[str, int, int]]:
+        """Return each listed object's URL and size, and 0 for its time: objects are put whole, never grown."""
+        return [(self.name(path), size, 0) for files in listing.values() for path, size in files]
+
+    def latest_name(self) -> str | None:
+        """Return the name of the last event object directly in ``root``, or None."""
+        return latest_event_name(self.fs, self.root)
+
+    def put(self, name: str, data: bytes) -> str:
+        """Put ``data`` as the object ``name`` in ``root``, whole; return its URL."""
+        if self._pid != os.getpid():
+            self.fs, self.root = url_fs(self.url, self.storage_options)
+            self._pid = os.getpid()
+        path = f"{self.root}/{name}"
+        self.fs.pipe_file(path, data)
+        return self.fs.unstrip_protocol(path)
+
+    def files(self) -> RemoteFiles:
+        """Return the plain objects below ``root``, read and written whole."""
+        return RemoteFiles(self.url, self.storage_options)

@@ -38,8 +38,8 @@ from neuroboard.format.codec import (
     file_version_event,
 )
 from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
-from neuroboard.io.files import create_event_file, next_event_name
-from neuroboard.io.remote import is_url, latest_event_name, url_fs
+from neuroboard.io.files import next_event_name
+from neuroboard.io.storage import Storage, open_storage
 from neuroboard.summary.convert import INT64_MAX, as_path, as_text
 
 __all__ = [
@@ -383,29 +383,28 @@ class EventWriter(StepCounts):
         self.fsync = bool(fsync)
         self.max_file_bytes = max_file_bytes
         self.rotate_secs = rotate_secs
-        self._fs = None
         self.objects = 0
         self.bytes_uploaded = 0
-        if is_url(self.logdir):
-            self._fs, self._folder = url_fs(self.logdir, storage_options)
-            # A forked child makes a file system of its own: fsspec's are not fork-safe.
-            self._storage_options, self._fs_pid = storage_options, os.getpid()
+        # Local or remote is decided here, once: a local folder appends to files, a store puts objects.
+        self._storage: Storage = open_storage(self.logdir, storage_options)
+        self._puts = not self._storage.appends
+        if self._puts:
             _close_before_thread_pools_stop()
             # Until the first object is put, the run folder stands for it.
             self.path, self._fd = self.logdir, None
-            self._last_name = latest_event_name(self._fs, self._folder)
+            self._last_name = self._storage.latest_name()
             self.paths: list[str] = []
         else:
-            self.path, self._fd = create_event_file(self.logdir, filename_suffix)
+            self.path, self._fd = self._storage.create(filename_suffix)
             self.paths = [self.path]
         self._file_bytes = 0
         self._file_opened = _monotonic()
-        if self.fsync and self._fs is None:
+        if self.fsync and not self._puts:
             _sync_folder(self.logdir)
         self.max_queue = int(max_queue)
         self._lock = threading.Lock()
         # A remote object gets its file-version event when it is put.
-        self._chunks: list[bytes] = [] if self._fs else [encode_event(file_version_event(time.time()))]
+        self._chunks: list[bytes] = [] if self._puts else [encode_event(file_version_event(time.time()))]
         self._chunks.extend(encode_event(event) for event in first_events)
         # The rest of a record that a failed write began: it goes into the same file before anything else.
         self._tail = b""
@@ -617,7 +616,7 @@ class EventWriter(StepCounts):
     def _next_file(self) -> None:
         """Move to a new file of the run, which starts with a file-version event."""
         self._release_file()
-        self.path, self._fd = create_event_file(self.logdir, self.filename_suffix)
+        self.path, self._fd = self._storage.create(self.filename_suffix)
         self.paths.append(self.path)
         self._file_bytes = 0
         self._file_opened = _monotonic()
@@ -650,7 +649,7 @@ class EventWriter(StepCounts):
         try:
             self._encode_scalars()
             self._queued = 0
-            if self._fs is not None:
+            if self._puts:
                 if self._chunks:
                     self._put_object()
                 return
@@ -707,7 +706,7 @@ class EventWriter(StepCounts):
         events = sum(len(_record_ends(chunk)) for chunk in self._chunks) + bool(self._tail)
         size = len(self._tail) + sum(len(chunk) for chunk in self._chunks)
         unencoded = f", and {len(self._tags)} scalars not yet encoded" if self._tags else ""
-        if self._fs is not None:
+        if self._puts:
             where = f"a new object in {self.logdir}"
         elif self._fd is None:
             where = f"a new file in {self.logdir}"
@@ -738,20 +737,16 @@ class EventWriter(StepCounts):
         """Put the queued events into a new object of the run, after a file-version event."""
         body = b"".join(self._chunks)
         self._chunks = []
-        if self._fs_pid != os.getpid():
-            self._fs, self._folder = url_fs(self.logdir, self._storage_options)
-            self._fs_pid = os.getpid()
         name = next_event_name(self._last_name, self.filename_suffix)
         data = encode_event(file_version_event(time.time())) + body
-        path = f"{self._folder}/{name}"
         try:
-            self._fs.pipe_file(path, data)
+            url = self._storage.put(name, data)
         except BaseException:
             # Kept for a retry, which puts them under a new name.
             self._chunks = [body]
             raise
         self._last_name = name
-        self.path = self._fs.unstrip_protocol(path)
+        self.path = url
         self.paths.append(self.path)
         self.objects += 1
         self.bytes_uploaded += len(data)

@@ -43,6 +43,11 @@ def moto_s3(bucket: str) -> Iterator[dict[str, Any]]:
         }
     finally:
         server.stop()
+        # s3fs keeps a file system per set of options (and environment): one made for this server
+        # would be handed to the next server's tests, which then reach a closed port.
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()
 
 
 def aws_environment(options: dict[str, Any]) -> dict[str, str]:

@@ -35,6 +35,10 @@ object, or byte range of it, by ranged requests through a file system it
 makes from the URL and ``storage_options`` (which travel in the graph, so
 workers need no credentials of their own).
 
+Reductions. :func:`last`, :func:`tag_stats` and :func:`mean_curve` reduce
+the frame on the workers and bring back only their small tables;
+:func:`to_pandas` brings the whole table here, partition by partition.
+
 dask is an optional dependency: ``pip install 'neuroboard[dask]'``.
 """
 
@@ -48,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from neuroboard._dask_reductions import last, mean_curve, tag_stats, to_pandas
 from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, positions, select_scalars
 from neuroboard.io.logdir import Filters, ScalarBatch
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start, run_files
@@ -56,7 +61,7 @@ from neuroboard.io.remote import is_url, list_runs, url_fs
 if TYPE_CHECKING:
     import dask.dataframe
 
-__all__ = ["read_scalars"]
+__all__ = ["last", "mean_curve", "read_scalars", "tag_stats", "to_pandas"]
 
 _INSTALL = "pip install 'neuroboard[dask]'"
 # Bytes read at a time, as the whole-logdir reader reads them.

@@ -66,8 +66,8 @@ __all__ = ["last", "mean_curve", "read_scalars", "tag_stats", "to_pandas"]
 _INSTALL = "pip install 'neuroboard[dask]'"
 # Bytes read at a time, as the whole-logdir reader reads them.
 _CHUNK = 1 << 21
-#: read_scalars' default partition size, in bytes of event files: the cap of dask's own read_csv default.
-BLOCKSIZE = "64MiB"
+#: read_scalars' default partition size, in bytes of event files (about 1.25 times that in memory).
+BLOCKSIZE = "16MiB"
 
 
 @dataclass(frozen=True)

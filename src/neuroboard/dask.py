@@ -223,7 +223,7 @@ def read_scalars(
             if len(group) >= count:
                 close_group()
             continue
-        if count is None and (len(parts) == 1 or sum(nbytes) <= blocksize):
+        if count is None and sum(nbytes) <= blocksize:
             # A run read whole in one partition needs no registrations from elsewhere.
             if group and group_bytes + sum(nbytes) > blocksize:
                 close_group()

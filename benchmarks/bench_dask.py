@@ -1,21 +1,25 @@
 """Reading in parallel: ``read_scalars`` on a two-worker dask cluster against ``collect_events`` in one process.
 
-The logdir is written once, before any clock starts, by four processes that
-each write a quarter of the runs with ``SummaryWriter.add_series``: a
+Two logdirs are written once, before any clock starts, by four processes
+that each write a quarter of the runs with ``SummaryWriter.add_series``: a
+new user's first try, forty runs of five thousand scalars, and a sweep, a
 thousand runs of ten thousand scalars (a hundred of two thousand with
-``--quick``). Every reader must return every scalar. The cluster (two worker
+``--quick``). Every reader must return every scalar. Each cluster (two worker
 processes, one thread each) is started before the clock and closed after,
 and the readers take turns, round after round, so that a slow spell of the
 machine is not charged to one of them.
 
-The target is for the read itself: the table read into the workers' memory
-(``persist()``), as a cluster job holds it for what it does next. Two
-workers that read perfectly in parallel would double the rate of one
-process; the target asks for 80 % of that. The rows without a target show
-what bringing all ten million rows to the client costs on top, by
-``compute()`` and by gathering the partitions, and the same reads from an
-S3 server (moto) that the four processes wrote to with neuroboard's
-object-store writer.
+The sweep's targets are for what a cluster job does with it: read it into
+the workers' memory (``persist()``) with the default partitions, at 80 % of
+twice the rate of one process, and within 10 % of the best
+``files_per_partition`` found by hand; and reduce it on the workers
+(``last``, ``tag_stats``, ``mean_curve``) at 80 % of twice
+``collect_events`` followed by the same reduction in pandas. The small
+logdir's target is for ``compute()``: no slower than ``collect_events``.
+The rows without a target show what bringing every row to the client costs,
+by ``compute()`` and by ``to_pandas()``, the first read of a fresh cluster,
+and the same reads from an S3 server (moto) that the four processes wrote
+to with neuroboard's object-store writer.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ SCALARS = 10_000
 WRITERS = 4
 WORKERS = 2
 TARGET = 0.8 * WORKERS
+#: The default partitions against the best files_per_partition found by hand: within 10 %.
+DEFAULT_VS_TUNED = 0.9
+#: A first try: a small logdir read on a fresh cluster, against collect_events.
+SMALL_RUNS = 40
+SMALL_SCALARS = 5_000
 
 
 def _write_runs(job: tuple[str, range, int, dict | None]) -> None:
@@ -110,10 +119,9 @@ def _moto_server() -> Iterator[dict]:
 
 def _readers(logdir: str, expected: int, group: int, client: Any, options: dict | None = None) -> dict:
     """Return the timed reads of ``logdir``: collect_events, and read_scalars kept, gathered and computed."""
-    import pandas as pd
     from distributed import wait
 
-    from neuroboard.dask import read_scalars
+    from neuroboard.dask import read_scalars, to_pandas
 
     def check(rows: int, who: str) -> None:
         assert rows == expected, f"{who} returned {rows:,} rows, expected {expected:,}"
@@ -123,28 +131,22 @@ def _readers(logdir: str, expected: int, group: int, client: Any, options: dict 
             len(neuroboard.collect_events(logdir, type="scalar", storage_options=options)), "collect_events"
         )
 
-    def frame(files: int) -> Any:
-        return read_scalars(logdir, files_per_partition=files, storage_options=options)
+    def frame(**layout: Any) -> Any:
+        return read_scalars(logdir, storage_options=options, **layout)
 
-    def persisted(files: int) -> None:
+    def persisted(**layout: Any) -> None:
         # Only the partition lengths come back to the client.
-        kept = frame(files).persist()
+        kept = frame(**layout).persist()
         wait(kept)
         check(int(kept.map_partitions(len).compute().sum()), "read_scalars")
 
-    def gathered() -> None:
-        parts = client.gather(client.compute(frame(group).to_delayed()))
-        check(len(pd.concat(parts, ignore_index=True)), "read_scalars")
-
-    def computed() -> None:
-        check(len(frame(group).compute()), "read_scalars")
-
     return {
         "collect_events": single,
-        "persisted": lambda: persisted(group),
-        "persisted, a partition per file": lambda: persisted(1),
-        "gathered": gathered,
-        "computed": computed,
+        "persisted": persisted,
+        "persisted, tuned": lambda: persisted(files_per_partition=group),
+        "persisted, a partition per file": lambda: persisted(blocksize=None),
+        "to_pandas": lambda: check(len(to_pandas(frame())), "to_pandas"),
+        "computed": lambda: check(len(frame().compute()), "read_scalars"),
     }
 
 
@@ -152,18 +154,124 @@ def _rows(label: str, best: dict[str, float], expected: int, group: int, target:
     peer = expected / best["collect_events"]
     where = f"{WORKERS} workers vs collect_events"
     names = {
-        "persisted": (f"read_scalars {label}, {group} files/partition, persisted on {where}", target),
+        "persisted": (f"read_scalars {label}, default partitions, persisted on {where}", target),
+        "persisted, tuned": (f"read_scalars {label}, {group} files/partition, persisted on {where}", None),
         "persisted, a partition per file": (
             f"read_scalars {label}, a partition per file, persisted on {where}",
             None,
         ),
-        "gathered": (f"read_scalars {label}, partitions gathered to the client from {where}", None),
+        "to_pandas": (f"read_scalars {label}, to_pandas() from {where}", None),
         "computed": (f"read_scalars {label}, compute() from {where}", None),
     }
-    return [
+    rows = [
         Row(name, "scalars", expected / best[key], peer, goal)
         for key, (name, goal) in names.items()
         if key in best
+    ]
+    if "persisted, tuned" in best:
+        rows.append(
+            Row(
+                f"read_scalars {label}, default partitions vs {group} files/partition, persisted",
+                "scalars",
+                expected / best["persisted"],
+                expected / best["persisted, tuned"],
+                DEFAULT_VS_TUNED,
+            )
+        )
+    return rows
+
+
+def _reducers(logdir: str, runs: int) -> dict:
+    """Return the timed reductions: each in pandas after collect_events, and on the workers."""
+    from neuroboard import dask as nd
+
+    pandas_forms = {
+        "last": lambda t: (
+            t.drop_duplicates(["run", "tag"], keep="last").set_index(["run", "tag"]).sort_index()
+        ),
+        "tag_stats": lambda t: t.groupby("tag")["value"].agg(["count", "min", "mean", "max"]),
+        "mean_curve": lambda t: t.groupby(["tag", "step"])["value"].agg(["mean", "count"]),
+    }
+    sizes = {"last": runs, "tag_stats": 1, "mean_curve": None}
+    timed = {}
+    for name, form in pandas_forms.items():
+
+        def in_pandas(form=form, name=name) -> None:
+            result = form(neuroboard.collect_events(logdir, type="scalar"))
+            assert sizes[name] in (None, len(result))
+
+        def on_workers(name=name) -> None:
+            result = getattr(nd, name)(nd.read_scalars(logdir)).compute()
+            assert sizes[name] in (None, len(result))
+
+        timed[f"{name} in pandas"] = in_pandas
+        timed[f"{name} on the workers"] = on_workers
+    return timed
+
+
+def _reduction_rows(label: str, best: dict[str, float], expected: int) -> list[Row]:
+    where = f"{WORKERS} workers vs collect_events + the same in pandas"
+    return [
+        Row(
+            f"{name}(read_scalars) {label}, reduced on {where}",
+            "scalars",
+            expected / best[f"{name} on the workers"],
+            expected / best[f"{name} in pandas"],
+            TARGET,
+        )
+        for name in ("last", "tag_stats", "mean_curve")
+    ]
+
+
+def sweep_rows(logdir: str, runs: int, scalars: int, repeats: int) -> list[Row]:
+    """Time the reads and the reductions of a written local logdir of ``runs`` runs of ``scalars``."""
+    expected = runs * scalars
+    # The tuned layout: a few partitions per worker, the per-task cost paid per group, not per small file.
+    group = max(1, runs // (8 * WORKERS))
+    with _cluster() as client:
+        readers = _readers(logdir, expected, group, client)
+        readers["persisted"]()  # the workers import neuroboard and pandas once, off the clock
+        readers.update(_reducers(logdir, runs))
+        best = best_seconds_alternating(readers, rounds=repeats)
+    label = f"{runs:,} runs"
+    return _rows(label, best, expected, group, TARGET) + _reduction_rows(label, best, expected)
+
+
+def small_rows(logdir: str, runs: int, scalars: int, repeats: int) -> list[Row]:
+    """Time the reads of a small written logdir, as a new user's first try on a fresh cluster does."""
+    expected = runs * scalars
+    with _cluster() as client:
+        readers = _readers(logdir, expected, 1, client)
+        readers = {key: readers[key] for key in ("collect_events", "computed", "to_pandas", "persisted")}
+        # The first read of a fresh cluster: the workers import neuroboard, pandas and pyarrow.
+        first = time.perf_counter()
+        readers["computed"]()
+        first = time.perf_counter() - first
+        best = best_seconds_alternating(readers, rounds=max(repeats, 5))
+    label = f"{runs:,} runs x {scalars:,}"
+    peer = expected / best["collect_events"]
+    where = f"{WORKERS} workers vs collect_events"
+    return [
+        Row(
+            f"read_scalars {label}, compute() from {where}", "scalars", expected / best["computed"], peer, 1.0
+        ),
+        Row(
+            f"read_scalars {label}, to_pandas() from {where}",
+            "scalars",
+            expected / best["to_pandas"],
+            peer,
+            None,
+        ),
+        Row(
+            f"read_scalars {label}, persisted on {where}", "scalars", expected / best["persisted"], peer, None
+        ),
+        Row(
+            f"read_scalars {label}, first compute() of a fresh cluster vs collect_events",
+            "scalars",
+            expected / first,
+            peer,
+            None,
+        ),
     ]
 
 
@@ -194,7 +302,7 @@ def _s3_rows(runs: int, scalars: int, repeats: int, group: int, local_rate: floa
 
 
 def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
-    """Read the logdir with both readers, locally and from S3; print and return the rows."""
+    """Read the logdirs with both readers, locally and from S3; print and return the rows."""
     try:
         import distributed  # noqa: F401
 
@@ -204,17 +312,13 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
         return []
     quick = scale < 1.0
     runs, scalars = (100, 2_000) if quick else (RUNS, SCALARS)
-    expected = runs * scalars
-    # A few partitions per worker: the per-task cost is paid per group, not per small file.
-    group = max(1, runs // (8 * WORKERS))
     with tempfile.TemporaryDirectory(prefix="neuroboard-bench-") as logdir:
-        _write_logdir(logdir, runs, scalars)
-        with _cluster() as client:
-            readers = _readers(logdir, expected, group, client)
-            readers["persisted"]()  # the workers import neuroboard and pandas once, off the clock
-            best = best_seconds_alternating(readers, rounds=repeats)
-    rows = _rows(f"{runs:,} runs", best, expected, group, TARGET)
-    rows += _s3_rows(runs, scalars, repeats, group, expected / best["collect_events"])
+        _write_logdir(f"{logdir}/small", SMALL_RUNS, SMALL_SCALARS)
+        _write_logdir(f"{logdir}/sweep", runs, scalars)
+        rows = small_rows(f"{logdir}/small", SMALL_RUNS, SMALL_SCALARS, repeats)
+        rows += sweep_rows(f"{logdir}/sweep", runs, scalars, repeats)
+    local_rate = next(row.peer for row in rows if "default partitions, persisted" in row.name)
+    rows += _s3_rows(runs, scalars, repeats, max(1, runs // (8 * WORKERS)), local_rate)
     for row in rows:
         print_row(row)
     return rows

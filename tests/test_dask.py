@@ -15,7 +15,7 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 from neuroboard import EventWriter, SummaryWriter, collect_events, run_files
-from neuroboard.dask import read_scalars
+from neuroboard.dask import BLOCKSIZE, read_scalars
 from neuroboard.format.codec import Event, Summary
 from neuroboard.format.records import CorruptRecordWarning
 from neuroboard.summary.scalar import scalar
@@ -95,8 +95,8 @@ def test_equals_collect_events_value_for_value(client, logdir, runs, tags, steps
     assert_same(frame.compute(), collect_events(logdir, type="scalar", runs=runs, tags=tags, steps=steps))
 
 
-def test_partitions_are_the_files_in_reading_order(client, logdir) -> None:
-    frame = read_scalars(logdir)
+def test_without_blocksize_partitions_are_the_files_in_reading_order(client, logdir) -> None:
+    frame = read_scalars(logdir, blocksize=None)
     files = [path for paths in run_files(str(logdir)).values() for path in paths]
     assert frame.npartitions == len(files)
     parts = [frame.get_partition(i).compute() for i in range(frame.npartitions)]
@@ -106,10 +106,71 @@ def test_partitions_are_the_files_in_reading_order(client, logdir) -> None:
 
 
 def test_a_registration_in_an_earlier_file_makes_later_tensors_scalars(client, logdir) -> None:
-    got = read_scalars(logdir, runs="split").compute()
-    assert read_scalars(logdir, runs="split").npartitions == 2
-    assert got["tag"].tolist() == ["t"] * 20
-    assert got["value"].tolist() == [step / 4 if step else 0.5 for step in range(20)]
+    # A file per partition, and the two files read in one partition by default.
+    for blocksize, partitions in ((None, 2), (BLOCKSIZE, 1)):
+        frame = read_scalars(logdir, runs="split", blocksize=blocksize)
+        assert frame.npartitions == partitions
+        got = frame.compute()
+        assert got["tag"].tolist() == ["t"] * 20
+        assert got["value"].tolist() == [step / 4 if step else 0.5 for step in range(20)]
+
+
+def test_by_default_a_small_logdir_is_one_task(client, logdir) -> None:
+    frame = read_scalars(logdir)
+    assert frame.npartitions == 1
+    assert len(frame.__dask_graph__()) == 1
+    pd.testing.assert_frame_equal(frame.compute(), collect_events(logdir, type="scalar"))
+
+
+def sizes_of_runs(root) -> list[int]:
+    return [sum(os.path.getsize(p) for p in paths) for paths in run_files(str(root)).values()]
+
+
+def test_small_runs_share_partitions_up_to_blocksize_bytes(client, tmp_path) -> None:
+    for run in range(12):
+        with SummaryWriter(str(tmp_path / f"run{run:02d}")) as writer:
+            writer.add_series("x", np.arange(100.0 * (run + 1)))
+    sizes = sizes_of_runs(tmp_path)
+    blocksize = 3 * max(sizes)
+    frame = read_scalars(tmp_path, blocksize=blocksize)
+    # Runs in order, a new partition where the next run would pass the bytes.
+    groups, filled = [], blocksize
+    for size in sizes:
+        if filled + size > blocksize:
+            groups.append(0)
+            filled = 0
+        groups[-1] += 1
+        filled += size
+    assert frame.npartitions == len(groups) >= 3
+    assert len(frame.__dask_graph__()) == frame.npartitions
+    parts = dask.compute(*frame.to_delayed())
+    assert [part["run"].nunique() for part in parts] == groups
+    pd.testing.assert_frame_equal(
+        pd.concat(parts, ignore_index=True), collect_events(tmp_path, type="scalar")
+    )
+    assert read_scalars(tmp_path, blocksize=f"{blocksize}B").npartitions == len(groups)
+
+
+def test_a_run_bigger_than_blocksize_is_read_in_pieces_of_files(client, tmp_path) -> None:
+    # Only the first file registers "w": its later files hold tensors that are scalars by it.
+    with EventWriter(str(tmp_path / "big")) as writer:
+        writer.add_event(tensor_event("w", 0, 1.0, metadata=True))
+    for index in range(1, 12):
+        with EventWriter(str(tmp_path / "big")) as writer:
+            for step in range(index * 100, index * 100 + 100):
+                writer.add_event(tensor_event("w", step, float(step), metadata=False))
+    with SummaryWriter(str(tmp_path / "small")) as writer:
+        writer.add_scalar("x", 1.0, 0)
+    files = run_files(str(tmp_path))["big"]
+    blocksize = 3 * os.path.getsize(files[-1]) + 10
+    frame = read_scalars(tmp_path, blocksize=blocksize)
+    # Pieces of three files, then the small run.
+    assert frame.npartitions == 4 + 1
+    parts = dask.compute(*frame.to_delayed())
+    assert [len(part) for part in parts] == [1 + 200, 300, 300, 300, 1]
+    pd.testing.assert_frame_equal(
+        pd.concat(parts, ignore_index=True), collect_events(tmp_path, type="scalar")
+    )
 
 
 def test_files_per_partition_groups_whole_runs(client, logdir) -> None:
@@ -153,9 +214,15 @@ def big_file(tmp_path_factory):
 def test_byte_ranges_give_the_whole_file_read(client, big_file) -> None:
     root, _path = big_file
     whole = collect_events(root, type="scalar")
-    ranged = read_scalars(root, blocksize=1 << 16)
+    ranged = read_scalars(root, blocksize=1 << 16, files_per_partition=1)
     sizes = [os.path.getsize(p) for p in run_files(str(root))["."]]
     assert ranged.npartitions == sum(-(-size // (1 << 16)) for size in sizes) > 100
+    parts = [ranged.get_partition(i) for i in range(ranged.npartitions)]
+    pd.testing.assert_frame_equal(pd.concat(dask.compute(*parts), ignore_index=True), whole)
+    # By bytes, the small second file shares the partition of the first file's short last range.
+    ranged = read_scalars(root, blocksize=1 << 16)
+    assert ranged.npartitions == sum(-(-size // (1 << 16)) for size in sizes) - 1
+    pd.testing.assert_frame_equal(ranged.compute().reset_index(drop=True), whole)
     parts = [ranged.get_partition(i) for i in range(ranged.npartitions)]
     pd.testing.assert_frame_equal(pd.concat(dask.compute(*parts), ignore_index=True), whole)
 
@@ -234,6 +301,8 @@ def test_an_empty_logdir_gives_one_empty_partition(tmp_path) -> None:
     ("kwargs", "error", "match"),
     [
         ({"blocksize": 0}, ValueError, "blocksize"),
+        ({"blocksize": "lots"}, ValueError, "blocksize"),
+        ({"blocksize": True}, ValueError, "blocksize"),
         ({"files_per_partition": 0}, ValueError, "files_per_partition"),
         ({"on_corrupt": "ignore"}, ValueError, "on_corrupt"),
         ({"steps": 3}, TypeError, "steps"),

@@ -97,21 +97,27 @@ def test_written_as_objects(objects, expected):
 
 
 def test_whole_objects_sync(logdir, s3, objects, expected):
-    frame = read_scalars(logdir, storage_options=s3)
+    frame = read_scalars(logdir, storage_options=s3, blocksize=None)
     assert frame.npartitions == len(objects)
+    pd.testing.assert_frame_equal(_sorted(frame.compute(scheduler="sync")), expected)
+    # By bytes: the logdir is smaller than the default blocksize, so one partition.
+    frame = read_scalars(logdir, storage_options=s3)
+    assert frame.npartitions == 1
     pd.testing.assert_frame_equal(_sorted(frame.compute(scheduler="sync")), expected)
 
 
 def test_byte_ranges_sync(logdir, s3, objects, expected):
     blocksize = _blocksize(objects)
     big = max(size for _path, size in objects)
-    frame = read_scalars(logdir, storage_options=s3, blocksize=blocksize)
+    frame = read_scalars(logdir, storage_options=s3, blocksize=blocksize, files_per_partition=1)
     assert frame.npartitions == len(objects) - 1 + -(-big // blocksize)
     sizes = [len(part.compute(scheduler="sync")) for part in frame.to_delayed()]
     assert sum(1 for size in sizes if size) > len(objects)
     pd.testing.assert_frame_equal(_sorted(frame.compute(scheduler="sync")), expected)
     # Filters, and the graph token: the same listing gives the same graph.
-    loss = read_scalars(logdir, storage_options=s3, blocksize=blocksize, tags="loss", runs="train")
+    loss = read_scalars(
+        logdir, storage_options=s3, blocksize=blocksize, files_per_partition=1, tags="loss", runs="train"
+    )
     # The run's three small objects and the big one's ranges; the other run is not read.
     assert loss.npartitions == 3 + -(-big // blocksize)
     pd.testing.assert_frame_equal(
@@ -121,6 +127,10 @@ def test_byte_ranges_sync(logdir, s3, objects, expected):
     assert read_scalars(logdir, storage_options=s3).dask.keys() == (
         read_scalars(logdir, storage_options=s3).dask.keys()
     )
+    # By bytes: the big object's ranges, the run's three small objects in one piece, the other run.
+    frame = read_scalars(logdir, storage_options=s3, blocksize=blocksize)
+    assert frame.npartitions == -(-big // blocksize) + 2
+    pd.testing.assert_frame_equal(_sorted(frame.compute(scheduler="sync")), expected)
 
 
 def test_cluster(logdir, s3, objects, expected, client):

@@ -1,12 +1,15 @@
-"""A logdir's scalars as a dask DataFrame: one partition per event file, or per byte range of one.
+"""A logdir's scalars as a dask DataFrame, in partitions of about ``blocksize`` bytes of event files.
 
 :func:`read_scalars` lists the runs and event files of a logdir once, as
 :func:`~neuroboard.collect_events` finds them, and returns a lazy
 ``dask.dataframe.DataFrame`` with the columns and dtypes of
-``collect_events(logdir, type="scalar")``. Each partition reads one event
-file (or, with ``blocksize``, the records that *start* in one byte range of
-a big file) with the same array-speed decoder, so that a cluster reads many
-files, or one huge one, in parallel.
+``collect_events(logdir, type="scalar")``. Each partition reads consecutive
+small files, one file, or the records that *start* in one byte range of a
+big file, with the same array-speed decoder, so that a cluster reads many
+files, or one huge one, in parallel. Every task costs the scheduler
+milliseconds whatever it reads: grouping small files by bytes, as dask's
+``read_parquet`` does, keeps a thousand small files from costing a thousand
+tasks.
 
 Byte ranges. A range that does not start the file finds its first record as
 the reader does after damage: the next offset whose length and payload
@@ -19,17 +22,22 @@ Plugin registrations. A tensor is a scalar when the first metadata of its
 tag *in its run* names the ``scalars`` plugin, and that metadata may sit in
 an earlier file or range of the run. A partition therefore decodes its bytes
 without waiting for anything, noting each tag's first metadata in it and
-keeping the tensor values whose verdict could change; a small task per part
-passes the registrations of the run on, part after part, and a last cheap
+keeping the tensor values whose verdict could change; a small task per piece
+passes the registrations of the run on, piece after piece, and a last cheap
 task per partition settles those tensor values against the registrations of
 everything before it. Only the small registration dicts travel between
-workers. A run read as a single part needs none of this and is one task.
+workers. A run read whole in one partition needs none of this and is one
+task: it hands the registrations on from file to file itself.
 
 Object stores. A logdir may be an fsspec URL (``s3://bucket/exp``): it is
 listed once, with the sizes of its objects, and each partition reads its
 object, or byte range of it, by ranged requests through a file system it
 makes from the URL and ``storage_options`` (which travel in the graph, so
 workers need no credentials of their own).
+
+Reductions. :func:`last`, :func:`tag_stats` and :func:`mean_curve` reduce
+the frame on the workers and bring back only their small tables;
+:func:`to_pandas` brings the whole table here, partition by partition.
 
 dask is an optional dependency: ``pip install 'neuroboard[dask]'``.
 """
@@ -44,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from neuroboard._dask_reductions import last, mean_curve, tag_stats, to_pandas
 from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, positions, select_scalars
 from neuroboard.io.logdir import Filters, ScalarBatch
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start
@@ -52,11 +61,13 @@ from neuroboard.io.storage import open_storage
 if TYPE_CHECKING:
     import dask.dataframe
 
-__all__ = ["read_scalars"]
+__all__ = ["last", "mean_curve", "read_scalars", "tag_stats", "to_pandas"]
 
 _INSTALL = "pip install 'neuroboard[dask]'"
 # Bytes read at a time, as the whole-logdir reader reads them.
 _CHUNK = 1 << 21
+#: read_scalars' default partition size, in bytes of event files (about 1.25 times that in memory).
+BLOCKSIZE = "16MiB"
 
 
 @dataclass(frozen=True)
@@ -76,15 +87,14 @@ class _Part:
 
 @dataclass
 class _Decoded:
-    """A part read without knowing the registrations of the parts before it in its run.
+    """A part of ``run`` read without knowing the registrations of the parts before it in its run.
 
-    ``frame`` is the answer when no tensor value's verdict is open; otherwise
     ``batches`` hold every candidate row, ``tensor`` marks the tensor values
     among them and ``local`` what the part alone says of each row.
     """
 
+    run: str
     registrations: Plugins
-    frame: pd.DataFrame | None = None
     batches: list[ScalarBatch] = field(default_factory=list)
     tensor: list[np.ndarray] = field(default_factory=list)
     local: list[np.ndarray] = field(default_factory=list)
@@ -107,24 +117,28 @@ def read_scalars(
     steps: Sequence[int | None] | None = None,
     verify: bool = True,
     on_corrupt: str = "warn",
-    blocksize: int | None = None,
-    files_per_partition: int = 1,
+    blocksize: int | str | None = BLOCKSIZE,
+    files_per_partition: int | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> dask.dataframe.DataFrame:
-    """Return the scalars of ``logdir`` as a lazy dask DataFrame, one partition per event file.
+    """Return the scalars of ``logdir`` as a lazy dask DataFrame, in partitions of about ``blocksize`` bytes.
 
     The columns, dtypes and rows are those of ``collect_events(logdir,
     type="scalar")``, with its ``runs``, ``tags``, ``steps``, ``verify`` and
-    ``on_corrupt``; each partition keeps its file's order, and the
-    partitions follow the runs and their files in reading order. Files are
-    listed once, now: files written later are not read. With ``blocksize``
-    (bytes), a file bigger than that is split into ranges of about that
-    size, a partition each. ``files_per_partition`` puts that many files
-    of consecutive runs in one partition (a run's files, or ranges, that
-    are read apart are never grouped): many small files then cost fewer,
-    bigger tasks. ``logdir`` may also be one event file (run ``"."``), or
-    an fsspec URL (``s3://bucket/exp``) opened with ``storage_options``:
-    listed once, with its objects' sizes, and read by ranged requests.
+    ``on_corrupt``; the partitions follow the runs and their files in
+    reading order, and each keeps that order. Files are listed once, now:
+    files written later are not read.
+
+    ``blocksize`` (bytes, or a string such as ``"64MiB"``), as in dask's
+    ``read_parquet``: consecutive runs whose files are smaller than that
+    share a partition of up to that many bytes of event files, a run bigger
+    than that is read in consecutive pieces of about that size, and a file
+    bigger than that is split into byte ranges. ``None``: one partition
+    per file, none split. ``files_per_partition`` groups by count instead:
+    that many one-file runs per partition, the files of bigger runs one
+    each. ``logdir`` may also be one event file (run ``"."``), or an fsspec
+    URL (``s3://bucket/exp``) opened with ``storage_options``: listed once,
+    with its objects' sizes, and read by ranged requests.
 
     >>> import tempfile, neuroboard
     >>> d = tempfile.mkdtemp()
@@ -144,20 +158,17 @@ def read_scalars(
     # A remote store is listed here, and the listing kept for the graph.
     if not storage.found():
         raise FileNotFoundError(f"{func}(logdir={logdir!r}): {storage.missing}")
-    if blocksize is not None and (
-        isinstance(blocksize, (bool, np.bool_))
-        or not isinstance(blocksize, (int, np.integer))
-        or blocksize < 1
-    ):
-        raise ValueError(f"{func}(blocksize=...): expected None or an int >= 1 of bytes, got {blocksize!r}")
-    if (
+    blocksize = _as_bytes(blocksize, func)
+    if files_per_partition is not None and (
         isinstance(files_per_partition, (bool, np.bool_))
         or not isinstance(files_per_partition, (int, np.integer))
         or files_per_partition < 1
     ):
         raise ValueError(
-            f"{func}(files_per_partition=...): expected an int >= 1, got {files_per_partition!r}"
+            f"{func}(files_per_partition=...): expected None or an int >= 1, got {files_per_partition!r}"
         )
+    # Grouping by count (the old default's one file per partition with no blocksize), else by bytes.
+    count = files_per_partition if files_per_partition is not None or blocksize is not None else 1
     filters = Filters.make(runs, tags, steps, func=func)
     check_on_corrupt(on_corrupt, func)
     options = (filters, bool(verify), on_corrupt)
@@ -167,39 +178,55 @@ def read_scalars(
     sized = {run: [(storage.name(path), size) for path, size in files] for run, files in listing.items()}
     # Each file's size and time: a changed file gives a new graph.
     stamps = storage.stamps(listing)
-    token = dask.base.tokenize(logdir, options, blocksize, files_per_partition, storage_options, stamps)
+    lengths = {path: size for path, size, _time in stamps}
+    token = dask.base.tokenize(logdir, options, blocksize, count, storage_options, stamps)
     name = f"read-scalars-{token}"
     graph: dict[Any, Any] = {}
     keys: list[Any] = []
     group: list[_Part] = []
+    group_bytes = 0
     # The partitions that are groups of whole runs, by key: they need nothing from other tasks.
     groups: dict[Any, tuple[_Part, ...]] = {}
 
     def close_group() -> None:
+        nonlocal group_bytes
         if group:
             keys.append((name, len(keys)))
             groups[keys[-1]] = tuple(group)
             group.clear()
+        group_bytes = 0
 
     for run, paths in sized.items():
         if not filters.keep_run(run):
             continue
-        parts = [part for path, size in paths for part in _split(run, path, blocksize, size, storage_options)]
-        if len(parts) == 1:
-            # A run read as one part needs no registrations from elsewhere.
+        parts = [
+            part
+            for path, size in paths
+            for part in _split(run, path, blocksize, lengths[path], size, storage_options)
+        ]
+        nbytes = [_nbytes(part, lengths[part.path]) for part in parts]
+        if count is not None and len(parts) == 1:
             group.append(parts[0])
-            if len(group) >= files_per_partition:
+            if len(group) >= count:
                 close_group()
             continue
+        if count is None and sum(nbytes) <= blocksize:
+            # A run read whole in one partition needs no registrations from elsewhere.
+            if group and group_bytes + sum(nbytes) > blocksize:
+                close_group()
+            group.extend(parts)
+            group_bytes += sum(nbytes)
+            continue
         close_group()
+        pieces = [(part,) for part in parts] if count is not None else _pack(parts, nbytes, blocksize)
         known: Any = {}
-        for part in parts:
+        for piece in pieces:
             index = len(keys)
             decoded = (f"{name}-decode", index)
-            graph[decoded] = (_decode_part, part, *options)
+            graph[decoded] = (_decode_piece, piece, *options)
             keys.append((name, index))
             graph[keys[-1]] = (_settle, decoded, known)
-            # Only this small dict travels on to the next part of the run, never the decoded rows.
+            # Only this small dict travels on to the next piece of the run, never the decoded rows.
             registered = (f"{name}-registered", index)
             graph[registered] = (_registrations, decoded)
             after = (f"{name}-known", index)
@@ -225,23 +252,61 @@ def read_scalars(
         return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
+def _as_bytes(blocksize: Any, func: str) -> int | None:
+    """Return ``blocksize`` as a number of bytes: an int >= 1, a string dask reads (``"64MiB"``) or None."""
+    if isinstance(blocksize, str):
+        from dask.utils import parse_bytes
+
+        try:
+            number = parse_bytes(blocksize)
+        except ValueError:
+            number = 0
+        if number >= 1:
+            return number
+    elif blocksize is None or (
+        isinstance(blocksize, (int, np.integer))
+        and not isinstance(blocksize, (bool, np.bool_))
+        and blocksize >= 1
+    ):
+        return None if blocksize is None else int(blocksize)
+    raise ValueError(
+        f"{func}(blocksize=...): expected None, an int >= 1 of bytes or a size such as '64MiB', got {blocksize!r}"
+    )
+
+
 def _split(
     run: str,
     path: str,
     blocksize: int | None,
+    total: int,
     size: int | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> list[_Part]:
-    """Return the parts of ``path``; ``size`` is given for an object behind a URL, None for a local file."""
+    """Return the parts of ``path`` of ``total`` bytes; ``size`` is given for an object behind a URL."""
     remote = {} if size is None else {"size": size, "storage_options": storage_options}
-    if blocksize is None:
-        return [_Part(run, path, **remote)]
-    total = os.path.getsize(path) if size is None else size
-    if total <= blocksize:
+    if blocksize is None or total <= blocksize:
         return [_Part(run, path, **remote)]
     starts = list(range(0, total, blocksize))
     stops = starts[1:] + [None]
     return [_Part(run, path, start, stop, **remote) for start, stop in zip(starts, stops)]
+
+
+def _nbytes(part: _Part, total: int) -> int:
+    """Return the bytes of its file of ``total`` bytes that ``part`` reads."""
+    return (total if part.stop is None else part.stop) - part.start
+
+
+def _pack(parts: list[_Part], nbytes: list[int], blocksize: int) -> list[tuple[_Part, ...]]:
+    """Return consecutive parts in pieces of up to ``blocksize`` bytes (a bigger part alone)."""
+    pieces: list[list[_Part]] = []
+    filled = blocksize
+    for part, size in zip(parts, nbytes):
+        if filled + size > blocksize:
+            pieces.append([])
+            filled = 0
+        pieces[-1].append(part)
+        filled += size
+    return [tuple(piece) for piece in pieces]
 
 
 def _reader(part: _Part, verify: bool, on_corrupt: str) -> FileRecordReader:
@@ -280,14 +345,18 @@ def _empty_frame() -> pd.DataFrame:
 
 
 def _read_group(parts: tuple[_Part, ...], filters: Filters, verify: bool, on_corrupt: str) -> pd.DataFrame:
-    """Return the scalars of parts that are each the whole of their run, as one frame."""
+    """Return the scalars of consecutive parts that together are the whole of their runs, as one frame."""
     from neuroboard.api.frames import scalar_frame
 
-    return scalar_frame(
-        batch
-        for part in parts
-        for batch in _settled(_decode_part(part, filters, verify, on_corrupt, frame=False), {})
-    )
+    decoded = (_decode_part(part, filters, verify, on_corrupt) for part in parts)
+    return scalar_frame(_settled_parts(decoded, {}))
+
+
+def _decode_piece(
+    parts: tuple[_Part, ...], filters: Filters, verify: bool, on_corrupt: str
+) -> list[_Decoded]:
+    """Read consecutive parts of one run on their own, without the registrations of the parts before them."""
+    return [_decode_part(part, filters, verify, on_corrupt) for part in parts]
 
 
 def _known_after(known: Plugins, registered: Plugins) -> Plugins:
@@ -295,17 +364,31 @@ def _known_after(known: Plugins, registered: Plugins) -> Plugins:
     return {**registered, **known}
 
 
-def _registrations(decoded: _Decoded) -> Plugins:
-    return decoded.registrations
+def _registrations(decoded: list[_Decoded]) -> Plugins:
+    """Return the registrations a piece of a run makes, the first of each tag."""
+    registrations: Plugins = {}
+    for part in decoded:
+        for tag, plugin in part.registrations.items():
+            registrations.setdefault(tag, plugin)
+    return registrations
 
 
-def _settle(decoded: _Decoded, known: Plugins) -> pd.DataFrame:
-    """Return a part's scalars, given the registrations its run made before it."""
+def _settle(decoded: list[_Decoded], known: Plugins) -> pd.DataFrame:
+    """Return a piece's scalars, given the registrations its run made before it."""
     from neuroboard.api.frames import scalar_frame
 
-    if decoded.frame is not None:
-        return decoded.frame
-    return scalar_frame(_settled(decoded, known))
+    return scalar_frame(_settled_parts(decoded, known))
+
+
+def _settled_parts(decoded: Iterable[_Decoded], known: Plugins) -> Iterator[ScalarBatch]:
+    """Yield the scalars of consecutive parts; ``known``: the registrations before the first, in its run."""
+    run = None
+    for part in decoded:
+        if run is not None and part.run != run:
+            known = {}
+        run = part.run
+        yield from _settled(part, known)
+        known = _known_after(known, part.registrations)
 
 
 def _settled(decoded: _Decoded, known: Plugins) -> Iterator[ScalarBatch]:
@@ -331,17 +414,10 @@ def _settled(decoded: _Decoded, known: Plugins) -> Iterator[ScalarBatch]:
         )
 
 
-def _decode_part(
-    part: _Part, filters: Filters, verify: bool, on_corrupt: str, frame: bool = True
-) -> _Decoded:
-    """Read a part on its own: the rows it holds, and what it cannot settle without the parts before it.
-
-    With ``frame``, a part whose rows are all settled already holds them as its frame.
-    """
-    from neuroboard.api.frames import scalar_frame
-
+def _decode_part(part: _Part, filters: Filters, verify: bool, on_corrupt: str) -> _Decoded:
+    """Read a part on its own: the rows it holds, and what it cannot settle without the parts before it."""
     registrations: Plugins = {}
-    decoded = _Decoded(registrations)
+    decoded = _Decoded(part.run, registrations)
     reader = _reader(part, verify, on_corrupt)
     for entries in reader.scalar_entries():
         keep, registered = select_scalars(entries, registrations)
@@ -370,8 +446,4 @@ def _decode_part(
         )
         decoded.tensor.append(~entries.simple[chosen])
         decoded.local.append(keep[chosen])
-    if frame and not any(tensor.any() for tensor in decoded.tensor):
-        # Only simple values: nothing an earlier part registered can change them.
-        decoded.frame = scalar_frame(decoded.batches)
-        decoded.batches, decoded.tensor, decoded.local = [], [], []
     return decoded

@@ -1,0 +1,122 @@
+"""last, tag_stats, mean_curve and to_pandas: reduced on the partitions, equal to pandas on the whole table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+import dask.dataframe as dd
+
+from neuroboard import SummaryWriter, collect_events
+from neuroboard.dask import last, mean_curve, read_scalars, tag_stats, to_pandas
+
+
+def expected_last(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop_duplicates(["run", "tag"], keep="last").set_index(["run", "tag"]).sort_index()
+
+
+def expected_stats(table: pd.DataFrame) -> pd.DataFrame:
+    return table.groupby("tag")["value"].agg(["count", "min", "mean", "max"])
+
+
+def expected_curve(table: pd.DataFrame) -> pd.DataFrame:
+    return table.groupby(["tag", "step"])["value"].agg(["mean", "count"])
+
+
+def assert_reductions(frame, table: pd.DataFrame, **compute) -> None:
+    pd.testing.assert_frame_equal(last(frame, split_every=2).compute(**compute), expected_last(table))
+    pd.testing.assert_frame_equal(
+        tag_stats(frame, split_every=2).compute(**compute),
+        expected_stats(table),
+        check_exact=False,
+        rtol=1e-12,
+    )
+    pd.testing.assert_frame_equal(
+        mean_curve(frame, split_every=2).compute(**compute),
+        expected_curve(table),
+        check_exact=False,
+        rtol=1e-12,
+    )
+
+
+@st.composite
+def tables(draw) -> pd.DataFrame:
+    """A scalar table in reading order: runs one after another, tags interleaved, steps that may repeat."""
+    rows = draw(st.integers(1, 60))
+    pick = st.lists(st.integers(0, 3), min_size=rows, max_size=rows)
+    runs = sorted(draw(pick))
+    values = draw(st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(np.nan)), min_size=rows, max_size=rows))
+    frame = pd.DataFrame(
+        {
+            "run": [f"run{r}" for r in runs],
+            "tag": [f"t{t}" for t in draw(pick)],
+            "step": np.array(draw(pick), np.int64),
+            "wall_time": np.arange(rows, dtype=np.float64),
+            "value": np.array(values, np.float64),
+        }
+    )
+    return frame.astype({"run": "str", "tag": "str"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=tables(), partitions=st.integers(1, 7))
+def test_each_reduction_equals_pandas_on_the_whole_table(table, partitions) -> None:
+    # The table's own string dtype, as read_scalars keeps it.
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = dd.from_pandas(table, npartitions=min(partitions, len(table)), sort=False)
+    assert_reductions(frame, table, scheduler="sync")
+    pd.testing.assert_frame_equal(to_pandas(frame), table)
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """Five runs of two tags, one stopped early, one with a NaN, one restarted at step 5."""
+    root = tmp_path_factory.mktemp("sweep")
+    rng = np.random.default_rng(3)
+    for run in range(5):
+        with SummaryWriter(str(root / f"run{run}")) as writer:
+            loss = rng.random(40 - 5 * run)
+            if run == 2:
+                loss[-1] = np.nan
+            writer.add_series("loss", loss)
+            writer.add_series("acc", rng.random(40), steps=np.arange(0, 80, 2))
+            if run == 4:
+                writer.add_series("loss", rng.random(10), steps=np.arange(5, 15))
+    return root
+
+
+def test_read_scalars_on_a_cluster_reduces_to_the_pandas_results(sweep) -> None:
+    table = collect_events(sweep, type="scalar")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        frame = read_scalars(sweep, files_per_partition=1)
+        assert frame.npartitions == 5
+        assert_reductions(frame, table)
+        pd.testing.assert_frame_equal(to_pandas(frame), table)
+        # A filtered frame reduces the same way.
+        late = frame[frame["step"] >= 20]
+        assert_reductions(late, table[table["step"] >= 20])
+
+
+def test_last_keeps_a_nan_that_is_last(sweep) -> None:
+    got = last(read_scalars(sweep)).compute(scheduler="sync")
+    assert np.isnan(got.loc[("run2", "loss"), "value"])
+    assert got.loc[("run4", "loss"), "step"] == 14
+
+
+@pytest.mark.parametrize("func", [last, tag_stats, mean_curve, to_pandas])
+def test_a_frame_that_is_not_dask_or_lacks_columns_is_refused(func) -> None:
+    with pytest.raises(TypeError, match=rf"{func.__name__}\(frame=...\): expected a dask DataFrame"):
+        func(pd.DataFrame({"run": [], "tag": []}))
+    if func is not to_pandas:
+        with pytest.raises(ValueError, match=rf"{func.__name__}\(frame=...\): expected the columns"):
+            func(dd.from_pandas(pd.DataFrame({"x": [1.0]}), npartitions=1))

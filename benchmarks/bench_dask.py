@@ -1,10 +1,14 @@
 """Reading in parallel: ``read_scalars`` on a two-worker dask cluster against ``collect_events`` in one process.
 
-Two logdirs are written once, before any clock starts, by four processes
-that each write a quarter of the runs with ``SummaryWriter.add_series``: a
-new user's first try, forty runs of five thousand scalars, and a sweep, a
-thousand runs of ten thousand scalars (a hundred of two thousand with
-``--quick``). Every reader must return every scalar. Each cluster (two worker
+Two logdirs are written once, before any reading clock starts, by eight
+processes at once, each every eighth run, step by step with
+``SummaryWriter.add_scalar`` as a training loop writes: a new user's first
+try, forty runs of five thousand scalars, and a sweep, a thousand runs of ten
+thousand scalars (a hundred of two thousand with ``--quick``). The sweep's
+writing is timed against one process writing the same runs alone. Every
+reader must return every scalar, and after the timed rounds the sweep's
+table is checked value by value: each written value once, at its run and
+step. Each cluster (two worker
 processes, one thread each) is started before the clock and closed after,
 and the readers take turns, round after round, so that a slow spell of the
 machine is not charged to one of them.
@@ -18,14 +22,15 @@ twice the rate of one process, and within 10 % of the best
 logdir's target is for ``compute()``: no slower than ``collect_events``.
 The rows without a target show what bringing every row to the client costs,
 by ``compute()`` and by ``to_pandas()``, the first read of a fresh cluster,
-and the same reads from an S3 server (moto) that the four processes wrote
-to with neuroboard's object-store writer.
+and the same reads and reductions from an S3 server (moto) that the eight
+processes wrote to with neuroboard's object-store writer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,7 +49,7 @@ __all__ = ["run"]
 
 RUNS = 1_000
 SCALARS = 10_000
-WRITERS = 4
+WRITERS = 8
 WORKERS = 2
 TARGET = 0.8 * WORKERS
 #: The default partitions against the best files_per_partition found by hand: within 10 %.
@@ -54,20 +59,49 @@ SMALL_RUNS = 40
 SMALL_SCALARS = 5_000
 
 
-def _write_runs(job: tuple[str, range, int, dict | None]) -> None:
-    logdir, runs, scalars, options = job
-    values = np.random.default_rng(runs.start).random(scalars)
-    for index in runs:
+def _values(run: int, scalars: int) -> np.ndarray:
+    """The values of one run: whole numbers below 2**24, which float32 holds exactly, different per run."""
+    return ((run * 7919 + np.arange(scalars) * 31) % 65536).astype(np.float64)
+
+
+def _write_runs(job: tuple[str, int, int, int, dict | None]) -> None:
+    logdir, first, runs, scalars, options = job
+    for index in range(first, runs, WRITERS):
         with neuroboard.SummaryWriter(f"{logdir}/run{index:04d}", storage_options=options) as writer:
-            writer.add_series("rate", values)
+            # Step by step, as a training loop writes them.
+            for step, value in enumerate(_values(index, scalars).tolist()):
+                writer.add_scalar("rate", value, step)
 
 
-def _write_logdir(logdir: str, runs: int, scalars: int, options: dict | None = None) -> None:
-    """Write ``runs`` runs of ``scalars`` scalars into ``logdir`` (a path or a URL) from WRITERS processes."""
-    share = -(-runs // WRITERS)
-    jobs = [(logdir, range(i, min(i + share, runs)), scalars, options) for i in range(0, runs, share)]
-    with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
-        pool.map(_write_runs, jobs)
+def _write_logdir(logdir: str, runs: int, scalars: int, options: dict | None = None) -> float:
+    """Write ``runs`` runs of ``scalars`` scalars into ``logdir`` (a path or a URL) from WRITERS processes.
+
+    Each process writes every WRITERS-th run, all at once into the same logdir; return the seconds taken.
+    """
+    jobs = [(logdir, first, runs, scalars, options) for first in range(WRITERS)]
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(WRITERS + 1)
+    with context.Pool(WRITERS, initializer=_ready, initargs=(ready,)) as pool:
+        ready.wait()  # every process is up, with neuroboard imported, before the clock starts
+        start = time.perf_counter()
+        pool.map(_write_runs, jobs, chunksize=1)
+        return time.perf_counter() - start
+
+
+def _ready(barrier: Any) -> None:
+    """Start a writing process: neuroboard is imported (at this module's import), then wait for the others."""
+    barrier.wait()
+
+
+def _check_every_value(frame: Any, runs: int, scalars: int) -> None:
+    """Check that the table holds each written value once, at its run and step."""
+    table = frame.sort_values(["run", "step"], ignore_index=True)
+    assert len(table) == runs * scalars and (table["tag"] == "rate").all(), len(table)
+    names = [f"run{index:04d}" for index in range(runs)]
+    assert (table["run"].to_numpy() == np.repeat(names, scalars)).all(), "runs"
+    assert (table["step"].to_numpy() == np.tile(np.arange(scalars), runs)).all(), "steps"
+    expected = np.concatenate([_values(index, scalars) for index in range(runs)])
+    assert (table["value"].to_numpy() == expected).all(), "values"
 
 
 @contextlib.contextmanager
@@ -181,7 +215,7 @@ def _rows(label: str, best: dict[str, float], expected: int, group: int, target:
     return rows
 
 
-def _reducers(logdir: str, runs: int) -> dict:
+def _reducers(logdir: str, runs: int, options: dict | None = None) -> dict:
     """Return the timed reductions: each in pandas after collect_events, and on the workers."""
     from neuroboard import dask as nd
 
@@ -197,11 +231,11 @@ def _reducers(logdir: str, runs: int) -> dict:
     for name, form in pandas_forms.items():
 
         def in_pandas(form=form, name=name) -> None:
-            result = form(neuroboard.collect_events(logdir, type="scalar"))
+            result = form(neuroboard.collect_events(logdir, type="scalar", storage_options=options))
             assert sizes[name] in (None, len(result))
 
         def on_workers(name=name) -> None:
-            result = getattr(nd, name)(nd.read_scalars(logdir)).compute()
+            result = getattr(nd, name)(nd.read_scalars(logdir, storage_options=options)).compute()
             assert sizes[name] in (None, len(result))
 
         timed[f"{name} in pandas"] = in_pandas
@@ -209,7 +243,9 @@ def _reducers(logdir: str, runs: int) -> dict:
     return timed
 
 
-def _reduction_rows(label: str, best: dict[str, float], expected: int) -> list[Row]:
+def _reduction_rows(
+    label: str, best: dict[str, float], expected: int, target: float | None = TARGET
+) -> list[Row]:
     where = f"{WORKERS} workers vs collect_events + the same in pandas"
     return [
         Row(
@@ -217,14 +253,33 @@ def _reduction_rows(label: str, best: dict[str, float], expected: int) -> list[R
             "scalars",
             expected / best[f"{name} on the workers"],
             expected / best[f"{name} in pandas"],
-            TARGET,
+            target,
         )
         for name in ("last", "tag_stats", "mean_curve")
     ]
 
 
+def _writing_row(logdir: str, alone: str, runs: int, scalars: int) -> Row:
+    """Write the sweep from WRITERS processes at once, and the same runs from this one process alone."""
+    together = _write_logdir(logdir, runs, scalars)
+    start = time.perf_counter()
+    for first in range(WRITERS):
+        _write_runs((alone, first, runs, scalars, None))
+    one = time.perf_counter() - start
+    shutil.rmtree(alone)
+    return Row(
+        f"add_scalar, {runs:,} runs x {scalars:,} into one logdir by {WRITERS} processes vs one process",
+        "scalars",
+        runs * scalars / together,
+        runs * scalars / one,
+        None,
+    )
+
+
 def sweep_rows(logdir: str, runs: int, scalars: int, repeats: int) -> list[Row]:
     """Time the reads and the reductions of a written local logdir of ``runs`` runs of ``scalars``."""
+    from neuroboard.dask import read_scalars, to_pandas
+
     expected = runs * scalars
     # The tuned layout: a few partitions per worker, the per-task cost paid per group, not per small file.
     group = max(1, runs // (8 * WORKERS))
@@ -233,6 +288,7 @@ def sweep_rows(logdir: str, runs: int, scalars: int, repeats: int) -> list[Row]:
         readers["persisted"]()  # the workers import neuroboard and pandas once, off the clock
         readers.update(_reducers(logdir, runs))
         best = best_seconds_alternating(readers, rounds=repeats)
+        _check_every_value(to_pandas(read_scalars(logdir)), runs, scalars)
     label = f"{runs:,} runs"
     return _rows(label, best, expected, group, TARGET) + _reduction_rows(label, best, expected)
 
@@ -277,6 +333,8 @@ def small_rows(logdir: str, runs: int, scalars: int, repeats: int) -> list[Row]:
 
 def _s3_rows(runs: int, scalars: int, repeats: int, group: int, local_rate: float) -> list[Row]:
     """Write the logdir into a moto S3 server from WRITERS processes; time the reads from there."""
+    from neuroboard.dask import read_scalars, to_pandas
+
     try:
         import s3fs
     except ImportError as error:
@@ -286,18 +344,22 @@ def _s3_rows(runs: int, scalars: int, repeats: int, group: int, local_rate: floa
     with _moto_server() as options:
         s3fs.S3FileSystem(**options).mkdir("bench")
         url = "s3://bench/exp"
-        _write_logdir(url, runs, scalars, options)
+        seconds = _write_logdir(url, runs, scalars, options)
+        print(f"  {runs:,} runs x {scalars:,} written to S3 (moto) by {WRITERS} processes in {seconds:.1f} s")
         with _cluster() as client:
             readers = _readers(url, expected, group, client, options)
             # Moving ten million rows to the client was measured on local files; here the reading counts.
             readers = {key: readers[key] for key in ("collect_events", "persisted")}
             readers["persisted"]()  # the workers import s3fs and make their clients once, off the clock
+            readers.update(_reducers(url, runs, options))
             best = best_seconds_alternating(readers, rounds=repeats)
+            _check_every_value(to_pandas(read_scalars(url, storage_options=options)), runs, scalars)
     label = f"{runs:,} runs x {scalars:,} on S3 (moto)"
     remote_rate = expected / best["collect_events"]
     return [
         Row(f"collect_events {label} vs the same from local disk", "scalars", remote_rate, local_rate, None),
         *_rows(label, best, expected, group, None),
+        *_reduction_rows(label, best, expected, None),
     ]
 
 
@@ -314,8 +376,8 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
     runs, scalars = (100, 2_000) if quick else (RUNS, SCALARS)
     with tempfile.TemporaryDirectory(prefix="neuroboard-bench-") as logdir:
         _write_logdir(f"{logdir}/small", SMALL_RUNS, SMALL_SCALARS)
-        _write_logdir(f"{logdir}/sweep", runs, scalars)
-        rows = small_rows(f"{logdir}/small", SMALL_RUNS, SMALL_SCALARS, repeats)
+        rows = [_writing_row(f"{logdir}/sweep", f"{logdir}/one", runs, scalars)]
+        rows += small_rows(f"{logdir}/small", SMALL_RUNS, SMALL_SCALARS, repeats)
         rows += sweep_rows(f"{logdir}/sweep", runs, scalars, repeats)
     local_rate = next(row.peer for row in rows if "default partitions, persisted" in row.name)
     rows += _s3_rows(runs, scalars, repeats, max(1, runs // (8 * WORKERS)), local_rate)

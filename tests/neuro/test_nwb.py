@@ -334,3 +334,16 @@ def test_units_the_observer_knows_are_the_series_by_default(tmp_path):
         with pynwb.NWBHDF5IO(str(tmp_path / name), "r") as io:
             series = io.read().acquisition["lif_v"]
             assert series.unit == unit and series.rate == 10_000.0
+
+
+def test_a_recording_file_keeps_its_units_in_the_nwb_file(tmp_path):
+    pq = pytest.importorskip("quantities")
+    from neuroboard.neuro.nwb import recording_to_nwb
+
+    path = tmp_path / "run.h5"
+    with Observer(0.1 * pq.ms, record_vars=[("lif", "v", False)], record_loss=False, hdf5=path) as obs:
+        for step in range(3):
+            obs.record(step, output=1.0, record_vars=[np.array([-65.0, -70.0]) * pq.mV])
+    recording_to_nwb(path, tmp_path / "run.nwb")
+    with pynwb.NWBHDF5IO(str(tmp_path / "run.nwb"), "r") as io:
+        assert io.read().acquisition["lif_v"].unit == "mV"

@@ -572,6 +572,17 @@ def test_dt_and_values_with_units_from_quantities() -> None:
     assert obs.units == {"lif/v": "mV"}
     obs.save("units", {"lif/i": "nA"})
     assert obs.units == {"lif/v": "mV", "lif/i": "nA"}
+    # A later value in another unit of the same dimension is converted to the first one's.
+    obs.record(3, output=1.0, record_vars=[np.array([-0.065, -0.07]) * pq.V, np.ones(2)])
+    np.testing.assert_allclose(obs.to_numpy(("lif", "v"))[3], [-65.0, -70.0])
+    with pytest.raises(
+        ValueError, match=r"record_vars\[0\]=...\) for lif/v: expected values in mV .*, got nA"
+    ):
+        obs.record(4, output=1.0, record_vars=[np.ones(2) * pq.nA, np.ones(2)])
+    # A reduction or a choice of neurons keeps the unit of the values.
+    reduced = Observer(1.0, record_vars=[("a", "v", "mean"), ("b", "v", False, [1])], record_output=False)
+    reduced.record(0, loss=0.5, record_vars=[np.array([1.0, 3.0]) * pq.mV, np.array([1.0, 3.0]) * pq.nA])
+    assert reduced.units == {"a/v": "mV", "b/v": "nA"} and reduced.to_numpy(("a", "v")).tolist() == [2.0]
     for dt in (1 * pq.mV, np.array([0.1, 0.2]) * pq.ms):
         with pytest.raises(ValueError, match=r"Observer\(dt=...\): expected one time such as 0.1\*pq.ms"):
             Observer(dt)

@@ -285,3 +285,14 @@ def test_series_steps_in_memory_are_those_the_file_keeps(plan, sampling_steps) -
             np.testing.assert_array_equal(memory.to_numpy(key), stored.to_numpy(key))
         assert memory["steps"] == stored["steps"]
         stored.close()
+
+
+def test_the_units_of_the_values_are_kept_in_the_file(tmp_path) -> None:
+    pq = pytest.importorskip("quantities")
+    path = tmp_path / "run.h5"
+    with Observer(0.1 * pq.ms, record_vars=[("lif", "v", False)], record_loss=False, hdf5=path) as obs:
+        for step in range(3):
+            obs.record(step, output=1.0, record_vars=[np.array([-65.0, -70.0]) * pq.mV])
+        assert obs.units == {"lif/v": "mV"}
+    with h5py.File(path, "r") as file:
+        assert file["lif/v"].attrs["units"] == "mV" and "units" not in file["out"].attrs

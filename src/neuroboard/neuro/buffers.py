@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 
 from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, loses_values, storable
-from neuroboard.neuro.quantity import unit_of
+from neuroboard.neuro.quantity import is_quantity, strip
 from neuroboard.summary.convert import is_tensor
 
 __all__ = [
@@ -68,6 +68,7 @@ class _ListView:
     back as they came, so a loss computed from them backpropagates.
     """
 
+    where: str
     _kind: str | None
     _device: Any
     _live: dict[int, Any]
@@ -101,11 +102,22 @@ class _ListView:
             if first:
                 self._kind, self._device = "tensor", value.device
             return
+        if is_quantity(value):
+            value = self.plain(value)
         row = np.asarray(value)
         self.append(step, row)
         if first:
             self._kind = "number" if row.ndim == 0 and not isinstance(value, np.ndarray) else "array"
-            self.unit = unit_of(value)
+
+    def plain(self, value: Any) -> np.ndarray:
+        """Return a value with a unit as plain numbers in this series' unit, the first value's (kept as ``unit``)."""
+        array, unit = strip(value, self.unit, self.where)
+        if unit != self.unit:
+            self._keep_unit(unit)
+        return array
+
+    def _keep_unit(self, unit: str | None) -> None:
+        self.unit = unit
 
     def as_list(self) -> list:
         """Return one entry per recorded step, as it came: tensors, numbers or arrays (copies).
@@ -553,6 +565,21 @@ class StoredSeries(_ListView):
         self._log_step = self._steps.appender()
         # The steps wait in memory no longer than a chunk of the values they belong to.
         self._values.on_chunk = self._steps.spill
+        dataset = self._values.dataset
+        self._unit_written = dataset is not None and "units" in dataset.attrs
+        if self._unit_written:
+            self.unit = str(dataset.attrs["units"])
+
+    def _keep_unit(self, unit: str | None) -> None:
+        # The file says it too, as the attribute ``units`` of the values, once they have a dataset.
+        self.unit = unit
+        self._unit_written = False
+
+    def _write_unit(self) -> None:
+        dataset = self._values.dataset
+        if self.unit and not self._unit_written and dataset is not None:
+            dataset.attrs["units"] = self.unit
+            self._unit_written = True
 
     #: It keeps steps of its own, always: the file holds them beside the values.
     aligned = False
@@ -583,6 +610,7 @@ class StoredSeries(_ListView):
         """Write what waits in memory to the file."""
         self._values.flush()
         self._steps.flush()
+        self._write_unit()
 
     @property
     def steps(self) -> np.ndarray:

@@ -509,6 +509,11 @@ class _Recording:
     def recorded_spikes(self) -> list[tuple[str, str]]:
         return list(self._spikes)
 
+    @property
+    def units(self) -> dict[str, str]:
+        # The units the Observer wrote beside the values (the attribute ``units``).
+        return {key_label(key): buffer.unit for key, buffer in self._buffers.items() if buffer.unit}
+
     def _spike_buffer(self, node: str, var: str) -> Any:
         return self._spikes[(node, var)]
 

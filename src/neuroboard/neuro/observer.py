@@ -180,7 +180,8 @@ class Observer:
         self._slots = []
         for i, (key, reducer, indices) in enumerate(self._vars):
             where = f"{_RECORD}(record_vars[{i}]=...) for {'/'.join(key)}"
-            self._slots.append((transform(reducer, indices, where), self._buffer(key, where).append))
+            buffer = self._buffer(key, where)
+            self._slots.append((transform(reducer, indices, where, buffer.plain), buffer.append))
         self._n_slots = len(self._slots)
         self._var_buffers = [self._buffers[key] for key, _, _ in self._vars]
         # Neuron indices wait for the shape they select from: the first record_vars checks them all.

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from neuroboard.neuro.buffers import as_numpy
+from neuroboard.neuro.quantity import is_quantity
 from neuroboard.summary.convert import is_tensor
 
 __all__ = ["REDUCERS", "Reducer", "check_var", "out_of_range", "transform"]
@@ -146,8 +147,15 @@ def _shape(value: Any) -> tuple[int, ...]:
     return tuple(value.shape) if is_tensor(value) else np.shape(value)
 
 
-def transform(reducer: Callable | None, indices: np.ndarray | None, where: str) -> Callable | None:
+def transform(
+    reducer: Callable | None,
+    indices: np.ndarray | None,
+    where: str,
+    plain: Callable[[Any], np.ndarray] | None = None,
+) -> Callable | None:
     """Return what turns a recorded value into the stored one, or None when it is stored as it is.
+
+    ``plain`` turns a value with a unit into plain numbers (keeping the unit) before it is reduced.
 
     >>> transform(REDUCERS["sum"], np.array([0, 2]), "f")(np.array([1.0, 2.0, 3.0]))
     array(4.)
@@ -181,7 +189,7 @@ def transform(reducer: Callable | None, indices: np.ndarray | None, where: str) 
             if by_torch and is_tensor(value):
                 selected = select(value)
                 return selected if reducer is None else reducer.on_tensor(selected)
-            value = as_numpy(value)
+            value = plain(value) if plain is not None and is_quantity(value) else as_numpy(value)
         array = value if indices is None else select(value)
         return array if reducer is None else np.asarray(reducer(array))
 

@@ -10,11 +10,24 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["time_in_seconds", "unit_of"]
+__all__ = ["is_quantity", "strip", "time_in_seconds", "unit_of"]
+
+
+_PACKAGES = ("brian2", "quantities")
 
 
 def _package(value: Any) -> str:
     return type(value).__module__.partition(".")[0]
+
+
+def is_quantity(value: Any) -> bool:
+    """Return whether ``value`` carries a unit (a Brian2 quantity or a ``quantities`` array).
+
+    >>> import quantities as pq
+    >>> is_quantity(1.0 * pq.mV), is_quantity(1.0)
+    (True, False)
+    """
+    return _package(value) in _PACKAGES
 
 
 def time_in_seconds(value: Any, where: str) -> float | None:
@@ -66,3 +79,27 @@ def unit_of(value: Any) -> str | None:
         text = value.dimensionality.string
         return None if text == "dimensionless" else text
     return None
+
+
+def strip(value: Any, unit: str | None, where: str) -> tuple[np.ndarray, str | None]:
+    """Return a quantity's numbers in ``unit`` (its own unit when ``None``) and that unit.
+
+    The unit of a series is that of its first value: a later value in another
+    unit of the same dimension is converted to it (a Brian2 quantity's numbers
+    are always SI), one of another dimension is refused naming ``where``.
+
+    >>> import quantities as pq
+    >>> strip([1.0, 2.0] * pq.V, "mV", "f(v=...)")
+    (array([1000., 2000.]), 'mV')
+    """
+    own = unit_of(value)
+    if unit is None or own == unit:
+        return np.asarray(value), own
+    if _package(value) == "quantities":
+        try:
+            return np.asarray(value.rescale(unit).magnitude), unit
+        except ValueError:
+            pass
+    raise ValueError(
+        f"{where}: expected values in {unit} as at the first recorded step, got {own or 'no unit'}"
+    )

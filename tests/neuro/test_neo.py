@@ -231,3 +231,16 @@ def test_units_the_observer_knows_are_the_signals_by_default() -> None:
     signal = obs.to_neo(time_unit="s").segments[0].analogsignals[0]
     assert signal.units == pq.mV and signal.magnitude[:, 1].tolist() == [-70.0] * 4
     assert obs.to_neo(time_unit="s", units={"lif/v": "V"}).segments[0].analogsignals[0].units == pq.V
+
+
+def test_the_time_unit_the_observer_knows_is_the_default() -> None:
+    obs = Observer(0.1 * pq.ms, record_spikes=[("lif", "s")])
+    obs.record_spike_events("lif", "s", [10], [0], n_neurons=1, start=0, stop=20)
+    assert obs.time_unit == "s"
+    train = obs.to_neo().segments[0].spiketrains[0]
+    assert train.times.rescale(pq.ms).magnitude.tolist() == pytest.approx([1.0])
+    back = neo_to_observer(obs.to_neo(), dt=0.1, time_unit="ms")
+    assert back.time_unit == "ms" and back.spikes("neo", "spikes")[0].tolist() == [10]
+    assert back.to_neo().segments[0].spiketrains[0].times.rescale(pq.ms).magnitude.tolist() == pytest.approx(
+        [1.0]
+    )

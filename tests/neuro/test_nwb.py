@@ -347,3 +347,17 @@ def test_a_recording_file_keeps_its_units_in_the_nwb_file(tmp_path):
     recording_to_nwb(path, tmp_path / "run.nwb")
     with pynwb.NWBHDF5IO(str(tmp_path / "run.nwb"), "r") as io:
         assert io.read().acquisition["lif_v"].unit == "mV"
+
+
+def test_the_time_unit_the_observer_knows_is_the_default(tmp_path):
+    pq = pytest.importorskip("quantities")
+    from neuroboard.neuro.nwb import recording_to_nwb
+
+    path = tmp_path / "run.h5"
+    with Observer(0.1 * pq.ms, record_spikes=[("lif", "s")], hdf5=path) as obs:
+        obs.record_spike_events("lif", "s", [10], [0], n_neurons=1, start=0, stop=20)
+        obs.to_nwb(tmp_path / "observer.nwb")
+    recording_to_nwb(path, tmp_path / "recording.nwb")
+    for name in ("observer.nwb", "recording.nwb"):
+        with pynwb.NWBHDF5IO(str(tmp_path / name), "r") as io:
+            assert io.read().units.get_unit_spike_times(0).tolist() == pytest.approx([0.001])

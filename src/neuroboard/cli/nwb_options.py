@@ -15,13 +15,14 @@ from typing import Any, TypeVar
 
 import click
 
+from neuroboard.neuro.nwb import TIME_UNITS
+
 __all__ = ["NWB_OPTIONS", "SEXES", "given", "nwb_metadata_options", "to_nwb_arguments"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: NWB's and DANDI's codes for a subject's sex.
 SEXES = ("M", "F", "U", "O")
-_TIME_UNITS = ("s", "ms", "us")
 # An ISO 8601 duration (P90D, P1Y2M, PT3H), or a range of two (P90D/P120D), as NWB gives a subject's age.
 _DURATION = r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
 _AGE = re.compile(rf"{_DURATION}(/{_DURATION})?")
@@ -104,8 +105,8 @@ NWB_OPTIONS: list[tuple[str, Callable[[F], F]]] = [
         "time_unit",
         click.option(
             "--time-unit",
-            type=click.Choice(_TIME_UNITS),
-            help="NWB output: the unit of the recording's dt (default: s).",
+            type=click.Choice(tuple(TIME_UNITS)),
+            help="NWB output: the unit of the recording's dt (default: the one it names, else s).",
         ),
     ),
     (

@@ -229,6 +229,7 @@ def brian2_to_observer(monitors: Any, dt: Any = None) -> Observer:
     record = observer.record
     for row in range(count):
         record(first + row * every, record_vars=[column[row] for column in columns])
+    observer.time_unit = "s"
     observer.save("units", units)
     observer.save("neurons", neurons)
     if spike_values:

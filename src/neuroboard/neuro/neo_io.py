@@ -112,13 +112,16 @@ def _signal(obs: Observer, key: Any, unit: Any, tu: Any, variables: dict) -> Any
     )
 
 
-def observer_to_neo(obs: Observer, time_unit: str = "ms", units: Mapping[Any, str] | None = None) -> Any:
+def observer_to_neo(
+    obs: Observer, time_unit: str | None = None, units: Mapping[Any, str] | None = None
+) -> Any:
     """Return ``obs``'s spikes and recorded quantities as a ``neo.Block`` of one Segment (see the module).
 
     ``time_unit`` is the unit of ``obs.dt`` (any unit of time quantities
-    knows); ``units={key: unit}`` gives the unit of a recorded quantity,
-    by default those in :attr:`Observer.units`, dimensionless otherwise. Each spike train spans the recording, from its
-    first step to its last step + 1, times dt; it is annotated with its
+    knows), by default :attr:`Observer.time_unit`, else ms; ``units={key:
+    unit}`` gives the unit of a recorded quantity, by default those in
+    :attr:`Observer.units`, dimensionless otherwise. Each spike train spans
+    the recording, from its first step to its last step + 1, times dt; it is annotated with its
     ``population`` (``node/var``), ``node``, ``var`` and ``neuron``. Each
     signal is annotated with ``node`` and ``var`` and names its neurons
     (array annotation ``neuron``, one per channel, or ``reduce`` and
@@ -130,7 +133,7 @@ def observer_to_neo(obs: Observer, time_unit: str = "ms", units: Mapping[Any, st
     >>> train = observer_to_neo(obs).segments[0].spiketrains[1]; train.magnitude.tolist(), float(train.t_stop)
     ([1.0, 1.5], 2.0)
     """
-    tu = _time_unit(time_unit, _OUT)
+    tu = _time_unit(time_unit or obs.time_unit or "ms", _OUT)
     keys = [key for key in obs.recorded_variables if key != "steps" and key in obs._buffers]
     keys = [key for key in keys if len(obs._buffers[key])]
     unit_of = _units(known_units(obs, keys) if units is None else units, keys)
@@ -364,4 +367,5 @@ def neo_to_observer(
             "units",
             {key_label(key): signal.units.dimensionality.string for key, signal in zip(keys, signals)},
         )
+    observer.time_unit = time_unit
     return observer

@@ -335,7 +335,7 @@ def observer_to_nwb(
     obs: Observer,
     path: str | os.PathLike[str],
     *,
-    time_unit: str = "s",
+    time_unit: str | None = None,
     units: Mapping[Any, str] | None = None,
     session_description: str = "a simulation recorded by neuroboard's Observer",
     identifier: str | None = None,
@@ -356,6 +356,8 @@ def observer_to_nwb(
     >>> observer_to_nwb(obs, os.path.join(tempfile.mkdtemp(), "run.nwb"))
     """
     target = as_path(path, _WHERE, "path")
+    if time_unit is None:
+        time_unit = obs.time_unit or "s"
     if time_unit not in TIME_UNITS:
         raise ValueError(f"{_where('time_unit')}: expected one of {', '.join(TIME_UNITS)}, got {time_unit!r}")
     divisor = TIME_UNITS[time_unit]
@@ -481,6 +483,7 @@ class _Recording:
 
         self.dt = float(file.attrs["dt"])
         self.sampling_steps = int(file.attrs["sampling_steps"])
+        self.time_unit = str(file.attrs["time_unit"]) if "time_unit" in file.attrs else None
         self._buffers: dict[Any, Any] = {}
         self._vars: list[tuple[Any, Any, Any]] = []
         self._spikes: dict[tuple[str, str], Any] = {}

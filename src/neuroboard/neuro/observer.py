@@ -43,7 +43,7 @@ __all__ = ["Observer"]
 Key = str | tuple[str, str]
 
 
-def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
+def _create_file(path: str, dt: float, sampling_steps: int, time_unit: str | None) -> h5py.File:
     try:
         folder = os.path.dirname(path)
         if folder:
@@ -52,6 +52,8 @@ def _create_file(path: str, dt: float, sampling_steps: int) -> h5py.File:
     except OSError as error:
         raise OSError(f"Observer(hdf5=...): cannot create {path!r}: {error}") from error
     file.attrs.update(dt=dt, sampling_steps=sampling_steps)
+    if time_unit is not None:
+        file.attrs["time_unit"] = time_unit
     return file
 
 
@@ -124,6 +126,8 @@ class Observer:
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
         seconds = time_in_seconds(dt, "Observer(dt=...)")
+        #: The unit of ``dt`` when it is known (``"s"`` for a time quantity; an adapter sets it), else None.
+        self.time_unit: str | None = None if seconds is None else "s"
         if seconds is not None:
             dt = seconds
         if isinstance(dt, bool) or not isinstance(dt, (int, float, np.number)) or not dt > 0:
@@ -155,7 +159,7 @@ class Observer:
         # Flushing at exit needs the stores but not the Observer, so they live in a list of their own.
         self._stores: list[SeriesBuffer | StoredSeries | SpikeBuffer | StepLog] = []
         if self.hdf5 is not None:
-            self._file = _create_file(self.hdf5, self.dt, self.sampling_steps)
+            self._file = _create_file(self.hdf5, self.dt, self.sampling_steps, self.time_unit)
             self._finalizer = weakref.finalize(self, flush_and_close, self._file, self._stores)
         self._saved: dict[Key, Any] = {}
         self._start()
@@ -690,11 +694,12 @@ class Observer:
         """
         observer_views.to_tensorboard(self, writer_or_logdir, prefix)
 
-    def to_nwb(self, path: str | os.PathLike[str], *, time_unit: str = "s", **metadata: Any) -> None:
+    def to_nwb(self, path: str | os.PathLike[str], *, time_unit: str | None = None, **metadata: Any) -> None:
         """Write the recordings as the NWB file ``path``: spikes as the Units table, variables as TimeSeries.
 
-        ``dt`` carries no unit: ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``)
-        says which, and every time is written in seconds. ``units={key: unit}``
+        ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``) is ``dt``'s unit, by
+        default :attr:`time_unit`, else seconds; every time is written in
+        seconds. ``units={key: unit}``
         names the unit of a recorded quantity (by default those in
         :attr:`units`, ``"n/a"`` otherwise); the
         population rates are in Hz. Session metadata (``session_description``,
@@ -711,10 +716,11 @@ class Observer:
 
         observer_to_nwb(self, path, time_unit=time_unit, **metadata)
 
-    def to_neo(self, time_unit: str = "ms", units: dict[Key, str] | None = None) -> Any:
+    def to_neo(self, time_unit: str | None = None, units: dict[Key, str] | None = None) -> Any:
         """Return the recordings as a ``neo.Block``: a SpikeTrain per neuron, an AnalogSignal per quantity.
 
-        ``time_unit`` is ``dt``'s unit; ``units={key: unit}`` the quantities' (by default those in
+        ``time_unit`` is ``dt``'s unit, by default :attr:`time_unit`, else ms (rectipy's); ``units={key: unit}``
+        the quantities' (by default those in
         :attr:`units`, dimensionless otherwise).
         Needs neo (``pip install neuroboard[neo]``); the layout is in :mod:`neuroboard.neuro.neo_io`.
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.neuro.nwb_h5 import Column, Contents, Series, Table
 from neuroboard.neuro.nwb_read import MAX_COLUMNS, NEURONS_MODULE, NEURONS_TABLE, is_nwb, nwb_to_tensorboard
 from neuroboard.neuro.recorded_keys import (
     by_neuron,
@@ -64,6 +65,7 @@ TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
 #: Rows handed to HDF5 per write when a recording is read from an ``Observer(hdf5=...)`` file.
 _READ_BYTES = 1 << 24
 _WHERE = "Observer.to_nwb"
+_DESCRIPTION = "a simulation recorded by neuroboard's Observer"
 
 
 @functools.lru_cache(maxsize=1)
@@ -217,20 +219,8 @@ def _neurons_row(key: Any, reducer: Any, indices: np.ndarray | None, width: int)
     return (_name(key), key[0], key[1], reducer_name(reducer, "a reduction"), neurons)
 
 
-def _neurons_table(rows: list[tuple]) -> Any:
-    """Return the DynamicTable of which neurons each series holds, one row per series."""
-    from hdmf.common import DynamicTable, VectorData, VectorIndex
-
-    neurons = VectorData(
-        name="neurons",
-        description=(
-            "the neuron (index in its population) of each column of the series, in column order; for a "
-            "reduced series, the neurons it reduces over (none listed: all of them); a negative index "
-            "counts from the last neuron"
-        ),
-        data=np.concatenate([row[4] for row in rows]),
-    )
-    ends = np.cumsum([len(row[4]) for row in rows], dtype=np.int64)
+def _neurons_table(rows: list[tuple]) -> Table:
+    """Return the table of which neurons each series holds, one row per series."""
     texts = [
         ("series", "the name of the TimeSeries in acquisition"),
         ("population", "the recorded node (population) the series comes from"),
@@ -240,38 +230,34 @@ def _neurons_table(rows: list[tuple]) -> Any:
             "the reduction of one value per step over the neurons, empty for one column per neuron",
         ),
     ]
-    columns = [
-        VectorData(name=name, description=text, data=[row[i] for row in rows])
-        for i, (name, text) in enumerate(texts)
-    ]
-    return DynamicTable(
-        name=NEURONS_TABLE,
-        description="which neurons the columns of each recorded variable's TimeSeries hold",
-        id=np.arange(len(rows)),
-        columns=[*columns, neurons, VectorIndex(name="neurons_index", data=ends, target=neurons)],
+    columns = [Column(name, text, [row[i] for row in rows]) for i, (name, text) in enumerate(texts)]
+    neurons = Column(
+        "neurons",
+        "the neuron (index in its population) of each column of the series, in column order; for a "
+        "reduced series, the neurons it reduces over (none listed: all of them); a negative index "
+        "counts from the last neuron",
+        np.concatenate([row[4] for row in rows]),
+        ends=np.cumsum([len(row[4]) for row in rows], dtype=np.int64),
+    )
+    return Table(
+        NEURONS_TABLE,
+        "which neurons the columns of each recorded variable's TimeSeries hold",
+        np.arange(len(rows)),
+        [*columns, neurons],
+        module=NEURONS_MODULE,
     )
 
 
-def _data(buffer: Any, compression: str | None) -> Any:
-    """Return a series' values for pynwb: an array, or an iterator over the HDF5 dataset it streams to."""
-    from hdmf.data_utils import DataChunkIterator
-
+def _data(buffer: Any) -> tuple[Any, int]:
+    """Return a series' values, an array or the HDF5 dataset it streams to, and the rows to copy at a time."""
     dataset = getattr(getattr(buffer, "_values", None), "dataset", None)
     if dataset is not None and dataset.ndim <= 2:
         # Observer(hdf5=...): read the file in slabs, so that memory stays bounded whatever its size.
         buffer.flush()
         row_bytes = max(1, dataset.dtype.itemsize * int(np.prod(dataset.shape[1:], dtype=np.int64)))
-        data: Any = DataChunkIterator(data=dataset, buffer_size=max(1, _READ_BYTES // row_bytes))
-    else:
-        values = buffer.values
-        data = values.reshape(len(values), -1) if values.ndim > 2 else values
-    return _wrapped(data, compression)
-
-
-def _wrapped(data: Any, compression: str | None) -> Any:
-    from hdmf.backends.hdf5 import H5DataIO
-
-    return H5DataIO(data, compression=compression) if compression else H5DataIO(data)
+        return dataset, max(1, _READ_BYTES // row_bytes)
+    values = buffer.values
+    return (values.reshape(len(values), -1) if values.ndim > 2 else values), 0
 
 
 def _timing(steps: np.ndarray, dt_s: float, sampling_steps: int) -> dict[str, Any]:
@@ -293,12 +279,11 @@ def _seconds(steps: np.ndarray, order: np.ndarray, dt: float, divisor: float) ->
     return times
 
 
-def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any], list[Any]]:
-    """Return the Units table's columns and each population's rate TimeSeries arguments."""
-    from hdmf.common import VectorData, VectorIndex
-
+def _spikes(obs: Observer, dt: float, divisor: float) -> tuple[Table | None, list[Series]]:
+    """Return the Units table (None without spikes) and each population's rate as a TimeSeries."""
     times_parts, ends_parts, populations, neurons, rates = [], [], [], [], []
     total = 0
+    dt_s = dt / divisor
     for node, var in obs.recorded_spikes:
         buffer = obs._spike_buffer(node, var)
         steps, fired = buffer.events()
@@ -311,33 +296,45 @@ def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any],
         neurons.append(np.arange(n))
         # The rate comes from the events just read: with hdf5= they are not read from the file again.
         rate = obs._population_rate(node, var, None, None, steps).to_numpy()
-        rates.append(((node, var), rate * divisor if divisor != 1.0 else rate, buffer.first_step))
+        rates.append(
+            Series(
+                _name((node, var, "rate")),
+                rate * divisor if divisor != 1.0 else rate,
+                "Hz",
+                f"spikes per neuron per second of {node}/{var}, at every step",
+                {"rate": 1.0 / dt_s, "starting_time": float(buffer.first_step * dt_s)},
+                module="ecephys",
+            )
+        )
     if not populations:
-        return [], rates
-    spike_times = VectorData(
-        name="spike_times",
-        description="the spike times of each neuron, in seconds (step x dt)",
-        # One population's times are written as they are: no copy of them joined to nothing.
-        data=times_parts[0] if len(times_parts) == 1 else np.concatenate(times_parts),
-    )
+        return None, rates
     columns = [
-        spike_times,
-        VectorIndex(name="spike_times_index", data=np.concatenate(ends_parts), target=spike_times),
-        VectorData(name="population", description="the recorded (node, var) as node/var", data=populations),
-        VectorData(
-            name="neuron", description="the neuron's index in its population", data=np.concatenate(neurons)
+        Column(
+            "spike_times",
+            "the spike times of each neuron, in seconds (step x dt)",
+            # One population's times are written as they are: no copy of them joined to nothing.
+            times_parts[0] if len(times_parts) == 1 else np.concatenate(times_parts),
+            ends=np.concatenate(ends_parts),
+            attrs={"resolution": dt_s},
         ),
+        Column("population", "the recorded (node, var) as node/var", populations),
+        Column("neuron", "the neuron's index in its population", np.concatenate(neurons)),
     ]
-    return columns, rates
+    units = Table(
+        "units",
+        "spikes recorded by neuroboard's Observer, one row per neuron of each population",
+        np.arange(len(populations)),
+        columns,
+    )
+    return units, rates
 
 
-def observer_to_nwb(
+def _contents(
     obs: Observer,
-    path: str | os.PathLike[str],
     *,
     time_unit: str = "s",
     units: Mapping[Any, str] | None = None,
-    session_description: str = "a simulation recorded by neuroboard's Observer",
+    session_description: str = _DESCRIPTION,
     identifier: str | None = None,
     session_start_time: datetime.datetime | None = None,
     experimenter: str | Sequence[str] | None = None,
@@ -345,17 +342,8 @@ def observer_to_nwb(
     lab: str | None = None,
     subject: Any = None,
     compression: str | None = None,
-) -> None:
-    """Write ``obs``'s spikes, variables and population rates as the NWB file ``path`` (see the module).
-
-    Arguments are checked before anything is written; see :meth:`Observer.to_nwb`.
-
-    >>> import tempfile, os
-    >>> from neuroboard.neuro import Observer
-    >>> obs = Observer(0.001); obs.record(0, output=1.0)
-    >>> observer_to_nwb(obs, os.path.join(tempfile.mkdtemp(), "run.nwb"))
-    """
-    target = as_path(path, _WHERE, "path")
+) -> Contents:
+    """Return what the NWB file of ``obs`` holds, every argument checked first (see :func:`observer_to_nwb`)."""
     if time_unit not in TIME_UNITS:
         raise ValueError(f"{_where('time_unit')}: expected one of {', '.join(TIME_UNITS)}, got {time_unit!r}")
     divisor = TIME_UNITS[time_unit]
@@ -373,30 +361,19 @@ def observer_to_nwb(
     clash = next((name for name in series_names if series_names.count(name) > 1), None)
     if clash is not None:
         raise ValueError(f"{_WHERE}: two recorded quantities would share the NWB name {clash!r}")
+    contents = Contents(
+        description, identifier, start, names, institution, lab, _subject(subject), compression
+    )
 
-    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
-    from pynwb.misc import Units
-
-    person = _subject(subject)
     dt = obs.dt
     dt_s = dt / divisor
-    nwbfile = NWBFile(
-        session_description=description,
-        identifier=identifier,
-        session_start_time=start,
-        experimenter=names,
-        institution=institution,
-        lab=lab,
-        subject=person,
-    )
     layouts = variables(obs)
     neuron_rows = []
     for key in keys:
         buffer = obs._buffers[key]
-        data = _data(buffer, compression)
+        data, rows = _data(buffer)
         reducer, indices = layouts.get(key, (None, None))
-        shape = getattr(data.data, "maxshape", None) or np.shape(data.data)
-        width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
+        width = int(np.prod(data.shape[1:], dtype=np.int64)) if data.ndim > 1 else 1
         if key in layouts:
             text = f"{key_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
                 reducer, indices, width
@@ -404,52 +381,161 @@ def observer_to_nwb(
             neuron_rows.append(_neurons_row(key, reducer, indices, width))
         else:
             text = f"the network's {'output' if key == 'out' else 'loss'} recorded by neuroboard's Observer"
-        nwbfile.add_acquisition(
-            TimeSeries(
-                name=_name(key),
-                data=data,
-                unit=unit_of.get(key, "n/a"),
-                description=text,
-                **_timing(buffer.steps, dt_s, obs.sampling_steps),
-            )
-        )
+        timing = _timing(buffer.steps, dt_s, obs.sampling_steps)
+        contents.series.append(Series(_name(key), data, unit_of.get(key, "n/a"), text, timing, rows=rows))
     neuron_rows = [row for row in neuron_rows if row is not None]
     if neuron_rows:
-        module = nwbfile.create_processing_module(NEURONS_MODULE, "which neurons the recorded series hold")
-        module.add(_neurons_table(neuron_rows))
-    columns, rates = _spike_columns(obs, dt, divisor)
-    if columns:
-        nwbfile.units = Units(
-            name="units",
-            description="spikes recorded by neuroboard's Observer, one row per neuron of each population",
-            resolution=dt_s,
-            id=np.arange(len(columns[3].data)),
-            columns=columns,
-        )
-        module = nwbfile.create_processing_module("ecephys", "population rates of the Units table's spikes")
-        for (node, var), rate, first in rates:
-            module.add(
-                TimeSeries(
-                    name=_name((node, var, "rate")),
-                    data=_wrapped(rate, compression),
-                    unit="Hz",
-                    description=f"spikes per neuron per second of {node}/{var}, at every step",
-                    rate=1.0 / dt_s,
-                    starting_time=float(first * dt_s),
-                )
+        contents.modules[NEURONS_MODULE] = "which neurons the recorded series hold"
+        contents.tables.append(_neurons_table(neuron_rows))
+    table, rates = _spikes(obs, dt, divisor)
+    if table is not None:
+        contents.tables.append(table)
+        contents.modules["ecephys"] = "population rates of the Units table's spikes"
+        contents.series += rates
+    return contents
+
+
+def _fast_path_covers(contents: Contents) -> bool:
+    """Return whether :mod:`neuroboard.neuro.nwb_h5` writes ``contents`` as pynwb would.
+
+    It writes numbers, and pynwb's own Subject; anything else (a Subject of
+    an extension, values of another kind) goes through pynwb.
+    """
+    from pynwb.file import Subject
+
+    if contents.subject is not None and type(contents.subject) is not Subject:
+        return False
+    return all(np.dtype(series.data.dtype).kind in "iuf" for series in contents.series)
+
+
+def _pynwb_file(contents: Contents) -> Any:
+    """Return the NWBFile of ``contents``, built with pynwb's own containers."""
+    from hdmf.backends.hdf5 import H5DataIO
+    from hdmf.common import DynamicTable, VectorData, VectorIndex
+    from hdmf.data_utils import DataChunkIterator
+    from pynwb import NWBFile, TimeSeries
+    from pynwb.misc import Units
+
+    nwbfile = NWBFile(
+        session_description=contents.description,
+        identifier=contents.identifier,
+        session_start_time=contents.start,
+        experimenter=contents.experimenter,
+        institution=contents.institution,
+        lab=contents.lab,
+        subject=contents.subject,
+    )
+    for name, description in contents.modules.items():
+        nwbfile.create_processing_module(name, description)
+    for table in contents.tables:
+        columns = []
+        for column in table.columns:
+            values = VectorData(name=column.name, description=column.description, data=column.data)
+            columns.append(values)
+            if column.ends is not None:
+                columns.append(VectorIndex(name=f"{column.name}_index", data=column.ends, target=values))
+        if table.module is None:
+            resolution = table.columns[0].attrs["resolution"]
+            nwbfile.units = Units(
+                name=table.name,
+                description=table.description,
+                resolution=resolution,
+                id=table.ids,
+                columns=columns,
             )
+        else:
+            nwbfile.processing[table.module].add(
+                DynamicTable(name=table.name, description=table.description, id=table.ids, columns=columns)
+            )
+    options = {"compression": contents.compression} if contents.compression else {}
+    for series in contents.series:
+        data = series.data
+        if not isinstance(data, np.ndarray):
+            data = DataChunkIterator(data=data, buffer_size=series.rows)
+        timeseries = TimeSeries(
+            name=series.name,
+            data=H5DataIO(data, **options),
+            unit=series.unit,
+            description=series.description,
+            **series.timing,
+        )
+        if series.module is None:
+            nwbfile.add_acquisition(timeseries)
+        else:
+            nwbfile.processing[series.module].add(timeseries)
+    return nwbfile
+
+
+def _write(target: str, contents: Contents, fast: bool) -> None:
+    """Write ``contents`` as the NWB file ``target``: with h5py directly when ``fast`` and it covers them."""
     import h5py
 
-    # The file is opened here, so that the schema is copied into it before pynwb closes it.
+    from neuroboard.neuro import nwb_h5
+
+    # The file is opened here, so that the schema is copied into it before it is closed.
     file = h5py.File(target, "w")
     try:
-        nwb_io = NWBHDF5IO(file=file, mode="w", manager=_manager())
-    except BaseException:
+        if fast and _fast_path_covers(contents):
+            spec = _spec_template()
+            nwb_h5.write(file, contents, next(iter(spec["specifications/core"])))
+            _cache_spec(file)
+            return
+        from pynwb import NWBHDF5IO
+
+        with NWBHDF5IO(file=file, mode="w", manager=_manager()) as nwb_io:
+            nwb_io.write(_pynwb_file(contents), cache_spec=False)
+            _cache_spec(file)
+    finally:
         file.close()
-        raise
-    with nwb_io:
-        nwb_io.write(nwbfile, cache_spec=False)
-        _cache_spec(file)
+
+
+def _write_with_pynwb(obs: Observer, path: str | os.PathLike[str], **options: Any) -> None:
+    """Write the file :func:`observer_to_nwb` writes, through pynwb: the reference its h5py writer is checked against."""
+    target = as_path(path, _WHERE, "path")
+    _write(target, _contents(obs, **options), fast=False)
+
+
+def observer_to_nwb(
+    obs: Observer,
+    path: str | os.PathLike[str],
+    *,
+    time_unit: str = "s",
+    units: Mapping[Any, str] | None = None,
+    session_description: str = _DESCRIPTION,
+    identifier: str | None = None,
+    session_start_time: datetime.datetime | None = None,
+    experimenter: str | Sequence[str] | None = None,
+    institution: str | None = None,
+    lab: str | None = None,
+    subject: Any = None,
+    compression: str | None = None,
+) -> None:
+    """Write ``obs``'s spikes, variables and population rates as the NWB file ``path`` (see the module).
+
+    Arguments are checked before anything is written; see :meth:`Observer.to_nwb`.
+    The file is written with h5py directly (:mod:`neuroboard.neuro.nwb_h5`),
+    the same HDF5 tree pynwb writes.
+
+    >>> import tempfile, os
+    >>> from neuroboard.neuro import Observer
+    >>> obs = Observer(0.001); obs.record(0, output=1.0)
+    >>> observer_to_nwb(obs, os.path.join(tempfile.mkdtemp(), "run.nwb"))
+    """
+    target = as_path(path, _WHERE, "path")
+    contents = _contents(
+        obs,
+        time_unit=time_unit,
+        units=units,
+        session_description=session_description,
+        identifier=identifier,
+        session_start_time=session_start_time,
+        experimenter=experimenter,
+        institution=institution,
+        lab=lab,
+        subject=subject,
+        compression=compression,
+    )
+    _write(target, contents, fast=True)
 
 
 # -- an Observer(hdf5=...) recording file as NWB -----------------------------------------------------
@@ -508,6 +594,11 @@ class _Recording:
     @property
     def recorded_spikes(self) -> list[tuple[str, str]]:
         return list(self._spikes)
+
+    @property
+    def units(self) -> dict[str, str]:
+        # The recording file keeps no units: each series is written as "n/a" unless units= says otherwise.
+        return {}
 
     def _spike_buffer(self, node: str, var: str) -> Any:
         return self._spikes[(node, var)]

@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import h5py
 import numpy as np
 
 __all__ = ["Column", "Contents", "Series", "Table", "chunk_shape", "index_dtype", "write"]
@@ -27,6 +28,9 @@ __all__ = ["Column", "Contents", "Series", "Table", "chunk_shape", "index_dtype"
 #: The bytes pynwb (hdmf) aims at per chunk of a dataset it chunks itself: 4 MiB.
 CHUNK_BYTES = 4 << 20
 _CORE, _COMMON = "core", "hdmf-common"
+_UTF8 = h5py.string_dtype("utf-8")
+_UTF8_TYPE = h5py.h5t.py_create(_UTF8, logical=True)
+_SCALAR = h5py.h5s.create(h5py.h5s.SCALAR)
 
 
 @dataclass
@@ -136,16 +140,27 @@ def index_dtype(length: int) -> np.dtype:
     return np.dtype(np.uint64)
 
 
-def _typed(obj: Any, namespace: str, kind: str) -> None:
-    obj.attrs["namespace"] = namespace
-    obj.attrs["neurodata_type"] = kind
-    obj.attrs["object_id"] = str(uuid.uuid4())
+def _attrs(obj: Any, **values: Any) -> None:
+    """Set scalar attributes on a new object: a str as variable-length UTF-8, a float as float64, as pynwb does."""
+    # h5py's attrs[...] = works out the type and replaces an attribute of the same name: about three times
+    # the work of creating the attribute, which counts for a file of some hundred attributes.
+    for name, value in values.items():
+        if isinstance(value, str):
+            type_id, data = _UTF8_TYPE, np.array(value, dtype=_UTF8)
+        elif isinstance(value, float):
+            type_id, data = h5py.h5t.IEEE_F64LE, np.array(value, np.float64)
+        else:
+            obj.attrs[name] = value
+            continue
+        h5py.h5a.create(obj.id, name.encode(), type_id, _SCALAR).write(data)
+
+
+def _typed(obj: Any, namespace: str, kind: str, **values: Any) -> None:
+    _attrs(obj, namespace=namespace, neurodata_type=kind, object_id=str(uuid.uuid4()), **values)
 
 
 def _text(parent: Any, name: str, value: Any, ascii: bool = False) -> Any:
     """Write one string, or a list of them as a 1-d dataset, as pynwb does: UTF-8, or ASCII for dates."""
-    import h5py
-
     return parent.create_dataset(name, data=value, dtype=h5py.string_dtype("ascii" if ascii else "utf-8"))
 
 
@@ -167,28 +182,20 @@ def _values(parent: Any, name: str, data: Any, compression: str | None, rows: in
 
 def _series(parent: Any, series: Series, compression: str | None) -> None:
     group = parent.create_group(series.name)
-    _typed(group, _CORE, "TimeSeries")
-    group.attrs["comments"] = "no comments"
-    group.attrs["description"] = series.description
+    _typed(group, _CORE, "TimeSeries", comments="no comments", description=series.description)
     data = _values(group, "data", series.data, compression, series.rows)
-    data.attrs["conversion"] = 1.0
-    data.attrs["offset"] = 0.0
-    data.attrs["resolution"] = -1.0
-    data.attrs["unit"] = series.unit
+    _attrs(data, conversion=1.0, offset=0.0, resolution=-1.0, unit=series.unit)
     if "timestamps" in series.timing:
         times = group.create_dataset("timestamps", data=np.asarray(series.timing["timestamps"], np.float64))
-        times.attrs["interval"] = np.int64(1)
+        _attrs(times, interval=np.int64(1), unit="seconds")
     else:
         times = group.create_dataset("starting_time", data=float(series.timing["starting_time"]))
-        times.attrs["rate"] = float(series.timing["rate"])
-    times.attrs["unit"] = "seconds"
+        _attrs(times, rate=float(series.timing["rate"]), unit="seconds")
 
 
-def _column(group: Any, name: str, data: Any, namespace_kind: str) -> Any:
+def _column(group: Any, name: str, data: Any, kind: str, **attrs: Any) -> Any:
     """Write a table column or id as pynwb does: growable along its one axis, in chunks of about 4 MiB."""
-    import h5py
-
-    values = np.asarray(data, dtype=h5py.string_dtype()) if isinstance(data, list) else np.asarray(data)
+    values = np.asarray(data, dtype=_UTF8) if isinstance(data, list) else np.asarray(data)
     length = len(values)
     out = group.create_dataset(
         name,
@@ -199,26 +206,29 @@ def _column(group: Any, name: str, data: Any, namespace_kind: str) -> Any:
     )
     if length:
         out[:] = values
-    _typed(out, _COMMON, namespace_kind)
+    _typed(out, _COMMON, kind, **attrs)
     return out
 
 
 def _table(group: Any, table: Table) -> None:
-    import h5py
-
-    _typed(group, _CORE, "Units") if table.module is None else _typed(group, _COMMON, "DynamicTable")
-    group.attrs["colnames"] = np.array([c.name for c in table.columns], dtype=h5py.string_dtype())
-    group.attrs["description"] = table.description
+    if table.module is None:
+        _typed(group, _CORE, "Units", description=table.description)
+    else:
+        _typed(group, _COMMON, "DynamicTable", description=table.description)
+    group.attrs["colnames"] = np.array([c.name for c in table.columns], dtype=_UTF8)
     _column(group, "id", np.asarray(table.ids, np.int64), "ElementIdentifiers")
     for column in table.columns:
-        values = _column(group, column.name, column.data, "VectorData")
-        values.attrs["description"] = column.description
-        for key, value in column.attrs.items():
-            values.attrs[key] = value
+        values = _column(group, column.name, column.data, "VectorData", description=column.description)
+        _attrs(values, **column.attrs)
         if column.ends is not None:
             ends = np.asarray(column.ends).astype(index_dtype(len(values)))
-            index = _column(group, f"{column.name}_index", ends, "VectorIndex")
-            index.attrs["description"] = f"Index for VectorData '{column.name}'"
+            index = _column(
+                group,
+                f"{column.name}_index",
+                ends,
+                "VectorIndex",
+                description=f"Index for VectorData '{column.name}'",
+            )
             index.attrs["target"] = values.ref
 
 
@@ -231,16 +241,13 @@ def _subject(general: Any, subject: Any) -> None:
             continue
         written = _text(group, name, value)
         if name == "age" and subject.age__reference is not None:
-            written.attrs["reference"] = subject.age__reference
+            _attrs(written, reference=subject.age__reference)
     if subject.date_of_birth is not None:
         _text(group, "date_of_birth", subject.date_of_birth.isoformat(), ascii=True)
 
 
 def _session(file: Any, contents: Contents, version: str) -> None:
-    file.attrs["namespace"] = _CORE
-    file.attrs["neurodata_type"] = "NWBFile"
-    file.attrs["nwb_version"] = version
-    file.attrs["object_id"] = str(uuid.uuid4())
+    _typed(file, _CORE, "NWBFile", nwb_version=version)
     # pynwb stamps the file with the local time and its zone.
     _text(file, "file_create_date", [datetime.datetime.now().astimezone().isoformat()], ascii=True)
     _text(file, "identifier", contents.identifier)
@@ -280,8 +287,7 @@ def write(file: Any, contents: Contents, version: str) -> None:
     processing = file["processing"]
     for name, description in contents.modules.items():
         module = processing.create_group(name)
-        _typed(module, _CORE, "ProcessingModule")
-        module.attrs["description"] = description
+        _typed(module, _CORE, "ProcessingModule", description=description)
     for series in contents.series:
         parent = file["acquisition"] if series.module is None else processing[series.module]
         _series(parent, series, contents.compression)

@@ -336,3 +336,38 @@ def test_index_dtype_is_vector_index_s(length):
         target=VectorData(name="x", description="x", data=Long()),
     )
     assert nwb_h5.index_dtype(length) == index.data.dtype
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 300),
+    st.integers(1, 40),
+    st.sampled_from([1, 7, 64, 1 << 16]),
+    st.sampled_from([0, 1 << 40]),
+    st.sampled_from([(0.5, 1.0), (1e-4, 1e3), (0.1, 1e6)]),
+    st.integers(0, 2**32 - 1),
+)
+def test_spikes_grouped_a_chunk_at_a_time_are_the_stable_argsorts(spikes, n, chunk, offset, timing, seed):
+    from neuroboard.neuro.recorded_keys import by_neuron
+
+    rng = np.random.default_rng(seed)
+    steps = np.sort(rng.integers(0, 500, spikes)).astype(np.int64) + offset
+    fired = rng.integers(0, n, spikes).astype(np.int64)
+    dt, divisor = timing
+    times, ends = nwb._spike_seconds(steps, fired, n, dt, divisor, chunk=chunk)
+    order, expected_ends = by_neuron(fired, n)
+    np.testing.assert_array_equal(times, nwb._seconds(steps, order, dt, divisor))
+    np.testing.assert_array_equal(ends, expected_ends)
+    assert times.dtype == np.float64 and ends.dtype == expected_ends.dtype
+
+
+def test_spikes_of_more_neurons_than_16_bits_are_grouped_too():
+    from neuroboard.neuro.recorded_keys import by_neuron
+
+    rng = np.random.default_rng(5)
+    n = 70_000
+    steps, fired = np.sort(rng.integers(0, 50, 3000)), rng.integers(0, n, 3000)
+    times, ends = nwb._spike_seconds(steps, fired, n, 0.1, 1.0, chunk=256)
+    order, expected_ends = by_neuron(fired, n)
+    np.testing.assert_array_equal(times, nwb._seconds(steps, order, 0.1, 1.0))
+    np.testing.assert_array_equal(ends, expected_ends)

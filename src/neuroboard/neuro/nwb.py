@@ -34,7 +34,6 @@ import numpy as np
 from neuroboard.neuro.nwb_h5 import Column, Contents, Series, Table
 from neuroboard.neuro.nwb_read import MAX_COLUMNS, NEURONS_MODULE, NEURONS_TABLE, is_nwb, nwb_to_tensorboard
 from neuroboard.neuro.recorded_keys import (
-    by_neuron,
     even_spacing,
     kept_neurons,
     key_label,
@@ -64,6 +63,8 @@ __all__ = [
 TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
 #: Rows handed to HDF5 per write when a recording is read from an ``Observer(hdf5=...)`` file.
 _READ_BYTES = 1 << 24
+#: Spikes sorted by neuron at a time for the Units table.
+_SORT_SPIKES = 1 << 16
 _WHERE = "Observer.to_nwb"
 _DESCRIPTION = "a simulation recorded by neuroboard's Observer"
 
@@ -279,6 +280,48 @@ def _seconds(steps: np.ndarray, order: np.ndarray, dt: float, divisor: float) ->
     return times
 
 
+def _grouped(steps: np.ndarray, fired: np.ndarray, n: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the spikes' steps grouped by neuron, each neuron's in step order, and where each neuron's end.
+
+    The same as ``steps[order]`` with ``order, ends = by_neuron(fired, n)``,
+    sorted ``chunk`` spikes (at least 8 per neuron) at a time.
+    """
+    keys = fired.astype(np.uint16) if n <= 1 << 16 else fired
+    size = max(chunk, 8 * n)
+    bounds = range(0, len(keys), size)
+    counts = np.zeros((len(bounds), n), np.int64)
+    for i, start in enumerate(bounds):
+        counts[i] = np.bincount(keys[start : start + size], minlength=n)
+    per_neuron = counts.sum(axis=0)
+    ends = np.cumsum(per_neuron)
+    # A chunk's spikes of neuron k go after neuron k's spikes of the chunks before it.
+    firsts = (ends - per_neuron) + (np.cumsum(counts, axis=0) - counts)
+    grouped = np.empty_like(steps)
+    ranks = np.arange(min(size, len(keys)))
+    for i, start in enumerate(bounds):
+        part = keys[start : start + size]
+        # A sort of one chunk keeps its keys and order in the CPU's cache: about twice as fast per spike.
+        order = np.argsort(part, kind="stable")
+        at = np.repeat(firsts[i] - (np.cumsum(counts[i]) - counts[i]), counts[i])
+        at += ranks[: len(part)]
+        grouped[at] = steps[start : start + size].take(order)
+    return grouped, ends
+
+
+def _spike_seconds(
+    steps: np.ndarray, fired: np.ndarray, n: int, dt: float, divisor: float, chunk: int = _SORT_SPIKES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the spike times in seconds grouped by neuron and each neuron's end: ``_seconds`` of ``by_neuron``'s order."""
+    # Steps come in step order: when the first and the last fit 32 bits, all do, and moving half the bytes
+    # is faster; an int32 step times dt is the same float64 as the int64 one.
+    narrow = len(steps) and -(1 << 31) <= steps[0] and steps[-1] < 1 << 31
+    grouped, ends = _grouped(steps.astype(np.int32) if narrow else steps, fired, n, chunk)
+    times = grouped * dt
+    if divisor != 1.0:
+        times /= divisor
+    return times, ends
+
+
 def _spikes(obs: Observer, dt: float, divisor: float) -> tuple[Table | None, list[Series]]:
     """Return the Units table (None without spikes) and each population's rate as a TimeSeries."""
     times_parts, ends_parts, populations, neurons, rates = [], [], [], [], []
@@ -288,8 +331,8 @@ def _spikes(obs: Observer, dt: float, divisor: float) -> tuple[Table | None, lis
         buffer = obs._spike_buffer(node, var)
         steps, fired = buffer.events()
         n = buffer.n_neurons
-        order, ends = by_neuron(fired, n)
-        times_parts.append(_seconds(steps, order, dt, divisor))
+        times, ends = _spike_seconds(steps, fired, n, dt, divisor)
+        times_parts.append(times)
         ends_parts.append(total + ends)
         total += len(steps)
         populations += [f"{node}/{var}"] * n

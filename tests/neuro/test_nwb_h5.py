@@ -371,3 +371,23 @@ def test_spikes_of_more_neurons_than_16_bits_are_grouped_too():
     order, expected_ends = by_neuron(fired, n)
     np.testing.assert_array_equal(times, nwb._seconds(steps, order, 0.1, 1.0))
     np.testing.assert_array_equal(ends, expected_ends)
+
+
+def test_what_the_direct_writer_does_not_cover_goes_through_pynwb(tmp_path):
+    from pynwb.file import Subject
+
+    class LabSubject(Subject):
+        pass
+
+    start = START
+    contents = nwb_h5.Contents(
+        "a run", "run-1", start, subject=Subject(subject_id="m-1", species="Mus musculus")
+    )
+    assert nwb._fast_path_covers(contents)
+    contents.subject = LabSubject(subject_id="m-1", species="Mus musculus")
+    assert not nwb._fast_path_covers(contents)
+    contents.subject = None
+    contents.series.append(
+        nwb_h5.Series("s", np.array(["a"], dtype=object), "n/a", "text", {"rate": 1.0, "starting_time": 0.0})
+    )
+    assert not nwb._fast_path_covers(contents)

@@ -15,7 +15,12 @@
 - each spike population's rate: a TimeSeries ``<node>_<var>_rate`` in Hz in
   the ``ecephys`` processing module.
 
-pynwb is imported only when a file is written. The reading half, an NWB
+The file is written with h5py directly (:mod:`neuroboard.neuro.nwb_h5`),
+the HDF5 tree pynwb writes for the same objects; pynwb's own path
+(:mod:`neuroboard.neuro.nwb_pynwb`) is the reference it is checked against,
+and writes what the direct writer does not cover (a Subject of an
+extension, values that are not numbers). pynwb is imported only when a
+file is written. The reading half, an NWB
 file drawn in TensorBoard, is :mod:`neuroboard.neuro.nwb_read` (its names are
 importable from here too).
 """
@@ -23,7 +28,6 @@ importable from here too).
 from __future__ import annotations
 
 import datetime
-import functools
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -67,54 +71,6 @@ _READ_BYTES = 1 << 24
 _SORT_SPIKES = 1 << 16
 _WHERE = "Observer.to_nwb"
 _DESCRIPTION = "a simulation recorded by neuroboard's Observer"
-
-
-@functools.lru_cache(maxsize=1)
-def _type_map() -> Any:
-    # pynwb deep-copies its type map for every file (about a third of writing a small file) and the copy
-    # builds its object mappers afresh; one private copy kept for this process keeps the mappers it built.
-    from pynwb import get_type_map
-
-    return get_type_map()
-
-
-def _manager() -> Any:
-    """Return a new BuildManager for one file over the process's copy of pynwb's type map."""
-    from hdmf.build import BuildManager
-
-    return BuildManager(_type_map())
-
-
-@functools.lru_cache(maxsize=1)
-def _spec_template() -> Any:
-    """Return an in-memory HDF5 file holding the ``specifications`` group pynwb caches in every file it writes."""
-    import io
-
-    import h5py
-    from pynwb import NWBHDF5IO, NWBFile
-
-    empty = NWBFile(
-        session_description="the schema cache",
-        identifier="the schema cache",
-        session_start_time=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc),
-    )
-    written = h5py.File(io.BytesIO(), "w")
-    with NWBHDF5IO(file=written, mode="w", manager=_manager()) as nwb_io:
-        nwb_io.write(empty)
-        spec = h5py.File(io.BytesIO(), "w")
-        written.copy(written["specifications"], spec, "specifications")
-    return spec
-
-
-def _cache_spec(file: Any) -> None:
-    """Copy the schema pynwb caches (its namespaces as JSON) into the open file, where pynwb's own cache puts it."""
-    from hdmf.backends.hdf5.h5tools import SPEC_LOC_ATTR
-
-    # Exporting the namespaces as JSON is the same work for every file, and about half of writing a small
-    # one: it is done once, by pynwb, and its result copied by HDF5 into each file, value for value the same.
-    spec = _spec_template()
-    spec.copy(spec["specifications"], file, "specifications")
-    file.attrs[SPEC_LOC_ATTR] = file["specifications"].ref
 
 
 def _where(arg: str) -> str:
@@ -451,83 +407,21 @@ def _fast_path_covers(contents: Contents) -> bool:
     return all(np.dtype(series.data.dtype).kind in "iuf" for series in contents.series)
 
 
-def _pynwb_file(contents: Contents) -> Any:
-    """Return the NWBFile of ``contents``, built with pynwb's own containers."""
-    from hdmf.backends.hdf5 import H5DataIO
-    from hdmf.common import DynamicTable, VectorData, VectorIndex
-    from hdmf.data_utils import DataChunkIterator
-    from pynwb import NWBFile, TimeSeries
-    from pynwb.misc import Units
-
-    nwbfile = NWBFile(
-        session_description=contents.description,
-        identifier=contents.identifier,
-        session_start_time=contents.start,
-        experimenter=contents.experimenter,
-        institution=contents.institution,
-        lab=contents.lab,
-        subject=contents.subject,
-    )
-    for name, description in contents.modules.items():
-        nwbfile.create_processing_module(name, description)
-    for table in contents.tables:
-        columns = []
-        for column in table.columns:
-            values = VectorData(name=column.name, description=column.description, data=column.data)
-            columns.append(values)
-            if column.ends is not None:
-                columns.append(VectorIndex(name=f"{column.name}_index", data=column.ends, target=values))
-        if table.module is None:
-            resolution = table.columns[0].attrs["resolution"]
-            nwbfile.units = Units(
-                name=table.name,
-                description=table.description,
-                resolution=resolution,
-                id=table.ids,
-                columns=columns,
-            )
-        else:
-            nwbfile.processing[table.module].add(
-                DynamicTable(name=table.name, description=table.description, id=table.ids, columns=columns)
-            )
-    options = {"compression": contents.compression} if contents.compression else {}
-    for series in contents.series:
-        data = series.data
-        if not isinstance(data, np.ndarray):
-            data = DataChunkIterator(data=data, buffer_size=series.rows)
-        timeseries = TimeSeries(
-            name=series.name,
-            data=H5DataIO(data, **options),
-            unit=series.unit,
-            description=series.description,
-            **series.timing,
-        )
-        if series.module is None:
-            nwbfile.add_acquisition(timeseries)
-        else:
-            nwbfile.processing[series.module].add(timeseries)
-    return nwbfile
-
-
 def _write(target: str, contents: Contents, fast: bool) -> None:
     """Write ``contents`` as the NWB file ``target``: with h5py directly when ``fast`` and it covers them."""
     import h5py
 
-    from neuroboard.neuro import nwb_h5
+    from neuroboard.neuro import nwb_h5, nwb_pynwb
 
     # The file is opened here, so that the schema is copied into it before it is closed.
     file = h5py.File(target, "w")
     try:
         if fast and _fast_path_covers(contents):
-            spec = _spec_template()
-            nwb_h5.write(file, contents, next(iter(spec["specifications/core"])))
-            _cache_spec(file)
-            return
-        from pynwb import NWBHDF5IO
-
-        with NWBHDF5IO(file=file, mode="w", manager=_manager()) as nwb_io:
-            nwb_io.write(_pynwb_file(contents), cache_spec=False)
-            _cache_spec(file)
+            version = next(iter(nwb_pynwb.spec_template()["specifications/core"]))
+            nwb_h5.write(file, contents, version)
+            nwb_pynwb.cache_spec(file)
+        else:
+            nwb_pynwb.write(file, contents)
     finally:
         file.close()
 

@@ -7,9 +7,9 @@ writes for the same objects: the same groups, datasets, attributes, dtypes,
 string types (variable-length UTF-8, or ASCII for dates), shapes, chunking
 and object references, each typed object with a fresh ``object_id``.
 
-The pynwb path (``neuroboard.neuro.nwb._write_with_pynwb``) is the
-reference: the tests write both and compare the two trees, and read every
-file back with pynwb.
+The pynwb path (:mod:`neuroboard.neuro.nwb_pynwb`, from the same
+:class:`Contents`) is the reference: the tests write both and compare the
+two trees, and read every file back with pynwb.
 """
 
 from __future__ import annotations

@@ -152,6 +152,10 @@ CASES = {
     "reduced, indexed and several populations": (_observer, {"time_unit": "us"}),
     "a silent population": (lambda: _observer(silent=True), {}),
     "gzip": (lambda: _observer(steps=40), {"compression": "gzip"}),
+    "a pynwb Subject": (
+        lambda: _observer(steps=8),
+        {"subject": pynwb.file.Subject(subject_id="m-2", species="Mus musculus", age="P30D")},
+    ),
 }
 
 

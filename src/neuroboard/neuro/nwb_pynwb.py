@@ -30,7 +30,11 @@ def _type_map() -> Any:
 
 
 def manager() -> Any:
-    """Return a new BuildManager for one file over the process's copy of pynwb's type map."""
+    """Return a new BuildManager for one file over the process's copy of pynwb's type map.
+
+    >>> manager().type_map is manager().type_map
+    True
+    """
     from hdmf.build import BuildManager
 
     return BuildManager(_type_map())
@@ -38,7 +42,11 @@ def manager() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def spec_template() -> Any:
-    """Return an in-memory HDF5 file holding the ``specifications`` group pynwb caches in every file it writes."""
+    """Return an in-memory HDF5 file holding the ``specifications`` group pynwb caches in every file it writes.
+
+    >>> sorted(spec_template()["specifications"])
+    ['core', 'hdmf-common', 'hdmf-experimental']
+    """
     import io
 
     import h5py
@@ -58,7 +66,12 @@ def spec_template() -> Any:
 
 
 def cache_spec(file: Any) -> None:
-    """Copy the schema pynwb caches (its namespaces as JSON) into the open file, where pynwb's own cache puts it."""
+    """Copy the schema pynwb caches (its namespaces as JSON) into the open file, where pynwb's own cache puts it.
+
+    >>> import io, h5py
+    >>> with h5py.File(io.BytesIO(), "w") as f: cache_spec(f); f[f.attrs[".specloc"]].name
+    '/specifications'
+    """
     from hdmf.backends.hdf5.h5tools import SPEC_LOC_ATTR
 
     # Exporting the namespaces as JSON is the same work for every file, and about half of writing a small

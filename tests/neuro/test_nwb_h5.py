@@ -38,6 +38,18 @@ def _value(file, value):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _stored_chunks(dataset) -> list | None:
+    """Return the chunks of a chunked dataset of numbers as HDF5 stores them: offset, filter mask and bytes."""
+    if dataset.chunks is None or dataset.dtype.kind == "O":
+        return None
+    found = []
+    for i in range(dataset.id.get_num_chunks()):
+        info = dataset.id.get_chunk_info(i)
+        mask, stored = dataset.id.read_direct_chunk(info.chunk_offset)
+        found.append((info.chunk_offset, mask, bytes(stored)))
+    return found
+
+
 def _tree(path: str, stamps: set[str] = STAMPS) -> tuple[dict, list]:
     """Return every group, dataset and attribute of the file by path, and the stamps set aside."""
     found, stamped = {}, []
@@ -76,6 +88,7 @@ def _tree(path: str, stamps: set[str] = STAMPS) -> tuple[dict, list]:
                 _string(obj.id.get_type()),
                 _value(file, data) if not isinstance(data, np.ndarray) or data.dtype.kind == "O" else data,
                 attributes(obj),
+                _stored_chunks(obj),
             )
 
         found["/"] = ("group", attributes(file))

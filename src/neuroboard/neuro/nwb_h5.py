@@ -204,10 +204,26 @@ def _column(group: Any, name: str, data: Any, kind: str, **attrs: Any) -> Any:
         maxshape=(None,),
         chunks=chunk_shape((length,), values.dtype.itemsize),
     )
-    if length:
+    if values.dtype.kind == "O":
         out[:] = values
+    elif length:
+        _chunks(out, values)
     _typed(out, _COMMON, kind, **attrs)
     return out
+
+
+def _chunks(out: Any, values: np.ndarray) -> None:
+    """Write a 1-d array of numbers into the new chunked, unfiltered dataset ``out``, chunk by chunk, as stored."""
+    # HDF5 passes each chunk through its conversion buffer on the way to the file; a chunk handed over as it
+    # is stored (native numbers, no filter) skips that copy: about half the time of 10^6 spike times. The
+    # last chunk is padded with the fill value (0), as HDF5 pads the part past the dataset's end.
+    values = np.ascontiguousarray(values, dtype=out.dtype)
+    size = out.chunks[0]
+    for start in range(0, len(values), size):
+        part = values[start : start + size]
+        if len(part) < size:
+            part = np.concatenate([part, np.zeros(size - len(part), values.dtype)])
+        out.id.write_direct_chunk((start,), part)
 
 
 def _table(group: Any, table: Table) -> None:

@@ -15,7 +15,12 @@
 - each spike population's rate: a TimeSeries ``<node>_<var>_rate`` in Hz in
   the ``ecephys`` processing module.
 
-pynwb is imported only when a file is written. The reading half, an NWB
+The file is written with h5py directly (:mod:`neuroboard.neuro.nwb_h5`),
+the HDF5 tree pynwb writes for the same objects; pynwb's own path
+(:mod:`neuroboard.neuro.nwb_pynwb`) is the reference it is checked against,
+and writes what the direct writer does not cover (a Subject of an
+extension, values that are not numbers). pynwb is imported only when a
+file is written. The reading half, an NWB
 file drawn in TensorBoard, is :mod:`neuroboard.neuro.nwb_read` (its names are
 importable from here too).
 """
@@ -23,7 +28,6 @@ importable from here too).
 from __future__ import annotations
 
 import datetime
-import functools
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -31,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroboard.neuro.nwb_h5 import Column, Contents, Series, Table
 from neuroboard.neuro.nwb_read import MAX_COLUMNS, NEURONS_MODULE, NEURONS_TABLE, is_nwb, nwb_to_tensorboard
 from neuroboard.neuro.recorded_keys import (
-    by_neuron,
     even_spacing,
     kept_neurons,
     key_label,
@@ -63,55 +67,10 @@ __all__ = [
 TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e3, "us": 1e6}
 #: Rows handed to HDF5 per write when a recording is read from an ``Observer(hdf5=...)`` file.
 _READ_BYTES = 1 << 24
+#: Spikes sorted by neuron at a time for the Units table.
+_SORT_SPIKES = 1 << 16
 _WHERE = "Observer.to_nwb"
-
-
-@functools.lru_cache(maxsize=1)
-def _type_map() -> Any:
-    # pynwb deep-copies its type map for every file (about a third of writing a small file) and the copy
-    # builds its object mappers afresh; one private copy kept for this process keeps the mappers it built.
-    from pynwb import get_type_map
-
-    return get_type_map()
-
-
-def _manager() -> Any:
-    """Return a new BuildManager for one file over the process's copy of pynwb's type map."""
-    from hdmf.build import BuildManager
-
-    return BuildManager(_type_map())
-
-
-@functools.lru_cache(maxsize=1)
-def _spec_template() -> Any:
-    """Return an in-memory HDF5 file holding the ``specifications`` group pynwb caches in every file it writes."""
-    import io
-
-    import h5py
-    from pynwb import NWBHDF5IO, NWBFile
-
-    empty = NWBFile(
-        session_description="the schema cache",
-        identifier="the schema cache",
-        session_start_time=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc),
-    )
-    written = h5py.File(io.BytesIO(), "w")
-    with NWBHDF5IO(file=written, mode="w", manager=_manager()) as nwb_io:
-        nwb_io.write(empty)
-        spec = h5py.File(io.BytesIO(), "w")
-        written.copy(written["specifications"], spec, "specifications")
-    return spec
-
-
-def _cache_spec(file: Any) -> None:
-    """Copy the schema pynwb caches (its namespaces as JSON) into the open file, where pynwb's own cache puts it."""
-    from hdmf.backends.hdf5.h5tools import SPEC_LOC_ATTR
-
-    # Exporting the namespaces as JSON is the same work for every file, and about half of writing a small
-    # one: it is done once, by pynwb, and its result copied by HDF5 into each file, value for value the same.
-    spec = _spec_template()
-    spec.copy(spec["specifications"], file, "specifications")
-    file.attrs[SPEC_LOC_ATTR] = file["specifications"].ref
+_DESCRIPTION = "a simulation recorded by neuroboard's Observer"
 
 
 def _where(arg: str) -> str:
@@ -217,20 +176,8 @@ def _neurons_row(key: Any, reducer: Any, indices: np.ndarray | None, width: int)
     return (_name(key), key[0], key[1], reducer_name(reducer, "a reduction"), neurons)
 
 
-def _neurons_table(rows: list[tuple]) -> Any:
-    """Return the DynamicTable of which neurons each series holds, one row per series."""
-    from hdmf.common import DynamicTable, VectorData, VectorIndex
-
-    neurons = VectorData(
-        name="neurons",
-        description=(
-            "the neuron (index in its population) of each column of the series, in column order; for a "
-            "reduced series, the neurons it reduces over (none listed: all of them); a negative index "
-            "counts from the last neuron"
-        ),
-        data=np.concatenate([row[4] for row in rows]),
-    )
-    ends = np.cumsum([len(row[4]) for row in rows], dtype=np.int64)
+def _neurons_table(rows: list[tuple]) -> Table:
+    """Return the table of which neurons each series holds, one row per series."""
     texts = [
         ("series", "the name of the TimeSeries in acquisition"),
         ("population", "the recorded node (population) the series comes from"),
@@ -240,38 +187,34 @@ def _neurons_table(rows: list[tuple]) -> Any:
             "the reduction of one value per step over the neurons, empty for one column per neuron",
         ),
     ]
-    columns = [
-        VectorData(name=name, description=text, data=[row[i] for row in rows])
-        for i, (name, text) in enumerate(texts)
-    ]
-    return DynamicTable(
-        name=NEURONS_TABLE,
-        description="which neurons the columns of each recorded variable's TimeSeries hold",
-        id=np.arange(len(rows)),
-        columns=[*columns, neurons, VectorIndex(name="neurons_index", data=ends, target=neurons)],
+    columns = [Column(name, text, [row[i] for row in rows]) for i, (name, text) in enumerate(texts)]
+    neurons = Column(
+        "neurons",
+        "the neuron (index in its population) of each column of the series, in column order; for a "
+        "reduced series, the neurons it reduces over (none listed: all of them); a negative index "
+        "counts from the last neuron",
+        np.concatenate([row[4] for row in rows]),
+        ends=np.cumsum([len(row[4]) for row in rows], dtype=np.int64),
+    )
+    return Table(
+        NEURONS_TABLE,
+        "which neurons the columns of each recorded variable's TimeSeries hold",
+        np.arange(len(rows)),
+        [*columns, neurons],
+        module=NEURONS_MODULE,
     )
 
 
-def _data(buffer: Any, compression: str | None) -> Any:
-    """Return a series' values for pynwb: an array, or an iterator over the HDF5 dataset it streams to."""
-    from hdmf.data_utils import DataChunkIterator
-
+def _data(buffer: Any) -> tuple[Any, int]:
+    """Return a series' values, an array or the HDF5 dataset it streams to, and the rows to copy at a time."""
     dataset = getattr(getattr(buffer, "_values", None), "dataset", None)
     if dataset is not None and dataset.ndim <= 2:
         # Observer(hdf5=...): read the file in slabs, so that memory stays bounded whatever its size.
         buffer.flush()
         row_bytes = max(1, dataset.dtype.itemsize * int(np.prod(dataset.shape[1:], dtype=np.int64)))
-        data: Any = DataChunkIterator(data=dataset, buffer_size=max(1, _READ_BYTES // row_bytes))
-    else:
-        values = buffer.values
-        data = values.reshape(len(values), -1) if values.ndim > 2 else values
-    return _wrapped(data, compression)
-
-
-def _wrapped(data: Any, compression: str | None) -> Any:
-    from hdmf.backends.hdf5 import H5DataIO
-
-    return H5DataIO(data, compression=compression) if compression else H5DataIO(data)
+        return dataset, max(1, _READ_BYTES // row_bytes)
+    values = buffer.values
+    return (values.reshape(len(values), -1) if values.ndim > 2 else values), 0
 
 
 def _timing(steps: np.ndarray, dt_s: float, sampling_steps: int) -> dict[str, Any]:
@@ -293,51 +236,95 @@ def _seconds(steps: np.ndarray, order: np.ndarray, dt: float, divisor: float) ->
     return times
 
 
-def _spike_columns(obs: Observer, dt: float, divisor: float) -> tuple[list[Any], list[Any]]:
-    """Return the Units table's columns and each population's rate TimeSeries arguments."""
-    from hdmf.common import VectorData, VectorIndex
+def _spike_seconds(
+    steps: np.ndarray, fired: np.ndarray, n: int, dt: float, divisor: float, chunk: int = _SORT_SPIKES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the spike times in seconds grouped by neuron, each neuron's in step order, and where each neuron's end.
 
+    The same as ``_seconds(steps, order, dt, divisor)`` and ``ends`` of
+    ``order, ends = by_neuron(fired, n)``, sorted ``chunk`` spikes (at least
+    8 per neuron) at a time.
+    """
+    size = max(chunk, 8 * n)
+    bounds = range(0, len(fired), size)
+    counts = np.zeros((len(bounds), n), np.int64)
+    for i, start in enumerate(bounds):
+        counts[i] = np.bincount(fired[start : start + size], minlength=n)
+    per_neuron = counts.sum(axis=0)
+    ends = np.cumsum(per_neuron)
+    # A chunk's spikes of neuron k go after neuron k's spikes of the chunks before it.
+    shifts = (ends - per_neuron) + (np.cumsum(counts, axis=0) - counts) - (np.cumsum(counts, axis=1) - counts)
+    times = np.empty(len(steps), np.float64)
+    ranks = np.arange(min(size, len(fired)))
+    for i, start in enumerate(bounds):
+        part = fired[start : start + size]
+        # One chunk's keys, order and steps stay in the CPU's cache: its sort is about twice as fast per spike
+        # as one sort of them all, and its step x dt is made there too.
+        order = np.argsort(part.astype(np.uint16) if n <= 1 << 16 else part, kind="stable")
+        at = np.repeat(shifts[i], counts[i])
+        at += ranks[: len(part)]
+        times[at] = steps[start : start + size].take(order) * dt
+    if divisor != 1.0:
+        times /= divisor
+    return times, ends
+
+
+def _spikes(obs: Observer, dt: float, divisor: float) -> tuple[Table | None, list[Series]]:
+    """Return the Units table (None without spikes) and each population's rate as a TimeSeries."""
     times_parts, ends_parts, populations, neurons, rates = [], [], [], [], []
     total = 0
+    dt_s = dt / divisor
     for node, var in obs.recorded_spikes:
         buffer = obs._spike_buffer(node, var)
         steps, fired = buffer.events()
         n = buffer.n_neurons
-        order, ends = by_neuron(fired, n)
-        times_parts.append(_seconds(steps, order, dt, divisor))
+        times, ends = _spike_seconds(steps, fired, n, dt, divisor)
+        times_parts.append(times)
         ends_parts.append(total + ends)
         total += len(steps)
         populations += [f"{node}/{var}"] * n
         neurons.append(np.arange(n))
         # The rate comes from the events just read: with hdf5= they are not read from the file again.
         rate = obs._population_rate(node, var, None, None, steps).to_numpy()
-        rates.append(((node, var), rate * divisor if divisor != 1.0 else rate, buffer.first_step))
+        rates.append(
+            Series(
+                _name((node, var, "rate")),
+                rate * divisor if divisor != 1.0 else rate,
+                "Hz",
+                f"spikes per neuron per second of {node}/{var}, at every step",
+                {"rate": 1.0 / dt_s, "starting_time": float(buffer.first_step * dt_s)},
+                module="ecephys",
+            )
+        )
     if not populations:
-        return [], rates
-    spike_times = VectorData(
-        name="spike_times",
-        description="the spike times of each neuron, in seconds (step x dt)",
-        # One population's times are written as they are: no copy of them joined to nothing.
-        data=times_parts[0] if len(times_parts) == 1 else np.concatenate(times_parts),
-    )
+        return None, rates
     columns = [
-        spike_times,
-        VectorIndex(name="spike_times_index", data=np.concatenate(ends_parts), target=spike_times),
-        VectorData(name="population", description="the recorded (node, var) as node/var", data=populations),
-        VectorData(
-            name="neuron", description="the neuron's index in its population", data=np.concatenate(neurons)
+        Column(
+            "spike_times",
+            "the spike times of each neuron, in seconds (step x dt)",
+            # One population's times are written as they are: no copy of them joined to nothing.
+            times_parts[0] if len(times_parts) == 1 else np.concatenate(times_parts),
+            ends=np.concatenate(ends_parts),
+            attrs={"resolution": dt_s},
         ),
+        Column("population", "the recorded (node, var) as node/var", populations),
+        Column("neuron", "the neuron's index in its population", np.concatenate(neurons)),
     ]
-    return columns, rates
+    units = Table(
+        "units",
+        "spikes recorded by neuroboard's Observer, one row per neuron of each population",
+        np.arange(len(populations)),
+        columns,
+    )
+    return units, rates
 
 
-def observer_to_nwb(
+def _contents(
     obs: Observer,
-    path: str | os.PathLike[str],
     *,
     time_unit: str | None = None,
     units: Mapping[Any, str] | None = None,
-    session_description: str = "a simulation recorded by neuroboard's Observer",
+    session_description: str = _DESCRIPTION,
     identifier: str | None = None,
     session_start_time: datetime.datetime | None = None,
     experimenter: str | Sequence[str] | None = None,
@@ -345,17 +332,8 @@ def observer_to_nwb(
     lab: str | None = None,
     subject: Any = None,
     compression: str | None = None,
-) -> None:
-    """Write ``obs``'s spikes, variables and population rates as the NWB file ``path`` (see the module).
-
-    Arguments are checked before anything is written; see :meth:`Observer.to_nwb`.
-
-    >>> import tempfile, os
-    >>> from neuroboard.neuro import Observer
-    >>> obs = Observer(0.001); obs.record(0, output=1.0)
-    >>> observer_to_nwb(obs, os.path.join(tempfile.mkdtemp(), "run.nwb"))
-    """
-    target = as_path(path, _WHERE, "path")
+) -> Contents:
+    """Return what the NWB file of ``obs`` holds, every argument checked first (see :func:`observer_to_nwb`)."""
     if time_unit is None:
         time_unit = obs.time_unit or "s"
     if time_unit not in TIME_UNITS:
@@ -375,30 +353,19 @@ def observer_to_nwb(
     clash = next((name for name in series_names if series_names.count(name) > 1), None)
     if clash is not None:
         raise ValueError(f"{_WHERE}: two recorded quantities would share the NWB name {clash!r}")
+    contents = Contents(
+        description, identifier, start, names, institution, lab, _subject(subject), compression
+    )
 
-    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
-    from pynwb.misc import Units
-
-    person = _subject(subject)
     dt = obs.dt
     dt_s = dt / divisor
-    nwbfile = NWBFile(
-        session_description=description,
-        identifier=identifier,
-        session_start_time=start,
-        experimenter=names,
-        institution=institution,
-        lab=lab,
-        subject=person,
-    )
     layouts = variables(obs)
     neuron_rows = []
     for key in keys:
         buffer = obs._buffers[key]
-        data = _data(buffer, compression)
+        data, rows = _data(buffer)
         reducer, indices = layouts.get(key, (None, None))
-        shape = getattr(data.data, "maxshape", None) or np.shape(data.data)
-        width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
+        width = int(np.prod(data.shape[1:], dtype=np.int64)) if data.ndim > 1 else 1
         if key in layouts:
             text = f"{key_label(key)} recorded every {obs.sampling_steps} step(s); " + _neurons_text(
                 reducer, indices, width
@@ -406,52 +373,99 @@ def observer_to_nwb(
             neuron_rows.append(_neurons_row(key, reducer, indices, width))
         else:
             text = f"the network's {'output' if key == 'out' else 'loss'} recorded by neuroboard's Observer"
-        nwbfile.add_acquisition(
-            TimeSeries(
-                name=_name(key),
-                data=data,
-                unit=unit_of.get(key, "n/a"),
-                description=text,
-                **_timing(buffer.steps, dt_s, obs.sampling_steps),
-            )
-        )
+        timing = _timing(buffer.steps, dt_s, obs.sampling_steps)
+        contents.series.append(Series(_name(key), data, unit_of.get(key, "n/a"), text, timing, rows=rows))
     neuron_rows = [row for row in neuron_rows if row is not None]
     if neuron_rows:
-        module = nwbfile.create_processing_module(NEURONS_MODULE, "which neurons the recorded series hold")
-        module.add(_neurons_table(neuron_rows))
-    columns, rates = _spike_columns(obs, dt, divisor)
-    if columns:
-        nwbfile.units = Units(
-            name="units",
-            description="spikes recorded by neuroboard's Observer, one row per neuron of each population",
-            resolution=dt_s,
-            id=np.arange(len(columns[3].data)),
-            columns=columns,
-        )
-        module = nwbfile.create_processing_module("ecephys", "population rates of the Units table's spikes")
-        for (node, var), rate, first in rates:
-            module.add(
-                TimeSeries(
-                    name=_name((node, var, "rate")),
-                    data=_wrapped(rate, compression),
-                    unit="Hz",
-                    description=f"spikes per neuron per second of {node}/{var}, at every step",
-                    rate=1.0 / dt_s,
-                    starting_time=float(first * dt_s),
-                )
-            )
+        contents.modules[NEURONS_MODULE] = "which neurons the recorded series hold"
+        contents.tables.append(_neurons_table(neuron_rows))
+    table, rates = _spikes(obs, dt, divisor)
+    if table is not None:
+        contents.tables.append(table)
+        contents.modules["ecephys"] = "population rates of the Units table's spikes"
+        contents.series += rates
+    return contents
+
+
+def _fast_path_covers(contents: Contents) -> bool:
+    """Return whether :mod:`neuroboard.neuro.nwb_h5` writes ``contents`` as pynwb would.
+
+    It writes numbers, and pynwb's own Subject; anything else (a Subject of
+    an extension, values of another kind) goes through pynwb.
+    """
+    from pynwb.file import Subject
+
+    if contents.subject is not None and type(contents.subject) is not Subject:
+        return False
+    return all(np.dtype(series.data.dtype).kind in "iuf" for series in contents.series)
+
+
+def _write(target: str, contents: Contents, fast: bool) -> None:
+    """Write ``contents`` as the NWB file ``target``: with h5py directly when ``fast`` and it covers them."""
     import h5py
 
-    # The file is opened here, so that the schema is copied into it before pynwb closes it.
+    from neuroboard.neuro import nwb_h5, nwb_pynwb
+
+    # The file is opened here, so that the schema is copied into it before it is closed.
     file = h5py.File(target, "w")
     try:
-        nwb_io = NWBHDF5IO(file=file, mode="w", manager=_manager())
-    except BaseException:
+        if fast and _fast_path_covers(contents):
+            version = next(iter(nwb_pynwb.spec_template()["specifications/core"]))
+            nwb_h5.write(file, contents, version)
+            nwb_pynwb.cache_spec(file)
+        else:
+            nwb_pynwb.write(file, contents)
+    finally:
         file.close()
-        raise
-    with nwb_io:
-        nwb_io.write(nwbfile, cache_spec=False)
-        _cache_spec(file)
+
+
+def _write_with_pynwb(obs: Observer, path: str | os.PathLike[str], **options: Any) -> None:
+    """Write the file :func:`observer_to_nwb` writes, through pynwb: the reference its h5py writer is checked against."""
+    target = as_path(path, _WHERE, "path")
+    _write(target, _contents(obs, **options), fast=False)
+
+
+def observer_to_nwb(
+    obs: Observer,
+    path: str | os.PathLike[str],
+    *,
+    time_unit: str | None = None,
+    units: Mapping[Any, str] | None = None,
+    session_description: str = _DESCRIPTION,
+    identifier: str | None = None,
+    session_start_time: datetime.datetime | None = None,
+    experimenter: str | Sequence[str] | None = None,
+    institution: str | None = None,
+    lab: str | None = None,
+    subject: Any = None,
+    compression: str | None = None,
+) -> None:
+    """Write ``obs``'s spikes, variables and population rates as the NWB file ``path`` (see the module).
+
+    Arguments are checked before anything is written; see :meth:`Observer.to_nwb`.
+    The file is written with h5py directly (:mod:`neuroboard.neuro.nwb_h5`),
+    the same HDF5 tree pynwb writes.
+
+    >>> import tempfile, os
+    >>> from neuroboard.neuro import Observer
+    >>> obs = Observer(0.001); obs.record(0, output=1.0)
+    >>> observer_to_nwb(obs, os.path.join(tempfile.mkdtemp(), "run.nwb"))
+    """
+    target = as_path(path, _WHERE, "path")
+    contents = _contents(
+        obs,
+        time_unit=time_unit,
+        units=units,
+        session_description=session_description,
+        identifier=identifier,
+        session_start_time=session_start_time,
+        experimenter=experimenter,
+        institution=institution,
+        lab=lab,
+        subject=subject,
+        compression=compression,
+    )
+    _write(target, contents, fast=True)
 
 
 # -- an Observer(hdf5=...) recording file as NWB -----------------------------------------------------

@@ -45,17 +45,30 @@ def run(tmp_path_factory):
             "proj": net.monitor(proj, ["w"], period=5.0),
             "late": net.monitor(pop, ["spike", "v"], start=False),
             "chunk": net.monitor(inp, ["spike"]),
+            "again": net.monitor(pop, ["spike", "v"]),
+            "user_get": net.monitor(pop, ["v"], period=2.0),
+            "paused_get": net.monitor(pop, ["u"], period=2.0),
         }
         net.compile(directory=str(build), silent=True)
     mons["dendrite"] = net.monitor(proj.dendrite(2), ["w"], period=5.0)
     net.simulate(10.0)
     mons["late"].start()
+    # Made at step 20 with a period of 7 steps: ANNarchy samples from step 20, not from a multiple of 7.
+    mons["made_late"] = net.monitor(pop, ["v"], period=3.5)
+    mons["made_late_chunks"] = net.monitor(pop, ["v"], period=3.5)
+    # Converted, or read by get(keep=True), before the network runs on.
+    early = {"again": annarchy_to_observer(mons["again"])}
+    mons["user_get"].get("v", keep=True)
     net.simulate(10.0)
     mons["view"].pause()
+    mons["paused_get"].pause()
+    early["made_late_chunks"] = annarchy_to_observer(mons["made_late_chunks"], keep=False)
     net.simulate(5.0)
+    mons["paused_get"].get("u", keep=True)  # moves the pause's end from step 40 to 50
     mons["view"].resume()
+    mons["paused_get"].resume()
     net.simulate(5.0)
-    return net, pop, proj, mons
+    return net, pop, proj, mons, early
 
 
 def events(spikes: dict, ranks) -> list[tuple[int, int]]:
@@ -65,7 +78,7 @@ def events(spikes: dict, ranks) -> list[tuple[int, int]]:
 
 
 def test_spikes_are_the_monitors(run) -> None:
-    net, pop, _, mons = run
+    net, pop, _, mons, _ = run
     obs = annarchy_to_observer(mons["all"])
     steps, neurons = obs.spikes("exc", "spike")
     theirs = mons["all"].get("spike", keep=True)
@@ -81,7 +94,7 @@ def test_spikes_are_the_monitors(run) -> None:
 
 
 def test_variables_are_get_at_every_step(run) -> None:
-    _, _, _, mons = run
+    _, _, _, mons, _ = run
     obs = annarchy_to_observer(mons["all"])
     for var in ("v", "u"):
         np.testing.assert_array_equal(
@@ -92,7 +105,7 @@ def test_variables_are_get_at_every_step(run) -> None:
 
 
 def test_a_period_with_an_offset_samples_the_steps_ANNarchy_keeps(run) -> None:
-    _, _, _, mons = run
+    _, _, _, mons, _ = run
     obs = annarchy_to_observer(mons["offset"])
     steps = obs.recorded_steps(("exc", "v"))
     assert steps.tolist() == list(range(1, STEPS, 3))  # period 1.5 ms = 3 steps, offset 0.5 ms = 1 step
@@ -102,7 +115,7 @@ def test_a_period_with_an_offset_samples_the_steps_ANNarchy_keeps(run) -> None:
 
 
 def test_a_paused_view_keeps_its_ranks_and_the_steps_it_recorded(run) -> None:
-    _, _, _, mons = run
+    _, _, _, mons, _ = run
     view = mons["view"]
     obs = annarchy_to_observer(view)
     steps = obs.recorded_steps(("exc", "u"))
@@ -120,12 +133,12 @@ def test_a_paused_view_keeps_its_ranks_and_the_steps_it_recorded(run) -> None:
     assert got == events(spikes, ranks)
     full = events(mons["all"].get("spike", keep=True), range(20))
     assert got == [(t, r - 3) for t, r in full if 3 <= r < 9 and not 40 <= t < 50]
-    # The pause's end is put back after get(), which moves it to the current step.
+    # The call leaves ANNarchy's own record of the pause as it found it.
     assert view.times("u")["u"] == {"start": [0, 50], "stop": [40, STEPS]}
 
 
 def test_a_monitor_started_late_holds_the_last_steps(run) -> None:
-    _, _, _, mons = run
+    _, _, _, mons, _ = run
     obs = annarchy_to_observer(mons["late"])
     assert obs.recorded_steps(("exc", "v")).tolist() == list(range(20, STEPS))
     np.testing.assert_array_equal(
@@ -140,7 +153,7 @@ def test_a_monitor_started_late_holds_the_last_steps(run) -> None:
 
 
 def test_synapses_of_a_projection_and_of_a_dendrite(run) -> None:
-    _, _, proj, mons = run
+    _, _, proj, mons, _ = run
     obs = annarchy_to_observer(mons["proj"])
     pairs = [[post, pre] for post in proj.post_ranks for pre in proj.dendrite(post).pre_ranks]
     assert obs["synapses"]["inp_exc/w"] == pairs
@@ -155,7 +168,7 @@ def test_synapses_of_a_projection_and_of_a_dendrite(run) -> None:
 
 
 def test_population_rate_is_annarchys_with_the_networks_dt(run) -> None:
-    net, _, _, mons = run
+    net, _, _, mons, _ = run
     obs = annarchy_to_observer(mons["all"])
     ours = obs.population_rate("exc", "spike")
     theirs = mons["all"].population_rate(mons["all"].get("spike", keep=True))
@@ -180,7 +193,7 @@ def test_population_rate_is_annarchys_with_the_networks_dt(run) -> None:
 
 
 def test_binned_rate_is_annarchys_histogram(run) -> None:
-    _, _, _, mons = run
+    _, _, _, mons, _ = run
     obs = annarchy_to_observer(mons["all"])
     spikes = mons["all"].get("spike", keep=True)
     # bins in ms; recording_window in steps: without it, ANNarchy's bins start at the first spike.
@@ -192,7 +205,7 @@ def test_binned_rate_is_annarchys_histogram(run) -> None:
 
 
 def test_a_run_drawn_to_tensorboard(tmp_path, run) -> None:
-    _, _, _, mons = run
+    _, _, _, mons, _ = run
     obs = annarchy_to_tensorboard(mons["all"], tmp_path, prefix="sim/")
     acc = accumulator(tmp_path)
     steps, values, _ = scalar_arrays(acc, "sim/exc/spike/rate")
@@ -208,7 +221,7 @@ def test_a_run_drawn_to_tensorboard(tmp_path, run) -> None:
 
 
 def test_keep_false_empties_the_monitor_once_converted(run) -> None:
-    _, _, _, mons = run
+    _, _, _, mons, _ = run
     before = mons["chunk"].get("spike", keep=True)
     obs = annarchy_to_observer(mons["chunk"], keep=False)
     assert list(zip(*(a.tolist() for a in obs.spikes("inp", "spike")))) == events(before, range(6))
@@ -217,7 +230,7 @@ def test_keep_false_empties_the_monitor_once_converted(run) -> None:
 
 
 def test_refused_calls_name_the_argument_and_keep_the_data(run) -> None:
-    _, pop, _, mons = run
+    _, pop, _, mons, _ = run
     with pytest.raises(
         ValueError, match=r"annarchy_to_observer\(monitors=...\): inp_exc/w and exc/v .*different"
     ):
@@ -228,15 +241,73 @@ def test_refused_calls_name_the_argument_and_keep_the_data(run) -> None:
         annarchy_to_observer([mons["all"], mons["late"]])
     with pytest.raises(TypeError, match=r"monitors\[1\]=...\): expected an ANNarchy Monitor, got Population"):
         annarchy_to_observer([mons["all"], pop])
-    with pytest.raises(ValueError, match=r"dt=...\): expected a step > 0 in ms"):
-        annarchy_to_observer(mons["all"], dt=0)
     # Monitor.period reads the C++ recorder's `period`, which it does not have: the adapter reads _period.
     with pytest.raises(AttributeError, match="period"):
         mons["view"].period  # noqa: B018
     with pytest.raises(TypeError, match=r"keep=...\): expected True or False, got str"):
         annarchy_to_observer(mons["all"], keep="no")
-    with pytest.raises(TypeError, match=r"to_tensorboard\(writer_or_logdir=...\)"):
+    with pytest.raises(
+        TypeError, match=r"^annarchy_to_tensorboard\(writer_or_logdir=...\): expected a logdir, .* got float"
+    ):
         annarchy_to_tensorboard(mons["all"], 3.5, keep=False)
+    with pytest.raises(TypeError, match=r"^annarchy_to_tensorboard\(prefix=...\): expected a str, got int"):
+        annarchy_to_tensorboard(mons["all"], "unused", prefix=3, keep=False)
     assert mons["all"].get("v", keep=True).shape[0] == STEPS
-    obs = annarchy_to_observer(mons["all"], dt=0.1)
-    assert obs.dt == 0.0001 and len(obs.to_numpy(("exc", "v"))) == STEPS
+    # The step is the monitors' network's, always: another dt would only relabel ANNarchy's steps.
+    with pytest.raises(TypeError, match="dt"):
+        annarchy_to_observer(mons["all"], dt=0.1)  # type: ignore[call-arg]
+    assert annarchy_to_observer(mons["all"]).dt == DT / 1000.0
+
+
+def test_a_second_call_after_the_network_ran_on_reads_every_step(run) -> None:
+    _, _, _, mons, early = run
+    every_step = mons["all"].get("v", keep=True, reshape=False)
+    first = early["again"]  # converted at step 20, with keep=True
+    assert first.recorded_steps(("exc", "v")).tolist() == list(range(20))
+    np.testing.assert_array_equal(first.to_numpy(("exc", "v")), every_step[:20])
+    assert first._spike_buffer("exc", "spike").last_step == 19
+    # ANNarchy's get(keep=True) set the recording's end to step 20; the call put it back.
+    assert mons["again"]._recorded_variables["v"]["stop"] == [None]
+    obs = annarchy_to_observer(mons["again"])
+    assert obs.recorded_steps(("exc", "v")).tolist() == list(range(STEPS))
+    np.testing.assert_array_equal(obs.to_numpy(("exc", "v")), every_step)
+    buffer = obs._spike_buffer("exc", "spike")
+    assert (buffer.first_step, buffer.last_step) == (0, STEPS - 1)
+    assert list(zip(*(a.tolist() for a in obs.spikes("exc", "spike")))) == events(
+        mons["all"].get("spike", keep=True), range(20)
+    )
+    # The same after the user's own get(keep=True) at step 20, which ends ANNarchy's recording there.
+    user = annarchy_to_observer(mons["user_get"])
+    assert user.recorded_steps(("exc", "v")).tolist() == list(range(0, STEPS, 4))
+    np.testing.assert_array_equal(user.to_numpy(("exc", "v")), every_step[::4])
+
+
+def test_a_monitor_made_after_compile_counts_its_period_from_its_step(run) -> None:
+    _, _, _, mons, early = run
+    every_step = mons["all"].get("v", keep=True, reshape=False)
+    assert mons["made_late"].times("v")["v"]["start"] == [20]  # 20 % 7 == 6: not on a grid from 0
+    obs = annarchy_to_observer(mons["made_late"])
+    steps = obs.recorded_steps(("exc", "v"))
+    assert steps.tolist() == list(range(20, STEPS, 7))
+    np.testing.assert_array_equal(obs.to_numpy(("exc", "v")), every_step[steps])
+    # Emptied at step 40 (keep=False): ANNarchy's times() then starts at 40, the grid still at 20.
+    chunk = early["made_late_chunks"]
+    assert chunk.recorded_steps(("exc", "v")).tolist() == [20, 27, 34]
+    assert mons["made_late_chunks"].times("v")["v"] == {"start": [20], "stop": [40]}  # what get() emptied
+    assert mons["made_late_chunks"]._recorded_variables["v"]["start"] == [40]  # 40 % 7 == 5
+    rest = annarchy_to_observer(mons["made_late_chunks"])
+    assert rest.recorded_steps(("exc", "v")).tolist() == [41, 48, 55]
+    np.testing.assert_array_equal(rest.to_numpy(("exc", "v")), every_step[[41, 48, 55]])
+
+
+def test_samples_that_do_not_fit_the_recorded_steps_are_refused(run) -> None:
+    _, _, _, mons, _ = run
+    # get() while paused moved the pause's end from step 40 to 50: ANNarchy says it recorded [0, 50).
+    assert mons["paused_get"].times("u")["u"] == {"start": [0, 50], "stop": [50, None]}
+    with pytest.raises(
+        ValueError,
+        match=r"^annarchy_to_observer\(monitors\[1\]=...\): the monitor of 'Monitor_exc' holds 12 samples "
+        r"of 'u' where its period .* gives 15",
+    ):
+        annarchy_to_observer([mons["chunk"], mons["paused_get"]])
+    assert mons["paused_get"].get("u", keep=True).shape[0] == 12

@@ -20,7 +20,9 @@ synapses, ``obs["synapses"]`` (key label -> ``[post rank, pre rank]`` pairs).
 from __future__ import annotations
 
 import math
+import os
 import sys
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,60 +68,97 @@ def _monitors(monitors: Any, func: str) -> list[Any]:
     return list(items)
 
 
-def _dt_ms(dt: Any, monitors: list[Any], func: str) -> float:
-    """Return the step in ms: ``dt`` when given, else the monitors' network step."""
-    if dt is None:
-        steps = sorted({float(monitor.dt) for monitor in monitors})
-        if len(steps) > 1:
-            raise ValueError(
-                f"{func}(dt=None): the monitors belong to networks of different steps {steps} ms; pass dt="
-            )
-        return steps[0]
-    if isinstance(dt, bool) or not isinstance(dt, (int, float, np.number)) or not dt > 0:
-        raise ValueError(f"{func}(dt=...): expected a step > 0 in ms, as ANNarchy's dt, got {dt!r}")
-    return float(dt)
+def _dt_ms(monitors: list[Any], func: str) -> float:
+    """Return the monitors' network step in ms (``Monitor.dt``), or raise if they do not share one."""
+    steps = sorted({float(monitor.dt) for monitor in monitors})
+    if len(steps) > 1:
+        raise ValueError(
+            f"{func}(monitors=...): the monitors belong to networks of different steps {steps} ms; "
+            "convert each network's monitors in a call of its own"
+        )
+    if not (math.isfinite(steps[0]) and steps[0] > 0):
+        raise ValueError(
+            f"{func}(monitors=...): expected the network's step (Monitor.dt) > 0 ms, got {steps[0]!r}"
+        )
+    return steps[0]
+
+
+# The step each monitor's recorder was made at, learnt at its first read: ANNarchy's C++ recorder counts
+# its period from it but does not expose it, and times() forgets it once get(keep=False) empties the monitor.
+_ORIGINS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def _origin(monitor: Any, variables: list[str]) -> int:
+    """Return the step ``monitor``'s recorder was made at, from ANNarchy's record of when it started."""
+    if monitor not in _ORIGINS:
+        # Before any get() both records hold the step the recorder was made at; one get(keep=False)
+        # restarts the first at the current step and leaves the second as it was.
+        records = (monitor._recorded_variables, monitor._last_recorded_variables)
+        _ORIGINS[monitor] = min(int(record[var]["start"][0]) for record in records for var in variables)
+    return _ORIGINS[monitor]
+
+
+def _recording(monitor: Any, var: str) -> bool | None:
+    """Return whether ``monitor``'s recorder records ``var`` now (False when paused), None if it cannot say."""
+    name = "_sum_" + var[4:-1] if var.startswith("sum(") else var
+    return getattr(monitor.cyInstance, "record_" + name, None)
 
 
 def _read(monitor: Any, variables: list[str]) -> tuple[dict[str, Any], dict[str, list[tuple[int, int]]]]:
     """Return what ``monitor`` holds of ``variables`` (left in it) and the ``[start, stop)`` steps of each.
 
-    ``get()`` sets the end of the last segment to the current step, even for a
-    paused monitor: the pause's step is read before and put back after it.
+    ``get()`` ends the last segment at the current step, even with
+    ``keep=True`` and for a paused monitor: ANNarchy's record of the segments
+    is put back as it was, and the last one ends now only while the recorder
+    records (its ``record_<var>`` flag).
     """
-    before = {var: list(monitor._recorded_variables[var]["stop"]) for var in variables}
-    data = monitor.get(variables, keep=True, reshape=False, force_dict=True)
+    _origin(monitor, variables)
+    recorded, last = monitor._recorded_variables, monitor._last_recorded_variables
+    saved = {var: (recorded[var]["stop"][-1], last[var]["start"], last[var]["stop"]) for var in variables}
+    try:
+        data = monitor.get(variables, keep=True, reshape=False, force_dict=True)
+        now = {var: recorded[var]["stop"][-1] for var in variables}
+    finally:
+        for var, (stop, last_start, last_stop) in saved.items():
+            recorded[var]["stop"][-1] = stop
+            last[var]["start"], last[var]["stop"] = last_start, last_stop
     segments = {}
     for var in variables:
-        found = monitor.times(var)[var]
-        stops = [now if paused is None else paused for paused, now in zip(before[var], found["stop"])]
-        if before[var] and before[var][-1] is not None:
-            monitor._recorded_variables[var]["stop"][-1] = before[var][-1]
-        segments[var] = [
-            (int(start), int(stop)) for start, stop in zip(found["start"], stops) if stop is not None
-        ]
+        starts, stops = list(recorded[var]["start"]), list(recorded[var]["stop"])
+        on = _recording(monitor, var)
+        if on or (on is None and stops[-1] is None):
+            stops[-1] = now[var]
+        # A segment ANNarchy never closed while the recorder is off (paused when get(keep=False) emptied
+        # it, or never started) recorded nothing.
+        segments[var] = [(int(a), int(a if b is None else b)) for a, b in zip(starts, stops)]
     return data, segments
 
 
-def _sampled_steps(monitor: Any, var: str, rows: int, segments: list[tuple[int, int]]) -> np.ndarray:
-    """Return the steps of the ``rows`` samples of ``var``: every ``period`` (from ``period_offset``) in its segments.
+def _sampled_steps(
+    monitor: Any, var: str, rows: int, segments: list[tuple[int, int]], where: str
+) -> np.ndarray:
+    """Return the steps of the ``rows`` samples of ``var``, or raise if they do not fit its grid.
 
     ANNarchy's C++ recorder keeps step ``t`` when ``(t - offset) % period ==
-    period_offset`` while recording, ``offset`` being the monitor's creation
-    step modulo ``period``, which ANNarchy does not expose: it is taken as 0.
+    period_offset`` while it records, ``offset`` being the step it was made
+    at modulo ``period``: a monitor made before ``compile()`` counts from step 0.
     """
     # Truncated as ANNarchy truncates them for its recorder (0.3 ms / 0.1 ms is 2 steps there too).
     period = max(1, int(monitor._period / monitor.dt))
-    shift = int(monitor._period_offset / monitor.dt) % period
-    grid = [np.arange(start + (shift - start) % period, stop, period) for start, stop in segments]
-    steps = np.concatenate(grid) if grid else np.zeros(0, np.int64)
-    # ANNarchy's times() keeps the creation step as the start of a monitor made with start=False and
-    # started later: it then holds fewer rows, the last ones of the grid.
-    if rows > len(steps):
-        raise ValueError(
-            f"{_FUNC}(monitors=...): the monitor of {monitor.name!r} holds {rows} samples of {var!r}, more "
-            f"than its period of {monitor._period} ms fits into the steps it recorded ({len(steps)})"
-        )
-    return steps[len(steps) - rows :].astype(np.int64)
+    phase = int(monitor._period_offset / monitor.dt)
+    first = _ORIGINS[monitor] + phase
+    grid = [np.arange(start + (first - start) % period, stop, period) for start, stop in segments]
+    steps = np.concatenate(grid) if grid and phase < period else np.zeros(0, np.int64)
+    # A monitor made with start=False reports the step it was made at as its start, not the step of
+    # start(): it then holds fewer rows, the last ones of the grid.
+    if rows == len(steps) or (rows < len(steps) and monitor._start is False):
+        return steps[len(steps) - rows :].astype(np.int64)
+    raise ValueError(
+        f"{_FUNC}({where}=...): the monitor of {monitor.name!r} holds {rows} samples of {var!r} where its "
+        f"period of {monitor._period} ms ({period} steps from step {first % period}) gives {len(steps)} in "
+        f"the steps times() says it recorded, {segments}: its record is wrong (a get() while paused moves "
+        "the pause's end to the current step)"
+    )
 
 
 def _synapse_values(monitor: Any, values: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
@@ -147,7 +186,7 @@ def _node(obj: Any) -> str:
 def _recordings(monitors: list[Any]) -> tuple[list[tuple], list[tuple], dict, dict]:
     """Read every monitor once: spike entries, variable entries, neuron ranks and synapse pairs by label."""
     spikes, series, neurons, synapses = [], [], {}, {}
-    for monitor in monitors:
+    for i, monitor in enumerate(monitors):
         obj = monitor.object
         variables = list(monitor.variables)
         if not variables:
@@ -159,7 +198,9 @@ def _recordings(monitors: list[Any]) -> tuple[list[tuple], list[tuple], dict, di
             for var in variables:
                 values, pairs = _synapse_values(monitor, np.asarray(data[var], dtype=object))
                 key = (node, var)
-                series.append((key, _sampled_steps(monitor, var, len(values), segments[var]), values))
+                series.append(
+                    (key, _sampled_steps(monitor, var, len(values), segments[var], f"monitors[{i}]"), values)
+                )
                 synapses[key_label(key)] = pairs
             continue
         view = hasattr(obj, "population")
@@ -171,7 +212,9 @@ def _recordings(monitors: list[Any]) -> tuple[list[tuple], list[tuple], dict, di
                 spikes.append((key, segments[var], data[var], ranks))
                 continue
             values = np.asarray(data[var], dtype=np.float64).reshape(-1, len(ranks))
-            series.append((key, _sampled_steps(monitor, var, len(values), segments[var]), values))
+            series.append(
+                (key, _sampled_steps(monitor, var, len(values), segments[var], f"monitors[{i}]"), values)
+            )
     return spikes, series, neurons, synapses
 
 
@@ -210,23 +253,26 @@ def _shared_steps(series: list[tuple]) -> tuple[np.ndarray, int]:
     return steps, every or 1
 
 
-def annarchy_to_observer(monitors: Any, dt: float | None = None, keep: bool = True) -> Observer:
+def annarchy_to_observer(monitors: Any, keep: bool = True) -> Observer:
     """Return a new Observer holding what ANNarchy monitors recorded (see the module).
 
-    ``monitors`` is one ``Monitor`` or a list of them, read after
-    ``net.simulate``. ``dt`` is the step in ms, as ANNarchy's; by default the
-    network's (``net.dt``): steps stay ANNarchy's, ``obs.dt`` is ``dt / 1000``
-    s. Each monitor is read through ``get(keep=True, reshape=False)``: with
-    ``keep=True`` (the default) it keeps its data, and a later ``get()`` or
-    call returns it again with what came since; ``keep=False`` then empties
-    it, as ANNarchy's own ``get()`` does, so a long run converts chunk by
-    chunk; a refused call empties nothing.
+    ``monitors`` is one ``Monitor`` or a list of them, of one network, read
+    after ``net.simulate``: steps stay ANNarchy's and ``obs.dt`` is the
+    network's ``dt`` in seconds. Each monitor is read through
+    ``get(keep=True, reshape=False)``, its record of when it recorded
+    (``times()``) left as it was: with ``keep=True`` (the default) it keeps
+    its data, and a later ``get()`` or call returns it again with what came
+    since; ``keep=False`` then empties it, as ANNarchy's own ``get()`` does,
+    so a long run converts chunk by chunk; a refused call empties nothing.
     Spikes span the recording's first step (``times()``) to the last step
     simulated, paused steps counting as silent in rates; a PopulationView's
     neurons are numbered in the view's order (``obs["neurons"]`` keeps their
     ranks), so rates are per recorded neuron, as ANNarchy's. Variables of all
     the monitors must be sampled at the same steps (one ``period``, offset
-    and pauses): convert others in another call.
+    and pauses): convert others in another call. A variable's samples are
+    placed on its grid: every ``period`` from the step its monitor was made
+    at, plus ``period_offset``; a monitor holding another number of samples
+    than the grid gives is refused.
 
     >>> import ANNarchy as ann  # doctest: +SKIP
     >>> net = ann.Network(dt=0.1); pop = net.create(10, ann.Izhikevich); m = net.monitor(pop, ["spike", "v"])  # doctest: +SKIP
@@ -238,7 +284,7 @@ def annarchy_to_observer(monitors: Any, dt: float | None = None, keep: bool = Tr
 
     items = _monitors(monitors, _FUNC)
     _check_keep(keep, _FUNC)
-    step_ms = _dt_ms(dt, items, _FUNC)
+    step_ms = _dt_ms(items, _FUNC)
     labels = [key_label((_node(m.object), var)) for m in items for var in m.variables]
     clash = next((label for label in labels if labels.count(label) > 1), None)
     if clash is not None:
@@ -279,20 +325,38 @@ def annarchy_to_observer(monitors: Any, dt: float | None = None, keep: bool = Tr
 
 
 def annarchy_to_tensorboard(
-    monitors: Any, writer_or_logdir: Any, dt: float | None = None, prefix: str = "", keep: bool = True
+    monitors: Any, writer_or_logdir: Any, prefix: str = "", keep: bool = True
 ) -> Observer:
     """Draw what ANNarchy monitors recorded in TensorBoard in one call; return the Observer in between.
 
-    The recordings go through :func:`annarchy_to_observer` (``dt``, ``keep``)
-    and :meth:`Observer.to_tensorboard` (``writer_or_logdir``, ``prefix``):
-    a raster and a rate per spike recording, a heatmap per variable. With
-    ``keep=False`` the monitors are emptied once it is written.
+    The recordings go through :func:`annarchy_to_observer` and
+    :meth:`Observer.to_tensorboard`, into ``writer_or_logdir`` (a logdir,
+    written and closed here, a :class:`~neuroboard.SummaryWriter` or a
+    :class:`~neuroboard.neuro.TensorboardWriter`), tags starting with
+    ``prefix``: a raster and a rate per spike recording, a heatmap per
+    variable. The arguments are checked before anything is read or written;
+    with ``keep=False`` the monitors are emptied once it is written.
 
-    >>> annarchy_to_tensorboard(m, "runs/izhikevich", prefix="sim/")  # doctest: +SKIP
+    >>> import ANNarchy as ann, tempfile  # doctest: +SKIP
+    >>> net = ann.Network(dt=0.5); pop = net.create(10, ann.Izhikevich, name="exc")  # doctest: +SKIP
+    >>> m = net.monitor(pop, ["spike", "v"]); net.compile(); net.simulate(50.0)  # doctest: +SKIP
+    >>> obs = annarchy_to_tensorboard(m, tempfile.mkdtemp(), prefix="sim/")  # doctest: +SKIP
+    >>> obs.recorded_spikes  # doctest: +SKIP
+    [('exc', 'spike')]
     """
+    from neuroboard.api.summary_writer import SummaryWriter
+    from neuroboard.neuro.tensorboard_writer import TensorboardWriter
+
     func = "annarchy_to_tensorboard"
+    if not isinstance(writer_or_logdir, (str, os.PathLike, SummaryWriter, TensorboardWriter)):
+        raise TypeError(
+            f"{func}(writer_or_logdir=...): expected a logdir, a SummaryWriter or a TensorboardWriter, "
+            f"got {type(writer_or_logdir).__name__}"
+        )
+    if not isinstance(prefix, str):
+        raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
     _check_keep(keep, func)
-    observer = annarchy_to_observer(monitors, dt=dt)
+    observer = annarchy_to_observer(monitors)
     observer.to_tensorboard(writer_or_logdir, prefix)
     if not keep:
         _empty(_monitors(monitors, func))

@@ -87,7 +87,7 @@ def test_spikes_are_the_monitors(run) -> None:
     times, ranks = mons["all"].raster_plot(theirs)
     order = np.lexsort((ranks, times))
     np.testing.assert_allclose(steps * obs.dt * 1000.0, times[order], rtol=1e-12)
-    assert obs.dt == DT / 1000.0 and net.dt == DT
+    assert obs.dt == DT / 1000.0 and net.dt == DT and obs.time_unit == "s"
     buffer = obs._spike_buffer("exc", "spike")
     assert (buffer.first_step, buffer.last_step, buffer.n_neurons) == (0, STEPS - 1, 20)
     assert obs["neurons"]["exc/spike"] == list(range(20))

@@ -244,3 +244,12 @@ def test_the_time_unit_the_observer_knows_is_the_default() -> None:
     assert back.to_neo().segments[0].spiketrains[0].times.rescale(pq.ms).magnitude.tolist() == pytest.approx(
         [1.0]
     )
+
+
+def test_the_neurons_a_monitor_recorded_are_the_channels_neurons() -> None:
+    obs = Observer(1e-4, record_vars=[("g", "v", False)], record_output=False, record_loss=False)
+    for step in range(3):
+        obs.record(step, record_vars=[np.array([1.0, 2.0, 3.0]) * step])
+    obs.save("neurons", {"g/v": [4, 0, 2]})
+    signal = obs.to_neo().segments[0].analogsignals[0]
+    assert signal.array_annotations["neuron"].tolist() == [4, 0, 2]

@@ -361,3 +361,18 @@ def test_the_time_unit_the_observer_knows_is_the_default(tmp_path):
     for name in ("observer.nwb", "recording.nwb"):
         with pynwb.NWBHDF5IO(str(tmp_path / name), "r") as io:
             assert io.read().units.get_unit_spike_times(0).tolist() == pytest.approx([0.001])
+
+
+def test_the_neurons_a_monitor_recorded_are_the_columns_neurons(tmp_path):
+    from neuroboard.neuro.nwb_read import column_neurons
+
+    # As the Brian2 and ANNarchy adapters give them: every column kept, the neurons saved beside.
+    obs = Observer(1e-4, record_vars=[("g", "v", False)], record_output=False, record_loss=False)
+    for step in range(3):
+        obs.record(step, record_vars=[np.array([1.0, 2.0, 3.0]) * step])
+    obs.save("neurons", {"g/v": [4, 0, 2]})
+    path = os.fspath(tmp_path / "run.nwb")
+    obs.to_nwb(path, subject=SUBJECT)
+    with pynwb.NWBHDF5IO(path, "r") as io:
+        assert {k: v.tolist() for k, v in column_neurons(io.read()).items()} == {"g_v": [4, 0, 2]}
+    assert _problems(path) == []

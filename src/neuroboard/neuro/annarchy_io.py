@@ -316,6 +316,7 @@ def annarchy_to_observer(monitors: Any, keep: bool = True) -> Observer:
     columns = [values for _, _, values in series]
     for row, step in enumerate(steps.tolist()):
         observer.record(step, record_vars=[column[row] for column in columns])
+    observer.time_unit = "s"
     observer.save("neurons", neurons)
     if synapses:
         observer.save("synapses", synapses)

@@ -169,6 +169,8 @@ def _neurons_row(key: Any, reducer: Any, indices: np.ndarray | None, width: int)
         return None
     kept = kept_neurons(indices)
     if reducer is None:
+        if kept is not None and len(kept) != width:
+            kept = None  # neurons saved beside the recording that do not match its columns
         neurons = np.arange(width, dtype=np.int64) if kept is None else np.asarray(kept, dtype=np.int64)
         return (_name(key), key[0], key[1], "", neurons)
     # A reduction over all neurons lists none: the population's size is not recorded.

@@ -77,11 +77,25 @@ def units_by_key(
 def variables(obs: Observer) -> dict[Any, tuple[Any, np.ndarray | None]]:
     """Return each recorded variable's ``(reducer, indices)`` by key, as ``record_vars`` declared them.
 
+    A variable that keeps every column it was given takes its neurons from
+    ``obs["neurons"]`` (key label -> neuron of each column), where an adapter
+    saved those of a monitor that recorded some neurons only.
+
     >>> from neuroboard.neuro import Observer
-    >>> variables(Observer(1.0, record_vars=[("lif", "v", False)]))
-    {('lif', 'v'): (None, None)}
+    >>> obs = Observer(1.0, record_vars=[("lif", "v", False), ("lif", "i", False)])
+    >>> obs.save("neurons", {"lif/i": [4, 0, 2]}); variables(obs)
+    {('lif', 'v'): (None, None), ('lif', 'i'): (None, array([4, 0, 2]))}
     """
-    return {key: (reducer, indices) for key, reducer, indices in obs._vars}
+    saved = getattr(obs, "_saved", {}).get("neurons")
+    given = saved if isinstance(saved, Mapping) else {}
+    found = {}
+    for key, reducer, indices in obs._vars:
+        columns = given.get(key_label(key)) if reducer is None and indices is None else None
+        if columns is not None:
+            columns = np.asarray(columns)
+            indices = columns if columns.ndim == 1 and columns.dtype.kind in "iu" else None
+        found[key] = (reducer, indices)
+    return found
 
 
 def kept_neurons(indices: np.ndarray | None) -> np.ndarray | None:

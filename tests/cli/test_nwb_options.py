@@ -89,3 +89,12 @@ def test_max_bytes_bounds_an_nwb_input_before_anything_is_written(tmp_path):
     assert not (tmp_path / "logs").exists()
     result = CliRunner().invoke(convert, [str(path), str(tmp_path / "logs"), "--max-bytes", 1 << 20])
     assert result.exit_code == 0, result.output
+
+
+def test_max_bytes_bounds_a_recording_made_an_nwb_file(tmp_path):
+    recording = _recording(tmp_path)
+    message = assert_one_line_error(run(recording, tmp_path / "out.nwb", "--max-bytes", 100))
+    assert "recording_to_nwb(max_bytes=...)" in message and "--max-bytes" in message
+    assert not (tmp_path / "out.nwb").exists()
+    result = CliRunner().invoke(convert, [recording, str(tmp_path / "out.nwb"), "--max-bytes", 1 << 20])
+    assert result.exit_code == 0, result.output

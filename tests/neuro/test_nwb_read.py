@@ -47,3 +47,25 @@ def test_a_file_without_the_table_keeps_column_indices(tmp_path):
     with TensorboardWriter(tmp_path / "run") as views:
         nwb_to_tensorboard(path, views)
     assert {"lfp/0", "lfp/1"} <= set(accumulator(tmp_path / "run").Tags()["scalars"])
+
+
+def test_max_bytes_counts_what_external_links_point_to(tmp_path):
+    import h5py
+
+    from neuroboard.neuro.nwb_read import check_declared_bytes
+
+    path, big = tmp_path / "run.nwb", tmp_path / "big.h5"
+    obs = Observer(1.0, record_loss=False)
+    for step in range(4):
+        obs.record(step, output=float(step))
+    obs.to_nwb(path)
+    small = check_declared_bytes(path, 1 << 20)
+    with h5py.File(big, "w") as file:
+        file["x"] = np.arange(100_000.0)
+    with h5py.File(path, "a") as file:
+        del file["acquisition/out/data"]
+        file["acquisition/out/data"] = h5py.ExternalLink(str(big), "x")
+    assert check_declared_bytes(path, 1 << 20) == small - 4 * 8 + 800_000
+    with TensorboardWriter(str(tmp_path / "logs")) as writer:
+        with pytest.raises(ValueError, match=r"max_bytes=...\): expected datasets of at most 100000 bytes"):
+            nwb_to_tensorboard(path, writer, max_bytes=100_000)

@@ -300,6 +300,9 @@ def convert(
         # pynwb and the recording's reader follow links out of the file: refuse them before either opens it.
         check_self_contained(file)
     if to_nwb:
+        from neuroboard.neuro.nwb_read import check_declared_bytes
+
+        check_declared_bytes(file, max_bytes, "recording_to_nwb")
         write_nwb_file(file, logdir, **nwb_options.to_nwb_arguments(nwb_metadata))
         click.echo(f"wrote the recordings of {file} as the NWB file {os.path.abspath(logdir)}")
         return

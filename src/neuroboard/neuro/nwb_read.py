@@ -118,7 +118,8 @@ def check_declared_bytes(
 
     The bound ``HDFData(max_bytes=...)`` and ``neuroboard convert --max-bytes``
     put on other files, from the datasets' shapes and dtypes alone: nothing is
-    read. Only what the file holds is counted (links out of it are not followed).
+    read. What external links point to is counted too, as pynwb reads through
+    them; external and virtual datasets count by their declared shape.
 
     >>> import tempfile, h5py; p = os.path.join(tempfile.mkdtemp(), "a.h5")
     >>> with h5py.File(p, "w") as f: f["x"] = np.zeros(100)
@@ -132,12 +133,28 @@ def check_declared_bytes(
     check_chunk_bytes(max_bytes, func, "max_bytes")
     found: list[tuple[str, Any, Any, int]] = []
 
-    def visit(name: str, item: Any) -> None:
-        if isinstance(item, h5py.Dataset):
-            found.append((name, item.shape, item.dtype, declared_bytes(item)))
+    seen: set[tuple[str, str]] = set()
+
+    def count(group: Any, prefix: str) -> None:
+        def visit(name: str, item: Any) -> None:
+            if isinstance(item, h5py.Dataset):
+                found.append((prefix + name, item.shape, item.dtype, declared_bytes(item)))
+
+        def visit_link(name: str, link: Any) -> None:
+            # h5py's walk does not go through external links; pynwb does, so the bound does too, once each.
+            if isinstance(link, h5py.ExternalLink) and (link.filename, link.path) not in seen:
+                seen.add((link.filename, link.path))
+                target = group.get(name)
+                if isinstance(target, h5py.Dataset):
+                    visit(name, target)
+                elif isinstance(target, h5py.Group):
+                    count(target, f"{prefix}{name}/")
+
+        group.visititems(visit)
+        group.visititems_links(visit_link)
 
     with h5py.File(path, "r") as file:
-        file.visititems(visit)
+        count(file, "")
     total = sum(size for *_, size in found)
     if total > max_bytes:
         name, shape, dtype, _ = max(found, key=lambda one: one[3])

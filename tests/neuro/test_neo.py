@@ -253,3 +253,14 @@ def test_the_neurons_a_monitor_recorded_are_the_channels_neurons() -> None:
     obs.save("neurons", {"g/v": [4, 0, 2]})
     signal = obs.to_neo().segments[0].analogsignals[0]
     assert signal.array_annotations["neuron"].tolist() == [4, 0, 2]
+
+
+def test_given_units_go_over_the_known_ones_and_an_unknown_one_is_said() -> None:
+    obs = Observer(1e-3, record_vars=[("a", "v", False), ("a", "r", False)], record_output=False)
+    obs.record(0, loss=0.0, record_vars=[np.ones(2) * pq.mV, np.ones(2)])
+    obs.save("units", {"a/r": "ohm m"})
+    with pytest.warns(UserWarning, match=r"a/r's unit 'ohm m' is not one quantities reads"):
+        block = obs.to_neo()
+    assert [s.units for s in block.segments[0].analogsignals if s.name != "loss"] == [pq.mV, pq.dimensionless]
+    block = obs.to_neo(units={"a/r": "ohm*m"})
+    assert [s.units for s in block.segments[0].analogsignals if s.name != "loss"] == [pq.mV, pq.ohm * pq.m]

@@ -15,6 +15,7 @@ neo and quantities are imported only here, and only when called.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +113,21 @@ def _signal(obs: Observer, key: Any, unit: Any, tu: Any, variables: dict) -> Any
     )
 
 
+def _known(obs: Observer, keys: list[Any]) -> dict[Any, Any]:
+    """Return the units the Observer knows as quantities units; one quantities cannot read is left out, said."""
+    found = {}
+    for label, unit in known_units(obs, keys).items():
+        try:
+            found.update(_units({label: unit}, keys))
+        except ValueError:
+            warnings.warn(
+                f"{_OUT}: {label}'s unit {unit!r} is not one quantities reads; its signal is dimensionless "
+                "(pass units={key: unit} to name it)",
+                stacklevel=3,
+            )
+    return found
+
+
 def observer_to_neo(
     obs: Observer, time_unit: str | None = None, units: Mapping[Any, str] | None = None
 ) -> Any:
@@ -136,7 +152,8 @@ def observer_to_neo(
     tu = _time_unit(time_unit or obs.time_unit or "ms", _OUT)
     keys = [key for key in obs.recorded_variables if key != "steps" and key in obs._buffers]
     keys = [key for key in keys if len(obs._buffers[key])]
-    unit_of = _units(known_units(obs, keys) if units is None else units, keys)
+    # The units the Observer knows, and over them those given.
+    unit_of = {**_known(obs, keys), **_units(units, keys)}
 
     import neo
 

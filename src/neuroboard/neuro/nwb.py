@@ -342,7 +342,8 @@ def _contents(
         raise ValueError(f"{_where('time_unit')}: expected one of {', '.join(TIME_UNITS)}, got {time_unit!r}")
     divisor = TIME_UNITS[time_unit]
     keys = [key for key, buffer in obs._buffers.items() if len(buffer)]
-    unit_of = _units(known_units(obs, keys) if units is None else units, keys)
+    # The units the Observer knows, and over them those given.
+    unit_of = {**_units(known_units(obs, keys), keys), **_units(units, keys)}
     description = _text(session_description, "session_description", optional=False)
     identifier = _text(identifier, "identifier") or str(uuid.uuid4())
     start = _start_time(session_start_time)

@@ -215,7 +215,13 @@ class H5Series:
             self.flush()
 
     def create(self, row: np.ndarray) -> None:
-        """Make the dataset for rows like ``row`` now, so that a series with no rows yet can hold attributes."""
+        """Make the dataset for rows like ``row`` now, so that a series with no rows yet can hold attributes.
+
+        >>> import tempfile, os
+        >>> with h5py.File(os.path.join(tempfile.mkdtemp(), "s.h5"), "w") as f:
+        ...     series = H5Series(f, "pairs"); series.create(np.zeros(2, np.int64)); f["pairs"].shape
+        (0, 2)
+        """
         if self._pending is None:
             self._start(np.asarray(row))
 

@@ -19,9 +19,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from neuroboard.neuro import observer_plot, observer_spikes, observer_views
 from neuroboard.neuro.buffers import (
-    SPIKES_GROUP,
     STEP_LOG,
     SeriesBuffer,
     SpikeBuffer,
@@ -30,6 +28,8 @@ from neuroboard.neuro.buffers import (
     as_numpy,
 )
 from neuroboard.neuro.h5series import CHUNK_BYTES, H5Series, check_chunk_bytes, flush_and_close
+from neuroboard.neuro.observer_outputs import Outputs
+from neuroboard.neuro.observer_spikes import SpikeRecording
 from neuroboard.neuro.observer_vars import check_var, out_of_range, transform
 from neuroboard.neuro.quantity import time_in_seconds
 from neuroboard.neuro.recorded_keys import key_label
@@ -83,7 +83,7 @@ def _saved_array(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-class Observer:
+class Observer(SpikeRecording, Outputs):
     """Record a network's output, loss and state variables during a simulation or training loop.
 
     ``record_vars`` lists ``(node, var, reduce)`` entries, optionally with a
@@ -351,64 +351,6 @@ class Observer:
             self._set_fast_path()
         return step
 
-    def _record_spikes(self, step: int, record_spikes: Sequence[Any]) -> None:
-        if len(record_spikes) != len(self._spike_keys):
-            raise ValueError(
-                f"Observer.record(record_spikes=...): expected {len(self._spike_keys)} arrays, one per "
-                f"declared spike variable, got {len(record_spikes)}"
-            )
-        if not INT64_MIN <= step <= INT64_MAX:
-            as_step(step, _RECORD, "step")
-        for key, fired in zip(self._spike_keys, record_spikes):
-            self._spike_store(key, "Observer.record(record_spikes=...)").append(step, fired)
-
-    def _spike_store(self, key: tuple[str, str], where: str) -> SpikeBuffer:
-        buffer = self._spikes.get(key)
-        if buffer is None:
-            name = "/".join(key)
-            sink = None
-            if self._file is not None:
-                sink = H5Series(
-                    self._file, f"{SPIKES_GROUP}/{name}", chunk_bytes=self.chunk_bytes, where=where
-                )
-            buffer = self._spikes[key] = SpikeBuffer(name, sink)
-            self._stores.append(buffer)
-        return buffer
-
-    def record_spike_events(
-        self,
-        node: str,
-        var: str,
-        steps: Any,
-        neurons: Any,
-        n_neurons: int | None = None,
-        start: int | None = None,
-        stop: int | None = None,
-    ) -> None:
-        """Add many spikes of a declared ``(node, var)`` at once, as ``(step, neuron)`` pairs.
-
-        This is the way in for spikes a simulator's monitor or a file already
-        holds. ``steps`` must not go back before the last recorded step;
-        they are sorted (stably) here. ``n_neurons`` defaults to the largest
-        neuron index + 1; ``start``, the step the recording began at (rates
-        count from it), to the first spike's step; ``stop``, the last step
-        recorded, to the last spike's. No spikes at all, with ``n_neurons``,
-        ``start`` and ``stop``, record a silent span: its rate is 0, not missing.
-
-        >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
-        >>> obs.record_spike_events("lif", "s", [3, 1, 3], [0, 2, 1], n_neurons=4)
-        >>> [a.tolist() for a in obs.spikes("lif", "s")]
-        [[1, 3, 3], [2, 0, 1]]
-        """
-        func = "Observer.record_spike_events"
-        key = (node, var)
-        if key not in self._spike_keys:
-            raise KeyError(f"{func}(node=..., var=...): {key!r} is not declared in record_spikes")
-        buffer = self._spikes.get(key)
-        checked = observer_spikes.check_events(steps, neurons, n_neurons, start, stop, buffer, func)
-        if checked is not None:
-            self._spike_store(key, f"{func}(...)").extend(*checked)
-
     def _buffer(self, key: Key, where: str) -> SeriesBuffer | StoredSeries:
         buffer = self._buffers.get(key)
         if buffer is None:
@@ -569,63 +511,6 @@ class Observer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def spikes(self, node: str, var: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return the recorded spike events of ``(node, var)`` as ``(steps, neurons)`` int arrays.
-
-        >>> obs = Observer(1.0, record_spikes=[("lif", "s")])
-        >>> obs.record(4, record_spikes=[np.array([False, True])])
-        >>> [a.tolist() for a in obs.spikes("lif", "s")]
-        [[4], [1]]
-        """
-        return self._spike_buffer(node, var).events()
-
-    def spike_counts(self, node: str, var: str) -> pd.DataFrame:
-        """Return the spikes of ``(node, var)`` summed per neuron over each ``sampling_steps`` window.
-
-        Row ``k`` counts the spikes of steps ``[s, s + sampling_steps)`` where
-        ``s`` is the k-th recorded step, so the counts line up with the sampled
-        recordings and no spike between two samples is lost. The index is the
-        time of ``s``; columns are neurons.
-
-        >>> obs = Observer(1.0, sampling_steps=2, record_spikes=[("lif", "s")])
-        >>> for step in range(4): obs.record(step, record_spikes=[np.array([True, step == 3])])
-        >>> obs.spike_counts("lif", "s").to_numpy().tolist()
-        [[2, 0], [2, 1]]
-        """
-        return observer_spikes.spike_counts(self._spike_buffer(node, var), self.sampling_steps, self.dt)
-
-    def _spike_buffer(self, node: str, var: str) -> SpikeBuffer:
-        buffer = self._spikes.get((node, var))
-        if buffer is None:
-            raise KeyError(f"Observer: no spikes recorded under {(node, var)!r}")
-        return buffer
-
-    def population_rate(
-        self, node: str, var: str, smooth: tuple[str, float] | None = None, bin: float | None = None
-    ) -> pd.Series:
-        """Return the population rate of ``(node, var)``: spikes per neuron per unit of ``dt``'s time.
-
-        ``bin`` sums spikes over windows of that duration; ``smooth`` is
-        ``("gaussian", sd)`` (cut at 2 sd; ``("gaussian", sd, 4)`` at 4) or
-        ``("flat", width)`` in time units, Brian2's PopulationRateMonitor.smooth_rate
-        to 1e-9 (see :func:`~neuroboard.neuro.observer_spikes.smooth_rate`).
-        The index is the time of each step or bin.
-
-        >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
-        >>> for step in range(4): obs.record(step, record_spikes=[np.array([step % 2 == 1, False])])
-        >>> obs.population_rate("lif", "s", bin=1.0).tolist()
-        [0.5, 0.5]
-        """
-        return self._population_rate(node, var, smooth, bin)
-
-    def _population_rate(
-        self, node: str, var: str, smooth: Any, bin: Any, spike_steps: np.ndarray | None = None
-    ) -> pd.Series:
-        buffer = self._spike_buffer(node, var)
-        rate = observer_spikes.population_rate(buffer, self.dt, smooth, bin, spike_steps)
-        rate.name = f"{node}/{var} rate"
-        return rate
-
     def recorded_steps(self, key: Key) -> np.ndarray:
         """Return the step numbers at which ``key`` was recorded (int64).
 
@@ -654,95 +539,3 @@ class Observer:
         if isinstance(saved, Mapping):
             found.update({str(label): str(unit) for label, unit in saved.items() if unit})
         return found
-
-    @property
-    def recorded_spikes(self) -> list[tuple[str, str]]:
-        """Return the ``(node, var)`` keys that hold spike recordings.
-
-        >>> obs = Observer(1.0, record_spikes=[("lif", "s")])
-        >>> obs.record(0, record_spikes=[np.array([True])]); obs.recorded_spikes
-        [('lif', 's')]
-        """
-        # A buffer whose first array was refused holds nothing.
-        return [key for key, buffer in self._spikes.items() if buffer.first_step is not None]
-
-    def to_tensorboard(self, writer_or_logdir: Any, prefix: str = "") -> None:
-        """Write the recordings to TensorBoard: traces as scalars, neurons as heatmaps, spikes as rasters.
-
-        ``writer_or_logdir`` is a logdir (written and closed here), a
-        :class:`~neuroboard.SummaryWriter` or a
-        :class:`~neuroboard.neuro.TensorboardWriter`. Tags start with
-        ``prefix``; ``path`` below is ``out``, ``loss`` or ``<node>/<var>``.
-
-        - one value per step (``out``, ``loss``, reduced variables): the scalar
-          series ``path`` at the recorded steps, written in bulk;
-        - one value per neuron: a heatmap image ``path``, neurons as rows and
-          time as columns (at most 2000 × 1000 pixels, averaged beyond), at the
-          last recorded step;
-        - spikes: a raster image ``<node>/<var>/raster`` and the population
-          rate (spikes per neuron per unit of time) as the scalar series
-          ``<node>/<var>/rate``, at every step from the first to the last.
-
-        Everything recorded so far is written: call it once at the end, or
-        after each chunk of a long run followed by :meth:`reset`.
-
-        >>> import tempfile
-        >>> obs = Observer(0.1, record_vars=[("lif", "v", False)], record_spikes=[("lif", "s")])
-        >>> for t in range(50): obs.record(t, loss=1 / (t + 1), record_vars=[np.random.rand(8)],
-        ...                                record_spikes=[np.random.rand(8) < 0.1])
-        >>> obs.to_tensorboard(tempfile.mkdtemp(), prefix="sim/")
-        """
-        observer_views.to_tensorboard(self, writer_or_logdir, prefix)
-
-    def to_nwb(self, path: str | os.PathLike[str], *, time_unit: str | None = None, **metadata: Any) -> None:
-        """Write the recordings as the NWB file ``path``: spikes as the Units table, variables as TimeSeries.
-
-        ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``) is ``dt``'s unit, by
-        default :attr:`time_unit`, else seconds; every time is written in
-        seconds. ``units={key: unit}``
-        names the unit of a recorded quantity (by default those in
-        :attr:`units`, ``"n/a"`` otherwise); the
-        population rates are in Hz. Session metadata (``session_description``,
-        ``identifier`` (a uuid4), ``session_start_time`` (now),
-        ``experimenter``, ``institution``, ``lab``, ``subject``) and
-        ``compression`` are keywords too. Needs pynwb (``pip install
-        neuroboard[nwb]``); the layout is in :mod:`neuroboard.neuro.nwb`.
-
-        >>> import tempfile, os
-        >>> obs = Observer(0.5, record_spikes=[("lif", "s")]); obs.record(0, record_spikes=[np.ones(2)])
-        >>> obs.to_nwb(os.path.join(tempfile.mkdtemp(), "run.nwb"), time_unit="ms")
-        """
-        from neuroboard.neuro.nwb import observer_to_nwb
-
-        observer_to_nwb(self, path, time_unit=time_unit, **metadata)
-
-    def to_neo(self, time_unit: str | None = None, units: dict[Key, str] | None = None) -> Any:
-        """Return the recordings as a ``neo.Block``: a SpikeTrain per neuron, an AnalogSignal per quantity.
-
-        ``time_unit`` is ``dt``'s unit, by default :attr:`time_unit`, else ms (rectipy's); ``units={key: unit}``
-        the quantities' (by default those in
-        :attr:`units`, dimensionless otherwise).
-        Needs neo (``pip install neuroboard[neo]``); the layout is in :mod:`neuroboard.neuro.neo_io`.
-
-        >>> obs = Observer(0.1, record_loss=False); obs.record(0, output=1.0); obs.to_neo().segments[0].analogsignals[0].name
-        'out'
-        """
-        from neuroboard.neuro.neo_io import observer_to_neo
-
-        return observer_to_neo(self, time_unit=time_unit, units=units)
-
-    def plot(self, y: Key, x: Key | None = None, ax: Any = None, **kwargs: Any) -> Any:
-        """Plot ``y`` against time, or against another recorded key ``x``; return the axes (matplotlib).
-
-        Labels are rectipy's (``time``, ``Node: qif, variable: v``);
-        ``figsize=`` sizes a new figure; other keywords go to ``ax.plot``.
-        """
-        return observer_plot.plot(self, y, x, ax, **kwargs)
-
-    def matshow(self, v: Key, ax: Any = None, **kwargs: Any) -> Any:
-        """Show ``v``'s steps × neurons recordings as an image with a colorbar (matplotlib); return the axes.
-
-        ``figsize=`` and ``shrink=`` (the colorbar's, 0.6) as in rectipy; other
-        keywords, ``aspect=`` among them, go to ``imshow``.
-        """
-        return observer_plot.matshow(self, v, ax, **kwargs)

@@ -1,20 +1,33 @@
-"""Spike statistics of an Observer's recordings: counts per sampling window and the population rate.
+"""Spikes of an Observer's recordings: their store, counts per sampling window and the population rate.
 
-Both work on a :class:`~neuroboard.neuro.buffers.SpikeBuffer` (the sparse
-(step, neuron) events of one spike variable) and the Observer's ``dt``.
+The functions work on a :class:`~neuroboard.neuro.buffers.SpikeBuffer` (the
+sparse (step, neuron) events of one spike variable) and the Observer's
+``dt``; :class:`SpikeRecording` holds the Observer's methods over them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import h5py
 import numpy as np
 import pandas as pd
 
-from neuroboard.neuro.buffers import SpikeBuffer
-from neuroboard.summary.convert import as_step
+from neuroboard.neuro.buffers import SPIKES_GROUP, SpikeBuffer
+from neuroboard.neuro.h5series import H5Series
+from neuroboard.summary.convert import INT64_MAX, INT64_MIN, as_step
 
-__all__ = ["check_events", "population_rate", "smooth_kernel", "smooth_rate", "spike_counts"]
+_RECORD = "Observer.record"
+
+__all__ = [
+    "SpikeRecording",
+    "check_events",
+    "population_rate",
+    "smooth_kernel",
+    "smooth_rate",
+    "spike_counts",
+]
 
 
 def smooth_rate(rate: np.ndarray, smooth: Any, step_time: float) -> np.ndarray:
@@ -206,3 +219,146 @@ def check_events(
         None if start is None else int(start),
         None if stop is None else int(stop),
     )
+
+
+class SpikeRecording:
+    """The Observer's spike store: spikes kept at every step, and their counts and rates (a mixin of Observer)."""
+
+    dt: float
+    sampling_steps: int
+    chunk_bytes: int
+    _file: h5py.File | None
+    _spike_keys: list[tuple[str, str]]
+    _spikes: dict[tuple[str, str], SpikeBuffer]
+    _stores: list[Any]
+
+    def _record_spikes(self, step: int, record_spikes: Sequence[Any]) -> None:
+        if len(record_spikes) != len(self._spike_keys):
+            raise ValueError(
+                f"Observer.record(record_spikes=...): expected {len(self._spike_keys)} arrays, one per "
+                f"declared spike variable, got {len(record_spikes)}"
+            )
+        if not INT64_MIN <= step <= INT64_MAX:
+            as_step(step, _RECORD, "step")
+        for key, fired in zip(self._spike_keys, record_spikes):
+            self._spike_store(key, "Observer.record(record_spikes=...)").append(step, fired)
+
+    def _spike_store(self, key: tuple[str, str], where: str) -> SpikeBuffer:
+        buffer = self._spikes.get(key)
+        if buffer is None:
+            name = "/".join(key)
+            sink = None
+            if self._file is not None:
+                sink = H5Series(
+                    self._file, f"{SPIKES_GROUP}/{name}", chunk_bytes=self.chunk_bytes, where=where
+                )
+            buffer = self._spikes[key] = SpikeBuffer(name, sink)
+            self._stores.append(buffer)
+        return buffer
+
+    def record_spike_events(
+        self,
+        node: str,
+        var: str,
+        steps: Any,
+        neurons: Any,
+        n_neurons: int | None = None,
+        start: int | None = None,
+        stop: int | None = None,
+    ) -> None:
+        """Add many spikes of a declared ``(node, var)`` at once, as ``(step, neuron)`` pairs.
+
+        This is the way in for spikes a simulator's monitor or a file already
+        holds. ``steps`` must not go back before the last recorded step;
+        they are sorted (stably) here. ``n_neurons`` defaults to the largest
+        neuron index + 1; ``start``, the step the recording began at (rates
+        count from it), to the first spike's step; ``stop``, the last step
+        recorded, to the last spike's. No spikes at all, with ``n_neurons``,
+        ``start`` and ``stop``, record a silent span: its rate is 0, not missing.
+
+        >>> from neuroboard.neuro import Observer
+        >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
+        >>> obs.record_spike_events("lif", "s", [3, 1, 3], [0, 2, 1], n_neurons=4)
+        >>> [a.tolist() for a in obs.spikes("lif", "s")]
+        [[1, 3, 3], [2, 0, 1]]
+        """
+        func = "Observer.record_spike_events"
+        key = (node, var)
+        if key not in self._spike_keys:
+            raise KeyError(f"{func}(node=..., var=...): {key!r} is not declared in record_spikes")
+        buffer = self._spikes.get(key)
+        checked = check_events(steps, neurons, n_neurons, start, stop, buffer, func)
+        if checked is not None:
+            self._spike_store(key, f"{func}(...)").extend(*checked)
+
+    def spikes(self, node: str, var: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the recorded spike events of ``(node, var)`` as ``(steps, neurons)`` int arrays.
+
+        >>> from neuroboard.neuro import Observer
+        >>> obs = Observer(1.0, record_spikes=[("lif", "s")])
+        >>> obs.record(4, record_spikes=[np.array([False, True])])
+        >>> [a.tolist() for a in obs.spikes("lif", "s")]
+        [[4], [1]]
+        """
+        return self._spike_buffer(node, var).events()
+
+    def spike_counts(self, node: str, var: str) -> pd.DataFrame:
+        """Return the spikes of ``(node, var)`` summed per neuron over each ``sampling_steps`` window.
+
+        Row ``k`` counts the spikes of steps ``[s, s + sampling_steps)`` where
+        ``s`` is the k-th recorded step, so the counts line up with the sampled
+        recordings and no spike between two samples is lost. The index is the
+        time of ``s``; columns are neurons.
+
+        >>> from neuroboard.neuro import Observer
+        >>> obs = Observer(1.0, sampling_steps=2, record_spikes=[("lif", "s")])
+        >>> for step in range(4): obs.record(step, record_spikes=[np.array([True, step == 3])])
+        >>> obs.spike_counts("lif", "s").to_numpy().tolist()
+        [[2, 0], [2, 1]]
+        """
+        return spike_counts(self._spike_buffer(node, var), self.sampling_steps, self.dt)
+
+    def _spike_buffer(self, node: str, var: str) -> SpikeBuffer:
+        buffer = self._spikes.get((node, var))
+        if buffer is None:
+            raise KeyError(f"Observer: no spikes recorded under {(node, var)!r}")
+        return buffer
+
+    def population_rate(
+        self, node: str, var: str, smooth: tuple[str, float] | None = None, bin: float | None = None
+    ) -> pd.Series:
+        """Return the population rate of ``(node, var)``: spikes per neuron per unit of ``dt``'s time.
+
+        ``bin`` sums spikes over windows of that duration; ``smooth`` is
+        ``("gaussian", sd)`` (cut at 2 sd; ``("gaussian", sd, 4)`` at 4) or
+        ``("flat", width)`` in time units, Brian2's PopulationRateMonitor.smooth_rate
+        to 1e-9 (see :func:`~neuroboard.neuro.observer_spikes.smooth_rate`).
+        The index is the time of each step or bin.
+
+        >>> from neuroboard.neuro import Observer
+        >>> obs = Observer(0.5, record_spikes=[("lif", "s")])
+        >>> for step in range(4): obs.record(step, record_spikes=[np.array([step % 2 == 1, False])])
+        >>> obs.population_rate("lif", "s", bin=1.0).tolist()
+        [0.5, 0.5]
+        """
+        return self._population_rate(node, var, smooth, bin)
+
+    def _population_rate(
+        self, node: str, var: str, smooth: Any, bin: Any, spike_steps: np.ndarray | None = None
+    ) -> pd.Series:
+        buffer = self._spike_buffer(node, var)
+        rate = population_rate(buffer, self.dt, smooth, bin, spike_steps)
+        rate.name = f"{node}/{var} rate"
+        return rate
+
+    @property
+    def recorded_spikes(self) -> list[tuple[str, str]]:
+        """Return the ``(node, var)`` keys that hold spike recordings.
+
+        >>> from neuroboard.neuro import Observer
+        >>> obs = Observer(1.0, record_spikes=[("lif", "s")])
+        >>> obs.record(0, record_spikes=[np.array([True])]); obs.recorded_spikes
+        [('lif', 's')]
+        """
+        # A buffer whose first array was refused holds nothing.
+        return [key for key, buffer in self._spikes.items() if buffer.first_step is not None]

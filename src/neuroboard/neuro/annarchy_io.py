@@ -20,7 +20,6 @@ synapses, ``obs["synapses"]`` (key label -> ``[post rank, pre rank]`` pairs).
 from __future__ import annotations
 
 import math
-import os
 import sys
 import weakref
 from collections.abc import Sequence
@@ -345,17 +344,10 @@ def annarchy_to_tensorboard(
     >>> obs.recorded_spikes  # doctest: +SKIP
     [('exc', 'spike')]
     """
-    from neuroboard.api.summary_writer import SummaryWriter
-    from neuroboard.neuro.tensorboard_writer import TensorboardWriter
+    from neuroboard.neuro.observer_views import check_destination
 
     func = "annarchy_to_tensorboard"
-    if not isinstance(writer_or_logdir, (str, os.PathLike, SummaryWriter, TensorboardWriter)):
-        raise TypeError(
-            f"{func}(writer_or_logdir=...): expected a logdir, a SummaryWriter or a TensorboardWriter, "
-            f"got {type(writer_or_logdir).__name__}"
-        )
-    if not isinstance(prefix, str):
-        raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
+    check_destination(writer_or_logdir, prefix, func)
     _check_keep(keep, func)
     observer = annarchy_to_observer(monitors)
     observer.to_tensorboard(writer_or_logdir, prefix)

@@ -24,7 +24,6 @@ in the same call.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -257,17 +256,10 @@ def brian2_to_tensorboard(monitors: Any, writer_or_logdir: Any, dt: Any = None, 
     >>> obs.recorded_spikes  # doctest: +SKIP
     [('poissongroup', 'spike')]
     """
-    from neuroboard.api.summary_writer import SummaryWriter
-    from neuroboard.neuro.tensorboard_writer import TensorboardWriter
+    from neuroboard.neuro.observer_views import check_destination
 
     func = "brian2_to_tensorboard"
-    if not isinstance(writer_or_logdir, (str, os.PathLike, SummaryWriter, TensorboardWriter)):
-        raise TypeError(
-            f"{func}(writer_or_logdir=...): expected a logdir, a SummaryWriter or a TensorboardWriter, "
-            f"got {type(writer_or_logdir).__name__}"
-        )
-    if not isinstance(prefix, str):
-        raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
+    check_destination(writer_or_logdir, prefix, func)
     observer = brian2_to_observer(monitors, dt)
     observer.to_tensorboard(writer_or_logdir, prefix)
     return observer

@@ -12,7 +12,7 @@ from neuroboard.summary.convert import as_path
 if TYPE_CHECKING:
     from neuroboard.neuro.observer import Observer
 
-__all__ = ["to_tensorboard", "write_views"]
+__all__ = ["check_destination", "to_tensorboard", "write_views"]
 
 
 def to_tensorboard(obs: Observer, writer_or_logdir: Any, prefix: str = "") -> None:
@@ -25,22 +25,35 @@ def to_tensorboard(obs: Observer, writer_or_logdir: Any, prefix: str = "") -> No
     from neuroboard.api.summary_writer import SummaryWriter
     from neuroboard.neuro.tensorboard_writer import TensorboardWriter
 
-    if not isinstance(prefix, str):
-        raise TypeError(f"Observer.to_tensorboard(prefix=...): expected a str, got {type(prefix).__name__}")
+    check_destination(writer_or_logdir, prefix, "Observer.to_tensorboard")
     if isinstance(writer_or_logdir, TensorboardWriter):
         write_views(obs, writer_or_logdir, prefix)
     elif isinstance(writer_or_logdir, SummaryWriter):
         with TensorboardWriter(writer_or_logdir) as views:
             write_views(obs, views, prefix)
-    elif isinstance(writer_or_logdir, (str, os.PathLike)):
+    else:
         logdir = as_path(writer_or_logdir, "Observer.to_tensorboard", "writer_or_logdir")
         with TensorboardWriter(logdir) as views:
             write_views(obs, views, prefix)
-    else:
+
+
+def check_destination(writer_or_logdir: Any, prefix: Any, func: str) -> None:
+    """Refuse, naming ``func``'s argument, what :func:`to_tensorboard` cannot write to or tag with.
+
+    >>> check_destination(3.5, "", "f")
+    Traceback (most recent call last):
+    TypeError: f(writer_or_logdir=...): expected a logdir, a SummaryWriter or a TensorboardWriter, got float
+    """
+    from neuroboard.api.summary_writer import SummaryWriter
+    from neuroboard.neuro.tensorboard_writer import TensorboardWriter
+
+    if not isinstance(writer_or_logdir, (str, os.PathLike, SummaryWriter, TensorboardWriter)):
         raise TypeError(
-            "Observer.to_tensorboard(writer_or_logdir=...): expected a logdir, a SummaryWriter or a "
-            f"TensorboardWriter, got {type(writer_or_logdir).__name__}"
+            f"{func}(writer_or_logdir=...): expected a logdir, a SummaryWriter or a TensorboardWriter, "
+            f"got {type(writer_or_logdir).__name__}"
         )
+    if not isinstance(prefix, str):
+        raise TypeError(f"{func}(prefix=...): expected a str, got {type(prefix).__name__}")
 
 
 def write_views(obs: Observer, views: Any, prefix: str) -> None:

@@ -355,5 +355,7 @@ except ImportError as error:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("neuroboard.dask.read_scalars needs fsspec, which did not import"), done.stdout
+    assert done.stdout.startswith("neuroboard.dask.read_scalars needs fsspec, which did not import"), (
+        done.stdout
+    )
     assert "pip install 'neuroboard[dask]'" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -182,6 +183,27 @@ def test_files_per_partition_groups_whole_runs(client, logdir) -> None:
     assert_same(frame.compute(), collect_events(logdir, type="scalar"))
 
 
+def test_a_file_bigger_than_blocksize_is_split_whatever_files_per_partition(tmp_path) -> None:
+    with SummaryWriter(str(tmp_path / "big")) as writer:
+        writer.add_series("x", np.arange(20_000.0))
+    with SummaryWriter(str(tmp_path / "small")) as writer:
+        writer.add_series("x", np.arange(10.0))
+    (big,) = run_files(str(tmp_path))["big"]
+    blocksize = 1 << 16
+    ranges = -(-os.path.getsize(big) // blocksize)
+    assert ranges > 2
+    expected = collect_events(tmp_path, type="scalar")
+    for files in (1, 2):
+        # The big file's ranges, a partition each, then the small run.
+        frame = read_scalars(tmp_path, blocksize=blocksize, files_per_partition=files)
+        assert frame.npartitions == ranges + 1
+        assert_same(frame.compute(scheduler="sync"), expected)
+    # Without blocksize every file is read whole.
+    frame = read_scalars(tmp_path, blocksize=None, files_per_partition=1)
+    assert frame.npartitions == 2
+    assert_same(frame.compute(scheduler="sync"), expected)
+
+
 def test_runs_of_one_file_cost_one_task_per_partition(tmp_path) -> None:
     for run in range(5):
         with SummaryWriter(str(tmp_path / f"run{run}")) as writer:
@@ -317,3 +339,23 @@ def test_without_dask_the_error_says_what_to_install(tmp_path, monkeypatch) -> N
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"pip install 'neuroboard\[dask\]'"):
         read_scalars(tmp_path)
+
+
+def test_without_fsspec_the_error_names_fsspec(tmp_path) -> None:
+    # A fresh interpreter: dask.dataframe imports fsspec when it is first imported.
+    code = f"""
+import sys
+sys.modules["fsspec"] = None
+from neuroboard.dask import read_scalars
+try:
+    read_scalars({str(tmp_path)!r})
+except ImportError as error:
+    print(error)
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("neuroboard.dask.read_scalars needs fsspec, which did not import"), (
+        done.stdout
+    )
+    assert "pip install 'neuroboard[dask]'" in done.stdout

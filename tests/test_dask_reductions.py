@@ -120,3 +120,26 @@ def test_a_frame_that_is_not_dask_or_lacks_columns_is_refused(func) -> None:
     if func is not to_pandas:
         with pytest.raises(ValueError, match=rf"{func.__name__}\(frame=...\): expected the columns"):
             func(dd.from_pandas(pd.DataFrame({"x": [1.0]}), npartitions=1))
+
+
+def test_to_pandas_keeps_the_index_compute_keeps(sweep) -> None:
+    frame = read_scalars(sweep, files_per_partition=2)
+    assert frame.npartitions > 1
+    ends = last(frame, split_every=2)
+    pd.testing.assert_frame_equal(to_pandas(ends), ends.compute(scheduler="sync"))
+    by_time = frame.set_index("wall_time", sort=False)
+    assert by_time.npartitions > 1
+    pd.testing.assert_frame_equal(to_pandas(by_time), by_time.compute(scheduler="sync"))
+    # A frame of read_scalars, filtered or not, has a fresh RangeIndex, as collect_events gives.
+    table = collect_events(sweep, type="scalar")
+    late = to_pandas(frame[frame["step"] >= 20])
+    pd.testing.assert_frame_equal(late, table[table["step"] >= 20].reset_index(drop=True))
+
+
+def test_to_pandas_unites_categories_as_compute_does(sweep) -> None:
+    frame = read_scalars(sweep, files_per_partition=1).astype({"run": "category", "tag": "category"})
+    assert frame.npartitions == 5
+    got, want = to_pandas(frame), frame.compute(scheduler="sync")
+    pd.testing.assert_series_equal(got.dtypes, want.dtypes)
+    assert set(got["run"].cat.categories) == {f"run{run}" for run in range(5)}
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True))

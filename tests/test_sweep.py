@@ -20,9 +20,12 @@ distributed = pytest.importorskip("distributed")
 
 import neuroboard as nb
 from neuroboard.dask import last, mean_curve, read_scalars, tag_stats, to_pandas
+from neuroboard.io.storage import open_storage
 
 RUNS, STEPS, WRITERS = 48, 300, 8
 BUCKET = "neuroboard-sweep-test"
+# Each run is some 26 KB: 64 KiB groups whole runs, 8 KiB reads every run in pieces and its files in ranges.
+GROUPED, RANGED = "64KiB", "8KiB"
 
 
 def loss(run: int, steps: np.ndarray) -> np.ndarray:
@@ -77,6 +80,20 @@ def assert_reductions(frame, expected: pd.DataFrame) -> None:
     assert (curve["count"] == RUNS).all()
 
 
+def assert_read_in_ranges(frame, root: str, options: dict | None = None) -> None:
+    """Check that ``frame`` (of RANGED) reads every run in pieces, and files bigger than RANGED in ranges."""
+    storage = open_storage(root, options)
+    sizes = [
+        storage.size(path) if size is None else size
+        for files in storage.runs().values()
+        for path, size in files
+    ]
+    blocksize = 8 << 10
+    assert sum(size > blocksize for size in sizes) >= RUNS
+    # More partitions than files: a partition reads a byte range of a file, not the whole.
+    assert frame.npartitions > len(sizes) >= RUNS
+
+
 @pytest.fixture(scope="module")
 def client():
     with (
@@ -96,8 +113,14 @@ def expected() -> pd.DataFrame:
 def test_a_sweep_on_local_disk(client, tmp_path, expected) -> None:
     root = str(tmp_path / "sweep")
     write_sweep(root)
-    frame = read_scalars(root, blocksize="64KiB")
-    assert frame.npartitions > 2
+    frame = read_scalars(root, blocksize=GROUPED)
+    assert 2 < frame.npartitions < RUNS
+    assert_every_value_once(frame, expected)
+    assert_reductions(frame, expected)
+    frame = read_scalars(root, blocksize=RANGED)
+    assert_read_in_ranges(frame, root)
+    # Read once, in ranges; every check below sees what the ranges read.
+    frame = frame.persist()
     assert_every_value_once(frame, expected)
     assert_reductions(frame, expected)
 
@@ -110,7 +133,8 @@ def test_a_sweep_on_s3(client, expected) -> None:
     with moto_s3(BUCKET) as options:
         url = f"s3://{BUCKET}/{uuid.uuid4().hex}"
         write_sweep(url, options)
-        frame = read_scalars(url, blocksize="64KiB", storage_options=options)
-        assert frame.npartitions > 2
+        frame = read_scalars(url, blocksize=RANGED, storage_options=options)
+        assert_read_in_ranges(frame, url, options)
+        frame = frame.persist()
         assert_every_value_once(frame, expected)
         assert_reductions(frame, expected)

@@ -148,11 +148,15 @@ def _curve_table(partials: pd.DataFrame) -> pd.DataFrame:
 def to_pandas(frame: dask.dataframe.DataFrame) -> pd.DataFrame:
     """Return the whole table in this process: each partition brought here and concatenated here, in order.
 
-    The same rows as ``frame.compute()``, with a fresh ``RangeIndex`` (as
-    ``collect_events`` gives). ``compute()`` has one worker concatenate every
+    The same rows, index and dtypes as ``frame.compute()``, concatenated
+    as dask concatenates (categories of a categorical column are united
+    across partitions), except that a frame whose index is an unnamed
+    ``RangeIndex`` (a frame of ``read_scalars``, filtered or not) gets a
+    fresh ``RangeIndex``, as ``collect_events`` gives, instead of each
+    partition's own. ``compute()`` has one worker concatenate every
     partition and then send the whole; here each partition is sent once,
     straight to this process, which on a cluster of few cores is about
-    twice as fast.
+    1.5 times as fast.
 
     >>> import tempfile, neuroboard
     >>> from neuroboard.dask import read_scalars, to_pandas
@@ -162,7 +166,12 @@ def to_pandas(frame: dask.dataframe.DataFrame) -> pd.DataFrame:
     [0.5, 0.25]
     """
     import dask
+    from dask.dataframe.dispatch import concat
 
     _checked(frame, "to_pandas", ())
-    parts = dask.compute(*frame.to_delayed())
-    return pd.concat(parts, ignore_index=True) if parts else frame._meta.reset_index(drop=True)
+    meta = frame._meta
+    # Empty partitions are left out, as compute() leaves them: their dtypes may differ from the rest.
+    parts = [part for part in dask.compute(*frame.to_delayed()) if len(part)]
+    whole = concat(parts, uniform=True) if parts else meta
+    fresh = type(meta.index) is pd.RangeIndex and meta.index.name is None
+    return whole.reset_index(drop=True) if fresh else whole

@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 
 from neuroboard.format.records import frame_record
 from neuroboard.io.storage import (
+    AppendingStorage,
     LocalStorage,
     NotRegularFile,
+    PuttingStorage,
+    Storage,
     absolute,
     folder_prefix,
     is_url,
@@ -39,6 +42,40 @@ def test_paths_and_urls_are_told_apart_once(tmp_path) -> None:
     assert absolute("s3://b/exp") == "s3://b/exp" and absolute("exp") == os.path.abspath("exp")
     assert folder_prefix("s3://b/exp") == "s3://b/exp/"
     assert folder_prefix(str(tmp_path) + os.sep) == str(tmp_path) + os.sep
+
+
+def test_a_file_url_is_its_local_path(tmp_path) -> None:
+    assert open_storage(f"file://{tmp_path}").root == str(tmp_path)
+    assert absolute(f"file://{tmp_path}") == str(tmp_path)
+
+
+def test_a_file_url_round_trip_writes_and_reads_the_local_folder(tmp_path, monkeypatch) -> None:
+    import neuroboard as nb
+
+    # A writer that took the URL for a relative path would make ./file: here.
+    monkeypatch.chdir(tmp_path)
+    logdir = tmp_path / "exp"
+    url = f"file://{logdir}"
+    with nb.SummaryWriter(url) as writer:
+        writer.add_series("loss", [0.5, 0.25])
+        writer.add_scalars("m", {"a": 1.0}, 0)
+    assert sorted(os.listdir(tmp_path)) == ["exp"]
+    table = nb.collect_events(url, type="scalar")
+    assert table["run"].tolist() == [".", ".", "m_a"] and table["value"].tolist() == [0.5, 0.25, 1.0]
+    assert table.equals(nb.collect_events(logdir, type="scalar"))
+    pytest.importorskip("dask")
+    from neuroboard.dask import read_scalars
+
+    assert read_scalars(url).compute(scheduler="sync").equals(table)
+
+
+def test_each_storage_has_the_writing_operations_of_its_kind(tmp_path) -> None:
+    local, remote = open_storage(tmp_path), open_storage("memory://kinds")
+    assert isinstance(local, Storage) and isinstance(remote, Storage)
+    assert isinstance(local, AppendingStorage) and local.appends
+    assert not isinstance(local, PuttingStorage) and not hasattr(local, "put")
+    assert isinstance(remote, PuttingStorage) and not remote.appends
+    assert not isinstance(remote, AppendingStorage) and not hasattr(remote, "create")
 
 
 def _event_file(folder: pathlib.Path, name: str, payloads: list[bytes]) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from neuroboard.api.file_writer import DiscardingWriter, FileWriter
 from neuroboard.api.peer_aliases import check_comet_config
 from neuroboard.format.codec import Event, SessionLog, Summary
+from neuroboard.io.storage import local_path
 from neuroboard.io.writer import (
     DEFAULT_FLUSH_SECS,
     DEFAULT_MAX_QUEUE,
@@ -125,7 +126,8 @@ class RunWriter:
             logdir = log_dir
         if logdir is None or logdir == "":
             logdir = default_logdir(comment)
-        self.logdir = as_path(logdir, func, "logdir")
+        # A file:// URL is its local path, from here on.
+        self.logdir = local_path(as_path(logdir, func, "logdir"))
         if purge_step is not None:
             purge_step = as_step(purge_step, func, "purge_step")
         check_writer_options(flush_secs, max_queue, filename_suffix, func)

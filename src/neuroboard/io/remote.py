@@ -119,8 +119,9 @@ class RangeFile:
 
 
 class RemoteStorage:
-    """A logdir behind the fsspec URL ``url``, opened with ``storage_options`` (see :class:`~neuroboard.io.storage.Storage`).
+    """A logdir behind the fsspec URL ``url``, opened with ``storage_options``, where objects are put whole.
 
+    A :class:`~neuroboard.io.storage.PuttingStorage`.
     ``root`` is the logdir's path inside the file system ``fs``. A listing
     asked for with ``keep`` is given once more to the next call, so that a
     check that something is there costs no second listing.

@@ -2,13 +2,15 @@
 
 :func:`open_storage` looks at a logdir where it enters (a writer, a reader,
 a listing) and returns the one object the rest of the code asks from then
-on: a :class:`LocalStorage` for a local path, a
-:class:`~neuroboard.io.remote.RemoteStorage` for an fsspec URL. Both answer
-the few questions of :class:`Storage`: the runs and their event files (with
-the sizes a listing gives), a file opened for ranged reads, a file's size,
-how a path is shown to the user. A writer asks :attr:`Storage.appends`
-once: a local folder creates a new file exclusively and appends to it, an
-object store has a new object put whole per flush.
+on: a :class:`LocalStorage` for a local path (a ``file://`` URL is its
+path), a :class:`~neuroboard.io.remote.RemoteStorage` for an fsspec URL.
+Both answer the few questions of :class:`Storage`: the runs and their event
+files (with the sizes a listing gives), a file opened for ranged reads, a
+file's size, how a path is shown to the user. Writing differs by kind, and
+``appends`` tells which a storage is: an :class:`AppendingStorage` (a local
+folder) creates a new file exclusively and appends to it, a
+:class:`PuttingStorage` (an object store) has a new object put whole per
+flush.
 
 Local paths never import fsspec: :class:`LocalStorage` calls ``os``
 directly, as the readers' and the writer's hot paths need. The local
@@ -21,7 +23,7 @@ import os
 import re
 import stat
 import warnings
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, runtime_checkable
 
 from neuroboard.io.files import create_event_file, is_event_file
 
@@ -29,16 +31,20 @@ if TYPE_CHECKING:
     from neuroboard.io.assets import LocalFiles, RemoteFiles
 
 __all__ = [
+    "AppendingStorage",
     "LocalStorage",
     "NotRegularFile",
+    "PuttingStorage",
     "SkippedPathWarning",
     "Storage",
     "absolute",
     "folder_prefix",
     "is_url",
+    "local_path",
     "open_storage",
     "storage_of",
     "walk_runs",
+    "warn_skipped",
 ]
 
 #: Each run and its event files in name order, with their sizes (None: opening the file tells).
@@ -61,13 +67,22 @@ def is_url(path: str | os.PathLike) -> bool:
     return len(parts) > 1 and parts[0] != "file"
 
 
+def local_path(path: str) -> str:
+    """Return the local path ``path`` names: the path of a ``file://`` URL, any other path as it is.
+
+    >>> local_path("file:///tmp/exp"), local_path("runs/exp"), local_path("s3://b/exp")
+    ('/tmp/exp', 'runs/exp', 's3://b/exp')
+    """
+    return path.removeprefix("file://")
+
+
 def absolute(path: str) -> str:
     """Return ``path`` made absolute against the working directory; a URL is absolute already.
 
-    >>> absolute("s3://b/exp"), absolute("/tmp/exp")
-    ('s3://b/exp', '/tmp/exp')
+    >>> absolute("s3://b/exp"), absolute("/tmp/exp"), absolute("file:///tmp/exp")
+    ('s3://b/exp', '/tmp/exp', '/tmp/exp')
     """
-    return path if is_url(path) else os.path.abspath(path)
+    return path if is_url(path) else os.path.abspath(local_path(path))
 
 
 def folder_prefix(path: str) -> str:
@@ -79,16 +94,23 @@ def folder_prefix(path: str) -> str:
     return path.rstrip("/" + os.sep) + ("/" if is_url(path) else os.sep)
 
 
+@runtime_checkable
 class Storage(Protocol):
-    """What the readers and the writer ask of a logdir's storage (local or behind a URL).
+    """What the readers ask of a logdir's storage, local or behind a URL; writing is by kind (``appends``).
 
     ``root`` is the logdir as the storage names it (a local path, or the
     path inside an fsspec file system ``fs``, which is None for local files).
+    A storage is also an :class:`AppendingStorage` (``appends`` True) or a
+    :class:`PuttingStorage` (``appends`` False), which add how it is written.
+
+    >>> import tempfile
+    >>> storage = open_storage(tempfile.mkdtemp()); isinstance(storage, Storage), storage.found()
+    (True, True)
     """
 
     root: str
     fs: Any
-    #: Whether a file can grow (local), or each flush puts a new object (an object store).
+    #: Whether a file can grow (an :class:`AppendingStorage`), or each flush puts a new object.
     appends: bool
     #: Whether listing again is cheap, so that a caller may list run by run.
     lists_cheaply: bool
@@ -116,21 +138,50 @@ class Storage(Protocol):
     def files(self) -> LocalFiles | RemoteFiles:
         """Return the plain files (not event files) below ``root``, read and written whole."""
 
+
+@runtime_checkable
+class AppendingStorage(Storage, Protocol):
+    """A storage whose files grow (a local folder): a writer creates a new event file and appends to it.
+
+    >>> import tempfile
+    >>> storage = open_storage(tempfile.mkdtemp()); isinstance(storage, AppendingStorage), storage.appends
+    (True, True)
+    """
+
+    appends: Literal[True]
+
     def create(self, suffix: str = "") -> tuple[str, int]:
-        """Where ``appends``: create a new event file in ``root`` exclusively; return its path and descriptor."""
+        """Create a new event file in ``root`` exclusively; return its path and an open descriptor."""
+
+
+@runtime_checkable
+class PuttingStorage(Storage, Protocol):
+    """A storage of objects put whole (an object store): a writer puts a new object per flush.
+
+    >>> storage = open_storage("memory://doc-putting"); isinstance(storage, PuttingStorage), storage.appends
+    (True, False)
+    >>> isinstance(open_storage("runs/exp"), PuttingStorage)
+    False
+    """
+
+    appends: Literal[False]
 
     def latest_name(self) -> str | None:
-        """Where not ``appends``: return the name of the last event object directly in ``root``, or None."""
+        """Return the name of the last event object directly in ``root``, or None."""
 
     def put(self, name: str, data: bytes) -> str:
-        """Where not ``appends``: put ``data`` whole as the object ``name`` in ``root``; return its URL."""
+        """Put ``data`` whole as the object ``name`` in ``root``; return its URL."""
 
 
-def open_storage(logdir: str | os.PathLike, storage_options: dict[str, Any] | None = None) -> Storage:
+def open_storage(
+    logdir: str | os.PathLike, storage_options: dict[str, Any] | None = None
+) -> AppendingStorage | PuttingStorage:
     """Return the storage of ``logdir``: remote for an fsspec URL (opened with ``storage_options``), else local.
 
-    >>> type(open_storage("memory://exp")).__name__, type(open_storage("runs/exp")).__name__
-    ('RemoteStorage', 'LocalStorage')
+    A ``file://`` URL is local, its path the folder (see :func:`local_path`).
+
+    >>> type(open_storage("memory://exp")).__name__, open_storage("file:///tmp/exp")
+    ('RemoteStorage', LocalStorage('/tmp/exp'))
     """
     logdir = os.fspath(logdir)
     if is_url(logdir):
@@ -138,7 +189,7 @@ def open_storage(logdir: str | os.PathLike, storage_options: dict[str, Any] | No
         from neuroboard.io.remote import RemoteStorage
 
         return RemoteStorage(logdir, storage_options)
-    return LocalStorage(logdir)
+    return LocalStorage(local_path(logdir))
 
 
 def storage_of(fs: Any) -> Storage:
@@ -155,7 +206,13 @@ def storage_of(fs: Any) -> Storage:
 
 
 class NotRegularFile(OSError):
-    """A local path that is not a regular file (a FIFO, a socket, a device): nothing is read from it."""
+    """A local path that is not a regular file (a FIFO, a socket, a device): nothing is read from it.
+
+    Raised by :meth:`LocalStorage.open`; ``mode`` is the path's ``st_mode``.
+
+    >>> error = NotRegularFile(stat.S_IFIFO); str(error), stat.S_ISFIFO(error.mode)
+    ('a FIFO, not a regular file', True)
+    """
 
     def __init__(self, mode: int) -> None:
         super().__init__(f"{file_kind(mode)}, not a regular file")
@@ -163,7 +220,7 @@ class NotRegularFile(OSError):
 
 
 class LocalStorage:
-    """A local folder (or one event file) at ``root``, read and written with ``os`` calls.
+    """A local folder (or one event file) at ``root``, read and written with ``os``: an :class:`AppendingStorage`.
 
     >>> import tempfile; from neuroboard.io import EventWriter
     >>> d = tempfile.mkdtemp(); EventWriter(os.path.join(d, "train")).close()
@@ -238,7 +295,7 @@ class LocalStorage:
         return out
 
     def create(self, suffix: str = "") -> tuple[str, int]:
-        """Create a new event file in ``root`` exclusively; return its path and a descriptor to append with."""
+        """Create a new event file in ``root`` exclusively; return its path and an open descriptor."""
         return create_event_file(self.root, suffix)
 
     def files(self) -> LocalFiles:
@@ -262,7 +319,17 @@ class SkippedPathWarning(UserWarning):
 
 
 def warn_skipped(warned: set[str], path: str, reason: str) -> None:
-    """Warn that ``path`` is passed over, once per ``warned`` set: a follower asks again at every read."""
+    """Warn that ``path`` is passed over with a :class:`SkippedPathWarning`, once per ``warned`` set.
+
+    A follower keeps its set and asks again at every read: it is told once.
+
+    >>> warned = set()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     for _ in range(2): warn_skipped(warned, "runs/fifo", "a FIFO, not a regular file; not read")
+    >>> [str(warning.message) for warning in caught], warned
+    (['runs/fifo: a FIFO, not a regular file; not read'], {'runs/fifo'})
+    """
     if path in warned:
         return
     warned.add(path)

@@ -39,7 +39,7 @@ from neuroboard.format.codec import (
 )
 from neuroboard.format.records import FOOTER_SIZE, HEADER_SIZE
 from neuroboard.io.files import next_event_name
-from neuroboard.io.storage import Storage, open_storage
+from neuroboard.io.storage import AppendingStorage, PuttingStorage, local_path, open_storage
 from neuroboard.summary.convert import INT64_MAX, as_path, as_text
 
 __all__ = [
@@ -378,7 +378,8 @@ class EventWriter(StepCounts):
     ) -> None:
         check_writer_options(flush_secs, max_queue, filename_suffix, "EventWriter")
         check_file_limits(max_file_bytes, rotate_secs, "EventWriter")
-        self.logdir = as_path(logdir, "EventWriter", "logdir")
+        # A file:// URL is its local path, from here on.
+        self.logdir = local_path(as_path(logdir, "EventWriter", "logdir"))
         self.filename_suffix = filename_suffix
         self.fsync = bool(fsync)
         self.max_file_bytes = max_file_bytes
@@ -386,7 +387,7 @@ class EventWriter(StepCounts):
         self.objects = 0
         self.bytes_uploaded = 0
         # Local or remote is decided here, once: a local folder appends to files, a store puts objects.
-        self._storage: Storage = open_storage(self.logdir, storage_options)
+        self._storage: AppendingStorage | PuttingStorage = open_storage(self.logdir, storage_options)
         self._puts = not self._storage.appends
         if self._puts:
             _close_before_thread_pools_stop()

@@ -131,3 +131,16 @@ def tensorboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ten
         logdir, os.path.join(str(tmp_path_factory.getbasetemp()), "tensorboard.log")
     ) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A dask client of a local cluster of 2 worker processes, one thread each, for a test module."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

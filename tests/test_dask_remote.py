@@ -66,17 +66,6 @@ def expected(logdir, s3) -> pd.DataFrame:
     return _sorted(nb.collect_events(logdir, type="scalar", storage_options=s3))
 
 
-@pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)
 

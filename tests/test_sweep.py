@@ -22,7 +22,7 @@ import neuroboard as nb
 from neuroboard.dask import last, mean_curve, read_scalars, tag_stats, to_pandas
 from neuroboard.io.storage import open_storage
 
-RUNS, STEPS, WRITERS = 48, 300, 8
+RUNS, STEPS, WRITERS = 24, 300, 8
 BUCKET = "neuroboard-sweep-test"
 # Each run is some 26 KB: 64 KiB groups whole runs, 8 KiB reads every run in pieces and its files in ranges.
 GROUPED, RANGED = "64KiB", "8KiB"
@@ -92,17 +92,6 @@ def assert_read_in_ranges(frame, root: str, options: dict | None = None) -> None
     assert sum(size > blocksize for size in sizes) >= RUNS
     # More partitions than files: a partition reads a byte range of a file, not the whole.
     assert frame.npartitions > len(sizes) >= RUNS
-
-
-@pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -155,8 +155,8 @@ def to_pandas(frame: dask.dataframe.DataFrame) -> pd.DataFrame:
     fresh ``RangeIndex``, as ``collect_events`` gives, instead of each
     partition's own. ``compute()`` has one worker concatenate every
     partition and then send the whole; here each partition is sent once,
-    straight to this process, which on a cluster of few cores is about
-    1.5 times as fast.
+    straight to this process, which on a cluster of few cores is faster
+    (docs/dask.md has the figures).
 
     >>> import tempfile, neuroboard
     >>> from neuroboard.dask import read_scalars, to_pandas

@@ -99,3 +99,11 @@ def test_ls_refuses_a_logdir_with_nul(capsys) -> None:
     error = capsys.readouterr().err
     assert len(error.splitlines()) == 1 and error.startswith("neuroboard ls: ")
     assert "'LOGDIR'" in error and "NUL" in error
+
+
+def test_ls_takes_a_file_url_as_the_folder_it_names(tmp_path) -> None:
+    with neuroboard.SummaryWriter(tmp_path / "logs" / "a") as writer:
+        writer.add_scalar("x", 1.0, 0)
+    by_path, by_url = run("ls", tmp_path / "logs"), run("ls", f"file://{tmp_path / 'logs'}")
+    assert by_url.returncode == 0, by_url.stderr
+    assert by_url.stdout == by_path.stdout and "x" in by_url.stdout

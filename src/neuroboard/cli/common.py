@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from neuroboard.io.storage import is_url
+from neuroboard.io.storage import is_url, local_path
 from neuroboard.summary.convert import as_path
 
 __all__ = [
@@ -158,9 +158,11 @@ def check_logdir(logdir: str, *, urls: bool = False) -> str:
 
     With ``urls``, an fsspec URL (``s3://bucket/exp``) is taken as it is:
     the reader lists it, with credentials from the environment; without,
-    a URL is refused.
+    a URL is refused. A ``file://`` URL is the local path it names.
 
     >>> import tempfile; check_logdir(tempfile.gettempdir()) == tempfile.gettempdir()
+    True
+    >>> check_logdir("file://" + tempfile.gettempdir()) == tempfile.gettempdir()
     True
     >>> check_logdir("s3://bucket/exp", urls=True)
     's3://bucket/exp'
@@ -169,6 +171,7 @@ def check_logdir(logdir: str, *, urls: bool = False) -> str:
         if urls:
             return logdir
         raise CommandError(f"expected a local logdir, got the URL {logdir}")
+    logdir = local_path(logdir)
     if not os.path.exists(logdir):
         raise CommandError(f"no such logdir: {logdir}")
     return logdir

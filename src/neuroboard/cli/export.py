@@ -201,7 +201,7 @@ def export(logdir: str, output: str, type_: str, runs: tuple[str, ...], tags: tu
     (summary); run, step, wall_time, what, event (in protobuf text format) (any).
     LOGDIR may be an fsspec URL (s3://bucket/exp), with credentials from the environment.
     """
-    check_logdir(logdir, urls=True)
+    logdir = check_logdir(logdir, urls=True)
     kind = FORMATS[os.path.splitext(output)[1].lower()]
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):

@@ -42,7 +42,7 @@ def ls(logdir: str) -> None:
 
     LOGDIR may be an fsspec URL (s3://bucket/exp), with credentials from the environment.
     """
-    check_logdir(logdir, urls=True)
+    logdir = check_logdir(logdir, urls=True)
     tags = tag_table(collect_events(logdir, type="summary"))
     if tags.empty:
         click.echo(f"no events in {logdir}", err=True)

@@ -97,7 +97,7 @@ def serve(logdir: str, port: int, host: str) -> None:
     Unlike plain `tensorboard --logdir`, every image and histogram is kept
     (up to 100,000 per tag), so each frame can be scrubbed.
     """
-    check_logdir(logdir)
+    logdir = check_logdir(logdir)
     check_port(host, port)
     shown = f"[{host}]" if ":" in host else host
     if exposes(host):

@@ -313,6 +313,27 @@ def declared_bytes(dataset: h5py.Dataset) -> int:
     return 0 if dataset.shape is None else dataset.size * dataset.dtype.itemsize
 
 
+def check_declared(datasets: dict[str, h5py.Dataset], max_bytes: int | None, func: str, path: str) -> int:
+    """Return the bytes ``datasets`` (by name) declare in all; a ValueError naming ``func``'s ``max_bytes`` if over.
+
+    >>> import tempfile, os
+    >>> with h5py.File(os.path.join(tempfile.mkdtemp(), "a.h5"), "w") as f:
+    ...     check_declared({"v": f.create_dataset("v", shape=(100,), dtype=np.float64)}, 800, "f", "a.h5")
+    800
+    """
+    sizes = {name: declared_bytes(dataset) for name, dataset in datasets.items()}
+    total = sum(sizes.values())
+    if max_bytes is not None and total > max_bytes:
+        name = max(sizes, key=sizes.__getitem__)
+        largest = datasets[name]
+        raise ValueError(
+            f"{func}(max_bytes=...): expected datasets of at most {max_bytes} bytes in all, got {total} bytes "
+            f"declared by {path} (the largest, {name!r}: shape {largest.shape}, {largest.dtype}); pass a larger "
+            "max_bytes (neuroboard convert: --max-bytes) to read it"
+        )
+    return total
+
+
 def read_bounded(dataset: h5py.Dataset, limit: int = READ_BYTES) -> Any:
     """Return the whole of ``dataset`` as an array, read in slabs of at most ``limit`` bytes each.
 

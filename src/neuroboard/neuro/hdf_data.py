@@ -18,7 +18,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from neuroboard.neuro.h5series import check_chunk_bytes, declared_bytes, read_bounded
+from neuroboard.neuro.h5series import check_chunk_bytes, check_declared, read_bounded
 from neuroboard.summary.convert import as_path, as_text
 
 __all__ = ["CONFIGURATION", "HDFData", "check_self_contained"]
@@ -121,14 +121,7 @@ class HDFData:
             named = key is not None and (key in root or key in configuration)
             # A key the file does not hold is missing, not an error: Sapicore's loops ask every file.
             found = inside.datasets(key) if key is None or inside.holds(key) else {}
-            declared = sum(declared_bytes(dataset) for dataset in found.values())
-            if self.max_bytes is not None and declared > self.max_bytes:
-                name, largest = max(found.items(), key=lambda item: declared_bytes(item[1]))
-                raise ValueError(
-                    f"HDFData(max_bytes=...): expected datasets of at most {self.max_bytes} bytes in all, "
-                    f"got {declared} bytes declared by {path} (the largest, {name!r}: shape {largest.shape}, "
-                    f"{largest.dtype}); pass a larger max_bytes (neuroboard convert: --max-bytes) to read it"
-                )
+            check_declared(found, self.max_bytes, "HDFData", path)
             # The component's identifier and class come first, whatever the key, as in Sapicore's reader.
             for name in ("identifier", "class"):
                 if name in root:

@@ -128,17 +128,16 @@ def check_declared_bytes(
     """
     import h5py
 
-    from neuroboard.neuro.h5series import check_chunk_bytes, declared_bytes
+    from neuroboard.neuro.h5series import check_chunk_bytes, check_declared
 
     check_chunk_bytes(max_bytes, func, "max_bytes")
-    found: list[tuple[str, Any, Any, int]] = []
-
+    found: dict[str, Any] = {}
     seen: set[tuple[str, str]] = set()
 
     def count(group: Any, prefix: str) -> None:
         def visit(name: str, item: Any) -> None:
             if isinstance(item, h5py.Dataset):
-                found.append((prefix + name, item.shape, item.dtype, declared_bytes(item)))
+                found[prefix + name] = item
 
         def visit_link(name: str, link: Any) -> None:
             # h5py's walk does not go through external links; pynwb does, so the bound does too, once each.
@@ -155,15 +154,7 @@ def check_declared_bytes(
 
     with h5py.File(path, "r") as file:
         count(file, "")
-    total = sum(size for *_, size in found)
-    if total > max_bytes:
-        name, shape, dtype, _ = max(found, key=lambda one: one[3])
-        raise ValueError(
-            f"{func}(max_bytes=...): expected datasets of at most {max_bytes} bytes in all, got {total} bytes "
-            f"declared by {os.fspath(path)} (the largest, {name!r}: shape {shape}, {dtype}); pass a larger "
-            "max_bytes (neuroboard convert: --max-bytes) to read it"
-        )
-    return total
+        return check_declared(found, max_bytes, func, os.fspath(path))
 
 
 def column_neurons(nwbfile: Any) -> dict[str, np.ndarray]:

@@ -264,3 +264,12 @@ def test_given_units_go_over_the_known_ones_and_an_unknown_one_is_said() -> None
     assert [s.units for s in block.segments[0].analogsignals if s.name != "loss"] == [pq.mV, pq.dimensionless]
     block = obs.to_neo(units={"a/r": "ohm*m"})
     assert [s.units for s in block.segments[0].analogsignals if s.name != "loss"] == [pq.mV, pq.ohm * pq.m]
+
+
+def test_trains_without_spikes_are_a_silent_population() -> None:
+    neo = pytest.importorskip("neo")
+    segment = neo.Segment()
+    segment.spiketrains.extend([neo.SpikeTrain([], t_stop=2.0, units="ms") for _ in range(3)])
+    obs = neo_to_observer(segment, dt=0.5 * pq.ms)
+    assert obs.recorded_spikes == [("neo", "spikes")]
+    assert obs.population_rate("neo", "spikes").tolist() == [0.0] * 4

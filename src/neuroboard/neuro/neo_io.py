@@ -364,10 +364,9 @@ def neo_to_observer(
         record_spikes=list(events),
     )
     for key, (steps, neurons, n_neurons, start, last) in events.items():
-        if not len(steps):
-            continue
-        # The trains say the recording ran from t_start to t_stop, whatever its spikes.
-        stop = max(last, int(steps.max()))
+        # The trains say the recording ran from t_start to t_stop, whatever its spikes: trains without
+        # any are a silent population over that span.
+        stop = max(last, int(steps.max())) if len(steps) else last
         observer.record_spike_events(*key, steps, neurons, n_neurons=n_neurons, start=start, stop=stop)
     if signals:
         by_key = {key: _column(signal, key) for key, signal in zip(keys, signals)}

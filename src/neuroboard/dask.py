@@ -331,8 +331,8 @@ def _reader(part: _Part, verify: bool, on_corrupt: str) -> FileRecordReader:
     first, end = part.start, part.stop
     if first or end is not None:
         size = storage.size(path) if size is None else size
-        first = next_record_start(path, first, size, fs=storage.fs)
-        end = size if end is None else next_record_start(path, end, size, fs=storage.fs)
+        first = next_record_start(path, first, size, storage=storage)
+        end = size if end is None else next_record_start(path, end, size, storage=storage)
     return FileRecordReader(
         path,
         first,

@@ -450,14 +450,17 @@ def read_records(
     return iter(_final_reader(path, verify, on_corrupt, storage_options))
 
 
-def next_record_start(path: str, offset: int, size: int | None = None, *, fs: Any = None) -> int:
+def next_record_start(
+    path: str, offset: int, size: int | None = None, *, fs: Any = None, storage: Storage | None = None
+) -> int:
     """Return where a read that starts at ``offset`` of ``path`` begins: the next intact record.
 
     Intact means its length and payload checksums hold, as the reader
     resynchronises after damage; past the last such record, the file's size.
     Byte ranges of one file that each start here agree on their boundaries.
-    With an fsspec file system ``fs``, ``path`` is an object in it, read by
-    byte ranges (its ``size`` is asked for when not given).
+    With an fsspec file system ``fs`` (or a ``storage`` that already holds
+    one), ``path`` is an object in it, read by byte ranges (its ``size`` is
+    asked for when not given).
 
     >>> import tempfile, os
     >>> from neuroboard.format.records import frame_record
@@ -466,7 +469,7 @@ def next_record_start(path: str, offset: int, size: int | None = None, *, fs: An
     >>> next_record_start(path, 1), next_record_start(path, 0)
     (18, 0)
     """
-    storage = storage_of(fs)
+    storage = storage_of(fs) if storage is None else storage
     if size is None:
         size = storage.size(path)
     if offset <= 0:

@@ -17,7 +17,12 @@ Key = str | tuple[str, str]
 
 
 class Outputs:
-    """The Observer's ways out: ``to_tensorboard``, ``to_nwb``, ``to_neo``, ``plot`` and ``matshow``."""
+    """The Observer's ways out: ``to_tensorboard``, ``to_nwb``, ``to_neo``, ``plot`` and ``matshow``.
+
+    >>> from neuroboard.neuro import Observer
+    >>> issubclass(Observer, Outputs)
+    True
+    """
 
     def to_tensorboard(self, writer_or_logdir: Any, prefix: str = "") -> None:
         """Write the recordings to TensorBoard: traces as scalars, neurons as heatmaps, spikes as rasters.
@@ -94,6 +99,12 @@ class Outputs:
 
         Labels are rectipy's (``time``, ``Node: qif, variable: v``);
         ``figsize=`` sizes a new figure; other keywords go to ``ax.plot``.
+
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from neuroboard.neuro import Observer
+        >>> obs = Observer(0.1, record_loss=False); obs.record(0, output=1.0); obs.record(1, output=2.0)
+        >>> obs.plot("out").get_xlabel()
+        'time'
         """
         return observer_plot.plot(self, y, x, ax, **kwargs)
 
@@ -102,5 +113,13 @@ class Outputs:
 
         ``figsize=`` and ``shrink=`` (the colorbar's, 0.6) as in rectipy; other
         keywords, ``aspect=`` among them, go to ``imshow``.
+
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from neuroboard.neuro import Observer
+        >>> obs = Observer(0.1, record_output=False, record_loss=False, record_vars=[("lif", "v", False)])
+        >>> for step in range(3): obs.record(step, record_vars=[np.ones(4) * step])
+        >>> obs.matshow(("lif", "v")).get_images()[0].get_array().shape
+        (4, 3)
         """
         return observer_plot.matshow(self, v, ax, **kwargs)

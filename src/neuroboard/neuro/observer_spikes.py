@@ -222,7 +222,12 @@ def check_events(
 
 
 class SpikeRecording:
-    """The Observer's spike store: spikes kept at every step, and their counts and rates (a mixin of Observer)."""
+    """The Observer's spike store: spikes kept at every step, and their counts and rates (a mixin of Observer).
+
+    >>> from neuroboard.neuro import Observer
+    >>> issubclass(Observer, SpikeRecording)
+    True
+    """
 
     dt: float
     sampling_steps: int

@@ -58,7 +58,11 @@ _OLD_POPULATION = "default"
 
 @dataclass(frozen=True)
 class SonataSpikes:
-    """The spikes of one population: times in ms (float64), node ids (int64), the number of nodes."""
+    """The spikes of one population: times in ms (float64), node ids (int64), the number of nodes.
+
+    >>> spikes = SonataSpikes("v1", np.array([0.5, 1.5]), np.array([3, 0]), n_nodes=4); len(spikes)
+    2
+    """
 
     population: str
     times: np.ndarray

@@ -118,11 +118,13 @@ def best_seconds_alternating(runs: dict[str, Callable[[], object]], *, rounds: i
     """Return the fastest of ``rounds`` calls of each of ``runs``, called in turn round after round.
 
     Taking turns spreads a noisy machine's slow spells over every contender
-    instead of charging one of them with all of a spell.
+    instead of charging one of them with all of a spell. Every other round
+    goes in the reverse order, so that none always runs right after the
+    same one (and pays for what that one leaves behind).
     """
     best = dict.fromkeys(runs, math.inf)
-    for _ in range(max(1, rounds)):
-        for name, run in runs.items():
+    for turn in range(max(1, rounds)):
+        for name, run in list(runs.items())[:: -1 if turn % 2 else 1]:
             gc.collect()
             start = time.perf_counter()
             run()

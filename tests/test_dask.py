@@ -16,7 +16,7 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 from neuroboard import EventWriter, SummaryWriter, collect_events, run_files
-from neuroboard.dask import BLOCKSIZE, read_scalars
+from neuroboard.dask import BLOCKSIZE, read_scalars, to_pandas
 from neuroboard.format.codec import Event, Summary
 from neuroboard.format.records import CorruptRecordWarning
 from neuroboard.summary.scalar import scalar
@@ -112,8 +112,77 @@ def test_by_default_a_small_logdir_is_one_task(client, logdir) -> None:
     pd.testing.assert_frame_equal(frame.compute(), collect_events(logdir, type="scalar"))
 
 
+def write_runs(root, runs: int, scalars: int) -> None:
+    """Write ``runs`` runs of ``scalars`` scalars each, of one file and the same size."""
+    for run in range(runs):
+        with SummaryWriter(str(root / f"run{run}")) as writer:
+            writer.add_series("x", np.arange(scalars, dtype=float) + run)
+
+
+def test_by_default_a_logdir_is_shared_out_by_the_clusters_threads(client, tmp_path) -> None:
+    # Four runs of about 0.85 MiB: 3.4 MiB, shared out by the cluster's two threads.
+    write_runs(tmp_path, 4, 20_000)
+    assert sum(client.nthreads().values()) == 2
+    frame = read_scalars(tmp_path)
+    assert frame.npartitions == 2
+    assert len(frame.__dask_graph__()) == 2
+    parts = dask.compute(*frame.to_delayed())
+    assert [part["run"].unique().tolist() for part in parts] == [["run0", "run1"], ["run2", "run3"]]
+    expected = collect_events(tmp_path, type="scalar")
+    pd.testing.assert_frame_equal(to_pandas(frame), expected)
+    # Each partition has its own index, as dask's readers give.
+    pd.testing.assert_frame_equal(frame.compute().reset_index(drop=True), expected)
+    # A blocksize given is what it says, and files_per_partition groups by count.
+    whole = read_scalars(tmp_path, blocksize=BLOCKSIZE)
+    assert whole.npartitions == 1
+    # Another layout of the same files is another graph: a cluster never mixes their keys up.
+    assert whole._name != frame._name
+    assert read_scalars(tmp_path, blocksize="auto", files_per_partition=4).npartitions == 1
+    # Only the runs kept are shared out: two runs of 0.85 MiB, a partition each (of the whole logdir's
+    # 1.7 MiB share they would be one).
+    assert read_scalars(tmp_path, runs=["run0", "run1"]).npartitions == 2
+
+
+def test_by_default_a_run_under_blocksize_is_one_task_whatever_the_threads(client, tmp_path) -> None:
+    # One file of 3.4 MiB: ranges would pass registrations from task to task, which costs more than it saves.
+    write_runs(tmp_path, 1, 80_000)
+    frame = read_scalars(tmp_path)
+    assert frame.npartitions == 1
+    assert len(frame.__dask_graph__()) == 1
+    pd.testing.assert_frame_equal(to_pandas(frame), collect_events(tmp_path, type="scalar"))
+
+
+def test_without_a_client_a_logdir_is_shared_out_by_the_cores(tmp_path) -> None:
+    write_runs(tmp_path, 8, 20_000)
+    code = (
+        "import sys; import dask.system; from neuroboard.dask import read_scalars; "
+        f"frame = read_scalars({str(tmp_path)!r}); "
+        "print(frame.npartitions, dask.system.CPU_COUNT, 'distributed' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    partitions, cores, distributed_imported = done.stdout.split()
+    assert distributed_imported == "False"
+    # Eight runs of 0.85 MiB: their bytes over the cores, but no partition under 1 MiB.
+    sizes = sizes_of_runs(tmp_path)
+    blocksize = max(-(-sum(sizes) // int(cores)), 1 << 20)
+    assert int(partitions) == len(greedy_groups(sizes, blocksize))
+    assert (int(partitions) > 1) == (int(cores) > 1)
+
+
 def sizes_of_runs(root) -> list[int]:
     return [sum(os.path.getsize(p) for p in paths) for paths in run_files(str(root)).values()]
+
+
+def greedy_groups(sizes: list[int], blocksize: int) -> list[int]:
+    """Return how many runs of ``sizes`` each partition holds: in order, a new one where the next would pass."""
+    groups, filled = [], blocksize
+    for size in sizes:
+        if filled + size > blocksize:
+            groups.append(0)
+            filled = 0
+        groups[-1] += 1
+        filled += size
+    return groups
 
 
 def test_small_runs_share_partitions_up_to_blocksize_bytes(client, tmp_path) -> None:
@@ -123,14 +192,7 @@ def test_small_runs_share_partitions_up_to_blocksize_bytes(client, tmp_path) -> 
     sizes = sizes_of_runs(tmp_path)
     blocksize = 3 * max(sizes)
     frame = read_scalars(tmp_path, blocksize=blocksize)
-    # Runs in order, a new partition where the next run would pass the bytes.
-    groups, filled = [], blocksize
-    for size in sizes:
-        if filled + size > blocksize:
-            groups.append(0)
-            filled = 0
-        groups[-1] += 1
-        filled += size
+    groups = greedy_groups(sizes, blocksize)
     assert frame.npartitions == len(groups) >= 3
     assert len(frame.__dask_graph__()) == frame.npartitions
     parts = dask.compute(*frame.to_delayed())

@@ -16,7 +16,7 @@ pytest.importorskip("moto.server")
 
 import neuroboard as nb
 from neuroboard.api.functional import flush_all
-from neuroboard.dask import read_scalars
+from neuroboard.dask import BLOCKSIZE, read_scalars
 from neuroboard.io.reader import next_record_start
 from neuroboard.io.remote import url_fs
 from tests.net import aws_environment, moto_s3
@@ -89,8 +89,8 @@ def test_whole_objects_sync(logdir, s3, objects, expected):
     frame = read_scalars(logdir, storage_options=s3, blocksize=None)
     assert frame.npartitions == len(objects)
     pd.testing.assert_frame_equal(_sorted(frame.compute(scheduler="sync")), expected)
-    # By bytes: the logdir is smaller than the default blocksize, so one partition.
-    frame = read_scalars(logdir, storage_options=s3)
+    # By bytes: the logdir is smaller than the blocksize, so one partition.
+    frame = read_scalars(logdir, storage_options=s3, blocksize=BLOCKSIZE)
     assert frame.npartitions == 1
     pd.testing.assert_frame_equal(_sorted(frame.compute(scheduler="sync")), expected)
 

@@ -45,6 +45,7 @@ dask is an optional dependency: ``pip install 'neuroboard[dask]'``.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -66,9 +67,11 @@ __all__ = ["last", "mean_curve", "read_scalars", "tag_stats", "to_pandas"]
 _INSTALL = "pip install 'neuroboard[dask]'"
 # Bytes read at a time, as the whole-logdir reader reads them.
 _CHUNK = 1 << 21
-#: read_scalars' default partition size, in bytes of event files. In memory a partition takes 1.1 to 1.9
-#: times that: the run and tag strings of every row decide where (short names to long run names).
+#: The biggest partition of read_scalars' default, in bytes of event files. In memory a partition takes 1.1
+#: to 1.9 times that: the run and tag strings of every row decide where (short names to long run names).
 BLOCKSIZE = "16MiB"
+#: The smallest partition the default makes to give every thread one: a task costs milliseconds whatever it reads.
+MIN_BLOCKSIZE = "1MiB"
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ def read_scalars(
     steps: Sequence[int | None] | None = None,
     verify: bool = True,
     on_corrupt: str = "warn",
-    blocksize: int | str | None = BLOCKSIZE,
+    blocksize: int | str | None = "auto",
     files_per_partition: int | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> dask.dataframe.DataFrame:
@@ -144,8 +147,15 @@ def read_scalars(
     of several files one each. A file bigger than ``blocksize`` is split
     into byte ranges, a partition each, whatever ``files_per_partition``
     (a cluster reads a huge file in parallel); with ``blocksize=None`` every
-    file is read whole. ``logdir`` may also be one event file (run ``"."``),
-    or an fsspec URL (``s3://bucket/exp``) opened with ``storage_options``:
+    file is read whole. ``"auto"`` (the default) is :data:`BLOCKSIZE`,
+    16 MiB, except that in a logdir too small to give every thread that
+    runs the tasks a partition of that size, whole runs are shared out by
+    the threads (the workers' threads of the default distributed client,
+    else this machine's cores), at least :data:`MIN_BLOCKSIZE` of them per
+    partition, so that a small logdir of several runs is read in parallel
+    too; a run or file under 16 MiB is still read whole, in one task. With
+    ``files_per_partition``, ``"auto"`` is 16 MiB. ``logdir`` may also be
+    one event file (run ``"."``), or an fsspec URL (``s3://bucket/exp``) opened with ``storage_options``:
     listed once, with its objects' sizes, and read by ranged requests.
 
     >>> import tempfile, neuroboard
@@ -166,7 +176,8 @@ def read_scalars(
     # A remote store is listed here, and the listing kept for the graph.
     if not storage.found():
         raise FileNotFoundError(f"{func}(logdir={logdir!r}): {storage.missing}")
-    blocksize = _as_bytes(blocksize, func)
+    auto = isinstance(blocksize, str) and blocksize == "auto"
+    blocksize = _as_bytes(BLOCKSIZE if auto else blocksize, func)
     if files_per_partition is not None and (
         isinstance(files_per_partition, (bool, np.bool_))
         or not isinstance(files_per_partition, (int, np.integer))
@@ -187,7 +198,14 @@ def read_scalars(
     # Each file's size and time: a changed file gives a new graph.
     stamps = storage.stamps(listing)
     lengths = {path: size for path, size, _time in stamps}
-    token = dask.base.tokenize(logdir, options, blocksize, count, storage_options, stamps)
+    # Whole runs share a partition up to this many bytes: by default, the logdir's share per thread.
+    shared = blocksize
+    if auto and count is None:
+        kept = sum(
+            lengths[path] for run, paths in sized.items() if filters.keep_run(run) for path, _ in paths
+        )
+        shared = _shared_out(kept, blocksize)
+    token = dask.base.tokenize(logdir, options, blocksize, shared, count, storage_options, stamps)
     name = f"read-scalars-{token}"
     graph: dict[Any, Any] = {}
     keys: list[Any] = []
@@ -220,7 +238,7 @@ def read_scalars(
             continue
         if count is None and sum(nbytes) <= blocksize:
             # A run read whole in one partition needs no registrations from elsewhere.
-            if group and group_bytes + sum(nbytes) > blocksize:
+            if group and group_bytes + sum(nbytes) > shared:
                 close_group()
             group.extend(parts)
             group_bytes += sum(nbytes)
@@ -278,8 +296,40 @@ def _as_bytes(blocksize: Any, func: str) -> int | None:
     ):
         return None if blocksize is None else int(blocksize)
     raise ValueError(
-        f"{func}(blocksize=...): expected None, an int >= 1 of bytes or a size such as '64MiB', got {blocksize!r}"
+        f"{func}(blocksize=...): expected 'auto', None, an int >= 1 of bytes or a size such as '64MiB', "
+        f"got {blocksize!r}"
     )
+
+
+def _shared_out(total: int, blocksize: int) -> int:
+    """Return the bytes of whole runs per partition that give each thread running the tasks a part of ``total``.
+
+    Never more than ``blocksize``, never less than :data:`MIN_BLOCKSIZE`. The
+    threads are those of the default distributed client's workers, else this
+    machine's cores, as dask's threaded scheduler uses.
+    """
+    from dask.utils import parse_bytes
+
+    threads = _threads()
+    return max(min(blocksize, -(-total // threads)), parse_bytes(MIN_BLOCKSIZE))
+
+
+def _threads() -> int:
+    """Return how many threads will run the tasks: the default distributed client's workers', or the cores."""
+    from dask.system import CPU_COUNT
+
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return CPU_COUNT
+    try:
+        client = distributed.default_client()
+    except ValueError:
+        return CPU_COUNT
+    if client.asynchronous:
+        # Its calls would return awaitables to a loop this function does not run.
+        return CPU_COUNT
+    # A cluster without workers yet (scaling up) reads on whatever joins: one partition per core here.
+    return sum(client.nthreads().values()) or CPU_COUNT
 
 
 def _split(

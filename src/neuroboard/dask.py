@@ -310,8 +310,11 @@ def _shared_out(total: int, blocksize: int) -> int:
     """
     from dask.utils import parse_bytes
 
-    threads = _threads()
-    return max(min(blocksize, -(-total // threads)), parse_bytes(MIN_BLOCKSIZE))
+    smallest = parse_bytes(MIN_BLOCKSIZE)
+    if total <= smallest:
+        # One partition whatever the threads: no need to ask a cluster how many it has.
+        return smallest
+    return max(min(blocksize, -(-total // _threads())), smallest)
 
 
 def _threads() -> int:

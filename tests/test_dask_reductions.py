@@ -11,9 +11,20 @@ from hypothesis import strategies as st
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 import dask.dataframe as dd
+from dask.callbacks import Callback
 
 from neuroboard import SummaryWriter, collect_events
-from neuroboard.dask import last, mean_curve, read_scalars, tag_stats, to_pandas
+from neuroboard import _dask_reductions as reductions
+from neuroboard.api.frames import scalar_frame
+from neuroboard.dask import _read_group, _reduce_group, last, mean_curve, read_scalars, tag_stats, to_pandas
+from neuroboard.io.logdir import ScalarBatch, join_scalars
+
+#: Each reduction's first step on a partition's table, and the same from the columns it is read as.
+FIRST_STEPS = {
+    "last": (reductions._last_rows, reductions._last_columns),
+    "tag_stats": (reductions._tag_partials, reductions._tag_columns),
+    "mean_curve": (reductions._curve_partials, reductions._curve_columns),
+}
 
 
 def expected_last(table: pd.DataFrame) -> pd.DataFrame:
@@ -71,6 +82,99 @@ def test_each_reduction_equals_pandas_on_the_whole_table(table, partitions) -> N
         frame = dd.from_pandas(table, npartitions=min(partitions, len(table)), sort=False)
     assert_reductions(frame, table, scheduler="sync")
     pd.testing.assert_frame_equal(to_pandas(frame), table)
+
+
+@st.composite
+def batches(draw) -> list[ScalarBatch]:
+    """Batches as a partition reads them: runs one after another, each batch naming its own tags.
+
+    Steps are close together or far apart, and tags few or a great many
+    (rows are grouped by offsets from the first step and by code in the
+    first case, by hashing in the others); values hold NaN and infinities;
+    a named tag may have no rows.
+    """
+    far = draw(st.booleans())
+    steps = st.integers(0, 2**62) if far else st.integers(-3, 12)
+    values = st.one_of(st.floats(-1e6, 1e6), st.sampled_from([np.nan, np.inf, -np.inf]))
+    many = [f"t{index:04d}" for index in range(1_200)] if draw(st.booleans()) else None
+    found = []
+    for run in sorted(draw(st.lists(st.integers(0, 3), min_size=0, max_size=6))):
+        few = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=3, unique=True)
+        names = many or draw(few)
+        rows = draw(st.integers(0, 12))
+        pick = st.lists(st.integers(0, len(names) - 1), min_size=rows, max_size=rows)
+        found.append(
+            ScalarBatch(
+                f"run{run}",
+                names,
+                np.array(draw(pick), np.int32),
+                np.array(draw(st.lists(steps, min_size=rows, max_size=rows)), np.int64),
+                np.arange(rows, dtype=np.float64),
+                np.array(draw(st.lists(values, min_size=rows, max_size=rows)), np.float64),
+            )
+        )
+    return found
+
+
+# pandas warns of infinity minus infinity in its sums; the columns' sums give the same NaN.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in reduceat:RuntimeWarning")
+@settings(max_examples=150, deadline=None)
+@given(read=batches())
+def test_each_first_step_from_the_columns_equals_the_one_from_the_table(read) -> None:
+    table = scalar_frame(read)
+    columns = join_scalars(read)
+    for name, (on_table, on_columns) in FIRST_STEPS.items():
+        want, got = on_table(table), on_columns(columns)
+        if name != "last":
+            # The same groups in another order; sums added in another order.
+            want, got = want.sort_index(), got.sort_index()
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-6, obj=name)
+
+
+def test_first_steps_of_no_rows_have_the_dtypes_of_the_table_ones() -> None:
+    for name, (on_table, on_columns) in FIRST_STEPS.items():
+        pd.testing.assert_frame_equal(on_columns(join_scalars([])), on_table(scalar_frame([])), obj=name)
+
+
+class _Tasks(Callback):
+    """Count the tasks of each graph the synchronous scheduler runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: list[int] = []
+
+    def _start(self, dsk) -> None:
+        self.counts.append(len(dsk))
+
+
+@pytest.mark.parametrize("name", list(FIRST_STEPS))
+def test_a_read_scalars_frame_is_reduced_as_it_is_read_in_one_task_per_partition(sweep, name) -> None:
+    table = collect_events(sweep, type="scalar")
+    func = {"last": last, "tag_stats": tag_stats, "mean_curve": mean_curve}[name]
+    expected = {"last": expected_last, "tag_stats": expected_stats, "mean_curve": expected_curve}[name]
+    frame = read_scalars(sweep, files_per_partition=2)
+    assert frame.npartitions == 3
+    for source, rows in ((frame, table), (frame[frame["step"] >= 20], table[table["step"] >= 20])):
+        reduced = func(source, split_every=8)
+        tasks = _Tasks()
+        with tasks:
+            got = reduced.compute(scheduler="sync")
+        pd.testing.assert_frame_equal(got, expected(rows), check_exact=False, rtol=1e-12)
+        # A task per partition reads it and takes its first step; one more combines them.
+        assert tasks.counts == [frame.npartitions + 1]
+    # The frame as read is reduced from its columns; a filtered one from its table.
+    assert _reading_functions(func(frame)) == {_reduce_group}
+    assert _reading_functions(func(frame[frame["step"] >= 20])) == {_read_group}
+
+
+def _reading_functions(frame) -> set:
+    """Return the functions the frame's partitions are made by (its tasks fused or not)."""
+    found = set()
+    for expr in frame.expr.walk():
+        for inner in expr.exprs if type(expr).__name__ == "Fused" else [expr]:
+            if type(inner).__name__ == "FromMap":
+                found.add(inner.func)
+    return found
 
 
 @pytest.fixture(scope="module")

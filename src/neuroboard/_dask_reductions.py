@@ -9,6 +9,13 @@ comes back with ``compute()``. Each equals a pandas reduction of the whole
 table, which the docstrings name; means are combined from per-partition
 sums and counts, so they match it to float rounding.
 
+A frame of ``read_scalars`` as it came (not filtered, not changed) is
+reduced as it is read: each task takes the first step from the codes and
+numbers it decodes (``*_columns`` below, each checked against its table
+twin), without building the table of run and tag strings that the first
+step would group by and throw away. Either way the reading and the first
+step of a partition are one task.
+
 :func:`to_pandas` is for the other case, when the whole table is wanted in
 this process: each partition comes here as it is and is concatenated here,
 instead of being concatenated on one worker and sent again.
@@ -20,7 +27,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
+
+from neuroboard.api.frames import string_array
+from neuroboard.io.logdir import ScalarColumns
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -42,9 +53,24 @@ def _checked(frame: object, func: str, columns: tuple[str, ...]) -> None:
         raise ValueError(f"{func}(frame=...): expected the columns {list(columns)}, missing {missing}")
 
 
-def _reduce(frame: dask.dataframe.DataFrame, chunk, combine, aggregate, split_every: int | None):
-    meta = aggregate(combine(chunk(frame._meta)))
-    return frame.reduction(chunk, combine=combine, aggregate=aggregate, meta=meta, split_every=split_every)
+def _reduce(frame: dask.dataframe.DataFrame, chunk, partials, combine, aggregate, split_every: int | None):
+    """Reduce ``frame``: ``chunk`` per partition (``partials`` of its columns, where it is reduced as read)."""
+    # Imported here: neuroboard.dask imports this module.
+    from neuroboard.dask import _reduced_as_read
+
+    first = chunk(frame._meta)
+    meta = aggregate(combine(first))
+    as_read = _reduced_as_read(frame, partials, first)
+    if as_read is not None:
+        frame, chunk = as_read, _as_is
+    reduced = frame.reduction(chunk, combine=combine, aggregate=aggregate, meta=meta, split_every=split_every)
+    # compute() would run each partition's first step as a task of its own, after the partition was kept
+    # in memory whole: optimized, they are one task.
+    return reduced.optimize()
+
+
+def _as_is(part: pd.DataFrame) -> pd.DataFrame:
+    return part
 
 
 def last(frame: dask.dataframe.DataFrame, *, split_every: int | None = None) -> dask.dataframe.DataFrame:
@@ -63,12 +89,35 @@ def last(frame: dask.dataframe.DataFrame, *, split_every: int | None = None) -> 
     [0.125]
     """
     _checked(frame, "last", ("run", "tag"))
-    return _reduce(frame, _last_rows, _last_rows, _last_table, split_every)
+    return _reduce(frame, _last_rows, _last_columns, _last_rows, _last_table, split_every)
 
 
 def _last_rows(part: pd.DataFrame) -> pd.DataFrame:
     # Partitions and their partial results are concatenated in reading order, so "last" stays last.
     return part.drop_duplicates(_RUN_TAG, keep="last")
+
+
+def _last_columns(columns: ScalarColumns) -> pd.DataFrame:
+    """Return :func:`_last_rows` of the table of ``columns``, found from the codes, not the strings."""
+    pair = columns.run.astype(np.int64) * len(columns.tags) + columns.tag
+    rows = np.arange(len(pair))
+    if len(columns.runs) * len(columns.tags) <= 2 * len(pair) + 1024:
+        latest = np.full(len(columns.runs) * len(columns.tags), -1, np.int64)
+        np.maximum.at(latest, pair, rows)
+        rows = np.sort(latest[latest >= 0])
+    else:
+        _pairs, first = np.unique(pair[::-1], return_index=True)
+        rows = np.sort(len(pair) - 1 - first)
+    return pd.DataFrame(
+        {
+            "run": string_array(columns.runs, columns.run[rows]),
+            "tag": string_array(columns.tags, columns.tag[rows]),
+            "step": columns.step[rows],
+            "wall_time": columns.wall_time[rows],
+            "value": columns.value[rows],
+        },
+        index=pd.Index(rows, dtype=np.int64),
+    )
 
 
 def _last_table(part: pd.DataFrame) -> pd.DataFrame:
@@ -90,11 +139,38 @@ def tag_stats(frame: dask.dataframe.DataFrame, *, split_every: int | None = None
     [3.0, 0.25, 0.5, 0.75]
     """
     _checked(frame, "tag_stats", ("tag", "value"))
-    return _reduce(frame, _tag_partials, _tag_combined, _tag_table, split_every)
+    return _reduce(frame, _tag_partials, _tag_columns, _tag_combined, _tag_table, split_every)
 
 
 def _tag_partials(part: pd.DataFrame) -> pd.DataFrame:
     return part.groupby("tag", sort=False)["value"].agg(["count", "sum", "min", "max"])
+
+
+def _tag_columns(columns: ScalarColumns) -> pd.DataFrame:
+    """Return :func:`_tag_partials` of the table of ``columns`` (its rows in another order), from the tag codes."""
+    tags, value = columns.tag, columns.value
+    seen = np.flatnonzero(np.bincount(tags, minlength=len(columns.tags)))
+    counted, total = _counts_and_sums(tags, value, len(columns.tags))
+    low = np.full(len(columns.tags), np.nan)
+    high = low.copy()
+    # fmin and fmax leave NaN out, as pandas does; a tag of NaN values only stays NaN.
+    np.fmin.at(low, tags, value)
+    np.fmax.at(high, tags, value)
+    return pd.DataFrame(
+        {"count": counted[seen], "sum": total[seen], "min": low[seen], "max": high[seen]},
+        index=pd.Index(string_array(columns.tags, seen), name="tag"),
+    )
+
+
+def _counts_and_sums(groups: np.ndarray, value: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the number of values that are not NaN in each of ``size`` groups, and their sum."""
+    kept = ~np.isnan(value)
+    counted = np.bincount(groups[kept], minlength=size)
+    # bincount of no values gives ints.
+    total = np.bincount(groups, weights=np.where(kept, value, 0.0), minlength=size).astype(
+        np.float64, copy=False
+    )
+    return counted, total
 
 
 def _tag_combined(partials: pd.DataFrame) -> pd.DataFrame:
@@ -128,11 +204,40 @@ def mean_curve(
     [2.0, 1.0]
     """
     _checked(frame, "mean_curve", ("tag", "step", "value"))
-    return _reduce(frame, _curve_partials, _curve_combined, _curve_table, split_every)
+    return _reduce(frame, _curve_partials, _curve_columns, _curve_combined, _curve_table, split_every)
 
 
 def _curve_partials(part: pd.DataFrame) -> pd.DataFrame:
     return part.groupby(["tag", "step"], sort=False)["value"].agg(["sum", "count"])
+
+
+def _curve_columns(columns: ScalarColumns) -> pd.DataFrame:
+    """Return :func:`_curve_partials` of the table of ``columns`` (its rows in another order), from the tag codes."""
+    groups, tag, step = _tag_step_groups(columns.tag, columns.step, len(columns.tags))
+    counted, total = _counts_and_sums(groups, columns.value, len(step))
+    index = pd.MultiIndex.from_arrays([string_array(columns.tags, tag), step], names=["tag", "step"])
+    return pd.DataFrame({"sum": total, "count": counted}, index=index)
+
+
+def _tag_step_groups(
+    tag: np.ndarray, step: np.ndarray, tags: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return each row's group, one per (tag code, step) pair, and each group's tag code and step.
+
+    Steps that span little more than there are rows are numbered by their
+    offset from the first (no hashing); others by a hash table.
+    """
+    low = int(step.min()) if len(step) else 0
+    span = int(step.max()) - low + 1 if len(step) else 0
+    if tags * span <= 2 * len(step) + 1024:
+        pair = tag.astype(np.int64) * span + (step - low)
+        present = np.flatnonzero(np.bincount(pair, minlength=tags * span))
+        number = np.zeros(tags * span, np.int64)
+        number[present] = np.arange(len(present))
+        return number[pair], present // max(span, 1), present % max(span, 1) + low
+    steps, distinct = pd.factorize(step)
+    groups, pairs = pd.factorize(tag.astype(np.int64) * len(distinct) + steps)
+    return groups, pairs // len(distinct), distinct[pairs % len(distinct)]
 
 
 def _curve_combined(partials: pd.DataFrame) -> pd.DataFrame:

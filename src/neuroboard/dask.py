@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,7 @@ import pandas as pd
 
 from neuroboard._dask_reductions import last, mean_curve, tag_stats, to_pandas
 from neuroboard.format.scalars import SCALARS_PLUGIN, Plugins, positions, select_scalars
-from neuroboard.io.logdir import Filters, ScalarBatch
+from neuroboard.io.logdir import Filters, ScalarBatch, ScalarColumns, join_scalars
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt, next_record_start
 from neuroboard.io.storage import open_storage
 
@@ -409,8 +409,55 @@ def _read_group(parts: tuple[_Part, ...], filters: Filters, verify: bool, on_cor
     """Return the scalars of consecutive parts that together are the whole of their runs, as one frame."""
     from neuroboard.api.frames import scalar_frame
 
+    return scalar_frame(_group_batches(parts, filters, verify, on_corrupt))
+
+
+def _reduce_group(
+    parts: tuple[_Part, ...],
+    filters: Filters,
+    verify: bool,
+    on_corrupt: str,
+    partials: Callable[[ScalarColumns], pd.DataFrame],
+) -> pd.DataFrame:
+    """Return ``partials`` of the scalars of whole runs, as :func:`_read_group` reads them, without their table."""
+    return partials(join_scalars(_group_batches(parts, filters, verify, on_corrupt)))
+
+
+def _group_batches(
+    parts: tuple[_Part, ...], filters: Filters, verify: bool, on_corrupt: str
+) -> Iterator[ScalarBatch]:
     decoded = (_decode_part(part, filters, verify, on_corrupt) for part in parts)
-    return scalar_frame(_settled_parts(decoded, {}))
+    return _settled_parts(decoded, {})
+
+
+def _reduced_as_read(
+    frame: dask.dataframe.DataFrame, partials: Callable[[ScalarColumns], pd.DataFrame], meta: pd.DataFrame
+) -> dask.dataframe.DataFrame | None:
+    """Return ``partials`` of each partition of ``frame``, reduced as it is read, or None if that cannot be.
+
+    It can when ``frame`` is read_scalars' own frame of whole runs, as it
+    came: each task then reduces the columns it decodes, and never builds
+    the table of strings that a reduction of the frame would build first
+    and throw away.
+    """
+    from dask.dataframe.dask_expr.io.io import FromMap
+
+    _dask, dd = _import_dask()
+    expr = frame.expr
+    if type(expr) is not FromMap or expr.func is not _read_group:
+        return None
+    (groups,) = expr.iterables
+    # The partitions kept by frame.partitions[...], if any.
+    groups = [groups[index] for index in expr._partitions]
+    with _dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(
+            _reduce_group,
+            groups,
+            args=(*expr.args, partials),
+            meta=meta,
+            label=f"{expr.label}-{partials.__name__.strip('_')}",
+            enforce_metadata=False,
+        )
 
 
 def _decode_piece(

@@ -23,7 +23,7 @@ import pandas as pd
 from neuroboard.api.columns import check_columns, dir_name, extra_columns
 from neuroboard.api.functional import flush_logdir, get_default_logdir
 from neuroboard.format.codec import Summary
-from neuroboard.io.logdir import EventEntry, EventsLogdir, Filters, ScalarBatch, SummaryEntry
+from neuroboard.io.logdir import EventEntry, EventsLogdir, Filters, ScalarBatch, SummaryEntry, join_scalars
 from neuroboard.summary.values import decode_value
 
 __all__ = ["SummaryValue", "collect_events", "events_logdir", "value"]
@@ -192,17 +192,18 @@ def collect_events(
     return _event_frame(source.events(filters, n, **options), extra)
 
 
-def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-    # Each column's chunks are freed as soon as they are joined, to bound peak memory.
-    out = np.concatenate(parts) if parts else np.zeros(0, dtype)
-    parts.clear()
-    return out
+def string_array(names: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Return the strings ``names[codes]`` in pandas' ``str`` dtype, taken from the few distinct names.
+
+    >>> string_array(["a", "b"], np.array([1, 1, 0])).tolist()
+    ['b', 'b', 'a']
+    """
+    # Taking from the few distinct strings skips pandas' check of every row.
+    return pd.array(names, dtype="str").take(codes)
 
 
 def _strings(names: list[str], codes: np.ndarray) -> pd.Series:
-    # Taking from the few distinct strings skips pandas' check of every row.
-    distinct = pd.array(names, dtype="str") if names else pd.array([], dtype="str")
-    return pd.Series(distinct.take(codes), copy=False)
+    return pd.Series(string_array(names, codes), copy=False)
 
 
 def scalar_frame(batches: Iterable[ScalarBatch], columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -214,33 +215,18 @@ def scalar_frame(batches: Iterable[ScalarBatch], columns: Sequence[str] = ()) ->
     >>> scalar_frame([]).columns.tolist()
     ['run', 'tag', 'step', 'wall_time', 'value']
     """
-    runs: dict[str, int] = {}
-    tags: dict[str, int] = {}
-    files: dict[str, int] | None = {} if "file_name" in columns else None
-    run_codes, tag_codes, file_codes, steps, walls, values = [], [], [], [], [], []
-    for batch in batches:
-        code = runs.setdefault(batch.run, len(runs))
-        lookup = np.array([tags.setdefault(t, len(tags)) for t in batch.tag_names], np.int32)
-        run_codes.append(np.full(len(batch), code, np.int32))
-        tag_codes.append(lookup[batch.tag] if len(lookup) else batch.tag)
-        steps.append(batch.step)
-        walls.append(batch.wall_time)
-        values.append(batch.value)
-        if files is not None:
-            name = os.path.basename(batch.path)
-            file_codes.append(np.full(len(batch), files.setdefault(name, len(files)), np.int32))
-    run_code = _joined(run_codes, np.int32)
+    joined = join_scalars(batches, files="file_name" in columns)
     table = {
-        "run": _strings(list(runs), run_code),
-        "tag": _strings(list(tags), _joined(tag_codes, np.int32)),
-        "step": _joined(steps, np.int64),
-        "wall_time": _joined(walls, np.float64),
-        "value": _joined(values, np.float64),
+        "run": _strings(joined.runs, joined.run),
+        "tag": _strings(joined.tags, joined.tag),
+        "step": joined.step,
+        "wall_time": joined.wall_time,
+        "value": joined.value,
     }
     if "dir_name" in columns:
-        table["dir_name"] = _strings([dir_name(run) for run in runs], run_code)
-    if files is not None:
-        table["file_name"] = _strings(list(files), _joined(file_codes, np.int32))
+        table["dir_name"] = _strings([dir_name(run) for run in joined.runs], joined.run)
+    if joined.file is not None:
+        table["file_name"] = _strings(joined.files, joined.file)
     return pd.DataFrame(table, copy=False)
 
 

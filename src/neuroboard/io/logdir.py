@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -33,7 +33,15 @@ from neuroboard.format.scalars import (
 from neuroboard.io.reader import FileRecordReader, check_on_corrupt
 from neuroboard.io.storage import Storage, open_storage
 
-__all__ = ["EventEntry", "EventsLogdir", "Filters", "ScalarBatch", "SummaryEntry"]
+__all__ = [
+    "EventEntry",
+    "EventsLogdir",
+    "Filters",
+    "ScalarBatch",
+    "ScalarColumns",
+    "SummaryEntry",
+    "join_scalars",
+]
 
 # Bytes read at a time. A few MiB keep the arrays of one chunk in cache-friendly
 # sizes and bound the reader's memory to a small multiple of the result.
@@ -126,6 +134,70 @@ class ScalarBatch:
 
     def __len__(self) -> int:
         return len(self.step)
+
+
+@dataclass
+class ScalarColumns:
+    """Scalar batches joined into columns: ``run``, ``tag`` and ``file`` are codes into ``runs``, ``tags`` and ``files``.
+
+    ``files`` holds the event files' base names, and ``file`` is None unless
+    :func:`join_scalars` was asked for them.
+    """
+
+    runs: list[str]
+    run: np.ndarray
+    tags: list[str]
+    tag: np.ndarray
+    step: np.ndarray
+    wall_time: np.ndarray
+    value: np.ndarray
+    files: list[str] = field(default_factory=list)
+    file: np.ndarray | None = None
+
+
+def join_scalars(batches: Iterable[ScalarBatch], files: bool = False) -> ScalarColumns:
+    """Return the rows of ``batches`` in order as columns, a code per row for its run, tag and (``files``) file.
+
+    Codes number the names in order of first appearance, so that a table
+    builds its string columns from a few distinct strings.
+
+    >>> batch = ScalarBatch("a", ["loss"], np.zeros(2, np.int32), np.arange(2), np.zeros(2), np.ones(2))
+    >>> join_scalars([batch, batch]).tag.tolist()
+    [0, 0, 0, 0]
+    """
+    runs: dict[str, int] = {}
+    tags: dict[str, int] = {}
+    names: dict[str, int] = {}
+    run_codes, tag_codes, file_codes, steps, walls, values = [], [], [], [], [], []
+    for batch in batches:
+        code = runs.setdefault(batch.run, len(runs))
+        lookup = np.array([tags.setdefault(t, len(tags)) for t in batch.tag_names], np.int32)
+        run_codes.append(np.full(len(batch), code, np.int32))
+        tag_codes.append(lookup[batch.tag] if len(lookup) else batch.tag)
+        steps.append(batch.step)
+        walls.append(batch.wall_time)
+        values.append(batch.value)
+        if files:
+            name = os.path.basename(batch.path)
+            file_codes.append(np.full(len(batch), names.setdefault(name, len(names)), np.int32))
+    return ScalarColumns(
+        list(runs),
+        _joined(run_codes, np.int32),
+        list(tags),
+        _joined(tag_codes, np.int32),
+        _joined(steps, np.int64),
+        _joined(walls, np.float64),
+        _joined(values, np.float64),
+        list(names),
+        _joined(file_codes, np.int32) if files else None,
+    )
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    # Each column's chunks are freed as soon as they are joined, to bound peak memory.
+    out = np.concatenate(parts) if parts else np.zeros(0, dtype)
+    parts.clear()
+    return out
 
 
 @dataclass

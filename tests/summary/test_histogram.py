@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from neuroboard import SummaryWriter
-from neuroboard.summary.histogram import bucket_edges, histogram, histogram_metadata, tensorflow_edges
+from neuroboard.summary.histogram import (
+    bucket_edges,
+    histogram,
+    histogram_metadata,
+    tensorflow_buckets,
+    tensorflow_edges,
+)
 from tests.tb import accumulator
 
 
@@ -57,6 +63,30 @@ def test_buckets_match_numpy(values, bins) -> None:
     assert nonempty_buckets(histo) == numpy_buckets(values, edges)
     assert histo.num == sum(histo.bucket) == len(values)
     assert histo.bucket[0] > 0 and histo.bucket[-1] > 0
+
+
+def _near_edges() -> st.SearchStrategy[float]:
+    """An edge of TensorFlow's buckets, or the finite float just below or above it."""
+    edges = tensorflow_edges()
+    near = st.tuples(st.integers(0, len(edges) - 1), st.sampled_from([-np.inf, 0.0, np.inf])).map(
+        lambda pick: float(np.nextafter(edges[pick[0]], pick[1])) if pick[1] else float(edges[pick[0]])
+    )
+    return near.filter(np.isfinite)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=hnp.arrays(
+        np.float64,
+        st.integers(1, 200),
+        elements=st.one_of(st.floats(allow_nan=False, allow_infinity=False), _near_edges()),
+    )
+)
+def test_tensorflow_buckets_without_sorting_are_the_ones_a_search_of_the_edges_finds(values) -> None:
+    edges = tensorflow_edges()
+    # The last bucket also holds DBL_MAX, its right edge.
+    searched = np.minimum(edges.searchsorted(values, "right") - 1, len(edges) - 2)
+    np.testing.assert_array_equal(tensorflow_buckets(values), searched)
 
 
 @settings(max_examples=100, deadline=None)

@@ -29,10 +29,13 @@ Non-finite values (NaN, +-inf) are left out with a ``RuntimeWarning``: a
 diverged simulation must keep logging, and its histogram of the finite values
 (possibly empty) is still worth drawing.
 
-Counting sorts the values once and looks up in them only the edges between
-the smallest and the largest value: of the 1,551 ``"tensorflow"`` edges, a
-few hundred binary searches instead of one per value, and the sort also puts
-the non-finite values at the ends, where two looks find them.
+Counting into the default ``"tensorflow"`` buckets needs no sort: their
+edges grow by 1.1 from 1e-12 on either side of 0, so a logarithm gives each
+value's bucket to within one and a look at the edges either side settles it
+(:func:`tensorflow_buckets`, checked against a binary search of the edges).
+Other buckets sort the values once and look up in them only the edges
+between the smallest and the largest value, and the sort also puts the
+non-finite values at the ends, where two looks find them.
 :func:`numpy.histogram` is the reference the tests compare the counts with.
 
 Reading back (:func:`histogram_value`) follows TensorBoard's own conversion
@@ -185,6 +188,8 @@ def _check_max_bins(max_bins: Any, caller: str) -> int | None:
 
 #: Below this spread of values, bucket widths may round to 0.
 _TINY_SPREAD = 1e-290
+#: How each of TensorFlow's bucket edges grows from the one before, as a logarithm.
+_LOG_GROWTH = math.log(1.1)
 
 
 def bucket_edges(values: np.ndarray, bins: str | int | np.ndarray) -> np.ndarray:
@@ -299,6 +304,18 @@ def histogram(
     bins = _check_bins(bins, caller)
     max_bins = _check_max_bins(max_bins, caller)
 
+    if isinstance(bins, str) and bins == "tensorflow":
+        finite = array
+        if not np.isfinite(array).all():
+            finite = array[np.isfinite(array)]
+            warn_non_finite(len(array) - len(finite), f"{caller}(values=...)", f"the histogram {tag!r}", 2)
+        if not len(finite):
+            return _empty(tag)
+        first, counts = _tensorflow_counts(finite)
+        return _summary(
+            tag, finite, float(finite.min()), float(finite.max()), first, counts, tensorflow_edges(), max_bins
+        )
+
     # Sorting first puts NaN last and the infinities at the ends, so finding
     # them costs two looks in the common case where there are none.
     ordered = np.sort(array)
@@ -313,8 +330,22 @@ def histogram(
         ordered = ordered[ordered.searchsorted(edges[0], "left") : ordered.searchsorted(edges[-1], "right")]
         if not len(ordered):
             return _empty(tag)
-
     first, counts = _span_counts(ordered, edges)
+    return _summary(tag, ordered, float(ordered[0]), float(ordered[-1]), first, counts, edges, max_bins)
+
+
+def _summary(
+    tag: str,
+    values: np.ndarray,
+    low: float,
+    high: float,
+    first: int,
+    counts: np.ndarray,
+    edges: np.ndarray,
+    max_bins: int | None,
+) -> Summary:
+    """Return the Summary of the histogram of ``values`` (between ``low`` and ``high``), whose buckets from
+    ``first`` on hold ``counts``."""
     right_edges = edges[first + 1 : first + 1 + len(counts)]
     if max_bins is not None and len(counts) > max_bins:
         counts, right_edges = _merge(counts, right_edges, max_bins)
@@ -325,17 +356,69 @@ def histogram(
     keep[:-1] |= nonempty[1:]
     # Values near the float64 limit make the sums infinite, which is the honest answer.
     with np.errstate(over="ignore"):
-        total, squares = float(ordered.sum()), float(ordered @ ordered)
+        total, squares = float(values.sum()), float(values @ values)
     histo = HistogramProto(
-        min=float(ordered[0]),
-        max=float(ordered[-1]),
-        num=float(len(ordered)),
+        min=low,
+        max=high,
+        num=float(len(values)),
         sum=total,
         sum_squares=squares,
         bucket_limit=right_edges[keep].tolist(),
         bucket=counts[keep].astype(np.float64).tolist(),
     )
     return Summary(value=[Summary.Value(tag=tag, histo=histo)])
+
+
+def tensorflow_buckets(values: np.ndarray) -> np.ndarray:
+    """Return the bucket of :func:`tensorflow_edges` that holds each finite value, without sorting them.
+
+    Bucket ``i`` holds ``edges[i] <= value < edges[i + 1]`` (the last one
+    also ``DBL_MAX``), as ``edges.searchsorted(values, "right") - 1`` finds,
+    which the tests check it against. The edges grow by 1.1 from 1e-12 on
+    either side of 0, so a logarithm gives each value's bucket to within
+    one, and a look at the edges either side settles it.
+
+    >>> tensorflow_buckets(np.array([-1e-13, 0.0, 1e-12, 1.0])).tolist()
+    [774, 775, 776, 1065]
+    """
+    edges, rights = tensorflow_edges(), _tensorflow_rights()
+    zero = len(edges) // 2
+    # 0 has no logarithm and the biggest magnitudes overflow: both are clipped to the ends next.
+    with np.errstate(divide="ignore", over="ignore"):
+        # How many times 1.1 the magnitude is above 1e-12, from -1 (below it, and 0) to the last edge.
+        powers = np.log(np.abs(values) * 1e12)
+    powers /= _LOG_GROWTH
+    np.floor(powers, out=powers)
+    np.clip(powers, -1, zero - 2, out=powers)
+    # zero + 1 + powers above 0, zero - 2 - powers below (-0.0 is put one low and moved up below).
+    powers += 1.5
+    np.copysign(powers, values, out=powers)
+    powers += zero - 0.5
+    bucket = powers.astype(np.intp)
+    while True:
+        lower = values < edges.take(bucket)
+        higher = values >= rights.take(bucket)
+        if not (lower.any() or higher.any()):
+            return bucket
+        # Each value moves toward its bucket, never past it: the edges increase.
+        bucket += higher
+        bucket -= lower
+
+
+@functools.cache
+def _tensorflow_rights() -> np.ndarray:
+    """Return the right edge of each bucket of :func:`tensorflow_edges`, the last one +inf (it holds DBL_MAX)."""
+    rights = tensorflow_edges()[1:].copy()
+    rights[-1] = math.inf
+    rights.flags.writeable = False
+    return rights
+
+
+def _tensorflow_counts(values: np.ndarray) -> tuple[int, np.ndarray]:
+    """Return :func:`_span_counts` of the finite ``values`` (in any order) over :func:`tensorflow_edges`."""
+    counts = np.bincount(tensorflow_buckets(values), minlength=len(tensorflow_edges()) - 1)
+    occupied = np.flatnonzero(counts)
+    return int(occupied[0]), counts[occupied[0] : occupied[-1] + 1]
 
 
 class Histogram(NamedTuple):

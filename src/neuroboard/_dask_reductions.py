@@ -100,10 +100,11 @@ def _last_rows(part: pd.DataFrame) -> pd.DataFrame:
 def _last_columns(columns: ScalarColumns) -> pd.DataFrame:
     """Return :func:`_last_rows` of the table of ``columns``, found from the codes, not the strings."""
     pair = columns.run.astype(np.int64) * len(columns.tags) + columns.tag
-    rows = np.arange(len(pair))
-    if len(columns.runs) * len(columns.tags) <= 2 * len(pair) + 1024:
-        latest = np.full(len(columns.runs) * len(columns.tags), -1, np.int64)
-        np.maximum.at(latest, pair, rows)
+    pairs = len(columns.runs) * len(columns.tags)
+    if pairs <= 2 * len(pair) + 1024:
+        # Few pairs: each one's last position, found without sorting the rows.
+        latest = np.full(pairs, -1, np.int64)
+        np.maximum.at(latest, pair, np.arange(len(pair)))
         rows = np.sort(latest[latest >= 0])
     else:
         _pairs, first = np.unique(pair[::-1], return_index=True)

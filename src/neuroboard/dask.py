@@ -447,7 +447,7 @@ def _reduced_as_read(
     if type(expr) is not FromMap or expr.func is not _read_group:
         return None
     (groups,) = expr.iterables
-    # The partitions kept by frame.partitions[...], if any.
+    # The expression's own choice of partitions: all of them, unless an optimization narrowed it.
     groups = [groups[index] for index in expr._partitions]
     with _dask.config.set({"dataframe.convert-string": False}):
         return dd.from_map(

@@ -142,6 +142,10 @@ class ScalarColumns:
 
     ``files`` holds the event files' base names, and ``file`` is None unless
     :func:`join_scalars` was asked for them.
+
+    >>> batch = ScalarBatch("a", ["loss", "acc"], np.array([1, 0], np.int32), np.arange(2), np.zeros(2), np.ones(2))
+    >>> columns = join_scalars([batch]); columns.tags, columns.tag.tolist()
+    (['loss', 'acc'], [1, 0])
     """
 
     runs: list[str]

@@ -74,6 +74,7 @@ __all__ = [
     "histogram",
     "histogram_metadata",
     "histogram_value",
+    "tensorflow_buckets",
     "tensorflow_edges",
     "warn_non_finite",
 ]
